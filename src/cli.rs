@@ -1,0 +1,76 @@
+//! Command-line shape, clap only. Every subcommand's raw flags live here;
+//! validation and defaults happen where each flag set is turned into a
+//! validated config (`engine::config`, `server::config`, `gate`, ...).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Load tester for Genesys customer web chat (GMS Chat API v2 and Web API Server).
+#[derive(Debug, Parser)]
+#[command(name = "chatload", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Exit codes, shown in `--help`.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  success; every gate passed
+  1  a gate (threshold or regression check) failed
+  2  usage, scenario or input error
+  3  the run could not be trusted (generator overloaded, target unreachable) or was interrupted";
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a load scenario (against the embedded reference server when no target is given).
+    Run(RunArgs),
+    /// Serve the reference Chat Server (both dialects) until Ctrl-C.
+    Serve(ServeArgs),
+    /// Re-render report.html from a finished run's directory.
+    Report(ReportArgs),
+    /// Evaluate thresholds and baseline regressions against a finished run.
+    Check(CheckArgs),
+}
+
+/// Flags of `chatload run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML). Without it, built-in defaults are used.
+    pub scenario: Option<PathBuf>,
+    /// Target base URL (e.g. http://127.0.0.1:8080). Absent = embedded reference server.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Output directory for the reports (default reports/<scenario>-<UTC timestamp>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Hide live progress.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Flags of `chatload serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+/// Flags of `chatload report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A finished run's directory (holding summary.json).
+    pub run_dir: PathBuf,
+    /// Where to write the HTML (default RUN_DIR/report.html).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+}
+
+/// Flags of `chatload check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A finished run's directory or its summary.json.
+    pub run: PathBuf,
+}

@@ -1,0 +1,31 @@
+//! chatload: a load tester for Genesys customer web chat.
+//!
+//! # Layout
+//! - [`cli`]: clap flag shapes only.
+//! - [`protocol`]: dialects, operation names and the JSON envelope (client and server share it).
+//! - [`server`]: the reference Chat Server (`chatload serve`, the embedded target, test ground truth).
+//! - [`engine`]: the load engine (`chatload run`): scenarios, plan, sessions, metrics.
+//! - [`report`]: the one report model and one exporter per format.
+//! - [`gate`]: thresholds, baselines and JUnit (`chatload check`).
+//! - [`error`]: usage errors and exit codes.
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod gate;
+pub mod protocol;
+pub mod report;
+pub mod server;
+
+use cli::{Cli, Command};
+use error::Exit;
+
+/// Run one command to completion and say how it ended.
+pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Run(args) => engine::run_command(args).await,
+        Command::Serve(args) => server::serve_command(args).await,
+        Command::Report(args) => report::report_command(args),
+        Command::Check(args) => gate::check_command(args),
+    }
+}

@@ -1,0 +1,307 @@
+//! The one report model of a run: `summary.json` is this type serialised.
+//!
+//! The load engine builds a [`Summary`] once from its merged metrics; every
+//! exporter (text, JSON, CSV, HTML, JUnit) and the CI gates only read it.
+//! Exporters never compute statistics of their own. The JSON form is a
+//! published contract pinned by `schema/summary.schema.json`; bump
+//! [`SCHEMA_VERSION`] on any incompatible change.
+//!
+//! Units are in the field names (`_ms`, `_s`). Latencies are milliseconds as
+//! `f64` (microsecond resolution from the HDR histograms).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the `summary.json` contract.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything a finished (or interrupted) run reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Contract version, [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// chatload version that wrote it.
+    pub chatload_version: String,
+    /// What was run.
+    pub scenario: ScenarioInfo,
+    /// Run timing and how it ended.
+    pub run: RunInfo,
+    /// Request counts.
+    pub requests: Requests,
+    /// Latency from the intended send instant (coordinated-omission corrected), per operation.
+    pub latency_ms: BTreeMap<String, LatencyStats>,
+    /// Latency from the actual send instant (service time), per operation.
+    pub service_time_ms: BTreeMap<String, LatencyStats>,
+    /// Outcome counts per (operation, HTTP status, statusCode, chatEnded).
+    pub outcomes: Vec<OutcomeCount>,
+    /// Transport failures by kind (`timeout`, `connect`, `reset`, `invalid_json`, `wrong_types`,
+    /// `missing_status_code`, `body_too_large`, `http_status`, `other`).
+    pub transport_errors: BTreeMap<String, u64>,
+    /// Session lifecycle counts.
+    pub sessions: Sessions,
+    /// Poll-gap analysis against flex-disconnect-timeout.
+    pub gaps: Gaps,
+    /// Protocol violations of the server by kind (`status1_chat_ended`, `transcript_hole`,
+    /// `transcript_repeat`, ...). Every kind is present, zero when not seen.
+    pub violations: BTreeMap<String, u64>,
+    /// Load generator self-check.
+    pub generator: Generator,
+    /// Per-second timeline (down-sampled for long runs; see `timeline_step_s`).
+    pub timeline: Vec<TimelinePoint>,
+    /// Seconds covered by one timeline point (1 unless down-sampled).
+    pub timeline_step_s: u64,
+    /// Percentile distribution per operation, for HdrHistogram-style plots.
+    pub percentile_curves: BTreeMap<String, PercentileCurves>,
+    /// Poll-gap histogram buckets (for the gap distribution chart).
+    pub gap_histogram: Vec<GapBucket>,
+    /// The worst sessions by max gap (at most 50), worst first.
+    pub worst_sessions: Vec<SessionRow>,
+    /// Threshold results, when thresholds were given (empty otherwise).
+    #[serde(default)]
+    pub thresholds: Vec<ThresholdResult>,
+    /// True when a threshold with abort-on-fail stopped the run early.
+    #[serde(default)]
+    pub aborted_by_threshold: bool,
+}
+
+/// What was run, against what.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    /// Scenario name (file stem or `name` field).
+    pub name: String,
+    /// `gms-v2` or `webapi`.
+    pub dialect: String,
+    /// Base URL of the target (`embedded` runs show the loopback URL of the embedded server).
+    pub target: String,
+    /// True when the target was the embedded reference server.
+    pub embedded_server: bool,
+    /// Planned number of sessions.
+    pub sessions: u64,
+    /// Planned duration in seconds.
+    pub duration_s: f64,
+    /// The flex-disconnect-timeout the gaps are judged against.
+    pub flex_disconnect_timeout_ms: u64,
+    /// Poll interval of the customer script.
+    pub poll_interval_ms: u64,
+    /// Random seed used.
+    pub seed: u64,
+}
+
+/// When the run happened and how it ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall-clock seconds the run took (including drain).
+    pub elapsed_s: f64,
+    /// `completed`, `interrupted` (Ctrl-C/SIGTERM) or `aborted` (threshold abort-on-fail).
+    pub end: String,
+}
+
+/// Request counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Requests {
+    /// All requests sent (including retries and failed ones).
+    pub total: u64,
+    /// Requests per operation name.
+    pub by_operation: BTreeMap<String, u64>,
+    /// Requests that failed: transport errors plus statusCode 1/2 plus non-2xx HTTP.
+    pub errors: u64,
+    /// `errors / total` (0 when total is 0).
+    pub error_rate: f64,
+    /// `total / elapsed` requests per second.
+    pub rate_per_s: f64,
+}
+
+/// One latency distribution summary (milliseconds).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyStats {
+    /// Number of recorded values.
+    pub count: u64,
+    /// Minimum.
+    pub min: f64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// 99.99th percentile.
+    pub p9999: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+/// One outcome bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OutcomeCount {
+    /// Operation name.
+    pub operation: String,
+    /// HTTP status (0 when no HTTP response arrived).
+    pub http_status: u16,
+    /// Protocol statusCode (None when the body had none).
+    pub status_code: Option<u8>,
+    /// chatEnded (None when absent).
+    pub chat_ended: Option<bool>,
+    /// How many responses fell in this bucket.
+    pub count: u64,
+}
+
+/// Session lifecycle counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sessions {
+    /// Sessions that were started (request_chat sent).
+    pub started: u64,
+    /// Sessions whose chat was established and that ended normally (any party).
+    pub completed: u64,
+    /// Ended by the client (disconnect / Complete answered 0/true).
+    pub ended_by_client: u64,
+    /// Ended by the server (0/true from the agent side, or statusCode 2).
+    pub ended_by_server: u64,
+    /// Failed: never established, gave up after retries, or ended by statusCode 2.
+    pub failed: u64,
+    /// Sessions with at least one gap above flex-disconnect-timeout.
+    pub flagged: u64,
+    /// Sessions with a gap above the near-miss fraction but none above the timeout.
+    pub near_miss: u64,
+    /// `flagged / started`.
+    pub flagged_rate: f64,
+    /// `near_miss / started`.
+    pub near_miss_rate: f64,
+    /// Peak number of concurrently active sessions.
+    pub peak_active: u64,
+}
+
+/// Poll-gap analysis.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Gaps {
+    /// The timeout the gaps are judged against.
+    pub flex_disconnect_timeout_ms: u64,
+    /// Near-miss fraction of the timeout (0.8 by default).
+    pub near_miss_fraction: f64,
+    /// Number of gaps measured.
+    pub count: u64,
+    /// Largest gap.
+    pub max_ms: f64,
+    /// 99th percentile gap.
+    pub p99_ms: f64,
+    /// Median gap.
+    pub p50_ms: f64,
+    /// Flagged gaps by cause (`generator_lag`, `slow_response`, `retries`, `cadence`); every cause present.
+    pub flagged_by_cause: BTreeMap<String, u64>,
+}
+
+/// Load generator self-check.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Generator {
+    /// How late sends left relative to their intended instant.
+    pub schedule_lateness_ms: LatenessStats,
+    /// Process CPU use over the run, percent of one core.
+    pub cpu_percent: f64,
+    /// Number of cores available.
+    pub cores: u64,
+    /// `ok` or `overloaded`.
+    pub verdict: String,
+    /// Why the verdict was given.
+    pub reason: String,
+}
+
+/// Scheduling lateness summary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatenessStats {
+    /// Median lateness.
+    pub p50: f64,
+    /// 99th percentile lateness.
+    pub p99: f64,
+    /// Maximum lateness.
+    pub max: f64,
+}
+
+/// One point of the timeline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// Seconds since start (start of the interval).
+    pub t_s: u64,
+    /// Requests completed in the interval.
+    pub requests: u64,
+    /// Failed requests in the interval.
+    pub errors: u64,
+    /// Median latency (corrected view, all operations) in the interval.
+    pub p50_ms: f64,
+    /// 99th percentile latency (corrected view) in the interval.
+    pub p99_ms: f64,
+    /// Active sessions at the end of the interval.
+    pub active_sessions: u64,
+    /// Flagged gaps so far (cumulative).
+    pub flags_total: u64,
+    /// Flagged gaps in this interval by cause.
+    pub flags_by_cause: BTreeMap<String, u64>,
+}
+
+/// Percentile curves of one operation, both views.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PercentileCurves {
+    /// Corrected (from intended instant).
+    pub corrected: Vec<PercentilePoint>,
+    /// Service time (from actual send).
+    pub service_time: Vec<PercentilePoint>,
+}
+
+/// One point of a percentile curve.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PercentilePoint {
+    /// Percentile (0..100).
+    pub percentile: f64,
+    /// Value at that percentile.
+    pub value_ms: f64,
+}
+
+/// One bucket of the poll-gap histogram.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GapBucket {
+    /// Lower edge (inclusive).
+    pub from_ms: f64,
+    /// Upper edge (exclusive).
+    pub to_ms: f64,
+    /// Gaps in the bucket.
+    pub count: u64,
+}
+
+/// One row of `sessions.csv` (also used for the worst-sessions table).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionRow {
+    /// Session ordinal (0-based, in start order).
+    pub ordinal: u64,
+    /// Chat id assigned by the server (empty when never established).
+    pub chat_id: String,
+    /// Polls sent.
+    pub polls: u64,
+    /// Largest poll gap.
+    pub max_gap_ms: f64,
+    /// A gap exceeded flex-disconnect-timeout.
+    pub flagged: bool,
+    /// A gap exceeded the near-miss fraction (and none the timeout).
+    pub near_miss: bool,
+    /// Cause of the worst flagged/near-miss gap (empty when neither).
+    pub cause: String,
+    /// How the session ended (`client_disconnect`, `agent_ended`, `server_fatal`, `expired`,
+    /// `retries_exhausted`, `request_failed`, `interrupted`, `run_ended`).
+    pub end_reason: String,
+}
+
+/// Result of one threshold (filled by the gates).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdResult {
+    /// The expression as written.
+    pub expression: String,
+    /// The metric's observed value (None when unavailable).
+    pub observed: Option<f64>,
+    /// Human-readable observed value with unit.
+    pub observed_display: String,
+    /// Whether the threshold held.
+    pub passed: bool,
+}
