@@ -1,0 +1,491 @@
+//! Stage two of the configuration: flags + scenario file -> one validated [`RunConfig`].
+//!
+//! Flags win over the file. Every rule violation is a [`UsageError`] that names
+//! the field (`file:line:col` for the file, `--flag` for flags), the rule and the fix.
+//! Defaults are listed in docs/readme/run.md; keep both in step.
+
+use super::pacing::{Jitter, RetryPolicy};
+use super::plan::{LoadMode, LoadPlan, Stage};
+use super::scenario::{JitterSection, ScenarioFile, SpannedDuration};
+use super::session::CustomerScript;
+use crate::cli::RunArgs;
+use crate::error::UsageError;
+use crate::gate::{parse_threshold, Threshold, ThresholdsSpec};
+use crate::protocol::Dialect;
+use crate::server::ServerConfig;
+use std::path::PathBuf;
+use std::time::Duration;
+use toml::Spanned;
+
+mod script;
+
+/// A validated run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Scenario name.
+    pub name: String,
+    /// Dialect.
+    pub dialect: Dialect,
+    /// Target base URL (None = embedded reference server).
+    pub target: Option<String>,
+    /// gms-v2 service.
+    pub service: String,
+    /// webapi tenant.
+    pub tenant: String,
+    /// webapi prefix.
+    pub webapi_prefix: String,
+    /// flex-disconnect-timeout.
+    pub flex: Duration,
+    /// Near-miss fraction.
+    pub near_miss_fraction: f64,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Response body cap.
+    pub max_body_bytes: usize,
+    /// Bounded wait for disconnects at the end.
+    pub drain_timeout: Duration,
+    /// The load plan.
+    pub plan: LoadPlan,
+    /// The customer.
+    pub script: CustomerScript,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Seed.
+    pub seed: u64,
+    /// Embedded server options.
+    pub server: ServerConfig,
+    /// Thresholds as given (file + flags).
+    pub thresholds: ThresholdsSpec,
+    /// Parsed thresholds.
+    pub parsed_thresholds: Vec<Threshold>,
+    /// Grace period before abort-on-fail checks.
+    pub abort_grace: Duration,
+    /// Output directory override.
+    pub out: Option<PathBuf>,
+    /// Hide progress.
+    pub quiet: bool,
+    /// Warnings to print at start (cadence vs timeout, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Parse a duration like `30s`, `500ms`, `2m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 30s, 500ms or 2m"))
+}
+
+/// Where a value came from, for messages.
+struct Src<'a> {
+    file: Option<&'a ScenarioFile>,
+}
+
+impl Src<'_> {
+    fn at<T>(&self, field: &str, v: &Spanned<T>) -> String {
+        match self.file {
+            Some(f) => format!("{}: {field}", f.at(v.span())),
+            None => field.to_string(),
+        }
+    }
+
+    fn err<T>(&self, field: &str, v: &Spanned<T>, rule: &str) -> UsageError {
+        UsageError::new(format!("{}: {rule}", self.at(field, v)))
+    }
+
+    /// Flag value, else file value, else default.
+    fn duration(
+        &self,
+        flag: Option<&str>,
+        flag_name: &str,
+        file: Option<&SpannedDuration>,
+        field: &str,
+        default: Duration,
+    ) -> Result<Duration, UsageError> {
+        if let Some(f) = flag {
+            return parse_duration(f).map_err(|e| UsageError::new(format!("--{flag_name}: {e}")));
+        }
+        match file {
+            Some(v) => parse_duration(v.get_ref()).map_err(|e| self.err(field, v, &e)),
+            None => Ok(default),
+        }
+    }
+
+    fn jitter(&self, sec: Option<&JitterSection>, field: &str) -> Result<Jitter, UsageError> {
+        let Some(sec) = sec else {
+            return Ok(Jitter::None);
+        };
+        let amount = self.duration(
+            None,
+            "",
+            sec.amount.as_ref(),
+            &format!("{field}.amount"),
+            Duration::ZERO,
+        )?;
+        let Some(dist) = &sec.distribution else {
+            return Ok(Jitter::None);
+        };
+        let j =
+            match dist.get_ref().as_str() {
+                "none" => Jitter::None,
+                "uniform" => Jitter::Uniform(amount),
+                "normal" => Jitter::Normal(amount),
+                "exponential" => Jitter::Exponential(amount),
+                other => return Err(self.err(
+                    &format!("{field}.distribution"),
+                    dist,
+                    &format!(
+                        "unknown distribution '{other}'; use none, uniform, normal or exponential"
+                    ),
+                )),
+            };
+        if j != Jitter::None && amount.is_zero() {
+            return Err(UsageError::new(format!(
+                "{}: a {} jitter needs an amount; add amount = \"200ms\"",
+                self.at(&format!("{field}.distribution"), dist),
+                j.name()
+            )));
+        }
+        Ok(j)
+    }
+}
+
+fn flag_or<T: Clone>(flag: Option<T>, file: Option<&Spanned<T>>, default: T) -> T {
+    flag.or_else(|| file.map(|v| v.get_ref().clone()))
+        .unwrap_or(default)
+}
+
+/// Validate flags and an optional scenario file into a run configuration.
+pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, UsageError> {
+    let empty = Default::default();
+    let sc = file.map(|f| &f.scenario).unwrap_or(&empty);
+    let src = Src { file };
+    let name = flag_or(
+        None,
+        sc.name.as_ref(),
+        file.map(|f| f.stem()).unwrap_or_else(|| "default".into()),
+    );
+    let dialect = match (&args.dialect, &sc.dialect) {
+        (Some(d), _) => d
+            .parse::<Dialect>()
+            .map_err(|e| UsageError::new(format!("--dialect: {e}")))?,
+        (None, Some(d)) => d
+            .get_ref()
+            .parse()
+            .map_err(|e: String| src.err("dialect", d, &e))?,
+        (None, None) => Dialect::GmsV2,
+    };
+    let target = match (&args.target, &sc.target) {
+        (Some(t), _) => Some(check_url(t).map_err(|e| UsageError::new(format!("--target: {e}")))?),
+        (None, Some(t)) => Some(check_url(t.get_ref()).map_err(|e| src.err("target", t, &e))?),
+        (None, None) => None,
+    };
+    let webapi_prefix = flag_or(
+        args.webapi_prefix.clone(),
+        sc.webapi_prefix.as_ref(),
+        String::new(),
+    );
+    if !(webapi_prefix.is_empty()
+        || webapi_prefix.starts_with('/') && !webapi_prefix.ends_with('/'))
+    {
+        return Err(UsageError::new(format!(
+            "webapi_prefix: '{webapi_prefix}' must be empty or start with '/' and not end with '/'; e.g. /webapi"
+        )));
+    }
+    let flex = src.duration(
+        args.flex_disconnect_timeout.as_deref(),
+        "flex-disconnect-timeout",
+        sc.flex_disconnect_timeout.as_ref(),
+        "flex_disconnect_timeout",
+        Duration::from_secs(45),
+    )?;
+    if flex < Duration::from_secs(1) || flex > Duration::from_secs(1_728_000) {
+        return Err(UsageError::new(
+            "flex_disconnect_timeout: must be between 1s and 1728000s (the Chat Server option's range); the default is 45s",
+        ));
+    }
+    let near_miss_fraction = flag_or(None, sc.near_miss_fraction.as_ref(), 0.8);
+    if !(near_miss_fraction > 0.0 && near_miss_fraction < 1.0) {
+        let v = sc
+            .near_miss_fraction
+            .as_ref()
+            .map(|v| src.at("near_miss_fraction", v));
+        return Err(UsageError::new(format!(
+            "{}: must be between 0 and 1 (exclusive); the default is 0.8",
+            v.unwrap_or_else(|| "near_miss_fraction".into())
+        )));
+    }
+    let request_timeout = src.duration(
+        args.request_timeout.as_deref(),
+        "request-timeout",
+        sc.request_timeout.as_ref(),
+        "request_timeout",
+        Duration::from_secs(10),
+    )?;
+    nonzero(request_timeout, "request_timeout", "10s")?;
+    let drain_timeout = src.duration(
+        None,
+        "",
+        sc.drain_timeout.as_ref(),
+        "drain_timeout",
+        Duration::from_secs(5),
+    )?;
+    let max_body_bytes = flag_or(None, sc.max_body_bytes.as_ref(), 1 << 20);
+    if max_body_bytes < 1024 {
+        return Err(UsageError::new(
+            "max_body_bytes: must be at least 1024; the default is 1048576",
+        ));
+    }
+    let plan = build_plan(args, sc, &src)?;
+    let script = script::build_script(args, sc, &src)?;
+    let retry = build_retry(sc, &src)?;
+    let seed = args
+        .seed
+        .or_else(|| sc.seed.as_ref().map(|s| *s.get_ref()))
+        .unwrap_or_else(clock_seed);
+    let mut thresholds = sc.thresholds.clone();
+    thresholds.checks.extend(args.thresholds.iter().cloned());
+    let parsed_thresholds = thresholds
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            parse_threshold(c).map_err(|e| {
+                if i < sc.thresholds.checks.len() {
+                    UsageError::new(format!("thresholds.checks[{i}] '{c}': {e}"))
+                } else {
+                    UsageError::new(format!("--threshold '{c}': {e}"))
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let abort_grace = match &thresholds.grace {
+        Some(g) => {
+            parse_duration(g).map_err(|e| UsageError::new(format!("thresholds.grace: {e}")))?
+        }
+        None => Duration::from_secs(10),
+    };
+    let mut cfg = RunConfig {
+        name,
+        dialect,
+        target,
+        service: flag_or(
+            args.service.clone(),
+            sc.service.as_ref(),
+            "customer-support".into(),
+        ),
+        tenant: flag_or(
+            args.tenant.clone(),
+            sc.tenant.as_ref(),
+            "Environment".into(),
+        ),
+        webapi_prefix,
+        flex,
+        near_miss_fraction,
+        request_timeout,
+        max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+        drain_timeout,
+        plan,
+        script,
+        retry,
+        seed,
+        server: sc.server.clone().unwrap_or_default(),
+        thresholds,
+        parsed_thresholds,
+        abort_grace,
+        out: args.out.clone(),
+        quiet: args.quiet,
+        warnings: Vec::new(),
+    };
+    cfg.warnings = cadence_warnings(&cfg);
+    Ok(cfg)
+}
+
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+}
+
+fn nonzero(d: Duration, field: &str, example: &str) -> Result<(), UsageError> {
+    if d.is_zero() {
+        return Err(UsageError::new(format!(
+            "{field}: must be greater than zero; e.g. {example}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_url(url: &str) -> Result<String, String> {
+    let u = url.trim_end_matches('/');
+    let rest = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+        .ok_or_else(|| {
+            format!("'{url}' must start with http:// or https://; e.g. http://127.0.0.1:8080")
+        })?;
+    if rest.is_empty() {
+        return Err(format!("'{url}' has no host; e.g. http://127.0.0.1:8080"));
+    }
+    Ok(u.to_string())
+}
+
+fn build_plan(
+    args: &RunArgs,
+    sc: &super::scenario::Scenario,
+    src: &Src<'_>,
+) -> Result<LoadPlan, UsageError> {
+    let load = &sc.load;
+    let restart = flag_or(None, load.restart.as_ref(), true);
+    let flags_given = args.sessions.is_some() || args.duration.is_some() || args.ramp_up.is_some();
+    if let (Some(stages), false) = (&load.stages, flags_given) {
+        if stages.get_ref().is_empty() {
+            return Err(src.err(
+                "load.stages",
+                stages,
+                "needs at least one stage; or remove it and use load.sessions",
+            ));
+        }
+        let mut out = Vec::new();
+        for (i, st) in stages.get_ref().iter().enumerate() {
+            let f = format!("load.stages[{i}]");
+            let ramp = src.duration(
+                None,
+                "",
+                st.ramp.as_ref(),
+                &format!("{f}.ramp"),
+                Duration::ZERO,
+            )?;
+            let hold = src.duration(
+                None,
+                "",
+                st.hold.as_ref(),
+                &format!("{f}.hold"),
+                Duration::ZERO,
+            )?;
+            if ramp.is_zero() && hold.is_zero() {
+                return Err(src.err(
+                    &f,
+                    &st.sessions,
+                    "a stage needs a ramp or a hold longer than zero; add hold = \"30s\"",
+                ));
+            }
+            if *st.sessions.get_ref() > 1_000_000 {
+                return Err(src.err(
+                    &format!("{f}.sessions"),
+                    &st.sessions,
+                    "must be at most 1000000",
+                ));
+            }
+            out.push(Stage {
+                target_sessions: *st.sessions.get_ref(),
+                ramp,
+                hold,
+            });
+        }
+        return Ok(LoadPlan {
+            mode: LoadMode::Closed,
+            stages: out,
+            restart,
+        });
+    }
+    let sessions = args
+        .sessions
+        .or(load.sessions.as_ref().map(|s| *s.get_ref()))
+        .unwrap_or(100);
+    if sessions == 0 || sessions > 1_000_000 {
+        let msg = "must be between 1 and 1000000; e.g. 100";
+        return Err(match (&args.sessions, &load.sessions) {
+            (None, Some(s)) => src.err("load.sessions", s, msg),
+            _ => UsageError::new(format!("--sessions: {msg}")),
+        });
+    }
+    let duration = src.duration(
+        args.duration.as_deref(),
+        "duration",
+        load.duration.as_ref(),
+        "load.duration",
+        Duration::from_secs(30),
+    )?;
+    nonzero(duration, "load.duration (--duration)", "30s")?;
+    let ramp_up = src.duration(
+        args.ramp_up.as_deref(),
+        "ramp-up",
+        load.ramp_up.as_ref(),
+        "load.ramp_up",
+        Duration::ZERO,
+    )?;
+    if ramp_up > duration {
+        return Err(UsageError::new(format!(
+            "load.ramp_up (--ramp-up): {} is longer than the duration {}; shorten the ramp or lengthen the duration",
+            humantime::format_duration(ramp_up),
+            humantime::format_duration(duration)
+        )));
+    }
+    Ok(LoadPlan::simple(sessions, ramp_up, duration, restart))
+}
+
+fn build_retry(sc: &super::scenario::Scenario, src: &Src<'_>) -> Result<RetryPolicy, UsageError> {
+    let r = &sc.retry;
+    let max_consecutive = flag_or(None, r.max_consecutive.as_ref(), 5);
+    if max_consecutive == 0 {
+        let at = r
+            .max_consecutive
+            .as_ref()
+            .map(|v| src.at("retry.max_consecutive", v));
+        return Err(UsageError::new(format!(
+            "{}: must be at least 1 (Genesys Widgets tolerate 5)",
+            at.unwrap_or_default()
+        )));
+    }
+    let backoff = src.duration(
+        None,
+        "",
+        r.backoff.as_ref(),
+        "retry.backoff",
+        Duration::from_millis(500),
+    )?;
+    let backoff_max = src.duration(
+        None,
+        "",
+        r.backoff_max.as_ref(),
+        "retry.backoff_max",
+        Duration::from_secs(3),
+    )?;
+    Ok(RetryPolicy {
+        max_consecutive,
+        backoff,
+        backoff_max: backoff_max.max(backoff),
+    })
+}
+
+/// Warnings about a cadence that cannot fit inside flex-disconnect-timeout.
+pub fn cadence_warnings(cfg: &RunConfig) -> Vec<String> {
+    let s = &cfg.script;
+    let worst = s.poll_interval + s.jitter.max_added();
+    let line = cfg.flex.mul_f64(cfg.near_miss_fraction);
+    let mut w = Vec::new();
+    if worst > cfg.flex {
+        w.push(format!(
+            "the poll cadence (interval {} + jitter up to {}) can exceed flex-disconnect-timeout {}: sessions will be flagged with cause 'cadence'",
+            humantime::format_duration(s.poll_interval),
+            humantime::format_duration(s.jitter.max_added()),
+            humantime::format_duration(cfg.flex)
+        ));
+    } else if worst > line {
+        w.push(format!(
+            "the poll cadence (up to {}) exceeds the near-miss line ({} of flex-disconnect-timeout): expect near misses",
+            humantime::format_duration(worst),
+            cfg.near_miss_fraction
+        ));
+    }
+    if s.poll_interval + cfg.request_timeout > cfg.flex {
+        w.push(format!(
+            "poll interval + request timeout ({}) exceeds flex-disconnect-timeout: one timed-out poll can expire a chat",
+            humantime::format_duration(s.poll_interval + cfg.request_timeout)
+        ));
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests;
