@@ -123,20 +123,21 @@ impl Src<'_> {
         let Some(dist) = &sec.distribution else {
             return Ok(Jitter::None);
         };
-        let j =
-            match dist.get_ref().as_str() {
-                "none" => Jitter::None,
-                "uniform" => Jitter::Uniform(amount),
-                "normal" => Jitter::Normal(amount),
-                "exponential" => Jitter::Exponential(amount),
-                other => return Err(self.err(
+        let j = match dist.get_ref().as_str() {
+            "none" => Jitter::None,
+            "uniform" => Jitter::Uniform(amount),
+            "normal" => Jitter::Normal(amount),
+            "exponential" => Jitter::Exponential(amount),
+            other => {
+                return Err(self.err(
                     &format!("{field}.distribution"),
                     dist,
                     &format!(
                         "unknown distribution '{other}'; use none, uniform, normal or exponential"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         if j != Jitter::None && amount.is_zero() {
             return Err(UsageError::new(format!(
                 "{}: a {} jitter needs an amount; add amount = \"200ms\"",

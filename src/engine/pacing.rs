@@ -126,14 +126,18 @@ impl PollSchedule {
         self.next
     }
 
-    /// After a poll intended at `intended` completed at `done`: plan the next one
-    /// one jittered interval after `intended`; whole ticks that passed while the poll
-    /// was in flight are skipped, so at most one late poll leaves at once.
-    pub fn advance(&mut self, intended: Instant, done: Instant, rng: &mut SmallRng) {
+    /// After a poll intended at `intended` and sent at `sent`: plan the next one a
+    /// jittered interval after `intended`. If that instant passed while the answer
+    /// was awaited, the next poll leaves as soon as the answer arrives and keeps
+    /// its missed instant (the delay is measured). If this poll itself left late,
+    /// the ticks it covered are skipped, so a slow answer never causes a burst.
+    pub fn advance(&mut self, intended: Instant, sent: Instant, rng: &mut SmallRng) {
         let mut next = intended + self.jitter.apply(self.interval, rng);
         let step = self.interval.max(Duration::from_millis(1));
-        while next + step <= done {
-            next += step;
+        if sent > intended {
+            while next <= sent {
+                next += step;
+            }
         }
         self.next = next;
     }
@@ -205,19 +209,23 @@ mod tests {
     }
 
     #[test]
-    fn schedule_keeps_the_grid_and_skips_missed_ticks() {
+    fn schedule_keeps_the_grid_and_never_bursts() {
         let t0 = Instant::now();
         let s = Duration::from_secs(2);
+        let ms = Duration::from_millis;
         let mut p = PollSchedule::new(s, Jitter::None, t0);
         let mut r = rng();
-        // Fast response: next tick on the grid.
-        p.advance(t0, t0 + Duration::from_millis(5), &mut r);
+        // On time: next tick on the grid.
+        p.advance(t0, t0, &mut r);
         assert_eq!(p.next(), t0 + s);
-        // Response 2.5 s late: the next poll is the missed tick (leaves at once).
-        p.advance(t0 + s, t0 + s + Duration::from_millis(2500), &mut r);
+        // Answer arrived at 8.5 s: the next poll keeps its missed instant (4 s) and leaves at once.
+        p.advance(t0 + s, t0 + s, &mut r);
         assert_eq!(p.next(), t0 + 2 * s);
-        // Response 7 s late: whole ticks skipped, one late tick remains.
-        p.advance(t0 + 2 * s, t0 + 2 * s + Duration::from_secs(7), &mut r);
+        // That poll left at 8.5 s: the ticks it covered (6 s, 8 s) are skipped.
+        p.advance(t0 + 2 * s, t0 + ms(8500), &mut r);
         assert_eq!(p.next(), t0 + 5 * s);
+        // A slightly late send (lateness below one interval) keeps the grid.
+        p.advance(t0 + 5 * s, t0 + ms(10_003), &mut r);
+        assert_eq!(p.next(), t0 + 6 * s);
     }
 }

@@ -270,7 +270,10 @@ max_consecutive = 3
 checks = ["sessions.flagged == 0"]
 "#;
         let f = ScenarioFile::parse("x.toml", text.to_string()).unwrap();
-        assert_eq!(f.scenario.load.sessions.as_ref().map(|s| *s.get_ref()), Some(2));
+        assert_eq!(
+            f.scenario.load.sessions.as_ref().map(|s| *s.get_ref()),
+            Some(2)
+        );
         assert_eq!(f.scenario.thresholds.checks.len(), 1);
         assert_eq!(f.stem(), "x");
     }

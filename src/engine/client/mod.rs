@@ -13,6 +13,9 @@ pub use classify::{classify, classify_error};
 
 use crate::engine::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::{Dialect, Envelope, Operation};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -141,10 +144,36 @@ pub struct Reply {
     pub done: Instant,
 }
 
+/// A stand-in for the network (unit tests with paused time): answers a call
+/// with `(HTTP status, body)` or a transport failure, after any simulated delay.
+pub trait Responder: Send + Sync {
+    /// Answer one request.
+    fn respond(
+        &self,
+        url: &str,
+        body: &str,
+    ) -> Pin<Box<dyn Future<Output = Result<(u16, String), TransportErrorKind>> + Send>>;
+}
+
+#[derive(Clone)]
+enum Backend {
+    Http(reqwest::Client),
+    Fake(Arc<dyn Responder>),
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Http(_) => f.write_str("Http"),
+            Backend::Fake(_) => f.write_str("Fake"),
+        }
+    }
+}
+
 /// A dialect client over one shared HTTP connection pool.
 #[derive(Debug, Clone)]
 pub struct ChatClient {
-    http: reqwest::Client,
+    backend: Backend,
     target: Target,
     max_body: usize,
 }
@@ -162,10 +191,19 @@ impl ChatClient {
             .no_proxy()
             .build()?;
         Ok(ChatClient {
-            http,
+            backend: Backend::Http(http),
             target,
             max_body,
         })
+    }
+
+    /// A client whose requests go to `responder` instead of the network.
+    pub fn with_responder(target: Target, responder: Arc<dyn Responder>) -> Self {
+        ChatClient {
+            backend: Backend::Fake(responder),
+            target,
+            max_body: 1 << 20,
+        }
     }
 
     /// The target.
@@ -194,14 +232,21 @@ impl ChatClient {
             Dialect::WebApi => "application/json",
         };
         let sent = Instant::now();
-        let req = self
-            .http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body);
-        let (outcome, envelope) = match req.send().await {
-            Ok(resp) => self.read(resp).await,
-            Err(e) => (Outcome::Transport(classify_error(&e)), None),
+        let (outcome, envelope) = match &self.backend {
+            Backend::Http(http) => {
+                let req = http
+                    .post(url)
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(body);
+                match req.send().await {
+                    Ok(resp) => self.read(resp).await,
+                    Err(e) => (Outcome::Transport(classify_error(&e)), None),
+                }
+            }
+            Backend::Fake(r) => match r.respond(&url, &body).await {
+                Ok((status, text)) => classify(status, text.as_bytes()),
+                Err(kind) => (Outcome::Transport(kind), None),
+            },
         };
         Reply {
             outcome,

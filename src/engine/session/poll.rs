@@ -184,7 +184,7 @@ pub async fn poll_loop(
                 last_ok_send = Some(reply.sent);
                 consecutive = 0;
                 retried_since_ok = false;
-                sched.advance(intended, reply.done, &mut rng);
+                sched.advance(intended, reply.sent, &mut rng);
             }
             Step::Retry => {
                 consecutive += 1;
