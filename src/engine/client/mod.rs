@@ -144,15 +144,15 @@ pub struct Reply {
     pub done: Instant,
 }
 
+/// What a [`Responder`] returns: `(HTTP status, body)` or a transport failure, later.
+pub type FakeAnswer =
+    Pin<Box<dyn Future<Output = Result<(u16, String), TransportErrorKind>> + Send>>;
+
 /// A stand-in for the network (unit tests with paused time): answers a call
 /// with `(HTTP status, body)` or a transport failure, after any simulated delay.
 pub trait Responder: Send + Sync {
     /// Answer one request.
-    fn respond(
-        &self,
-        url: &str,
-        body: &str,
-    ) -> Pin<Box<dyn Future<Output = Result<(u16, String), TransportErrorKind>> + Send>>;
+    fn respond(&self, url: &str, body: &str) -> FakeAnswer;
 }
 
 #[derive(Clone)]

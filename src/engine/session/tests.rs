@@ -2,14 +2,12 @@
 //! responder, with tokio's paused clock (no sockets, exact instants).
 
 use super::*;
-use crate::engine::client::{Responder, Target};
+use crate::engine::client::{FakeAnswer, Responder, Target};
 use crate::engine::metrics::{GapCause, TransportErrorKind};
 use crate::engine::pacing::Jitter;
 use crate::engine::stop::{self, Phase};
 use crate::protocol::Dialect;
 use serde_json::json;
-use std::future::Future;
-use std::pin::Pin;
 
 type Answer = (Duration, Result<(u16, String), TransportErrorKind>);
 type Rule = Box<dyn Fn(&str, usize) -> Answer + Send + Sync>;
@@ -48,11 +46,7 @@ impl Fake {
 }
 
 impl Responder for Fake {
-    fn respond(
-        &self,
-        url: &str,
-        body: &str,
-    ) -> Pin<Box<dyn Future<Output = Result<(u16, String), TransportErrorKind>> + Send>> {
+    fn respond(&self, url: &str, body: &str) -> FakeAnswer {
         let op = if url.ends_with('/') {
             "request".to_string()
         } else {
