@@ -226,8 +226,6 @@ async fn drive(
             }
         }
     }
-    // Wake every slot so sessions end and disconnect.
-    ctx.target_slots.store(0, Ordering::Relaxed);
 }
 
 /// True when abort-on-fail is on, the grace period is over, and a threshold fails now.
