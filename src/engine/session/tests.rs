@@ -382,3 +382,15 @@ fn gap_causes_are_attributed() {
         GapCause::GeneratorLag
     );
 }
+
+#[test]
+fn a_session_task_is_small() {
+    // Memory per session is dominated by this future (plus the shared pool): keep it far below 16 KiB.
+    let fake = Fake::new(|_, _| (now(), ok()));
+    let ctx = ctx(fake, script(EndMode::WaitForAgent), 45);
+    let (_tx, rx) = stop::channel();
+    let fut = run_session(ctx, 0, Instant::now(), rx);
+    let size = std::mem::size_of_val(&fut);
+    println!("session future: {size} bytes");
+    assert!(size < 8 * 1024, "session future is {size} bytes");
+}
