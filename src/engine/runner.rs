@@ -26,6 +26,9 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+/// How often the spawner looks at the plan.
+const SPAWN_TICK: Duration = Duration::from_millis(5);
+
 /// What a finished run produced.
 #[derive(Debug)]
 pub struct RunOutcome {
@@ -197,7 +200,7 @@ async fn drive(
         lowest_free: AtomicU64::new(0),
     });
     let total = cfg.plan.duration();
-    let mut spawn_tick = tokio::time::interval(Duration::from_millis(5));
+    let mut spawn_tick = tokio::time::interval(SPAWN_TICK);
     spawn_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut next_second = t0 + Duration::from_secs(1);
     loop {
@@ -212,7 +215,9 @@ async fn drive(
             tx.end(Phase::Ended);
             break;
         }
-        let target = cfg.plan.target_at(elapsed);
+        // Look one tick ahead: a slot task is spawned early and sleeps until its planned
+        // instant, so the spawner's tick does not show up as scheduling lateness.
+        let target = cfg.plan.target_at(elapsed + SPAWN_TICK);
         ctx.target_slots.store(target, Ordering::Relaxed);
         spawn_missing(cfg, ctx, &slots, target, &rx, tasks, t0);
         while tasks.try_join_next().is_some() {}
@@ -277,8 +282,12 @@ fn spawn_missing(
         if flag.swap(true, Ordering::AcqRel) {
             continue;
         }
-        let planned = cfg.plan.slot_start(slot).map(|d| t0 + d);
-        let start_at = planned.unwrap_or_else(Instant::now).min(Instant::now());
+        let now = Instant::now();
+        // A slot re-spawned long after its planned instant (ramp down, then up) starts now.
+        let start_at = match cfg.plan.slot_start(slot).map(|d| t0 + d) {
+            Some(p) if p + 2 * SPAWN_TICK >= now => p,
+            _ => now,
+        };
         let ctx = ctx.clone();
         let slots = slots.clone();
         let rx = rx.clone();
@@ -300,6 +309,12 @@ async fn slot_task(
 ) {
     let mut start_at = first_start;
     loop {
+        // Wait here, not in the session, so an ending run starts no session.
+        tokio::select! {
+            biased;
+            _ = rx.ending() => break,
+            _ = tokio::time::sleep_until(start_at) => {}
+        }
         run_session(ctx.clone(), slot, start_at, rx.clone()).await;
         let in_plan = slot < ctx.target_slots.load(Ordering::Relaxed);
         if !restart && in_plan {
@@ -311,11 +326,6 @@ async fn slot_task(
         }
         // A new customer takes the slot after a pause (never a hot loop).
         start_at = Instant::now() + pause;
-        tokio::select! {
-            biased;
-            _ = rx.ending() => break,
-            _ = tokio::time::sleep_until(start_at) => {}
-        }
     }
     if let Some(flag) = slots.running.get(slot as usize) {
         flag.store(false, Ordering::Release);
