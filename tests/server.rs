@@ -7,10 +7,16 @@ mod common;
 #[path = "server/helpers.rs"]
 mod helpers;
 
+#[path = "server/agent.rs"]
+mod agent;
 #[path = "server/expiry.rs"]
 mod expiry;
+#[path = "server/faults.rs"]
+mod faults;
 #[path = "server/gms.rs"]
 mod gms;
+#[path = "server/malformed.rs"]
+mod malformed;
 #[path = "server/socket.rs"]
 mod socket;
 #[path = "server/webapi.rs"]

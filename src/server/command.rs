@@ -156,3 +156,103 @@ pub fn render_table(stats: &Stats) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use std::time::Duration;
+
+    fn args(argv: &[&str]) -> ServeArgs {
+        let mut full = vec!["chatload", "serve"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full).expect("flags parse").command {
+            Command::Serve(a) => a,
+            _ => unreachable!("serve subcommand"),
+        }
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "name = \"x\"\n[server]\nseed = 9\nflex_disconnect_timeout = \"10s\"\n",
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let c = config_from_args(&args(&[
+            "--config",
+            p,
+            "--flex-disconnect-timeout",
+            "30s",
+            "--agent-reply-after",
+            "100ms..1s",
+            "--agent-end-after-messages",
+            "2",
+            "--fault",
+            "status1:poll:every=10",
+            "--fault",
+            "drop:any:rate=0.01",
+        ]))
+        .unwrap();
+        assert_eq!(c.seed, 9);
+        assert_eq!(c.flex_disconnect_timeout, Duration::from_secs(30));
+        assert_eq!(c.agent.end_after_messages, Some(2));
+        assert_eq!(c.faults.len(), 2);
+        let bare = dir.path().join("bare.toml");
+        std::fs::write(&bare, "seed = 3\n").unwrap();
+        assert_eq!(read_config(&bare).unwrap().seed, 3);
+    }
+
+    #[test]
+    fn bad_flags_and_files_name_the_culprit() {
+        let e = config_from_args(&args(&["--flex-disconnect-timeout", "0s"]))
+            .unwrap_err()
+            .0;
+        assert!(e.contains("flex_disconnect_timeout"), "{e}");
+        let e = config_from_args(&args(&["--agent-join-after", "later"]))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.starts_with("--agent-join-after: invalid duration 'later'"),
+            "{e}"
+        );
+        let e = config_from_args(&args(&["--fault", "status1:poll:every=0"]))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("--fault 'status1:poll:every=0'") && e.contains("at least 1"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[server]\nseed = 1\nflex = 2\n").unwrap();
+        let e = read_config(&path).unwrap_err().0;
+        assert!(
+            e.contains("bad.toml") && e.contains("line 3") && e.contains("unknown field `flex`"),
+            "{e}"
+        );
+        let e = read_config(&dir.path().join("missing.toml")).unwrap_err().0;
+        assert!(e.contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn table_lists_every_counter() {
+        let server = ReferenceServer::default();
+        let text = render_table(&server.stats());
+        for section in [
+            "requests",
+            "responses",
+            "chats",
+            "created",
+            "expired",
+            "faults",
+            "(none)",
+        ] {
+            assert!(text.contains(section), "{section} in {text}");
+        }
+    }
+}

@@ -18,9 +18,12 @@
 //! - `command`: `chatload serve`.
 
 mod agent;
+mod answer;
 mod command;
 pub mod config;
+mod delay;
 mod expiry;
+mod fault_rule;
 mod faults;
 mod gms;
 mod http;
