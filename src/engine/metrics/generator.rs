@@ -65,7 +65,7 @@ pub fn generator(
     let cores = cores();
     let secs = elapsed.as_secs_f64();
     let cpu_percent = match cpu_seconds {
-        Some(cpu) if secs > 0.0 => cpu / secs * 100.0,
+        Some(cpu) if secs > 0.0 => super::recorder::round_dp(cpu / secs * 100.0, 2),
         _ => 0.0,
     };
     let (verdict, reason) = verdict(

@@ -37,6 +37,21 @@ pub fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
+/// `x` rounded to `dp` decimals.
+///
+/// Derived figures (means, rates) are rounded so that `summary.json` shows
+/// sensible digits and every number survives a JSON round trip bit for bit
+/// (`k / 10^dp` with a small `k` parses exactly).
+pub fn round_dp(x: f64, dp: i32) -> f64 {
+    let f = 10f64.powi(dp);
+    let r = (x * f).round() / f;
+    if r.is_finite() {
+        r
+    } else {
+        0.0
+    }
+}
+
 /// The value at `q` (0..=1) in ms, 0 for an empty histogram.
 pub fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
     if h.is_empty() {

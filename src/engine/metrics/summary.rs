@@ -10,7 +10,7 @@
 //! (not gaps) by their worst recorded gap, including sessions still active.
 
 use super::gaps::GapPolicy;
-use super::recorder::{ms, quantile_ms, Recorder};
+use super::recorder::{ms, quantile_ms, round_dp, Recorder};
 use super::rows::RowStore;
 use super::{generator, TransportErrorKind, ViolationKind};
 use crate::protocol::Operation;
@@ -75,7 +75,7 @@ pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
     LatencyStats {
         count: h.len(),
         min: ms(h.min()),
-        mean: h.mean() / 1000.0,
+        mean: round_dp(h.mean() / 1000.0, 3),
         p50: quantile_ms(h, 0.5),
         p90: quantile_ms(h, 0.9),
         p99: quantile_ms(h, 0.99),
@@ -85,9 +85,12 @@ pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
     }
 }
 
-/// Percentile ladder: 0, 50, 75, 87.5, ... (halving the distance to 100) up to 99.9999, then 100 (max).
+/// Percentile ladder: 0, 50, 75, 87.5, ... (halving the distance to 100, 4 decimals) up to 99.9998,
+/// then 99.9999 and 100 (max).
 pub fn ladder() -> Vec<f64> {
-    let mut out: Vec<f64> = (0..20).map(|k| 100.0 * (1.0 - 0.5f64.powi(k))).collect();
+    let mut out: Vec<f64> = (0..20)
+        .map(|k| round_dp(100.0 * (1.0 - 0.5f64.powi(k)), 4))
+        .collect();
     out.extend([99.9999, 100.0]);
     out
 }
@@ -110,7 +113,7 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 {
         0.0
     } else {
-        a as f64 / b as f64
+        round_dp(a as f64 / b as f64, 6)
     }
 }
 
@@ -122,7 +125,7 @@ pub fn build(i: Inputs<'_>) -> Summary {
         chatload_version: env!("CARGO_PKG_VERSION").to_string(),
         run: RunInfo {
             started_at: i.started_at,
-            elapsed_s: i.elapsed.as_secs_f64(),
+            elapsed_s: round_dp(i.elapsed.as_secs_f64(), 3),
             end: "completed".into(),
         },
         timeline: i.timeline,
@@ -153,7 +156,7 @@ pub fn build(i: Inputs<'_>) -> Summary {
         rate_per_s: if i.elapsed.is_zero() {
             0.0
         } else {
-            total as f64 / i.elapsed.as_secs_f64()
+            round_dp(total as f64 / i.elapsed.as_secs_f64(), 3)
         },
         by_operation: std::mem::take(&mut s.requests.by_operation),
     };

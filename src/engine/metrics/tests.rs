@@ -205,7 +205,7 @@ fn scripted_run_builds_the_expected_summary() {
     );
     // Sessions 0 and 2 flagged (2 is still active), session 1 a near miss.
     assert_eq!((ss.flagged, ss.near_miss, ss.peak_active), (2, 1, 3));
-    assert_eq!(ss.flagged_rate, 2.0 / 3.0);
+    assert_eq!(ss.flagged_rate, 0.666667);
 
     let g = &s.gaps;
     assert_eq!(

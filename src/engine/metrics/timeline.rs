@@ -37,7 +37,8 @@ fn merge(acc: &mut TimelinePoint, later: &TimelinePoint) {
     acc.p50_ms = if total == 0 {
         acc.p50_ms.max(later.p50_ms)
     } else {
-        (acc.p50_ms * acc.requests as f64 + later.p50_ms * later.requests as f64) / total as f64
+        let sum = acc.p50_ms * acc.requests as f64 + later.p50_ms * later.requests as f64;
+        super::recorder::round_dp(sum / total as f64, 3)
     };
     acc.p99_ms = acc.p99_ms.max(later.p99_ms);
     acc.requests = total;
