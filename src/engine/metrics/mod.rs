@@ -63,18 +63,29 @@ struct Shard {
     interval: Interval,
 }
 
+/// One shard with its live request counters, aligned to 128 bytes so the
+/// counters of two threads' shards never share a cache line (no bouncing).
+#[derive(Debug)]
+#[repr(align(128))]
+struct ShardSlot {
+    shard: Mutex<Shard>,
+    /// Requests recorded through this shard (live figure).
+    requests: AtomicU64,
+    /// Errors recorded through this shard (live figure).
+    errors: AtomicU64,
+}
+
 /// Counters read by the progress bar without taking any lock.
 ///
-/// Every counter uses `Ordering::Relaxed`: each is an independent monotonic
-/// tally (or a gauge) that nothing else synchronises on. A reader may see
-/// `requests` one update ahead of `errors`, which a once-a-second progress bar
-/// cannot show; totals are exact because `fetch_add` is atomic under any
-/// ordering. The report itself never reads these except `active`/`peak`/`flags`,
-/// whose final values are read after all session tasks have finished.
+/// Every counter (these and the per-shard `requests`/`errors`) uses
+/// `Ordering::Relaxed`: each is an independent monotonic tally or gauge that
+/// no other memory access synchronises on. A reader may see `requests` one
+/// update ahead of `errors`, which a once-a-second progress bar cannot show;
+/// totals are exact because `fetch_add` is atomic under any ordering. The
+/// report reads only `started`/`peak_active`, after the session tasks finished
+/// (joining a task is the synchronisation that makes their writes visible).
 #[derive(Debug, Default)]
 struct LiveCounters {
-    requests: AtomicU64,
-    errors: AtomicU64,
     started: AtomicU64,
     active: AtomicU64,
     peak_active: AtomicU64,
@@ -97,7 +108,7 @@ pub struct Metrics {
     started_at: String,
     cpu_at_start: Option<f64>,
     policy: GapPolicy,
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[ShardSlot]>,
     session_gaps: SessionGaps,
     rows: Mutex<RowStore>,
     timeline: Mutex<TimelineState>,
@@ -135,11 +146,13 @@ impl Metrics {
         shards: usize,
     ) -> Self {
         let shards = (0..shards.clamp(1, 256))
-            .map(|_| {
-                Mutex::new(Shard {
+            .map(|_| ShardSlot {
+                shard: Mutex::new(Shard {
                     total: Recorder::new(),
                     interval: Interval::new(),
-                })
+                }),
+                requests: AtomicU64::new(0),
+                errors: AtomicU64::new(0),
             })
             .collect();
         Metrics {
@@ -158,10 +171,15 @@ impl Metrics {
         }
     }
 
-    /// This thread's shard.
-    fn shard(&self) -> MutexGuard<'_, Shard> {
+    /// This thread's shard slot.
+    fn slot(&self) -> &ShardSlot {
         let slot = THREAD_SLOT.try_with(Cell::get).unwrap_or(0);
-        lock(&self.shards[slot % self.shards.len()])
+        &self.shards[slot % self.shards.len()]
+    }
+
+    /// This thread's shard, locked.
+    fn shard(&self) -> MutexGuard<'_, Shard> {
+        lock(&self.slot().shard)
     }
 
     /// Record one finished request.
@@ -169,16 +187,17 @@ impl Metrics {
         let corrected = micros(r.done.saturating_duration_since(r.intended));
         let service = micros(r.done.saturating_duration_since(r.sent));
         let is_error = recorder::is_error(&r.outcome);
+        let slot = self.slot();
         {
-            let mut shard = self.shard();
+            let mut shard = lock(&slot.shard);
             shard
                 .total
                 .record_request(r.operation, corrected, service, &r.outcome, is_error);
             shard.interval.record_request(corrected, is_error);
         }
-        self.live.requests.fetch_add(1, Relaxed);
+        slot.requests.fetch_add(1, Relaxed);
         if is_error {
-            self.live.errors.fetch_add(1, Relaxed);
+            slot.errors.fetch_add(1, Relaxed);
         }
     }
 
@@ -236,8 +255,8 @@ impl Metrics {
     /// Close the current one-second timeline interval (call once a second).
     pub fn tick(&self, now: Instant) {
         let mut acc = Interval::new();
-        for shard in self.shards.iter() {
-            let mut shard = lock(shard);
+        for slot in self.shards.iter() {
+            let mut shard = lock(&slot.shard);
             acc += &shard.interval;
             shard.interval.reset();
         }
@@ -270,8 +289,8 @@ impl Metrics {
     /// Cheap live figures for the progress bar and abort checks.
     pub fn live(&self) -> LiveStats {
         LiveStats {
-            requests: self.live.requests.load(Relaxed),
-            errors: self.live.errors.load(Relaxed),
+            requests: self.shards.iter().map(|s| s.requests.load(Relaxed)).sum(),
+            errors: self.shards.iter().map(|s| s.errors.load(Relaxed)).sum(),
             active_sessions: self.live.active.load(Relaxed),
             flags: self.live.flags.load(Relaxed),
             last_second_requests: self.live.last_second_requests.load(Relaxed),
@@ -289,8 +308,8 @@ impl Metrics {
     /// `run.end` is `completed`; the runner overwrites it for interrupted or aborted runs.
     pub fn build_summary(&self, scenario: ScenarioInfo, now: Instant) -> Summary {
         let mut total = Recorder::new();
-        for shard in self.shards.iter() {
-            total += &lock(shard).total;
+        for slot in self.shards.iter() {
+            total += &lock(&slot.shard).total;
         }
         let (timeline, timeline_step_s) = lock(&self.timeline).timeline.snapshot();
         let rows = lock(&self.rows);

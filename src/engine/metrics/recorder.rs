@@ -10,7 +10,6 @@ use super::gaps::GapStats;
 use super::{Outcome, TransportErrorKind, ViolationKind};
 use crate::protocol::Operation;
 use hdrhistogram::Histogram;
-use std::collections::HashMap;
 use std::ops::AddAssign;
 use std::time::Duration;
 
@@ -86,6 +85,30 @@ pub struct OutcomeKey {
     pub chat_ended: Option<bool>,
 }
 
+/// Outcome bucket counts: a short list searched linearly.
+///
+/// A run sees a handful of distinct buckets (operations × statuses), so a scan
+/// of a few cache lines beats hashing the key on every request.
+#[derive(Debug, Clone, Default)]
+pub struct OutcomeCounts(pub Vec<(OutcomeKey, u64)>);
+
+impl OutcomeCounts {
+    /// Add `n` to the bucket `key`.
+    pub fn add(&mut self, key: OutcomeKey, n: u64) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, count)) => *count += n,
+            None => self.0.push((key, n)),
+        }
+    }
+
+    /// The buckets sorted by key.
+    pub fn sorted(&self) -> Vec<(OutcomeKey, u64)> {
+        let mut v = self.0.clone();
+        v.sort_unstable();
+        v
+    }
+}
+
 /// Both latency views of one operation.
 #[derive(Debug, Clone)]
 pub struct OpHistograms {
@@ -110,7 +133,7 @@ pub struct Recorder {
     /// Per-operation histograms, allocated on first use.
     pub ops: [Option<Box<OpHistograms>>; N_OPS],
     /// Outcome bucket counts.
-    pub outcomes: HashMap<OutcomeKey, u64>,
+    pub outcomes: OutcomeCounts,
     /// Transport failures by `kind as usize`.
     pub transport: [u64; TransportErrorKind::ALL.len()],
     /// Violations by `kind as usize`.
@@ -134,7 +157,7 @@ impl Recorder {
     pub fn new() -> Self {
         Recorder {
             ops: Default::default(),
-            outcomes: HashMap::new(),
+            outcomes: OutcomeCounts::default(),
             transport: [0; TransportErrorKind::ALL.len()],
             violations: [0; ViolationKind::ALL.len()],
             errors: 0,
@@ -176,7 +199,7 @@ impl Recorder {
                 }
             }
         };
-        *self.outcomes.entry(key).or_insert(0) += 1;
+        self.outcomes.add(key, 1);
         if is_error {
             self.errors += 1;
         }
@@ -222,8 +245,8 @@ impl AddAssign<&Recorder> for Recorder {
                 add_hist(&mut a.service, &b.service);
             });
         }
-        for (k, v) in &rhs.outcomes {
-            *self.outcomes.entry(*k).or_insert(0) += v;
+        for &(k, n) in &rhs.outcomes.0 {
+            self.outcomes.add(k, n);
         }
         for (a, b) in self.transport.iter_mut().zip(rhs.transport) {
             *a += b;
@@ -374,7 +397,7 @@ mod tests {
                 _ => panic!("{op} present on one side only"),
             }
         }
-        assert_eq!(one.outcomes, merged.outcomes);
+        assert_eq!(one.outcomes.sorted(), merged.outcomes.sorted());
         assert_eq!(one.transport, merged.transport);
         assert_eq!(one.violations, merged.violations);
         assert_eq!(one.errors, merged.errors);

@@ -162,8 +162,9 @@ pub fn build(i: Inputs<'_>) -> Summary {
     };
     s.outcomes = t
         .outcomes
-        .iter()
-        .map(|(k, &count)| OutcomeCount {
+        .sorted()
+        .into_iter()
+        .map(|(k, count)| OutcomeCount {
             operation: Operation::ALL[usize::from(k.op)].as_str().to_string(),
             http_status: k.http_status,
             status_code: k.status_code,
