@@ -22,6 +22,7 @@
 
 mod gaps;
 mod generator;
+mod interval;
 mod recorder;
 mod rows;
 mod summary;
@@ -35,7 +36,8 @@ pub use timeline::MAX_POINTS;
 
 use crate::report::model::{ScenarioInfo, SessionRow, Summary, TimelinePoint};
 use gaps::{GapClass, GapPolicy, SessionGaps};
-use recorder::{micros, Interval, Recorder};
+use interval::Interval;
+use recorder::{micros, Recorder};
 use rows::RowStore;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -102,7 +104,6 @@ struct TimelineState {
 }
 
 /// Shared run metrics: one per run, behind an `Arc`, written by every session task.
-#[derive(Debug)]
 pub struct Metrics {
     start: Instant,
     started_at: String,
@@ -113,6 +114,17 @@ pub struct Metrics {
     rows: Mutex<RowStore>,
     timeline: Mutex<TimelineState>,
     live: LiveCounters,
+}
+
+impl std::fmt::Debug for Metrics {
+    /// A short form: the histograms would print hundreds of kilobytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("shards", &self.shards.len())
+            .field("flex", &self.policy.flex)
+            .field("live", &self.live())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Metrics {
@@ -207,6 +219,8 @@ impl Metrics {
     }
 
     /// Record one measured poll gap of `session` (cause only matters above the near-miss line).
+    ///
+    /// `session` is the session's ordinal, the same number as its [`SessionRow::ordinal`].
     pub fn record_gap(&self, session: u64, gap: Duration, cause: GapCause) {
         let class = self.policy.classify(gap);
         let gap_us = micros(gap);
