@@ -352,6 +352,13 @@ fn session_rows_are_sorted_and_completed_from_gaps() {
 }
 
 #[test]
+fn metrics_can_be_shared_between_tasks() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Metrics>();
+    shared::<std::sync::Arc<Metrics>>();
+}
+
+#[test]
 fn default_metrics_is_usable() {
     let m = Metrics::default();
     m.record_lateness(Duration::from_micros(10));
