@@ -7,9 +7,11 @@
 //! [`Metrics::build_summary`] once at the end (or for abort-on-fail checks).
 //!
 //! # Layout
+//! - `types`: the pinned vocabulary (outcomes, error kinds, gap causes, violations, live stats).
 //! - `recorder`: one shard's HDR histograms (µs, 3 significant digits) and counters, `+=`.
 //! - `gaps`: the flex-disconnect-timeout judgement, gap buckets, per-session worst gap.
 //! - `rows`: compact in-memory sessions.csv rows and end-reason counts.
+//! - `interval`: what happened since the last tick (per shard), for the timeline.
 //! - `timeline`: per-second points, down-sampled to at most `MAX_POINTS`.
 //! - `generator`: lateness/CPU self-check and its verdict.
 //! - `summary`: merged recorder + the rest -> [`Summary`].
