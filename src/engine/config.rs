@@ -288,7 +288,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         script,
         retry,
         seed,
-        server: sc.server.clone().unwrap_or_default(),
+        server: ServerConfig::default(),
         thresholds,
         parsed_thresholds,
         abort_grace,
@@ -296,8 +296,45 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         quiet: args.quiet,
         warnings: Vec::new(),
     };
+    let flex_given = args.flex_disconnect_timeout.is_some() || sc.flex_disconnect_timeout.is_some();
+    let server_warning = embedded_server(&mut cfg, sc.server.as_ref(), flex_given)?;
     cfg.warnings = cadence_warnings(&cfg);
+    cfg.warnings.extend(server_warning);
     Ok(cfg)
+}
+
+/// The embedded server's options: the `[server]` table, validated, with its
+/// flex-disconnect-timeout and webapi prefix matched to the client's. A server
+/// timeout set only in `[server]` becomes the client's; two different explicit
+/// values warn and the client's wins.
+fn embedded_server(
+    cfg: &mut RunConfig,
+    table: Option<&ServerConfig>,
+    flex_given: bool,
+) -> Result<Option<String>, UsageError> {
+    let mut server = table.cloned().unwrap_or_default();
+    server
+        .validate()
+        .map_err(|e| UsageError::new(format!("[server]: {e}")))?;
+    let mut warning = None;
+    if let Some(t) = table {
+        if t.flex_disconnect_timeout != cfg.flex {
+            if flex_given {
+                warning = Some(format!(
+                    "server.flex_disconnect_timeout ({}) differs from flex_disconnect_timeout ({}); the embedded server uses {}",
+                    humantime::format_duration(t.flex_disconnect_timeout),
+                    humantime::format_duration(cfg.flex),
+                    humantime::format_duration(cfg.flex)
+                ));
+            } else {
+                cfg.flex = t.flex_disconnect_timeout;
+            }
+        }
+    }
+    server.flex_disconnect_timeout = cfg.flex;
+    server.webapi_prefix = cfg.webapi_prefix.clone();
+    cfg.server = server;
+    Ok(if cfg.target.is_some() { None } else { warning })
 }
 
 fn clock_seed() -> u64 {

@@ -38,7 +38,7 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
     }
     let outcome = runner::run(cfg, shutdown_signal()).await?;
     let mut out = std::io::stdout().lock();
-    print_summary(&outcome.summary, &mut out)?;
+    crate::report::text::write_text(&outcome.summary, &mut out)?;
     writeln!(out, "reports: {}", outcome.dir.display())?;
     for r in &outcome.reasons {
         eprintln!("chatload: {r}");
@@ -79,32 +79,4 @@ fn after_first_signal() {
             std::process::exit(i32::from(Exit::Untrusted.code()));
         }
     });
-}
-
-/// A short text summary (the full text exporter lives in `report`).
-pub fn print_summary(s: &crate::report::Summary, out: &mut impl Write) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "chatload run '{}' ({}, {}): {}",
-        s.scenario.name, s.scenario.dialect, s.scenario.target, s.run.end
-    )?;
-    writeln!(
-        out,
-        "requests {} ({:.1}/s, errors {}), sessions started {} flagged {} near-miss {}",
-        s.requests.total,
-        s.requests.rate_per_s,
-        s.requests.errors,
-        s.sessions.started,
-        s.sessions.flagged,
-        s.sessions.near_miss
-    )?;
-    for t in &s.thresholds {
-        let verdict = if t.passed { "pass" } else { "FAIL" };
-        writeln!(
-            out,
-            "threshold {verdict}: {} (observed {})",
-            t.expression, t.observed_display
-        )?;
-    }
-    Ok(())
 }

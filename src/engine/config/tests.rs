@@ -206,3 +206,50 @@ fn a_cadence_that_cannot_fit_warns() {
         cfg.warnings
     );
 }
+
+#[test]
+fn embedded_server_flex_matches_the_client() {
+    // Only the server table sets it: the client judges gaps against the same value.
+    let cfg = build(
+        &no_flags(),
+        Some(&file("[server]\nflex_disconnect_timeout = \"7s\"\n")),
+    )
+    .unwrap();
+    assert_eq!(cfg.flex, Duration::from_secs(7));
+    assert_eq!(cfg.server.flex_disconnect_timeout, Duration::from_secs(7));
+    // Both set and different: the client's wins, with a warning.
+    let cfg = build(
+        &no_flags(),
+        Some(&file("flex_disconnect_timeout = \"5s\"\nwebapi_prefix = \"/w\"\n[server]\nflex_disconnect_timeout = \"7s\"\n")),
+    )
+    .unwrap();
+    assert_eq!(cfg.server.flex_disconnect_timeout, Duration::from_secs(5));
+    assert_eq!(cfg.server.webapi_prefix, "/w");
+    assert!(
+        cfg.warnings.iter().any(|w| w.contains("differs")),
+        "{:?}",
+        cfg.warnings
+    );
+    // The flag sets both when there is no table.
+    let args = RunArgs {
+        flex_disconnect_timeout: Some("4s".into()),
+        ..RunArgs::default()
+    };
+    assert_eq!(
+        build(&args, None).unwrap().server.flex_disconnect_timeout,
+        Duration::from_secs(4)
+    );
+}
+
+#[test]
+fn bad_server_table_is_a_usage_error() {
+    let e = err(&no_flags(), "[server.agent]\nend_after_messages = 0\n");
+    assert!(
+        e.starts_with("[server]: server.agent.end_after_messages must be at least 1"),
+        "{e}"
+    );
+    let e = ScenarioFile::parse("s.toml", "[server]\nflex = 3\n".into())
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("s.toml:2:1:"), "{e}");
+}
