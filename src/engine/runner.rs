@@ -65,13 +65,14 @@ pub async fn run(
             (Some(srv), base, Some(stop))
         }
     };
-    let target = Target {
-        dialect: cfg.dialect,
-        base: base.clone(),
-        service: cfg.service.clone(),
-        tenant: cfg.tenant.clone(),
-        prefix: cfg.webapi_prefix.clone(),
-    };
+    let target = Target::new(
+        cfg.dialect,
+        &base,
+        &cfg.service,
+        &cfg.tenant,
+        &cfg.webapi_prefix,
+    )
+    .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
     let client = ChatClient::new(target, cfg.request_timeout, cfg.max_body_bytes)?;
     let t0 = Instant::now();
     let started_at = chrono::Utc::now();

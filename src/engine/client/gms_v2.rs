@@ -8,8 +8,7 @@
 use super::{Call, Identity, Target};
 
 /// URL and form body of one call.
-pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (String, String) {
-    let chat = format!("{}/genesys/2/chat/{}", t.base, t.service);
+pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
     let pos;
     let mut form: Vec<(&str, &str)> = Vec::with_capacity(16);
     let url = match call {
@@ -32,11 +31,11 @@ pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (String, String) {
                 ("userData[_genesys_browser]", "chatload"),
                 ("userData[_genesys_OS]", "chatload"),
             ]);
-            return (format!("{chat}/"), encode(&form));
+            return (t.url(&[""]), encode(&form));
         }
         other => {
             let op = other.operation().gms_path().unwrap_or("refresh");
-            format!("{chat}/{}/{op}", id.chat_id)
+            t.url(&[&id.chat_id, op])
         }
     };
     form.extend([
@@ -69,13 +68,7 @@ mod tests {
     use crate::protocol::Dialect;
 
     fn target() -> Target {
-        Target {
-            dialect: Dialect::GmsV2,
-            base: "http://h".into(),
-            service: "svc".into(),
-            tenant: "T".into(),
-            prefix: String::new(),
-        }
+        Target::new(Dialect::GmsV2, "http://h", "svc", "T", "").unwrap()
     }
 
     fn id() -> Identity {
@@ -94,7 +87,7 @@ mod tests {
             &Identity::default(),
             &Call::RequestChat { nickname: "n" },
         );
-        assert_eq!(url, "http://h/genesys/2/chat/svc/");
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/");
         assert!(
             body.starts_with("alias=&secureKey=&userId=&nickname=n&"),
             "{body}"
@@ -116,7 +109,7 @@ mod tests {
                 draft: "hi there",
             },
         );
-        assert_eq!(url, "http://h/genesys/2/chat/svc/c1/refresh");
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/refresh");
         assert_eq!(
             body,
             "alias=a&secureKey=k&userId=u&transcriptPosition=4&message=hi+there"
@@ -126,19 +119,19 @@ mod tests {
     #[test]
     fn send_typing_and_disconnect_bodies() {
         let (url, body) = build(&target(), &id(), &Call::Send { text: "x" });
-        assert_eq!(url, "http://h/genesys/2/chat/svc/c1/send");
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/send");
         assert_eq!(
             body,
             "alias=a&secureKey=k&userId=u&message=x&messageType=text"
         );
         let (url, body) = build(&target(), &id(), &Call::StartTyping { position: 2 });
-        assert_eq!(url, "http://h/genesys/2/chat/svc/c1/startTyping");
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/startTyping");
         assert_eq!(
             body,
             "alias=a&secureKey=k&userId=u&transcriptPosition=2&message="
         );
         let (url, body) = build(&target(), &id(), &Call::Disconnect);
-        assert_eq!(url, "http://h/genesys/2/chat/svc/c1/disconnect");
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/disconnect");
         assert_eq!(body, "alias=a&secureKey=k&userId=u");
     }
 }

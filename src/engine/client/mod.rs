@@ -32,6 +32,46 @@ pub struct Target {
     pub tenant: String,
     /// webapi path prefix (`""` or `/webapi`).
     pub prefix: String,
+    /// The chat collection URL (`{base}/genesys/2/chat/{service}` or
+    /// `{base}{prefix}/api/v2/chats`), parsed once: per-call URLs are clones
+    /// with path segments pushed, never re-parsed.
+    collection: reqwest::Url,
+}
+
+impl Target {
+    /// A target; fails when `base` is not a URL.
+    pub fn new(
+        dialect: Dialect,
+        base: &str,
+        service: &str,
+        tenant: &str,
+        prefix: &str,
+    ) -> anyhow::Result<Target> {
+        let base = base.trim_end_matches('/').to_string();
+        let collection = match dialect {
+            Dialect::GmsV2 => format!("{base}/genesys/2/chat/{service}"),
+            Dialect::WebApi => format!("{base}{prefix}/api/v2/chats"),
+        };
+        let collection = reqwest::Url::parse(&collection)
+            .map_err(|e| anyhow::anyhow!("bad target URL '{collection}': {e}"))?;
+        Ok(Target {
+            dialect,
+            base,
+            service: service.to_string(),
+            tenant: tenant.to_string(),
+            prefix: prefix.to_string(),
+            collection,
+        })
+    }
+
+    /// The collection URL with `segments` appended (an empty last segment = trailing slash).
+    pub fn url(&self, segments: &[&str]) -> reqwest::Url {
+        let mut url = self.collection.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
 }
 
 /// The identity a session adopts from every successful answer.
@@ -212,7 +252,7 @@ impl ChatClient {
     }
 
     /// URL and body of a call (pure; used by tests and by [`ChatClient::call`]).
-    pub fn build(&self, id: &Identity, call: &Call<'_>) -> (String, String) {
+    pub fn build(&self, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
         match self.target.dialect {
             Dialect::GmsV2 => gms_v2::build(&self.target, id, call),
             Dialect::WebApi => webapi::build(&self.target, id, call),
@@ -226,7 +266,7 @@ impl ChatClient {
     }
 
     /// Send a built call and classify the answer.
-    pub async fn send(&self, url: String, body: String) -> Reply {
+    pub async fn send(&self, url: reqwest::Url, body: String) -> Reply {
         let content_type = match self.target.dialect {
             Dialect::GmsV2 => "application/x-www-form-urlencoded",
             Dialect::WebApi => "application/json",
@@ -243,7 +283,7 @@ impl ChatClient {
                     Err(e) => (Outcome::Transport(classify_error(&e)), None),
                 }
             }
-            Backend::Fake(r) => match r.respond(&url, &body).await {
+            Backend::Fake(r) => match r.respond(url.as_str(), &body).await {
                 Ok((status, text)) => classify(status, text.as_bytes()),
                 Err(kind) => (Outcome::Transport(kind), None),
             },

@@ -5,11 +5,10 @@ use super::{Call, Identity, Target};
 use serde_json::{json, Value};
 
 /// URL and JSON body of one call.
-pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (String, String) {
-    let chats = format!("{}{}/api/v2/chats", t.base, t.prefix);
-    let (url, body): (String, Value) = match call {
+pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+    let (url, body): (reqwest::Url, Value) = match call {
         Call::RequestChat { nickname } => (
-            chats,
+            t.url(&[]),
             json!({
                 "nickname": nickname,
                 "firstName": nickname,
@@ -22,7 +21,7 @@ pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (String, String) {
         Call::Poll { position, .. } => {
             let mut b = quartet(t, id);
             b["transcriptPosition"] = json!(position);
-            (format!("{chats}/{}/messages", id.chat_id), b)
+            (t.url(&[&id.chat_id, "messages"]), b)
         }
         other => {
             let mut b = quartet(t, id);
@@ -34,7 +33,7 @@ pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (String, String) {
             if let Call::Send { text } = other {
                 b["text"] = json!(text);
             }
-            (format!("{chats}/{}", id.chat_id), b)
+            (t.url(&[&id.chat_id]), b)
         }
     };
     (url, body.to_string())
@@ -55,13 +54,7 @@ mod tests {
     use crate::protocol::Dialect;
 
     fn target() -> Target {
-        Target {
-            dialect: Dialect::WebApi,
-            base: "http://h".into(),
-            service: "svc".into(),
-            tenant: "T".into(),
-            prefix: "/webapi".into(),
-        }
+        Target::new(Dialect::WebApi, "http://h", "svc", "T", "/webapi").unwrap()
     }
 
     fn id() -> Identity {
@@ -84,7 +77,7 @@ mod tests {
             &Identity::default(),
             &Call::RequestChat { nickname: "n" },
         );
-        assert_eq!(url, "http://h/webapi/api/v2/chats");
+        assert_eq!(url.as_str(), "http://h/webapi/api/v2/chats");
         assert_eq!(parse(&body)["tenantName"], "T");
         assert_eq!(parse(&body)["nickname"], "n");
         let (url, body) = build(
@@ -95,7 +88,7 @@ mod tests {
                 draft: "",
             },
         );
-        assert_eq!(url, "http://h/webapi/api/v2/chats/c1/messages");
+        assert_eq!(url.as_str(), "http://h/webapi/api/v2/chats/c1/messages");
         assert_eq!(
             parse(&body),
             json!({"alias":"a","secureKey":"k","userId":"u","tenantName":"T","transcriptPosition":3})
@@ -105,7 +98,7 @@ mod tests {
     #[test]
     fn operations_use_operation_name() {
         let (url, body) = build(&target(), &id(), &Call::Send { text: "hello" });
-        assert_eq!(url, "http://h/webapi/api/v2/chats/c1");
+        assert_eq!(url.as_str(), "http://h/webapi/api/v2/chats/c1");
         let b = parse(&body);
         assert_eq!(b["operationName"], "SendMessage");
         assert_eq!(b["text"], "hello");

@@ -111,13 +111,7 @@ fn script(end: EndMode) -> CustomerScript {
 }
 
 fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> {
-    let target = Target {
-        dialect: Dialect::GmsV2,
-        base: "http://fake".into(),
-        service: "s".into(),
-        tenant: "t".into(),
-        prefix: String::new(),
-    };
+    let target = Target::new(Dialect::GmsV2, "http://fake", "s", "t", "").unwrap();
     let flex = Duration::from_secs(flex_s);
     Arc::new(SessionCtx {
         client: ChatClient::with_responder(target, fake),
