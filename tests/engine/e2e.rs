@@ -222,12 +222,31 @@ every = 9
     );
     assert_eq!(sum.violations["transcript_hole"], fault("transcript_hole"));
     // Alias rotation survived: no statusCode 2 anywhere, every chat disconnected by the client.
+    let rows = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
     assert_eq!(
         poll_outcome(Some(2), Some(true)) + poll_outcome(Some(2), Some(false)),
-        0
+        0,
+        "{:?} {rows}",
+        sum.outcomes
     );
-    assert_eq!(s.chats.live, 0);
-    assert_eq!(s.chats.expired, 0);
+    // Sessions that gave up after consecutive failures abandon their chat (as the widget
+    // does); only those chats are left to expire. Every other chat was disconnected.
+    let gave_up = rows
+        .lines()
+        .filter(|l| l.ends_with(",retries_exhausted"))
+        .count() as u64;
+    assert_eq!(
+        s.chats.live + s.chats.expired,
+        gave_up,
+        "{:?} {rows}",
+        s.chats
+    );
+    assert_eq!(
+        s.chats.ended_by_client + gave_up,
+        s.chats.created,
+        "{:?}",
+        s.chats
+    );
     assert_no_secrets(&o);
 }
 
