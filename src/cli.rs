@@ -79,6 +79,9 @@ pub struct RunArgs {
     /// webapi base path prefix (e.g. /webapi).
     #[arg(long)]
     pub webapi_prefix: Option<String>,
+    /// Most requests (and so connections) in flight at once (default 1024).
+    #[arg(long)]
+    pub max_connections: Option<u64>,
     /// Threshold expression, repeatable (e.g. 'poll.p99 < 300ms').
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,

@@ -43,6 +43,8 @@ pub struct RunConfig {
     pub request_timeout: Duration,
     /// Response body cap.
     pub max_body_bytes: usize,
+    /// Most requests in flight at once.
+    pub max_connections: usize,
     /// Bounded wait for disconnects at the end.
     pub drain_timeout: Duration,
     /// The load plan.
@@ -236,6 +238,16 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
             "max_body_bytes: must be at least 1024; the default is 1048576",
         ));
     }
+    let max_connections = flag_or(args.max_connections, sc.max_connections.as_ref(), 1024);
+    if !(1..=1_000_000).contains(&max_connections) {
+        let at = match (&args.max_connections, &sc.max_connections) {
+            (None, Some(v)) => src.at("max_connections", v),
+            _ => "--max-connections".into(),
+        };
+        return Err(UsageError::new(format!(
+            "{at}: must be between 1 and 1000000; the default is 1024"
+        )));
+    }
     let plan = load::build_plan(args, sc, &src)?;
     let script = script::build_script(args, sc, &src)?;
     let retry = load::build_retry(sc, &src)?;
@@ -284,6 +296,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         near_miss_fraction,
         request_timeout,
         max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+        max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
         drain_timeout,
         plan,
         script,

@@ -73,7 +73,12 @@ pub async fn run(
         &cfg.webapi_prefix,
     )
     .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
-    let client = ChatClient::new(target, cfg.request_timeout, cfg.max_body_bytes)?;
+    let client = ChatClient::new(
+        target,
+        cfg.request_timeout,
+        cfg.max_body_bytes,
+        cfg.max_connections,
+    )?;
     let t0 = Instant::now();
     let started_at = chrono::Utc::now();
     let metrics = Arc::new(Metrics::new(
@@ -337,9 +342,13 @@ async fn slot_task(
 async fn start_embedded(
     cfg: &RunConfig,
 ) -> anyhow::Result<(ReferenceServer, String, tokio::sync::oneshot::Sender<()>)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("could not bind the embedded reference server on 127.0.0.1")?;
+    // A deep accept backlog: thousands of sessions may connect within a second.
+    let listener = (|| {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        socket.listen(8192)
+    })()
+    .context("could not bind the embedded reference server on 127.0.0.1")?;
     let addr = listener.local_addr()?;
     let server = ReferenceServer::new(cfg.server.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

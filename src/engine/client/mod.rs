@@ -17,6 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 /// Where and how to talk.
@@ -211,16 +212,28 @@ impl std::fmt::Debug for Backend {
 }
 
 /// A dialect client over one shared HTTP connection pool.
+///
+/// At most `max_connections` requests are in flight at once (so at most about
+/// that many connections): without a cap, a momentary stall of the target makes
+/// the pool open a connection per waiting session, the listen backlog
+/// overflows, SYN retries stall requests for seconds and the load collapses.
+/// Waiting for a slot happens before `sent`, so it shows up as scheduling lateness.
 #[derive(Debug, Clone)]
 pub struct ChatClient {
     backend: Backend,
     target: Target,
     max_body: usize,
+    slots: Arc<Semaphore>,
 }
 
 impl ChatClient {
     /// Build the shared client (`request_timeout` bounds each whole request).
-    pub fn new(target: Target, request_timeout: Duration, max_body: usize) -> anyhow::Result<Self> {
+    pub fn new(
+        target: Target,
+        request_timeout: Duration,
+        max_body: usize,
+        max_connections: usize,
+    ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(request_timeout)
             .connect_timeout(request_timeout)
@@ -234,6 +247,7 @@ impl ChatClient {
             backend: Backend::Http(http),
             target,
             max_body,
+            slots: Arc::new(Semaphore::new(max_connections.max(1))),
         })
     }
 
@@ -243,6 +257,7 @@ impl ChatClient {
             backend: Backend::Fake(responder),
             target,
             max_body: 1 << 20,
+            slots: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         }
     }
 
@@ -271,6 +286,8 @@ impl ChatClient {
             Dialect::GmsV2 => "application/x-www-form-urlencoded",
             Dialect::WebApi => "application/json",
         };
+        // The semaphore is never closed; a failed acquire would only skip the cap.
+        let _slot = self.slots.acquire().await.ok();
         let sent = Instant::now();
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {

@@ -148,17 +148,6 @@ pub async fn poll_loop(
             break;
         }
         let ready = intended.max(prev_done);
-        let now = Instant::now();
-        ctx.metrics
-            .record_lateness(now.saturating_duration_since(ready));
-        let mut gap = None;
-        if let Some(last) = last_ok_send {
-            let g = now.saturating_duration_since(last);
-            let cause = attribute_gap(last, intended, prev_done, now, retried_since_ok, line);
-            ctx.metrics.record_gap(ordinal, g, cause);
-            stats.observe(g, cause, ctx.flex, line);
-            gap = Some(g);
-        }
         let position = sh.position.load(Ordering::Relaxed);
         let draft = if sh.typing.load(Ordering::Relaxed) > 0 {
             s.message_text.as_str()
@@ -167,6 +156,18 @@ pub async fn poll_loop(
         };
         let call = Call::Poll { position, draft };
         let reply = sh.call(&ctx.client, &call).await;
+        // `sent` is after any wait for a connection slot: that wait is the generator's.
+        let sent = reply.sent;
+        ctx.metrics
+            .record_lateness(sent.saturating_duration_since(ready));
+        let mut gap = None;
+        if let Some(last) = last_ok_send {
+            let g = sent.saturating_duration_since(last);
+            let cause = attribute_gap(last, intended, prev_done, sent, retried_since_ok, line);
+            ctx.metrics.record_gap(ordinal, g, cause);
+            stats.observe(g, cause, ctx.flex, line);
+            gap = Some(g);
+        }
         record(&ctx.metrics, &call, intended, &reply);
         stats.polls += 1;
         prev_done = reply.done;

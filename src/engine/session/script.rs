@@ -71,10 +71,10 @@ async fn op<'a>(
         if !sh.sleep_until(at, run).await {
             return false;
         }
-        ctx.metrics
-            .record_lateness(Instant::now().saturating_duration_since(at));
         let call = make(sh.position.load(Ordering::Relaxed));
         let reply = sh.call(&ctx.client, &call).await;
+        ctx.metrics
+            .record_lateness(reply.sent.saturating_duration_since(at));
         record(&ctx.metrics, &call, at, &reply);
         match step(&reply, &ctx.metrics) {
             Step::Ok { ended } => {
@@ -115,10 +115,10 @@ pub async fn request_chat(
         if !sh.sleep_until(at, run).await {
             return None;
         }
-        ctx.metrics
-            .record_lateness(Instant::now().saturating_duration_since(at));
         let call = Call::RequestChat { nickname };
         let reply = sh.call(&ctx.client, &call).await;
+        ctx.metrics
+            .record_lateness(reply.sent.saturating_duration_since(at));
         record(&ctx.metrics, &call, at, &reply);
         match step(&reply, &ctx.metrics) {
             Step::Ok { ended } => {
