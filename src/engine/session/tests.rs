@@ -131,6 +131,13 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
     })
 }
 
+/// Violations recorded so far, by report name.
+fn violations(ctx: &SessionCtx) -> std::collections::BTreeMap<String, u64> {
+    ctx.metrics
+        .build_summary(Default::default(), std::time::Instant::now())
+        .violations
+}
+
 async fn run_one(ctx: Arc<SessionCtx>) -> SessionRow {
     let (tx, rx) = stop::channel();
     let row = run_session(ctx, 0, Instant::now(), rx).await;
@@ -221,14 +228,15 @@ async fn status1_with_chat_ended_is_a_failed_attempt_not_an_end() {
         _ => (now(), ok()),
     });
     let t0 = Instant::now();
-    let row = run_one(ctx(
+    let ctx = ctx(
         fake.clone(),
         script(EndMode::AfterDuration(Duration::from_secs(5))),
         45,
-    ))
-    .await;
+    );
+    let row = run_one(ctx.clone()).await;
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 2.5, 4.5]);
     assert_eq!(row.end_reason, "client_disconnect");
+    assert_eq!(violations(&ctx)["status1_chat_ended"], 1);
 }
 
 #[tokio::test(start_paused = true)]
@@ -265,12 +273,18 @@ async fn position_comes_from_poll_answers_and_identity_from_every_success() {
         _ => (now(), ok()),
     });
     let t0 = Instant::now();
-    run_one(ctx(
+    let ctx = ctx(
         fake.clone(),
         script(EndMode::AfterDuration(Duration::from_secs(7))),
         45,
-    ))
-    .await;
+    );
+    run_one(ctx.clone()).await;
+    let v = violations(&ctx);
+    assert_eq!(
+        (v["transcript_hole"], v["transcript_repeat"]),
+        (1, 1),
+        "{v:?}"
+    );
     let bodies: Vec<String> = fake
         .calls(t0)
         .into_iter()
