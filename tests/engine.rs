@@ -77,3 +77,52 @@ mod usage {
 /// Whole runs against the embedded reference server (127.0.0.1:0); its counters are the truth.
 #[path = "engine/e2e.rs"]
 mod e2e;
+
+/// SIGINT through the real binary: reports written, every chat disconnected, exit 3.
+#[cfg(unix)]
+#[test]
+fn sigint_writes_reports_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args([
+            "run",
+            "--quiet",
+            "--sessions",
+            "5",
+            "--duration",
+            "60s",
+            "--poll-interval",
+            "200ms",
+        ])
+        .args(["--end", "wait-for-agent", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The report directory appears once the signal handlers are installed (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !out.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(out.exists(), "the run started");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["run"]["end"], "interrupted");
+    assert!(summary["run"]["elapsed_s"].as_f64().unwrap() < 30.0);
+    // Every started session either disconnected or never got its chat.
+    let started = summary["sessions"]["started"].as_u64().unwrap();
+    let disconnects = summary["requests"]["by_operation"]["disconnect"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(disconnects, started, "{summary}");
+}

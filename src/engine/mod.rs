@@ -36,7 +36,7 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
     for w in &cfg.warnings {
         eprintln!("warning: {w}");
     }
-    let outcome = runner::run(cfg, shutdown_signal()).await?;
+    let outcome = runner::run(cfg, shutdown_signal()?).await?;
     let mut out = std::io::stdout().lock();
     crate::report::text::write_text(&outcome.summary, &mut out)?;
     writeln!(out, "reports: {}", outcome.dir.display())?;
@@ -46,37 +46,34 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
     Ok(outcome.exit)
 }
 
-/// Completes on the first Ctrl-C or SIGTERM; a second Ctrl-C exits at once with code 3.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return after_first_signal();
-                }
-            };
+/// A future that completes on the first Ctrl-C or SIGTERM; a second Ctrl-C exits
+/// at once with code 3. The handlers are installed here, before the run starts,
+/// so an early signal is never lost or fatal.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
         tokio::select! {
-            _ = ctrl_c => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
-    after_first_signal()
+        eprintln!("chatload: stopping: disconnecting active chats and writing reports (Ctrl-C again to quit at once)");
+        tokio::spawn(async move {
+            if int.recv().await.is_some() {
+                eprintln!("chatload: second Ctrl-C: exiting without reports");
+                std::process::exit(i32::from(Exit::Untrusted.code()));
+            }
+        });
+    })
 }
 
-fn after_first_signal() {
-    eprintln!("chatload: stopping: disconnecting active chats and writing reports (Ctrl-C again to quit at once)");
-    tokio::spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("chatload: second Ctrl-C: exiting without reports");
-            std::process::exit(i32::from(Exit::Untrusted.code()));
-        }
-    });
+/// Non-unix: Ctrl-C only.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("chatload: stopping: disconnecting active chats and writing reports");
+    })
 }
