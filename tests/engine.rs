@@ -63,7 +63,7 @@ mod usage {
 
     #[test]
     fn shipped_scenarios_are_valid() {
-        for name in ["smoke", "steady", "webapi"] {
+        for name in ["smoke", "steady", "webapi", "faults"] {
             let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
             let f = chatload::engine::scenario::ScenarioFile::load(std::path::Path::new(&path))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
