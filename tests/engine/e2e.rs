@@ -346,3 +346,44 @@ backoff = "50ms"
             >= 2
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stages_ramp_up_then_down_and_ramped_down_sessions_disconnect() {
+    let text = r#"
+name = "stages"
+flex_disconnect_timeout = "3s"
+[[load.stages]]
+sessions = 6
+ramp = "300ms"
+hold = "1200ms"
+[[load.stages]]
+sessions = 2
+hold = "1500ms"
+[customer]
+poll_interval = "200ms"
+messages = 0
+end = "wait-for-agent"
+"#;
+    let (o, _dir) = run_text(text).await;
+    assert_eq!(o.exit, Exit::Success, "{:?}", o.reasons);
+    assert_counts_match(&o, "gms-v2");
+    let s = stats(&o);
+    assert_eq!(s.chats.live, 0);
+    assert_eq!(s.chats.created, 6, "no restarts needed: {:?}", s.chats);
+    assert_eq!(o.summary.sessions.peak_active, 6);
+    let rows = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
+    // Four slots above the second stage's level end at their next poll; two run to the end.
+    assert_eq!(
+        rows.lines()
+            .filter(|l| l.ends_with(",client_disconnect"))
+            .count(),
+        4,
+        "{rows}"
+    );
+    assert_eq!(
+        rows.lines().filter(|l| l.ends_with(",run_ended")).count(),
+        2,
+        "{rows}"
+    );
+    assert_eq!(s.chats.ended_by_client, 6);
+}
