@@ -174,7 +174,7 @@ fn judge(summary: &Summary, established: u64, phase: Phase) -> (Exit, Vec<String
         exit = exit.worst(Exit::Untrusted);
         reasons.push("the run was interrupted".into());
     }
-    if established == 0 {
+    if established == 0 && summary.sessions.started > 0 && phase != Phase::Interrupted {
         exit = exit.worst(Exit::Untrusted);
         reasons.push("the target was unreachable: no request_chat ever succeeded".into());
     }
