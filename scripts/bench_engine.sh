@@ -9,11 +9,13 @@
 #   MODE=embedded|separate  embedded = server in the same process (the default
 #        target); separate = `chatload serve` in its own process, so CPU and RSS
 #        are the client's alone (default: both).
+#   POLLS="2s 5s"  poll intervals to run (default both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS="${1:-20000}"
 DURATION="${2:-60s}"
 MODES="${MODE:-embedded separate}"
+POLLS="${POLLS:-2s 5s}"
 cargo build --release --quiet
 BIN=target/release/chatload
 OUT="$(mktemp -d)"
@@ -62,7 +64,7 @@ run_one() {
 
 echo "chatload engine benchmark: $SESSIONS sessions, $DURATION per run (ramp $ramp), $(nproc) cores"
 for mode in $MODES; do
-  for poll in 2s 5s; do
+  for poll in $POLLS; do
     run_one "$mode" "$poll"
   done
 done
