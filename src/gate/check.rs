@@ -90,12 +90,15 @@ fn verdict(
         .iter()
         .filter(|r| r.verdict == Verdict::Fail)
         .count();
-    writeln!(
-        out,
-        "\n{} threshold(s), {failed_t} failed; {} regression check(s), {failed_r} failed",
-        results.len(),
-        regressions.len()
-    )?;
+    write!(out, "\n{} threshold(s), {failed_t} failed", results.len())?;
+    if !regressions.is_empty() {
+        write!(
+            out,
+            "; {} regression check(s), {failed_r} failed",
+            regressions.len()
+        )?;
+    }
+    writeln!(out)?;
     let mut exit = if failed_t + failed_r > 0 {
         Exit::GateFailed
     } else {
