@@ -1,6 +1,6 @@
 //! Regression of a run against a baseline run (`check --baseline OTHER --max-regression 10%`).
 //!
-//! Compared metrics: for every operation in either run, `p50`, `p99`, `p999` in both views;
+//! Compared metrics: for every operation with data in either run, `p50`, `p99`, `p999` in both views;
 //! `errors.rate`, `sessions.flagged.rate`, `requests.rate`, `gaps.max`, `violations.total`;
 //! then every further metric the thresholds name (verdict words are not compared).
 //!
@@ -105,8 +105,11 @@ pub fn noise_floor(unit: Unit) -> f64 {
 pub fn default_metrics(baseline: &Summary, current: &Summary) -> Vec<String> {
     let mut names = Vec::new();
     for op in Operation::ALL.map(Operation::as_str) {
-        let present =
-            |s: &Summary| s.latency_ms.contains_key(op) || s.service_time_ms.contains_key(op);
+        let present = |s: &Summary| {
+            [&s.latency_ms, &s.service_time_ms]
+                .iter()
+                .any(|m| m.get(op).is_some_and(|st| st.count > 0))
+        };
         if present(baseline) || present(current) {
             for view in ["", "service_time."] {
                 for stat in ["p50", "p99", "p999"] {

@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`expr`]: the expression syntax (`METRIC OP VALUE`) with byte positions.
 //! - [`metrics`]: metric names, units and how each is read from a [`Summary`].
+//! - [`catalogue`]: every metric name with unit and meaning; "did you mean" suggestions.
 //! - [`baseline`]: regression of a run against a baseline run.
 //! - [`junit`]: JUnit XML for CI systems.
 //! - [`check`]: the `chatload check` command and the text tables.
@@ -12,6 +13,7 @@
 //! summaries ([`evaluate`]). A metric the run has no data for fails its threshold.
 
 pub mod baseline;
+pub mod catalogue;
 pub mod check;
 pub mod expr;
 pub mod junit;
@@ -96,7 +98,7 @@ pub struct Threshold {
 pub fn parse_threshold(expr: &str) -> Result<Threshold, UsageError> {
     let raw = expr::parse_raw(expr).map_err(|e| e.into_usage(expr))?;
     let metric = Metric::from_name(&raw.metric).ok_or_else(|| {
-        let hint = match metrics::suggest(&raw.metric, &[]) {
+        let hint = match catalogue::suggest(&raw.metric, &[]) {
             Some(s) => format!("did you mean '{s}'?"),
             None => "see the metric list in the README (Gates section)".to_string(),
         };
@@ -244,7 +246,7 @@ pub fn validate_against(summary: &Summary, thresholds: &[Threshold]) -> Result<(
                     .keys()
                     .map(|k| format!("violations.{k}"))
                     .collect();
-                let hint = match metrics::suggest(&t.metric.name, &kinds) {
+                let hint = match catalogue::suggest(&t.metric.name, &kinds) {
                     Some(s) => format!("did you mean '{s}'?"),
                     None => format!("this run records: {}", kinds.join(", ")),
                 };

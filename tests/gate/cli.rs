@@ -180,6 +180,10 @@ fn untrusted_runs_exit_three() {
 fn junit_file_has_one_case_per_threshold_and_regression() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("gates.xml");
+    let mut older = fixture();
+    older.latency_ms.remove("disconnect");
+    older.service_time_ms.remove("disconnect");
+    let base = run_dir(dir.path(), "older", &older);
     let (code, out, _) = chatload(&[
         "check",
         FIXTURE,
@@ -188,16 +192,17 @@ fn junit_file_has_one_case_per_threshold_and_regression() {
         "-t",
         "sessions.flagged == 0",
         "--baseline",
-        FIXTURE,
+        base.to_str().unwrap(),
         "--junit",
         junit.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}");
     let xml = std::fs::read_to_string(&junit).unwrap();
-    // 6 operations x 6 + 5 defaults + sessions.flagged (named by a threshold); read_receipt is skipped.
+    // 6 operations x 6 + 5 defaults + sessions.flagged (named by a threshold); read_receipt has
+    // no data in either run (not compared), disconnect none in the baseline (skipped).
     check_junit(
         &xml,
-        2 + 7 * 6 + 5 + 1,
+        2 + 6 * 6 + 5 + 1,
         &[(
             "sessions.flagged == 0",
             "observed 2; expected sessions.flagged == 0",
