@@ -15,9 +15,16 @@ use anyhow::Context;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// `chatload check`: print to stdout.
+/// `chatload check`: print to stdout. The tables are built in memory first, so a closed pipe
+/// (`chatload check ... | head`) loses output but never changes the exit code.
 pub fn check_command(args: CheckArgs) -> anyhow::Result<Exit> {
-    run_check(&args, &mut io::stdout().lock())
+    let mut text = Vec::new();
+    let result = run_check(&args, &mut text);
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(&text).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => result,
+    }
 }
 
 /// `chatload check`, writing its tables to `out`.
