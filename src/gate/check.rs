@@ -106,18 +106,15 @@ fn verdict(
         )?;
     }
     writeln!(out)?;
-    let mut exit = if failed_t + failed_r > 0 {
-        Exit::GateFailed
-    } else {
-        Exit::Success
-    };
+    let mut exit = super::exit_for(summary, results);
+    if failed_r > 0 {
+        exit = exit.worst(Exit::GateFailed);
+    }
     if summary.run.end == "aborted" || summary.aborted_by_threshold {
         writeln!(out, "the run was aborted early by a failing threshold")?;
-        exit = exit.worst(Exit::GateFailed);
     }
     if let Some(why) = untrusted_reason(summary) {
         writeln!(out, "untrusted run: {why}")?;
-        exit = exit.worst(Exit::Untrusted);
     }
     let word = match exit {
         Exit::Success => "PASS",

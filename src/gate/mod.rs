@@ -25,7 +25,7 @@ pub use expr::CmpOp;
 pub use junit::write_junit;
 pub use metrics::{Metric, Observed, Unit};
 
-use crate::error::UsageError;
+use crate::error::{Exit, UsageError};
 use crate::report::model::{Summary, ThresholdResult};
 use expr::{ExprError, Literal};
 use serde::{Deserialize, Serialize};
@@ -233,6 +233,33 @@ pub fn evaluate(summary: &Summary, thresholds: &[Threshold]) -> Vec<ThresholdRes
         .iter()
         .map(|t| evaluate_one(summary, t))
         .collect()
+}
+
+/// For abort-on-fail during a run: the first threshold that fails on a (partial) summary with
+/// a measured value. "No data" does not abort: early in a run most metrics have none yet.
+pub fn abort_check(summary: &Summary, thresholds: &[Threshold]) -> Option<ThresholdResult> {
+    thresholds
+        .iter()
+        .map(|t| evaluate_one(summary, t))
+        .find(|r| !r.passed && !r.observed_display.starts_with("no data"))
+}
+
+/// The exit code a run or a check ends with: [`Exit::Untrusted`] when [`untrusted_reason`]
+/// finds one, else [`Exit::GateFailed`] when a threshold failed or the run was aborted by one,
+/// else [`Exit::Success`].
+pub fn exit_for(summary: &Summary, results: &[ThresholdResult]) -> Exit {
+    let failed = results.iter().any(|r| !r.passed)
+        || summary.aborted_by_threshold
+        || summary.run.end == "aborted";
+    let exit = if failed {
+        Exit::GateFailed
+    } else {
+        Exit::Success
+    };
+    match untrusted_reason(summary) {
+        Some(_) => exit.worst(Exit::Untrusted),
+        None => exit,
+    }
 }
 
 /// Check that every metric the thresholds name exists in this summary (violation kinds are

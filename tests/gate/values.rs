@@ -187,3 +187,46 @@ mod boundaries {
         assert_eq!(eval("sessions.flagged == 0").observed, Some(2.0));
     }
 }
+
+mod run_support {
+    use super::*;
+    use chatload::error::Exit;
+
+    fn parsed(exprs: &[&str]) -> Vec<gate::Threshold> {
+        exprs.iter().map(|e| parse_threshold(e).unwrap()).collect()
+    }
+
+    #[test]
+    fn abort_check_ignores_missing_data_and_reports_measured_failures() {
+        let s = fixture();
+        let quiet = parsed(&["read_receipt.p99 < 1ms", "poll.p99 < 1s"]);
+        assert_eq!(gate::abort_check(&s, &quiet), None);
+        let loud = parsed(&["read_receipt.p99 < 1ms", "sessions.flagged == 0"]);
+        let r = gate::abort_check(&s, &loud).unwrap();
+        assert_eq!(
+            (r.expression.as_str(), r.observed),
+            ("sessions.flagged == 0", Some(2.0))
+        );
+    }
+
+    #[test]
+    fn exit_for_ranks_untrusted_over_failed() {
+        let s = fixture();
+        let pass = evaluate(&s, &parsed(&["poll.p99 < 1s"]));
+        let fail = evaluate(&s, &parsed(&["sessions.flagged == 0"]));
+        assert_eq!(gate::exit_for(&s, &pass), Exit::Success);
+        assert_eq!(gate::exit_for(&s, &fail), Exit::GateFailed);
+        let mut aborted = s.clone();
+        aborted.run.end = "aborted".into();
+        aborted.aborted_by_threshold = true;
+        assert_eq!(gate::exit_for(&aborted, &pass), Exit::GateFailed);
+        let mut unreachable = s.clone();
+        unreachable
+            .transport_errors
+            .insert("connect".into(), unreachable.requests.total);
+        assert_eq!(gate::exit_for(&unreachable, &fail), Exit::Untrusted);
+        assert!(gate::untrusted_reason(&unreachable)
+            .unwrap()
+            .contains("unreachable"));
+    }
+}
