@@ -155,6 +155,15 @@ fn limit_for(
             "use a percentage such as 0.5% or a fraction such as 0.005",
         )),
         (Unit::Count, Literal::Number(n)) => Ok(Limit::Value(*n)),
+        (Unit::Count, Literal::Percent(_)) => {
+            let rate = name.strip_suffix(".count").unwrap_or(name).to_string() + ".rate";
+            match Metric::from_name(&rate) {
+                Some(_) => Err(mismatch(&format!(
+                    "compare '{rate}' with a percentage instead"
+                ))),
+                None => Err(mismatch("use a plain number such as 0")),
+            }
+        }
         (Unit::Count, _) => Err(mismatch("use a plain number such as 0")),
         (Unit::PerSecond, Literal::PerSecond(n) | Literal::Number(n)) => Ok(Limit::Value(*n)),
         (Unit::PerSecond, _) => Err(mismatch("use a rate such as 5000/s")),

@@ -58,9 +58,19 @@ fn unit_mismatches_point_at_the_value() {
         (
             "sessions.flagged < 1%",
             20,
-            "'sessions.flagged' is a count and cannot be compared with a percentage",
+            "'sessions.flagged' is a count and cannot be compared with a percentage; compare 'sessions.flagged.rate' with a percentage instead",
         ),
         ("poll.p99 < 300", 12, "add a unit, e.g. 300ms"),
+        (
+            "transport.timeout.count <= 0.1%",
+            28,
+            "compare 'transport.timeout.rate' with a percentage instead",
+        ),
+        (
+            "violations.total < 1%",
+            20,
+            "is a count and cannot be compared with a percentage; use a plain number such as 0",
+        ),
         (
             "errors.rate < 5",
             15,
@@ -141,4 +151,14 @@ fn scenario_table_parses_and_reports_the_bad_check() {
         .unwrap_err()
         .0
         .contains("[thresholds] grace = 'soon'"));
+}
+
+#[test]
+fn the_ci_gate_scenario_thresholds_parse() {
+    let text = include_str!("../../scenarios/ci-gate.toml");
+    let table: toml::Value = toml::from_str(text).unwrap();
+    let spec: ThresholdsSpec = table["thresholds"].clone().try_into().unwrap();
+    assert!(spec.abort_on_fail);
+    assert_eq!(spec.parse().unwrap().len(), 11);
+    assert_eq!(spec.grace_duration().unwrap().as_secs(), 5);
 }
