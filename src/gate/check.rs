@@ -125,8 +125,9 @@ fn verdict(
     Ok(exit)
 }
 
-/// Why a run's figures cannot be trusted: interrupted, generator overloaded, or a target
-/// that refused every connection. None when the run is trustworthy.
+/// Why a run's figures cannot be trusted: interrupted, generator overloaded, or a target that
+/// refused every connection or never started a chat (no request_chat answered with statusCode 0
+/// while sessions were started). None when the run is trustworthy.
 pub fn untrusted_reason(s: &Summary) -> Option<String> {
     if s.run.end == "interrupted" {
         return Some("the run was interrupted before it finished".to_string());
@@ -140,6 +141,13 @@ pub fn untrusted_reason(s: &Summary) -> Option<String> {
     let connect = s.transport_errors.get("connect").copied().unwrap_or(0);
     if s.requests.total > 0 && connect == s.requests.total {
         return Some("the target was unreachable: every request failed to connect".to_string());
+    }
+    let established = s
+        .outcomes
+        .iter()
+        .any(|o| o.operation == "request_chat" && o.status_code == Some(0) && o.count > 0);
+    if s.sessions.started > 0 && !established {
+        return Some("the target was unreachable: no request_chat ever succeeded".to_string());
     }
     None
 }
