@@ -46,9 +46,9 @@ fn readme_fragment_documents_every_metric_and_exit_code() {
             e.pattern
         );
     }
-    let words = metrics::STATS.iter().chain(&metrics::TRANSPORT_KINDS);
     let ops = chatload::protocol::Operation::ALL.map(|op| op.as_str());
-    for w in words.chain(ops.iter()) {
+    let words = metrics::STATS.into_iter().chain(metrics::transport_kinds());
+    for w in words.chain(metrics::violation_kinds()).chain(ops) {
         assert!(doc.contains(&format!("`{w}`")), "{w} missing");
     }
     for code in 0..4 {

@@ -2,7 +2,7 @@
 //! metric table is written from it, and a test checks the README lists every pattern), the
 //! expansion into concrete names, and "did you mean" suggestions for typos.
 
-use super::metrics::{Unit, STATS, TRANSPORT_KINDS, VIOLATION_KINDS};
+use super::metrics::{transport_kinds, violation_kinds, Unit, STATS};
 use crate::protocol::Operation;
 /// One row of the metric catalogue: a name pattern, its unit and meaning.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,10 +188,10 @@ pub fn all_names() -> Vec<String> {
         } else if p.contains("status_code_N") {
             names.extend((0..3).map(|n| p.replace('N', &n.to_string())));
         } else if p.starts_with("transport.KIND") {
-            let kinds = TRANSPORT_KINDS.iter().chain(&["total"]);
+            let kinds = transport_kinds().chain(["total"]);
             names.extend(kinds.map(|k| p.replace("KIND", k)));
         } else if p == "violations.KIND" {
-            names.extend(VIOLATION_KINDS.iter().map(|k| format!("violations.{k}")));
+            names.extend(violation_kinds().map(|k| format!("violations.{k}")));
         } else {
             names.push(p.to_string());
         }

@@ -6,6 +6,7 @@
 //! for (an operation that never happened, a rate over zero requests) resolves to
 //! [`Observed::NoData`], which makes a threshold fail: CI should not pass on silence.
 
+use crate::engine::metrics::{TransportErrorKind, ViolationKind};
 use crate::protocol::Operation;
 use crate::report::model::{LatencyStats, Summary};
 use std::collections::BTreeMap;
@@ -13,22 +14,21 @@ use std::collections::BTreeMap;
 /// Latency statistics every operation offers.
 pub const STATS: [&str; 8] = ["p50", "p90", "p99", "p999", "p9999", "min", "mean", "max"];
 
-/// Transport failure kinds recorded in `summary.transport_errors`.
-pub const TRANSPORT_KINDS: [&str; 9] = [
-    "timeout",
-    "connect",
-    "reset",
-    "invalid_json",
-    "wrong_types",
-    "missing_status_code",
-    "body_too_large",
-    "http_status",
-    "other",
-];
+/// Transport failure kinds recorded in `summary.transport_errors` (the engine's list).
+pub fn transport_kinds() -> impl Iterator<Item = &'static str> {
+    TransportErrorKind::ALL
+        .into_iter()
+        .map(TransportErrorKind::as_str)
+}
 
-/// Violation kinds known when this was written; any kind present in a summary also works.
-pub const VIOLATION_KINDS: [&str; 3] =
-    ["status1_chat_ended", "transcript_hole", "transcript_repeat"];
+/// Protocol violation kinds recorded in `summary.violations` (the engine's list).
+pub fn violation_kinds() -> impl Iterator<Item = &'static str> {
+    ViolationKind::ALL.into_iter().map(ViolationKind::as_str)
+}
+
+fn known(mut kinds: impl Iterator<Item = &'static str>, s: &str) -> Option<&'static str> {
+    kinds.find(|k| *k == s)
+}
 
 const SESSION_COUNTS: [&str; 8] = [
     "started",
@@ -127,11 +127,11 @@ enum Source {
     OpCount(&'static str),
     Errors(bool),
     Outcome(&'static str, bool),
-    Transport(String, bool),
+    Transport(&'static str, bool),
     Session(&'static str, bool),
     Gap(&'static str),
     ViolationsTotal,
-    Violation(String),
+    Violation(&'static str),
     Requests(bool),
     Verdict,
     Lateness(&'static str),
@@ -149,12 +149,6 @@ pub struct Metric {
 
 fn pick(list: &[&'static str], s: &str) -> Option<&'static str> {
     list.iter().find(|x| **x == s).copied()
-}
-
-fn is_snake(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 impl Metric {
@@ -194,11 +188,11 @@ impl Metric {
                 Source::Outcome(pick(&OUTCOME_CLASSES, class)?, rate(m)?),
                 unit_of(m),
             ),
-            ["transport", kind, m]
-                if *kind == "total" || pick(&TRANSPORT_KINDS, kind).is_some() =>
-            {
-                (Source::Transport(kind.to_string(), rate(m)?), unit_of(m))
-            }
+            ["transport", "total", m] => (Source::Transport("total", rate(m)?), unit_of(m)),
+            ["transport", kind, m] => (
+                Source::Transport(known(transport_kinds(), kind)?, rate(m)?),
+                unit_of(m),
+            ),
             ["sessions", field] => (
                 Source::Session(pick(&SESSION_COUNTS, field)?, false),
                 Unit::Count,
@@ -210,9 +204,10 @@ impl Metric {
             ["gaps", "count"] => (Source::Gap("count"), Unit::Count),
             ["gaps", f] => (Source::Gap(pick(&["max", "p99", "p50"], f)?), Unit::Millis),
             ["violations", "total"] => (Source::ViolationsTotal, Unit::Count),
-            ["violations", kind] if is_snake(kind) => {
-                (Source::Violation(kind.to_string()), Unit::Count)
-            }
+            ["violations", kind] => (
+                Source::Violation(known(violation_kinds(), kind)?),
+                Unit::Count,
+            ),
             ["requests", "total"] => (Source::Requests(false), Unit::Count),
             ["requests", "rate"] => (Source::Requests(true), Unit::PerSecond),
             ["generator", "verdict"] => (Source::Verdict, Unit::Verdict),
@@ -274,7 +269,7 @@ impl Metric {
                 }
             }
             Source::Transport(kind, is_rate) => {
-                let n = match kind.as_str() {
+                let n = match *kind {
                     "total" => s.transport_errors.values().sum(),
                     k => s.transport_errors.get(k).copied().unwrap_or(0),
                 };
@@ -295,12 +290,9 @@ impl Metric {
                 s.gaps.p50_ms
             }),
             Source::ViolationsTotal => Value(s.violations.values().sum::<u64>() as f64),
-            Source::Violation(kind) => match s.violations.get(kind) {
+            Source::Violation(kind) => match s.violations.get(*kind) {
                 Some(n) => Value(*n as f64),
-                None => NoData(format!(
-                    "this run records no violation kind '{kind}' (it has: {})",
-                    s.violations.keys().cloned().collect::<Vec<_>>().join(", ")
-                )),
+                None => NoData(format!("the summary has no '{kind}' count")),
             },
             Source::Requests(false) => Value(total as f64),
             Source::Requests(true) => Value(s.requests.rate_per_s),

@@ -270,28 +270,3 @@ pub fn exit_for(summary: &Summary, results: &[ThresholdResult]) -> Exit {
         None => exit,
     }
 }
-
-/// Check that every metric the thresholds name exists in this summary (violation kinds are
-/// open-ended and only known once a summary is read). `check` treats a miss as a usage error.
-pub fn validate_against(summary: &Summary, thresholds: &[Threshold]) -> Result<(), UsageError> {
-    for t in thresholds {
-        if let Some(kind) = t.metric.name.strip_prefix("violations.") {
-            if kind != "total" && !summary.violations.contains_key(kind) {
-                let kinds: Vec<String> = summary
-                    .violations
-                    .keys()
-                    .map(|k| format!("violations.{k}"))
-                    .collect();
-                let hint = match catalogue::suggest(&t.metric.name, &kinds) {
-                    Some(s) => format!("did you mean '{s}'?"),
-                    None => format!("this run records: {}", kinds.join(", ")),
-                };
-                return Err(UsageError::new(format!(
-                    "threshold '{}' at column 1: unknown violation kind '{kind}'; {hint}",
-                    t.expression
-                )));
-            }
-        }
-    }
-    Ok(())
-}

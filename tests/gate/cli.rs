@@ -104,7 +104,7 @@ fn usage_and_input_errors_exit_two() {
         ),
         (
             vec!["check", FIXTURE, "-t", "violations.transcript_hol == 0"],
-            "unknown violation kind 'transcript_hol'; did you mean 'violations.transcript_hole'?",
+            "at column 1: unknown metric 'violations.transcript_hol'; did you mean 'violations.transcript_hole'?",
         ),
         (
             vec!["check", "/nonexistent/run"],
