@@ -46,6 +46,7 @@ impl Inner {
             transcript: Vec::new(),
             next_index: 1,
             customer_messages: 0,
+            polled_from: 1,
             pending: Default::default(),
             user_data: Vec::new(),
         };
@@ -165,12 +166,12 @@ impl Inner {
                 );
             }
             if ended {
-                // The agent left: this first call learns it, later calls get 249.
+                // The agent left: this first call of any kind learns it, with the
+                // closing events (from the position given, else from where the
+                // customer last polled); later calls get 249.
                 let mut env = success(chat, chat_id, true);
-                env.messages = chat.events_from(
-                    self.poll_position(op, input).unwrap_or(u64::MAX),
-                    &self.config.agent.nickname,
-                );
+                let pos = self.poll_position(op, input).unwrap_or(chat.polled_from);
+                env.messages = chat.events_from(pos, &self.config.agent.nickname);
                 return ((200, env), true);
             }
             chat.deadline = now + self.config.flex_disconnect_timeout;
@@ -184,6 +185,9 @@ impl Inner {
                 if faults.transcript_hole {
                     self.punch_hole(chat, utc);
                 }
+            }
+            if let (Operation::Poll, Some(pos)) = (op, input.position) {
+                chat.polled_from = chat.polled_from.max(pos);
             }
             let mut env = success(chat, chat_id, closing);
             if let Some(pos) = self.poll_position(op, input) {

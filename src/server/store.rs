@@ -127,6 +127,9 @@ pub struct Chat {
     pub next_index: u64,
     /// Customer messages sent so far.
     pub customer_messages: u32,
+    /// Highest `transcriptPosition` the customer polled with (where the
+    /// closing events of an agent-ended chat start on a non-poll call).
+    pub polled_from: u64,
     /// Agent actions not yet done, in time order.
     pub pending: VecDeque<(Instant, AgentAction)>,
     /// Accumulated user data (request + updateData), key order kept.
@@ -315,6 +318,7 @@ mod tests {
             transcript: Vec::new(),
             next_index: 1,
             customer_messages: 0,
+            polled_from: 1,
             pending: VecDeque::new(),
             user_data: Vec::new(),
         }

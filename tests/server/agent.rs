@@ -131,6 +131,8 @@ async fn agent_ends_the_chat_after_n_messages() {
     assert_eq!(types(&v), ["Message", "Message", "ParticipantLeft"]);
     assert_eq!(v["messages"][2]["from"]["type"], "Agent");
     // ... and later calls get 2 / true / 249.
+    let (_, v) = form(&r, &chat.gms("refresh"), &chat.form()).await;
+    assert_status(&v, 2, true, Some(249));
     let (_, v) = form(
         &r,
         &chat.gms("send"),
@@ -172,4 +174,45 @@ async fn webapi_customer_sees_the_system_agent_events_too() {
             "ParticipantLeft"
         ]
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_can_be_the_call_that_learns_the_agent_left() {
+    let (_, r) = server(agent(Some(1), DelaySpec::Fixed(Duration::from_millis(500))));
+    let (chat, _) = gms_chat(&r).await;
+    advance(Duration::from_secs(2)).await;
+    let (_, v) = form(
+        &r,
+        &chat.gms("refresh"),
+        &format!("{}&transcriptPosition=2", chat.form()),
+    )
+    .await;
+    assert_eq!(types(&v), ["ParticipantJoined"]);
+    form(
+        &r,
+        &chat.gms("send"),
+        &format!("{}&message=bye", chat.form()),
+    )
+    .await;
+    advance(Duration::from_secs(1)).await;
+    let (_, v) = form(
+        &r,
+        &chat.gms("send"),
+        &format!("{}&message=hello?", chat.form()),
+    )
+    .await;
+    assert_status(&v, 0, true, None);
+    // Events from where the customer last polled (index 2), closing ones included.
+    assert_eq!(indexes(&v), [2, 3, 4, 5]);
+    assert_eq!(
+        types(&v).last().map(String::as_str),
+        Some("ParticipantLeft")
+    );
+    let (_, v) = form(
+        &r,
+        &chat.gms("send"),
+        &format!("{}&message=again", chat.form()),
+    )
+    .await;
+    assert_status(&v, 2, true, Some(249));
 }
