@@ -239,11 +239,15 @@ impl Hasher for KeyHasher {
 
 type Shard = HashMap<u64, Chat, BuildHasherDefault<KeyHasher>>;
 
-/// All live chats.
+/// How many ended chats the store remembers for [`Store::ended_events`].
+const JOURNAL_LEN: usize = 1024;
+
+/// All live chats, plus the last few ended ones (for test hooks).
 pub struct Store {
     shards: Box<[Mutex<Shard>]>,
     next_seq: AtomicU64,
     salt: u64,
+    journal: Mutex<VecDeque<(u64, Chat)>>,
 }
 
 impl Store {
@@ -253,6 +257,7 @@ impl Store {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             next_seq: AtomicU64::new(1),
             salt,
+            journal: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -284,14 +289,27 @@ impl Store {
     }
 
     /// Run `f` on the chat (or None) under its shard lock; remove the chat when
-    /// `f` says so.
+    /// `f` says so (it then goes to the journal of ended chats).
     pub fn with_chat<R>(&self, key: u64, f: impl FnOnce(Option<&mut Chat>) -> (R, bool)) -> R {
         let mut shard = self.shard(key).lock();
         let (r, remove) = f(shard.get_mut(&key));
         if remove {
-            shard.remove(&key);
+            if let Some(chat) = shard.remove(&key) {
+                let mut journal = self.journal.lock();
+                if journal.len() == JOURNAL_LEN {
+                    journal.pop_front();
+                }
+                journal.push_back((key, chat));
+            }
         }
         r
+    }
+
+    /// The whole transcript of a recently ended chat (one of the last 1024).
+    pub fn ended_events(&self, key: u64, agent_nickname: &str) -> Option<Vec<Event>> {
+        let journal = self.journal.lock();
+        let (_, chat) = journal.iter().rev().find(|(k, _)| *k == key)?;
+        Some(chat.events_from(1, agent_nickname))
     }
 
     /// Number of chats held (live or agent-ended, not yet told).
