@@ -97,7 +97,10 @@ pub fn read_config(path: &Path) -> Result<ServerConfig, UsageError> {
 /// Completes on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No handler could be installed: rely on SIGTERM (or a kill) instead.
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let term = async {

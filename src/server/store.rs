@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::time::Instant;
 
 const SHARDS: usize = 64;
+/// Most userData keys one chat keeps.
+pub const MAX_USER_DATA_KEYS: usize = 256;
 
 /// The 13 transcript event types (those the server produces are used).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,12 +210,14 @@ impl Chat {
             && (self.tenant.is_none() || tenant == self.tenant.as_deref())
     }
 
-    /// Merge user data (later keys replace earlier ones).
+    /// Merge user data (later keys replace earlier ones; new keys beyond
+    /// [`MAX_USER_DATA_KEYS`] are ignored so one chat cannot grow without bound).
     pub fn merge_user_data(&mut self, data: &[(String, String)]) {
         for (k, v) in data {
-            match self.user_data.iter_mut().find(|(ek, _)| **ek == **k) {
-                Some(entry) => entry.1 = v.as_str().into(),
-                None => self.user_data.push((k.as_str().into(), v.as_str().into())),
+            if let Some(entry) = self.user_data.iter_mut().find(|(ek, _)| **ek == **k) {
+                entry.1 = v.as_str().into();
+            } else if self.user_data.len() < MAX_USER_DATA_KEYS {
+                self.user_data.push((k.as_str().into(), v.as_str().into()));
             }
         }
     }
@@ -379,6 +383,19 @@ mod tests {
         assert_eq!(idx, vec![2, 4]);
         assert_eq!(ev[0].text.as_deref(), Some("hi"));
         assert!(c.events_from(5, "Agent").is_empty());
+    }
+
+    #[test]
+    fn user_data_merges_and_is_bounded() {
+        let mut c = chat(Instant::now());
+        c.merge_user_data(&[("a".into(), "1".into()), ("b".into(), "2".into())]);
+        c.merge_user_data(&[("a".into(), "3".into())]);
+        assert_eq!(c.user_data.len(), 2);
+        assert_eq!(&*c.user_data[0].1, "3");
+        let many: Vec<(String, String)> =
+            (0..1000).map(|i| (i.to_string(), String::new())).collect();
+        c.merge_user_data(&many);
+        assert_eq!(c.user_data.len(), MAX_USER_DATA_KEYS);
     }
 
     #[test]
