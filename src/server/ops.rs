@@ -24,7 +24,8 @@ impl Inner {
         needs_tenant: bool,
         faults: &Decision,
     ) -> Answer {
-        let nickname = match validate_request(&input, needs_tenant) {
+        let nickname = match validate_request(&input, needs_tenant, self.config.max_message_length)
+        {
             Ok(n) => n,
             Err(rejection) => return rejection.answer(),
         };
@@ -83,12 +84,14 @@ impl Inner {
         if faults.transcript_hole {
             self.punch_hole(&mut chat, utc);
         }
-        chat.armed_at = agent::next_wake(&chat);
-        self.timers.push(chat.armed_at, key);
+        let wake = agent::next_wake(&chat);
+        chat.armed_at = wake;
         let mut envelope = success(&chat, &chat_id, false);
         envelope.messages = chat.events_from(1, &self.config.agent.nickname);
         self.counters.chat_created();
+        // Insert before arming, so the sweeper always finds the chat.
         self.store.insert(key, chat);
+        self.timers.push(wake, key);
         (200, envelope)
     }
 

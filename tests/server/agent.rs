@@ -216,3 +216,33 @@ async fn a_send_can_be_the_call_that_learns_the_agent_left() {
     .await;
     assert_status(&v, 2, true, Some(249));
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_immediate_agent_is_handled_by_the_sweeper_too() {
+    let mut config = agent(Some(1), DelaySpec::Fixed(Duration::ZERO));
+    config.agent.join_after = Duration::ZERO;
+    let (server, r) = server(config);
+    let (status, v) = form(&r, GMS, "nickname=Ann&text=hi").await;
+    assert_eq!(status, 200);
+    let chat = Chat::from_answer(&v);
+    for _ in 0..5 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        server.stats().chats.ended_by_agent,
+        1,
+        "the sweeper ran the agent without any request"
+    );
+    let (_, v) = form(&r, &chat.gms("refresh"), &chat.form()).await;
+    assert_status(&v, 0, true, None);
+    assert_eq!(
+        types(&v),
+        [
+            "ParticipantJoined",
+            "Message",
+            "ParticipantJoined",
+            "Message",
+            "ParticipantLeft"
+        ]
+    );
+}
