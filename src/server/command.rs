@@ -5,7 +5,6 @@ use super::config::{parse_duration, DelaySpec, FaultRule, ServerConfig};
 use super::{ReferenceServer, Stats};
 use crate::cli::ServeArgs;
 use crate::error::{Exit, UsageError};
-use anyhow::Context;
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,7 +14,12 @@ pub async fn serve_command(args: ServeArgs) -> anyhow::Result<Exit> {
     let config = config_from_args(&args)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .with_context(|| format!("could not listen on '{}' (--listen)", args.listen))?;
+        .map_err(|e| {
+            UsageError::new(format!(
+                "--listen '{}': cannot listen there ({e}); give HOST:PORT of this machine with a free port, e.g. 127.0.0.1:8080",
+                args.listen
+            ))
+        })?;
     let addr = listener.local_addr()?;
     let server = ReferenceServer::new(config);
     let prefix = &server.config().webapi_prefix;
