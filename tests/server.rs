@@ -9,6 +9,8 @@ mod helpers;
 
 #[path = "server/agent.rs"]
 mod agent;
+#[path = "server/cli.rs"]
+mod cli;
 #[path = "server/exact.rs"]
 mod exact;
 #[path = "server/expiry.rs"]

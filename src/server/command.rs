@@ -1,7 +1,7 @@
 //! `chatload serve`: flags (and an optional TOML file) → a validated
 //! [`ServerConfig`], bind, serve until Ctrl-C / SIGTERM, print the counters.
 
-use super::config::{parse_duration, DelaySpec, FaultRule, ServerConfig};
+use super::config::{check_flex_timeout, parse_duration, DelaySpec, FaultRule, ServerConfig};
 use super::{ReferenceServer, Stats};
 use crate::cli::ServeArgs;
 use crate::error::{Exit, UsageError};
@@ -44,6 +44,7 @@ pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
     };
     if let Some(v) = &args.flex_disconnect_timeout {
         c.flex_disconnect_timeout = dur("flex-disconnect-timeout", v)?;
+        check_flex_timeout(c.flex_disconnect_timeout, "--flex-disconnect-timeout")?;
     }
     if let Some(v) = &args.webapi_prefix {
         c.webapi_prefix = v.clone();
@@ -219,7 +220,10 @@ mod tests {
         let e = config_from_args(&args(&["--flex-disconnect-timeout", "0s"]))
             .unwrap_err()
             .0;
-        assert!(e.contains("flex_disconnect_timeout"), "{e}");
+        assert!(
+            e.starts_with("--flex-disconnect-timeout must be between 1s"),
+            "{e}"
+        );
         let e = config_from_args(&args(&["--agent-join-after", "later"]))
             .unwrap_err()
             .0;
