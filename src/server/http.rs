@@ -216,7 +216,11 @@ fn fault_reply(kind: FaultKind, chat_id: Option<&str>, alias: Option<&str>) -> R
             failure(2, false, chat_id, alias, codes::MEDIA_SERVER_FAILED, advice),
         ),
         FaultKind::Http5xx => Reply::BadGateway,
-        _ => Reply::Drop,
+        // `Decision::terminal` only ever holds the five terminal kinds.
+        FaultKind::Drop
+        | FaultKind::Delay
+        | FaultKind::AliasRotation
+        | FaultKind::TranscriptHole => Reply::Drop,
     }
 }
 
