@@ -102,19 +102,19 @@ fn gap_ns() -> f64 {
     start.elapsed().as_nanos() as f64 / f64::from(RECORDS_PER_THREAD)
 }
 
-fn memory() -> (u64, f64, f64) {
+/// RSS added by (histograms after 100k requests, per session, 1 h timeline), tick µs, build ms.
+fn memory() -> (u64, f64, u64, f64, f64) {
     let before = rss_bytes();
     let base = Instant::now();
     let m = Metrics::new(base, Duration::from_secs(45), 0.8);
     for i in 0..SESSIONS as u32 {
-        m.session_started();
         record(&m, base, i);
         m.record_lateness(Duration::from_micros(u64::from(i % 3000)));
-        m.record_gap(
-            u64::from(i),
-            Duration::from_millis(2000 + u64::from(i % 100)),
-            GapCause::Cadence,
-        );
+    }
+    let fixed = rss_bytes();
+    for i in 0..SESSIONS {
+        m.session_started();
+        m.record_gap(i, Duration::from_millis(2000 + i % 100), GapCause::Cadence);
     }
     for ordinal in 0..SESSIONS {
         m.session_ended(SessionRow {
@@ -125,18 +125,26 @@ fn memory() -> (u64, f64, f64) {
             ..SessionRow::default()
         });
     }
+    let sessions = rss_bytes();
     let tick_start = Instant::now();
     for s in 1..=3600 {
         m.tick(base + Duration::from_secs(s));
     }
     let tick_us = tick_start.elapsed().as_secs_f64() * 1e6 / 3600.0;
-    let after = rss_bytes();
+    let timeline = rss_bytes();
     let build_start = Instant::now();
     let summary = m.build_summary(ScenarioInfo::default(), base + Duration::from_secs(3600));
     let build_ms = build_start.elapsed().as_secs_f64() * 1e3;
     assert_eq!(summary.sessions.started, SESSIONS);
     assert!(summary.timeline.len() <= 1200);
-    (after.saturating_sub(before), tick_us, build_ms)
+    let per_session = sessions.saturating_sub(fixed) as f64 / SESSIONS as f64;
+    (
+        fixed.saturating_sub(before),
+        per_session,
+        timeline.saturating_sub(sessions),
+        tick_us,
+        build_ms,
+    )
 }
 
 fn main() {
@@ -154,11 +162,12 @@ fn main() {
     }
     let gaps: Vec<f64> = (0..RUNS).map(|_| gap_ns()).collect();
     println!("record_gap, 1 thread: median {:.1} ns/gap", median(gaps));
-    let (bytes, tick_us, build_ms) = memory();
+    let (fixed, per_session, timeline, tick_us, build_ms) = memory();
+    let mib = |b: u64| b as f64 / 1048576.0;
     println!(
-        "Metrics after {SESSIONS} sessions + 1 h timeline: {:.1} MiB RSS added ({:.0} bytes/session incl. fixed histograms)",
-        bytes as f64 / 1048576.0,
-        bytes as f64 / SESSIONS as f64
+        "memory (RSS added): histograms after {SESSIONS} requests over 6 operations {:.1} MiB; {per_session:.0} bytes per ended session; 1 h timeline {:.2} MiB",
+        mib(fixed),
+        mib(timeline)
     );
     println!("tick: {tick_us:.0} µs each; build_summary: {build_ms:.1} ms");
 }

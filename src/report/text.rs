@@ -194,11 +194,11 @@ impl<W: Write> Text<'_, W> {
         writeln!(self.w, "\nthresholds")?;
         for t in &self.s.thresholds {
             let mark = if t.passed { "PASS" } else { "FAIL" };
-            writeln!(
-                self.w,
-                "  {mark}  {} (observed {})",
-                t.expression, t.observed_display
-            )?;
+            let observed = match t.observed_display.as_str() {
+                "" => "n/a",
+                shown => shown,
+            };
+            writeln!(self.w, "  {mark}  {} (observed {observed})", t.expression)?;
         }
         if self.s.aborted_by_threshold {
             writeln!(self.w, "run aborted early by a failing threshold")?;

@@ -7,9 +7,11 @@
 //! [`Metrics::build_summary`] once at the end (or for abort-on-fail checks).
 //!
 //! # Layout
+//! - `types`: the pinned vocabulary (outcomes, error kinds, gap causes, violations, live stats).
 //! - `recorder`: one shard's HDR histograms (µs, 3 significant digits) and counters, `+=`.
 //! - `gaps`: the flex-disconnect-timeout judgement, gap buckets, per-session worst gap.
 //! - `rows`: compact in-memory sessions.csv rows and end-reason counts.
+//! - `interval`: what happened since the last tick (per shard), for the timeline.
 //! - `timeline`: per-second points, down-sampled to at most `MAX_POINTS`.
 //! - `generator`: lateness/CPU self-check and its verdict.
 //! - `summary`: merged recorder + the rest -> [`Summary`].
@@ -47,9 +49,13 @@ use timeline::Timeline;
 
 pub use types::{GapCause, LiveStats, Outcome, RequestRecord, TransportErrorKind, ViolationKind};
 
-/// How many recorder shards per available core. Tokio worker threads each
-/// settle on one shard, so with 4 per core two threads rarely share a lock.
-const SHARDS_PER_CORE: usize = 4;
+/// How many recorder shards per available core. Threads take consecutive slots,
+/// so the tokio workers (one per core, started together) each get a shard of
+/// their own; the slack covers blocking-pool threads. Each shard costs ~0.4 MB
+/// plus ~0.4 MB per operation used, hence the cap.
+const SHARDS_PER_CORE: usize = 2;
+/// Upper bound on shards (memory on many-core machines).
+const MAX_SHARDS: usize = 64;
 
 static NEXT_THREAD_SLOT: AtomicUsize = AtomicUsize::new(0);
 
@@ -84,8 +90,8 @@ struct ShardSlot {
 /// no other memory access synchronises on. A reader may see `requests` one
 /// update ahead of `errors`, which a once-a-second progress bar cannot show;
 /// totals are exact because `fetch_add` is atomic under any ordering. The
-/// report reads only `started`/`peak_active`, after the session tasks finished
-/// (joining a task is the synchronisation that makes their writes visible).
+/// final report reads them after the session tasks finished (joining a task is
+/// the synchronisation that makes their writes visible).
 #[derive(Debug, Default)]
 struct LiveCounters {
     started: AtomicU64,
@@ -157,7 +163,7 @@ impl Metrics {
         near_miss_fraction: f64,
         shards: usize,
     ) -> Self {
-        let shards = (0..shards.clamp(1, 256))
+        let shards = (0..shards.clamp(1, MAX_SHARDS))
             .map(|_| ShardSlot {
                 shard: Mutex::new(Shard {
                     total: Recorder::new(),
@@ -268,20 +274,39 @@ impl Metrics {
 
     /// Close the current one-second timeline interval (call once a second).
     pub fn tick(&self, now: Instant) {
+        let acc = self.open_interval(true);
+        let mut state = lock(&self.timeline);
+        let point = self.point(&acc, state.last_tick);
+        state.last_tick = now;
+        self.live
+            .last_second_requests
+            .store(point.requests, Relaxed);
+        self.live
+            .last_second_p99_bits
+            .store(point.p99_ms.to_bits(), Relaxed);
+        state.timeline.push_second(point);
+    }
+
+    /// The shards' open intervals merged; emptied when `reset`.
+    fn open_interval(&self, reset: bool) -> Interval {
         let mut acc = Interval::new();
         for slot in self.shards.iter() {
             let mut shard = lock(&slot.shard);
             acc += &shard.interval;
-            shard.interval.reset();
+            if reset {
+                shard.interval.reset();
+            }
         }
-        let mut state = lock(&self.timeline);
-        let t_s = state
-            .last_tick
+        acc
+    }
+
+    /// The timeline point of interval `acc`, which began at `from`.
+    fn point(&self, acc: &Interval, from: Instant) -> TimelinePoint {
+        let t_s = from
             .saturating_duration_since(self.start)
             .as_secs_f64()
             .round() as u64;
-        state.last_tick = now;
-        let point = TimelinePoint {
+        TimelinePoint {
             t_s,
             requests: acc.requests,
             errors: acc.errors,
@@ -290,14 +315,19 @@ impl Metrics {
             active_sessions: self.live.active.load(Relaxed),
             flags_total: self.live.flags.load(Relaxed),
             flags_by_cause: gaps::cause_map(&acc.flags_by_cause),
-        };
-        self.live
-            .last_second_requests
-            .store(point.requests, Relaxed);
-        self.live
-            .last_second_p99_bits
-            .store(point.p99_ms.to_bits(), Relaxed);
-        state.timeline.push_second(point);
+        }
+    }
+
+    /// The timeline including the interval still open (so its requests add up to the total).
+    fn timeline_snapshot(&self) -> (Vec<TimelinePoint>, u64) {
+        let open = self.open_interval(false);
+        let state = lock(&self.timeline);
+        if open.requests == 0 && open.flags_by_cause.iter().all(|&n| n == 0) {
+            return state.timeline.snapshot();
+        }
+        let mut timeline = state.timeline.clone();
+        timeline.push_second(self.point(&open, state.last_tick));
+        timeline.snapshot()
     }
 
     /// Cheap live figures for the progress bar and abort checks.
@@ -325,7 +355,7 @@ impl Metrics {
         for slot in self.shards.iter() {
             total += &lock(&slot.shard).total;
         }
-        let (timeline, timeline_step_s) = lock(&self.timeline).timeline.snapshot();
+        let (timeline, timeline_step_s) = self.timeline_snapshot();
         let rows = lock(&self.rows);
         let (flagged, near_miss) = self.session_gaps.count(&self.policy);
         summary::build(summary::Inputs {

@@ -352,8 +352,49 @@ fn session_rows_are_sorted_and_completed_from_gaps() {
 }
 
 #[test]
+fn metrics_can_be_shared_between_tasks() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Metrics>();
+    shared::<std::sync::Arc<Metrics>>();
+}
+
+#[test]
 fn default_metrics_is_usable() {
     let m = Metrics::default();
     m.record_lateness(Duration::from_micros(10));
     assert_eq!(m.live(), LiveStats::default());
+}
+
+#[test]
+fn timeline_includes_the_open_interval_so_requests_add_up() {
+    let base = Instant::now();
+    let m = Metrics::with_shards(base, Duration::from_secs(45), 0.8, 2);
+    let r = |at: Duration| {
+        req(
+            base,
+            Operation::Poll,
+            at,
+            Duration::ZERO,
+            US * 300,
+            ok(false),
+        )
+    };
+    m.record_request(&r(Duration::ZERO));
+    m.tick(base + Duration::from_secs(1));
+    m.record_request(&r(Duration::from_secs(1)));
+    m.record_request(&r(Duration::from_secs(1)));
+    m.record_gap(0, Duration::from_secs(46), GapCause::Cadence);
+    let s = m.build_summary(scenario(), base + Duration::from_millis(1500));
+    let t: Vec<(u64, u64, u64)> = s
+        .timeline
+        .iter()
+        .map(|p| (p.t_s, p.requests, p.flags_total))
+        .collect();
+    assert_eq!(t, [(0, 1, 0), (1, 2, 1)]);
+    assert_eq!(s.timeline[1].flags_by_cause["cadence"], 1);
+    // Building the summary does not consume the open interval.
+    m.tick(base + Duration::from_secs(2));
+    let s = m.build_summary(scenario(), base + Duration::from_secs(2));
+    assert_eq!(s.timeline.iter().map(|p| p.requests).sum::<u64>(), 3);
+    assert_eq!(s.timeline.len(), 2);
 }
