@@ -11,6 +11,8 @@ use serde_json::Value;
 
 #[path = "gate/cli.rs"]
 mod cli;
+#[path = "gate/e2e.rs"]
+mod e2e;
 #[path = "gate/junit.rs"]
 mod junit;
 #[path = "gate/parse.rs"]
