@@ -160,5 +160,5 @@ fn the_ci_gate_scenario_thresholds_parse() {
     let spec: ThresholdsSpec = table["thresholds"].clone().try_into().unwrap();
     assert!(spec.abort_on_fail);
     assert_eq!(spec.parse().unwrap().len(), 11);
-    assert_eq!(spec.grace_duration().unwrap().as_secs(), 5);
+    assert_eq!(spec.grace_duration().unwrap().as_secs(), 10);
 }
