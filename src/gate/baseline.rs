@@ -8,7 +8,7 @@
 //! of the baseline value AND by more than its unit's noise floor ([`noise_floor`]: 1 ms for
 //! durations, 0.1 percentage point for rates, nothing for counts and throughput). The floor
 //! is what makes zero baselines sensible: a count going 0 -> 1 fails, a rate 0 -> 0.01% or a
-//! latency 0.2 ms -> 0.9 ms does not. Delta % is not shown for a zero baseline.
+//! latency 0.2 ms -> 0.9 ms does not. Delta % is `n/a` for a zero baseline (unless both are 0).
 
 use super::metrics::{self, Better, Metric, Observed, Unit};
 use super::Threshold;
@@ -50,7 +50,8 @@ pub struct Regression {
     pub baseline_display: String,
     /// Current value with unit (or "no data").
     pub current_display: String,
-    /// Change relative to the baseline, percent (None when the baseline is 0 or missing).
+    /// Change relative to the baseline, percent (None when the baseline is 0 and the current
+    /// value is not, or either is missing).
     pub delta_pct: Option<f64>,
     /// Allowed regression, percent.
     pub allowed_pct: f64,
@@ -171,6 +172,7 @@ pub fn compare_one(
     let higher_is_better = m.better() == Better::Higher;
     let delta_pct = match (base, cur) {
         (Some(b), Some(c)) if b != 0.0 => Some((c - b) / b.abs() * 100.0),
+        (Some(b), Some(c)) if b == c => Some(0.0),
         _ => None,
     };
     let verdict = match (base, cur) {
