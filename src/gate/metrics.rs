@@ -1,5 +1,5 @@
-//! Metric names: what each one reads from a [`Summary`], its unit, and the full catalogue
-//! (for the README and for "did you mean" suggestions).
+//! Metric names: what each one reads from a [`Summary`] and its unit. The list of every name
+//! (for the README and "did you mean" suggestions) is in [`super::catalogue`].
 //!
 //! Values come out in base units: milliseconds for latencies and gaps, a fraction 0..1 for
 //! rates, a plain count, requests per second for throughput. A metric the run has no data
