@@ -55,10 +55,10 @@ impl ThresholdsSpec {
             .collect()
     }
 
-    /// The grace period (`humantime` syntax such as `10s`), zero when absent.
+    /// The grace period (`humantime` syntax such as `10s`); 10 s when absent, as `run` uses.
     pub fn grace_duration(&self) -> Result<Duration, UsageError> {
         match &self.grace {
-            None => Ok(Duration::ZERO),
+            None => Ok(Duration::from_secs(10)),
             Some(g) => humantime::parse_duration(g).map_err(|e| {
                 UsageError::new(format!(
                     "[thresholds] grace = '{g}': {e}; write a duration such as \"10s\" or \"1m\""

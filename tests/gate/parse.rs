@@ -142,6 +142,13 @@ fn scenario_table_parses_and_reports_the_bad_check() {
         .unwrap_err()
         .0
         .starts_with("[thresholds] checks: threshold 'poll.p99 < 1x' at column 13"));
+    assert_eq!(
+        ThresholdsSpec::default()
+            .grace_duration()
+            .unwrap()
+            .as_secs(),
+        10
+    );
     let grace = ThresholdsSpec {
         grace: Some("soon".into()),
         ..Default::default()
