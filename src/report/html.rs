@@ -19,6 +19,7 @@ mod escape;
 mod explain;
 mod format;
 mod page;
+mod scale;
 mod svg;
 mod tables;
 
