@@ -18,6 +18,7 @@ mod charts;
 mod escape;
 mod explain;
 mod format;
+mod outcome_chart;
 mod page;
 mod scale;
 mod svg;
@@ -70,7 +71,7 @@ fn slot(s: &Summary, name: &str) -> String {
             out.push_str("</div>\n");
         }
         "outcomes" => {
-            charts::outcomes(s).render(&mut out);
+            outcome_chart::outcomes(s).render(&mut out);
             tables::outcomes(s, &mut out);
             out.push_str(r#"<h3 class="sub">Transport errors</h3>"#);
             tables::transport_errors(s, &mut out);

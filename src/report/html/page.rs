@@ -226,7 +226,7 @@ pub fn key_figures(s: &Summary, out: &mut String) {
         "Generator",
         &g.verdict,
         &format!(
-            "lateness p99 {}, CPU {} % of {} cores. {}",
+            "lateness p99 {} · CPU {} % of a core ({} cores). {}",
             format::ms(g.schedule_lateness_ms.p99),
             format::num(g.cpu_percent),
             g.cores,

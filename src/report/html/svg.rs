@@ -291,9 +291,11 @@ impl Chart {
         }
         for (v, label) in self.x.ticks() {
             let x = self.px(v);
+            // A label at the right edge would be cut off: right-align it there.
+            let anchor = if x > r - 20.0 { "end" } else { "middle" };
             let _ = write!(
                 out,
-                r#"<line class="grid x" x1="{x:.1}" x2="{x:.1}" y1="{t:.1}" y2="{b:.1}"/><text class="tick" x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                r#"<line class="grid x" x1="{x:.1}" x2="{x:.1}" y1="{t:.1}" y2="{b:.1}"/><text class="tick" x="{x:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
                 b + 16.0,
                 esc(&label)
             );

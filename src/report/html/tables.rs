@@ -3,10 +3,10 @@
 //! Every cell is escaped on the way in ([`Cell::text`], [`Cell::num`]); the
 //! only raw HTML cells are badges built here from fixed strings.
 
-use super::charts::category_label;
 use super::escape::esc;
 use super::explain;
 use super::format;
+use super::outcome_chart::category_label;
 use crate::report::model::{LatencyStats, Summary};
 use std::fmt::Write;
 
