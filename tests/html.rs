@@ -293,6 +293,10 @@ fn huge() -> Summary {
 fn huge_run_stays_under_five_megabytes_and_caps_points() {
     let page = render(&huge());
     println!("huge summary page: {} bytes", page.len());
+    // Kept for manual timing in a browser (see docs/readme/html.md).
+    let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("../test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("huge-report.html"), &page).unwrap();
     assert!(page.len() < 5_000_000, "page is {} bytes", page.len());
     for (i, _) in page.match_indices("points=\"") {
         let value = &page[i + 8..];
