@@ -13,6 +13,7 @@
 //! so no request can leave the machine either way.
 //!
 //! Without Chromium the test fails when `CI` is set and is skipped otherwise.
+//! `CHATLOAD_CHROMIUM=/path/to/chromium` picks another browser binary.
 
 use chatload::report::html::write_html;
 use chatload::report::model::Summary;
@@ -22,8 +23,9 @@ use std::process::Command;
 const FIXTURE: &str = include_str!("fixtures/summary.json");
 
 fn chromium() -> Option<PathBuf> {
+    // CHATLOAD_CHROMIUM names the browser; a path that is not a file counts as missing.
     if let Some(p) = std::env::var_os("CHATLOAD_CHROMIUM") {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::iter::once(PathBuf::from("/usr/bin"))
