@@ -135,7 +135,11 @@ fn tables_match_the_fixture() {
     assert!(page.contains("data-figure=\"requests\""));
     assert!(page.contains(">15,190<"));
     assert!(
-        page.contains(">12 / 43.1 / 113<"),
+        page.contains(">182 / 18<"),
+        "sessions completed / failed card"
+    );
+    assert!(
+        page.contains(">12 / 43.1 / 113 ms<"),
         "poll p50/p99/p99.9 card"
     );
 }

@@ -157,7 +157,7 @@ pub fn key_figures(s: &Summary, out: &mut String) {
                 format::num(p.p99),
                 format::num(p.p999)
             ),
-            "milliseconds, corrected",
+            "corrected (from the intended send instant)",
             "",
         ),
         None => card(
@@ -207,6 +207,23 @@ pub fn key_figures(s: &Summary, out: &mut String) {
             format::pct(ss.near_miss_rate)
         ),
         tone,
+    );
+    card(
+        out,
+        "sessions",
+        "Sessions completed / failed",
+        &format!(
+            "{} / {}",
+            format::count(ss.completed),
+            format::count(ss.failed)
+        ),
+        &format!(
+            "of {} started; {} ended by the client, {} by the server",
+            format::count(ss.started),
+            format::count(ss.ended_by_client),
+            format::count(ss.ended_by_server)
+        ),
+        if ss.failed > 0 { "warn" } else { "ok" },
     );
     let violations: u64 = s.violations.values().sum();
     let kinds = s.violations.values().filter(|n| **n > 0).count();
