@@ -152,7 +152,7 @@ pub fn key_figures(s: &Summary, out: &mut String) {
             "poll-latency",
             "Poll latency p50 / p99 / p99.9",
             &format!(
-                "{} / {} / {}",
+                "{} / {} / {} ms",
                 format::num(p.p50),
                 format::num(p.p99),
                 format::num(p.p999)
