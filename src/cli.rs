@@ -50,12 +50,42 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
-/// Flags of `chatload serve`.
+/// Flags of `chatload serve`. Flags override the same options of `--config`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// TOML file with the server options (the `[server]` table of a scenario, or a bare table).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Chat Server flex-disconnect-timeout, 1s..20d (default 45s).
+    #[arg(long, value_name = "DURATION")]
+    pub flex_disconnect_timeout: Option<String>,
+    /// Base path of the webapi dialect, e.g. /webapi (default: none).
+    #[arg(long, value_name = "PATH")]
+    pub webapi_prefix: Option<String>,
+    /// Seed of fault rates and agent delays (default 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// No agent ever joins or replies.
+    #[arg(long)]
+    pub no_agent: bool,
+    /// Delay before the agent joins (default 1s).
+    #[arg(long, value_name = "DURATION")]
+    pub agent_join_after: Option<String>,
+    /// Agent reply delay: 500ms, a range 200ms..2s or exp:1s (default 500ms).
+    #[arg(long, value_name = "DELAY")]
+    pub agent_reply_after: Option<String>,
+    /// The agent ends the chat after replying to this many customer messages.
+    #[arg(long, value_name = "N")]
+    pub agent_end_after_messages: Option<u32>,
+    /// Inject a fault, repeatable: KIND:OPERATION:every=N or KIND:OPERATION:rate=R
+    /// (delay also takes :delay=2s / 100ms..2s / exp:1s). Kinds: status1,
+    /// status1_chat_ended, status2, http_5xx, delay, drop, alias_rotation,
+    /// transcript_hole; OPERATION is a common operation name or any.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<String>,
 }
 
 /// Flags of `chatload report`.

@@ -2,51 +2,299 @@
 //! agents, fault injection and exact per-route counters.
 //!
 //! API in the spirit of mini-redis: the caller binds the listener and passes a
-//! shutdown future, so tests bind `127.0.0.1:0`.
-//! (Stub: filled in by the foundation issue.)
+//! shutdown future, so tests bind `127.0.0.1:0`; [`ReferenceServer::router`]
+//! gives the same handler as an `axum::Router` for socket-free tests.
+//!
+//! # Layout
+//! - [`config`]: `ServerConfig` (the `[server]` TOML table) and its validation.
+//! - `http`: routing, method / content type / body checks, counting.
+//! - `gms`, `webapi`: paths and bodies of each dialect.
+//! - `ops`: what each operation does to a chat (dialect-free).
+//! - `store`: the sharded chat map, identity, transcript.
+//! - `agent`: the simulated agent and lazy expiry of one chat.
+//! - `expiry`: the one timer queue and its sweeper task.
+//! - `faults`: deterministic fault decisions.
+//! - `stats`: the atomic counters behind [`Stats`].
+//! - `command`: `chatload serve`.
 
-use crate::cli::ServeArgs;
-use crate::error::Exit;
+mod agent;
+mod answer;
+mod command;
+pub mod config;
+mod delay;
+mod expiry;
+mod fault_rule;
+mod faults;
+mod gms;
+mod http;
+mod ops;
+mod rng;
+mod stats;
+mod store;
+mod webapi;
+
+pub use command::serve_command;
+pub use config::{AgentConfig, DelaySpec, FaultKind, FaultRule, OperationSelector, ServerConfig};
+pub use http::STATS_PATH;
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
-use tokio::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 
-/// Options of the reference server (also the `[server]` table of a scenario file).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {}
+/// How many issued secure keys [`ReferenceServer::issued_secure_keys`] remembers.
+const KEY_LOG_LIMIT: usize = 100_000;
+/// How long shutdown waits for open connections to finish their requests.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A reference server instance; cheap to clone (shared state inside).
-#[derive(Debug, Clone, Default)]
-pub struct ReferenceServer {}
+/// Maps tokio instants to epoch milliseconds (pausable in tests).
+pub(crate) struct Clock {
+    base: Instant,
+    base_utc_ms: i64,
+}
 
-impl ReferenceServer {
-    /// Build a server with the given options.
-    pub fn new(_config: ServerConfig) -> Self {
-        ReferenceServer {}
+impl Clock {
+    fn new() -> Self {
+        Clock {
+            base: Instant::now(),
+            base_utc_ms: chrono::Utc::now().timestamp_millis(),
+        }
     }
 
-    /// Serve on `listener` until `shutdown` completes.
+    /// Epoch milliseconds of `at`.
+    pub(crate) fn utc_ms(&self, at: Instant) -> i64 {
+        let since = at.saturating_duration_since(self.base).as_millis();
+        self.base_utc_ms + i64::try_from(since).unwrap_or(i64::MAX / 2)
+    }
+}
+
+/// Shared state of one server.
+pub(crate) struct Inner {
+    config: ServerConfig,
+    store: store::Store,
+    counters: stats::Counters,
+    timers: expiry::TimerQueue,
+    faults: faults::Faults,
+    clock: Clock,
+    issued_keys: Mutex<Vec<String>>,
+    sweeper_started: AtomicBool,
+}
+
+impl Inner {
+    fn cx(&self) -> agent::Cx<'_> {
+        agent::Cx {
+            config: &self.config,
+            counters: &self.counters,
+            clock: &self.clock,
+        }
+    }
+
+    fn note_key(&self, key: &str) {
+        let mut keys = self.issued_keys.lock();
+        if keys.len() < KEY_LOG_LIMIT {
+            keys.push(key.to_string());
+        }
+    }
+
+    /// Start the timer sweeper once, on the current runtime.
+    fn ensure_sweeper(self: &Arc<Self>) {
+        if self.sweeper_started.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            if !self.sweeper_started.swap(true, Ordering::AcqRel) {
+                let notify = self.timers.notify.clone();
+                rt.spawn(expiry::run_sweeper(Arc::downgrade(self), notify));
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Let a sweeper waiting on an empty queue notice that the server is gone.
+        self.timers.notify.notify_one();
+    }
+}
+
+/// A reference server instance; cheap to clone (shared state inside).
+#[derive(Clone)]
+pub struct ReferenceServer {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ReferenceServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReferenceServer")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ReferenceServer {
+    fn default() -> Self {
+        ReferenceServer::new(ServerConfig::default())
+    }
+}
+
+impl ReferenceServer {
+    /// Build a server with the given options. Callers should
+    /// [`ServerConfig::validate`] first; out-of-range values are clamped here.
+    pub fn new(config: ServerConfig) -> Self {
+        let mut config = config;
+        config.flex_disconnect_timeout = config
+            .flex_disconnect_timeout
+            .clamp(Duration::from_millis(1), config::MAX_FLEX_TIMEOUT);
+        config.max_message_length = config.max_message_length.max(1);
+        let salt = rng::mix(config.seed ^ 0x00C4_A710_AD00);
+        let inner = Inner {
+            store: store::Store::new(salt),
+            counters: stats::Counters::default(),
+            timers: expiry::TimerQueue::default(),
+            faults: faults::Faults::new(config.faults.clone(), config.seed),
+            clock: Clock::new(),
+            issued_keys: Mutex::new(Vec::new()),
+            sweeper_started: AtomicBool::new(false),
+            config,
+        };
+        ReferenceServer {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The options in force.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    /// Serve on `listener` until `shutdown` completes, then stop accepting,
+    /// let open connections finish (at most 5 s) and return.
     pub async fn serve(
         &self,
-        _listener: TcpListener,
+        listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        shutdown.await;
+        self.inner.ensure_sweeper();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut conns = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        conns.spawn(serve_connection(self.inner.clone(), stream, stop_rx.clone()));
+                    }
+                    // Out of file descriptors and the like: back off, keep serving.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+                Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            }
+        }
+        drop(listener);
+        let _ = stop_tx.send(true);
+        let drain = async { while conns.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
+        conns.abort_all();
         Ok(())
+    }
+
+    /// The same handler as [`serve`](Self::serve), for `oneshot` tests. A
+    /// `drop` fault cannot close a connection here: it answers an empty 502.
+    pub fn router(&self) -> axum::Router {
+        let inner = self.inner.clone();
+        axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let inner = inner.clone();
+            async move { http::handle(inner, req).await }
+        })
     }
 
     /// A snapshot of the counters (the ground truth).
     pub fn stats(&self) -> Stats {
-        Stats::default()
+        self.inner.counters.snapshot()
+    }
+
+    /// Every secureKey handed out so far (the first 100,000), for tests that
+    /// check no key leaks into reports.
+    pub fn issued_secure_keys(&self) -> Vec<String> {
+        self.inner.issued_keys.lock().clone()
+    }
+
+    /// Chats held in memory (live, or agent-ended and not yet told).
+    pub fn chats_in_memory(&self) -> usize {
+        self.inner.store.len()
+    }
+
+    /// Handle every timer entry due at `now` (the sweeper does this on its
+    /// own; exposed for benchmarks). Returns the number of entries handled.
+    pub fn sweep_now(&self, now: Instant) -> usize {
+        let mut total = 0;
+        loop {
+            let n = self.inner.sweep_batch(now);
+            total += n;
+            if n == 0 {
+                return total;
+            }
+        }
+    }
+}
+
+/// Error that makes hyper close a connection without answering (`drop` fault).
+#[derive(Debug)]
+struct DroppedOnPurpose;
+
+impl std::fmt::Display for DroppedOnPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for DroppedOnPurpose {}
+
+async fn serve_connection(inner: Arc<Inner>, stream: TcpStream, mut stop: watch::Receiver<bool>) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let inner = inner.clone();
+        async move {
+            let response = http::handle(inner, req.map(axum::body::Body::new)).await;
+            if response
+                .extensions()
+                .get::<http::DropConnection>()
+                .is_some()
+            {
+                Err(DroppedOnPurpose)
+            } else {
+                Ok(response)
+            }
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .pipeline_flush(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }
 
 /// Counter snapshot, served at `GET /__chatload/stats`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
-    /// Requests per route, keyed `"{dialect}/{operation}"` (e.g. `gms-v2/poll`).
+    /// Requests per route, keyed `"{dialect}/{operation}"` (e.g. `gms-v2/poll`);
+    /// requests that match no route are counted under `unknown`.
     pub requests: BTreeMap<String, u64>,
     /// Responses per (route, HTTP status, statusCode, chatEnded).
     pub responses: Vec<ResponseCount>,
@@ -54,6 +302,27 @@ pub struct Stats {
     pub chats: ChatCounts,
     /// Faults injected by kind.
     pub faults: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    /// Sum of the response buckets matching `route` and the given fields
+    /// (None = any).
+    pub fn responses_matching(
+        &self,
+        route: &str,
+        http_status: Option<u16>,
+        status_code: Option<Option<u8>>,
+        chat_ended: Option<Option<bool>>,
+    ) -> u64 {
+        self.responses
+            .iter()
+            .filter(|r| r.route == route)
+            .filter(|r| http_status.map_or(true, |h| h == r.http_status))
+            .filter(|r| status_code.map_or(true, |s| s == r.status_code))
+            .filter(|r| chat_ended.map_or(true, |e| e == r.chat_ended))
+            .map(|r| r.count)
+            .sum()
+    }
 }
 
 /// One response bucket.
@@ -84,9 +353,4 @@ pub struct ChatCounts {
     pub expired: u64,
     /// Still live.
     pub live: u64,
-}
-
-/// `chatload serve`.
-pub async fn serve_command(_args: ServeArgs) -> anyhow::Result<Exit> {
-    anyhow::bail!("chatload serve is not implemented yet")
 }

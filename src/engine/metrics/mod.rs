@@ -5,186 +5,373 @@
 //! merge with `+=`, no per-request storage). The runner calls [`Metrics::tick`]
 //! once a second for the timeline and live progress, and
 //! [`Metrics::build_summary`] once at the end (or for abort-on-fail checks).
-//! (Stub API: filled in by the metrics work of the load-engine issue.)
+//!
+//! # Layout
+//! - `types`: the pinned vocabulary (outcomes, error kinds, gap causes, violations, live stats).
+//! - `recorder`: one shard's HDR histograms (µs, 3 significant digits) and counters, `+=`.
+//! - `gaps`: the flex-disconnect-timeout judgement, gap buckets, per-session worst gap.
+//! - `rows`: compact in-memory sessions.csv rows and end-reason counts.
+//! - `interval`: what happened since the last tick (per shard), for the timeline.
+//! - `timeline`: per-second points, down-sampled to at most `MAX_POINTS`.
+//! - `generator`: lateness/CPU self-check and its verdict.
+//! - `summary`: merged recorder + the rest -> [`Summary`].
+//!
+//! # Invariants
+//! - Memory is flat in the number of requests: histograms have fixed size, the
+//!   only growth is 8 bytes per session (worst gap), one compact row per ended
+//!   session, and the timeline (bounded by down-sampling).
+//! - Every request lands in exactly one latency count per view and one outcome bucket.
 
-use crate::protocol::Operation;
-use crate::report::model::{ScenarioInfo, SessionRow, Summary};
+mod gaps;
+mod generator;
+mod interval;
+mod recorder;
+mod rows;
+mod summary;
+#[cfg(test)]
+mod tests;
+mod timeline;
+mod types;
+
+pub use gaps::GAP_BUCKETS;
+pub use timeline::MAX_POINTS;
+
+use crate::report::model::{ScenarioInfo, SessionRow, Summary, TimelinePoint};
+use gaps::{GapClass, GapPolicy, SessionGaps};
+use interval::Interval;
+use recorder::{micros, Recorder};
+use rows::RowStore;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use timeline::Timeline;
 
-/// How a request ended, as seen by the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// An HTTP response arrived and its body was classified.
-    Response {
-        /// HTTP status.
-        http_status: u16,
-        /// statusCode in the body (None when absent or non-JSON).
-        status_code: Option<u8>,
-        /// chatEnded in the body (None when absent).
-        chat_ended: Option<bool>,
-    },
-    /// No usable response.
-    Transport(TransportErrorKind),
+pub use types::{GapCause, LiveStats, Outcome, RequestRecord, TransportErrorKind, ViolationKind};
+
+/// How many recorder shards per available core. Threads take consecutive slots,
+/// so the tokio workers (one per core, started together) each get a shard of
+/// their own; the slack covers blocking-pool threads. Each shard costs ~0.4 MB
+/// plus ~0.4 MB per operation used, hence the cap.
+const SHARDS_PER_CORE: usize = 2;
+/// Upper bound on shards (memory on many-core machines).
+const MAX_SHARDS: usize = 64;
+
+static NEXT_THREAD_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's shard slot, handed out round robin on first use.
+    static THREAD_SLOT: Cell<usize> = Cell::new(NEXT_THREAD_SLOT.fetch_add(1, Relaxed));
 }
 
-/// Transport failure kinds (the keys of `transport_errors` in summary.json).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TransportErrorKind {
-    /// The request timed out.
-    Timeout,
-    /// Connection refused or could not be established.
-    Connect,
-    /// Connection reset / closed mid-response.
-    Reset,
-    /// Body is not JSON (e.g. an HTML 502 page).
-    InvalidJson,
-    /// JSON with wrong field types.
-    WrongTypes,
-    /// JSON without `statusCode`.
-    MissingStatusCode,
-    /// Body larger than the configured limit.
-    BodyTooLarge,
-    /// Non-2xx HTTP status other than 400-with-errors.
-    HttpStatus,
-    /// Anything else.
-    Other,
+/// One shard: the cumulative recorder and the open timeline interval.
+#[derive(Debug)]
+struct Shard {
+    total: Recorder,
+    interval: Interval,
 }
 
-impl TransportErrorKind {
-    /// Report name (`timeout`, `connect`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransportErrorKind::Timeout => "timeout",
-            TransportErrorKind::Connect => "connect",
-            TransportErrorKind::Reset => "reset",
-            TransportErrorKind::InvalidJson => "invalid_json",
-            TransportErrorKind::WrongTypes => "wrong_types",
-            TransportErrorKind::MissingStatusCode => "missing_status_code",
-            TransportErrorKind::BodyTooLarge => "body_too_large",
-            TransportErrorKind::HttpStatus => "http_status",
-            TransportErrorKind::Other => "other",
-        }
-    }
+/// One shard with its live request counters, aligned to 128 bytes so the
+/// counters of two threads' shards never share a cache line (no bouncing).
+#[derive(Debug)]
+#[repr(align(128))]
+struct ShardSlot {
+    shard: Mutex<Shard>,
+    /// Requests recorded through this shard (live figure).
+    requests: AtomicU64,
+    /// Errors recorded through this shard (live figure).
+    errors: AtomicU64,
 }
 
-/// One finished request.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestRecord {
-    /// Which operation.
-    pub operation: Operation,
-    /// When the schedule meant to send it.
-    pub intended: Instant,
-    /// When it was actually sent.
-    pub sent: Instant,
-    /// When the response (or failure) arrived.
-    pub done: Instant,
-    /// What came back.
-    pub outcome: Outcome,
-}
-
-/// Why a poll gap grew too large.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GapCause {
-    /// The generator sent the poll late (scheduler lag).
-    GeneratorLag,
-    /// The previous response was slow.
-    SlowResponse,
-    /// Retries (statusCode 1 / transport errors) intervened.
-    Retries,
-    /// The configured cadence itself cannot fit.
-    Cadence,
-}
-
-impl GapCause {
-    /// Report name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GapCause::GeneratorLag => "generator_lag",
-            GapCause::SlowResponse => "slow_response",
-            GapCause::Retries => "retries",
-            GapCause::Cadence => "cadence",
-        }
-    }
-}
-
-/// Protocol violations of the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ViolationKind {
-    /// statusCode 1 with chatEnded true (impossible per the seed table).
-    Status1ChatEnded,
-    /// A transcript index was skipped.
-    TranscriptHole,
-    /// A transcript index was delivered twice.
-    TranscriptRepeat,
-    /// A statusCode 0 answer without the identity triple / nextPosition it must carry.
-    MissingField,
-}
-
-impl ViolationKind {
-    /// Report name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ViolationKind::Status1ChatEnded => "status1_chat_ended",
-            ViolationKind::TranscriptHole => "transcript_hole",
-            ViolationKind::TranscriptRepeat => "transcript_repeat",
-            ViolationKind::MissingField => "missing_field",
-        }
-    }
-}
-
-/// Shared run metrics.
+/// Counters read by the progress bar without taking any lock.
+///
+/// Every counter (these and the per-shard `requests`/`errors`) uses
+/// `Ordering::Relaxed`: each is an independent monotonic tally or gauge that
+/// no other memory access synchronises on. A reader may see `requests` one
+/// update ahead of `errors`, which a once-a-second progress bar cannot show;
+/// totals are exact because `fetch_add` is atomic under any ordering. The
+/// final report reads them after the session tasks finished (joining a task is
+/// the synchronisation that makes their writes visible).
 #[derive(Debug, Default)]
-pub struct Metrics {}
+struct LiveCounters {
+    started: AtomicU64,
+    active: AtomicU64,
+    peak_active: AtomicU64,
+    flags: AtomicU64,
+    last_second_requests: AtomicU64,
+    last_second_p99_bits: AtomicU64,
+}
+
+/// The timeline and the instant of the last tick.
+#[derive(Debug)]
+struct TimelineState {
+    timeline: Timeline,
+    last_tick: Instant,
+}
+
+/// Shared run metrics: one per run, behind an `Arc`, written by every session task.
+pub struct Metrics {
+    start: Instant,
+    started_at: String,
+    cpu_at_start: Option<f64>,
+    policy: GapPolicy,
+    shards: Box<[ShardSlot]>,
+    session_gaps: SessionGaps,
+    rows: Mutex<RowStore>,
+    timeline: Mutex<TimelineState>,
+    live: LiveCounters,
+}
+
+impl std::fmt::Debug for Metrics {
+    /// A short form: the histograms would print hundreds of kilobytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("shards", &self.shards.len())
+            .field("flex", &self.policy.flex)
+            .field("live", &self.live())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    /// Metrics starting now, judged against the default 45 s timeout and 80 % near-miss line.
+    fn default() -> Self {
+        Metrics::new(Instant::now(), Duration::from_secs(45), 0.8)
+    }
+}
+
+/// Lock a mutex, recovering the data if a panicking thread poisoned it (counters stay usable).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl Metrics {
     /// New metrics for a run starting at `start`, judging gaps against `flex` with `near_miss_fraction`.
-    pub fn new(_start: Instant, _flex: Duration, _near_miss_fraction: f64) -> Self {
-        Metrics {}
+    pub fn new(start: Instant, flex: Duration, near_miss_fraction: f64) -> Self {
+        Self::with_shards(
+            start,
+            flex,
+            near_miss_fraction,
+            generator::cores() as usize * SHARDS_PER_CORE,
+        )
     }
-    /// Record one finished request.
-    pub fn record_request(&self, _r: &RequestRecord) {}
-    /// Record how late a send left relative to its intended instant.
-    pub fn record_lateness(&self, _lateness: Duration) {}
-    /// Record one measured poll gap of `session` (cause only matters above the near-miss line).
-    pub fn record_gap(&self, _session: u64, _gap: Duration, _cause: GapCause) {}
-    /// Record a protocol violation.
-    pub fn record_violation(&self, _kind: ViolationKind) {}
-    /// A session started (request_chat about to be sent).
-    pub fn session_started(&self) {}
-    /// A session ended; `row` is its sessions.csv row.
-    pub fn session_ended(&self, _row: SessionRow) {}
-    /// Close the current one-second timeline interval (call once a second).
-    pub fn tick(&self, _now: Instant) {}
-    /// Cheap live figures for the progress bar and abort checks.
-    pub fn live(&self) -> LiveStats {
-        LiveStats::default()
-    }
-    /// All ended sessions' rows, sorted by ordinal (for sessions.csv).
-    pub fn session_rows(&self) -> Vec<SessionRow> {
-        Vec::new()
-    }
-    /// Build the report model from everything recorded so far.
-    pub fn build_summary(&self, scenario: ScenarioInfo, _now: Instant) -> Summary {
-        Summary {
-            scenario,
-            ..Summary::default()
+
+    /// Like [`Metrics::new`] with an explicit shard count (at least 1).
+    pub fn with_shards(
+        start: Instant,
+        flex: Duration,
+        near_miss_fraction: f64,
+        shards: usize,
+    ) -> Self {
+        let shards = (0..shards.clamp(1, MAX_SHARDS))
+            .map(|_| ShardSlot {
+                shard: Mutex::new(Shard {
+                    total: Recorder::new(),
+                    interval: Interval::new(),
+                }),
+                requests: AtomicU64::new(0),
+                errors: AtomicU64::new(0),
+            })
+            .collect();
+        Metrics {
+            start,
+            started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            cpu_at_start: generator::process_cpu_seconds(),
+            policy: GapPolicy::new(flex, near_miss_fraction),
+            shards,
+            session_gaps: SessionGaps::default(),
+            rows: Mutex::new(RowStore::default()),
+            timeline: Mutex::new(TimelineState {
+                timeline: Timeline::default(),
+                last_tick: start,
+            }),
+            live: LiveCounters::default(),
         }
     }
-}
 
-/// Live figures read by the progress bar.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct LiveStats {
-    /// Requests completed so far.
-    pub requests: u64,
-    /// Failed requests so far.
-    pub errors: u64,
-    /// Sessions active now.
-    pub active_sessions: u64,
-    /// Flagged gaps so far.
-    pub flags: u64,
-    /// Requests completed in the last full second.
-    pub last_second_requests: u64,
-    /// p99 latency (corrected) of the last full second, ms.
-    pub last_second_p99_ms: f64,
+    /// This thread's shard slot.
+    fn slot(&self) -> &ShardSlot {
+        let slot = THREAD_SLOT.try_with(Cell::get).unwrap_or(0);
+        &self.shards[slot % self.shards.len()]
+    }
+
+    /// This thread's shard, locked.
+    fn shard(&self) -> MutexGuard<'_, Shard> {
+        lock(&self.slot().shard)
+    }
+
+    /// Record one finished request.
+    pub fn record_request(&self, r: &RequestRecord) {
+        let corrected = micros(r.done.saturating_duration_since(r.intended));
+        let service = micros(r.done.saturating_duration_since(r.sent));
+        let is_error = recorder::is_error(&r.outcome);
+        let slot = self.slot();
+        {
+            let mut shard = lock(&slot.shard);
+            shard
+                .total
+                .record_request(r.operation, corrected, service, &r.outcome, is_error);
+            shard.interval.record_request(corrected, is_error);
+        }
+        slot.requests.fetch_add(1, Relaxed);
+        if is_error {
+            slot.errors.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Record how late a send left relative to its intended instant.
+    pub fn record_lateness(&self, lateness: Duration) {
+        self.shard().total.record_lateness(micros(lateness));
+    }
+
+    /// Record one measured poll gap of `session` (cause only matters above the near-miss line).
+    ///
+    /// `session` is the session's ordinal, the same number as its [`SessionRow::ordinal`].
+    pub fn record_gap(&self, session: u64, gap: Duration, cause: GapCause) {
+        let class = self.policy.classify(gap);
+        let gap_us = micros(gap);
+        {
+            let mut shard = self.shard();
+            shard
+                .total
+                .gaps
+                .record(gap_us, self.policy.bucket(gap_us), class, cause);
+            if class == GapClass::Flagged {
+                shard.interval.flags_by_cause[cause as usize] += 1;
+            }
+        }
+        self.session_gaps.record(session, gap_us, class, cause);
+        if class == GapClass::Flagged {
+            self.live.flags.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Record a protocol violation.
+    pub fn record_violation(&self, kind: ViolationKind) {
+        self.shard().total.violations[kind as usize] += 1;
+    }
+
+    /// A session started (request_chat about to be sent).
+    pub fn session_started(&self) {
+        self.live.started.fetch_add(1, Relaxed);
+        let active = self.live.active.fetch_add(1, Relaxed) + 1;
+        self.live.peak_active.fetch_max(active, Relaxed);
+    }
+
+    /// A session ended; `row` is its sessions.csv row.
+    ///
+    /// `max_gap_ms`, `flagged`, `near_miss` and (when empty) `cause` are completed
+    /// from the gaps recorded for `row.ordinal`; `polls`, `chat_id` and `end_reason`
+    /// are the engine's.
+    pub fn session_ended(&self, row: SessionRow) {
+        let _ = self
+            .live
+            .active
+            .fetch_update(Relaxed, Relaxed, |a| Some(a.saturating_sub(1)));
+        let worst = self.session_gaps.get(row.ordinal);
+        lock(&self.rows).push(row, worst, &self.policy);
+    }
+
+    /// Close the current one-second timeline interval (call once a second).
+    pub fn tick(&self, now: Instant) {
+        let acc = self.open_interval(true);
+        let mut state = lock(&self.timeline);
+        let point = self.point(&acc, state.last_tick);
+        state.last_tick = now;
+        self.live
+            .last_second_requests
+            .store(point.requests, Relaxed);
+        self.live
+            .last_second_p99_bits
+            .store(point.p99_ms.to_bits(), Relaxed);
+        state.timeline.push_second(point);
+    }
+
+    /// The shards' open intervals merged; emptied when `reset`.
+    fn open_interval(&self, reset: bool) -> Interval {
+        let mut acc = Interval::new();
+        for slot in self.shards.iter() {
+            let mut shard = lock(&slot.shard);
+            acc += &shard.interval;
+            if reset {
+                shard.interval.reset();
+            }
+        }
+        acc
+    }
+
+    /// The timeline point of interval `acc`, which began at `from`.
+    fn point(&self, acc: &Interval, from: Instant) -> TimelinePoint {
+        let t_s = from
+            .saturating_duration_since(self.start)
+            .as_secs_f64()
+            .round() as u64;
+        TimelinePoint {
+            t_s,
+            requests: acc.requests,
+            errors: acc.errors,
+            p50_ms: recorder::quantile_ms(&acc.latency, 0.5),
+            p99_ms: recorder::quantile_ms(&acc.latency, 0.99),
+            active_sessions: self.live.active.load(Relaxed),
+            flags_total: self.live.flags.load(Relaxed),
+            flags_by_cause: gaps::cause_map(&acc.flags_by_cause),
+        }
+    }
+
+    /// The timeline including the interval still open (so its requests add up to the total).
+    fn timeline_snapshot(&self) -> (Vec<TimelinePoint>, u64) {
+        let open = self.open_interval(false);
+        let state = lock(&self.timeline);
+        if open.requests == 0 && open.flags_by_cause.iter().all(|&n| n == 0) {
+            return state.timeline.snapshot();
+        }
+        let mut timeline = state.timeline.clone();
+        timeline.push_second(self.point(&open, state.last_tick));
+        timeline.snapshot()
+    }
+
+    /// Cheap live figures for the progress bar and abort checks.
+    pub fn live(&self) -> LiveStats {
+        LiveStats {
+            requests: self.shards.iter().map(|s| s.requests.load(Relaxed)).sum(),
+            errors: self.shards.iter().map(|s| s.errors.load(Relaxed)).sum(),
+            active_sessions: self.live.active.load(Relaxed),
+            flags: self.live.flags.load(Relaxed),
+            last_second_requests: self.live.last_second_requests.load(Relaxed),
+            last_second_p99_ms: f64::from_bits(self.live.last_second_p99_bits.load(Relaxed)),
+        }
+    }
+
+    /// All ended sessions' rows, sorted by ordinal (for sessions.csv).
+    pub fn session_rows(&self) -> Vec<SessionRow> {
+        lock(&self.rows).rows()
+    }
+
+    /// Build the report model from everything recorded so far.
+    ///
+    /// `run.end` is `completed`; the runner overwrites it for interrupted or aborted runs.
+    pub fn build_summary(&self, scenario: ScenarioInfo, now: Instant) -> Summary {
+        let mut total = Recorder::new();
+        for slot in self.shards.iter() {
+            total += &lock(&slot.shard).total;
+        }
+        let (timeline, timeline_step_s) = self.timeline_snapshot();
+        let rows = lock(&self.rows);
+        let (flagged, near_miss) = self.session_gaps.count(&self.policy);
+        summary::build(summary::Inputs {
+            scenario,
+            started_at: self.started_at.clone(),
+            elapsed: now.saturating_duration_since(self.start),
+            cpu_seconds: generator::cpu_used_since(self.cpu_at_start),
+            policy: &self.policy,
+            total: &total,
+            rows: &rows,
+            started: self.live.started.load(Relaxed),
+            peak_active: self.live.peak_active.load(Relaxed),
+            flagged_sessions: flagged,
+            near_miss_sessions: near_miss,
+            timeline,
+            timeline_step_s,
+        })
+    }
 }

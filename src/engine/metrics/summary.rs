@@ -1,0 +1,222 @@
+//! Merged recorder + session data -> the one [`Summary`] every exporter reads.
+//!
+//! Session counts from end reasons (exact strings produced by the engine):
+//! - `ended_by_client`: `client_disconnect`;
+//! - `ended_by_server`: `agent_ended`, `server_fatal`, `expired`;
+//! - `failed`: `request_failed`, `retries_exhausted`, `server_fatal`, `expired`;
+//! - `completed`: `client_disconnect`, `agent_ended`, `run_ended`.
+//!
+//! `interrupted` counts in none of them. `flagged`/`near_miss` count sessions
+//! (not gaps) by their worst recorded gap, including sessions still active.
+
+use super::gaps::GapPolicy;
+use super::recorder::{ms, quantile_ms, round_dp, Recorder};
+use super::rows::RowStore;
+use super::{generator, TransportErrorKind, ViolationKind};
+use crate::protocol::Operation;
+use crate::report::model::{
+    Gaps, LatencyStats, OutcomeCount, PercentileCurves, PercentilePoint, Requests, RunInfo,
+    ScenarioInfo, Sessions, Summary, TimelinePoint, SCHEMA_VERSION,
+};
+use hdrhistogram::Histogram;
+use std::time::Duration;
+
+/// End reasons counted as ended by the client.
+pub const BY_CLIENT: &[&str] = &["client_disconnect"];
+/// End reasons counted as ended by the server.
+pub const BY_SERVER: &[&str] = &["agent_ended", "server_fatal", "expired"];
+/// End reasons counted as failed.
+pub const FAILED: &[&str] = &[
+    "request_failed",
+    "retries_exhausted",
+    "server_fatal",
+    "expired",
+];
+/// End reasons counted as completed.
+pub const COMPLETED: &[&str] = &["client_disconnect", "agent_ended", "run_ended"];
+/// Sessions listed in `worst_sessions`.
+pub const WORST_SESSIONS: usize = 50;
+
+/// Everything the summary is built from.
+pub struct Inputs<'a> {
+    /// What was run.
+    pub scenario: ScenarioInfo,
+    /// RFC 3339 start.
+    pub started_at: String,
+    /// Run time so far.
+    pub elapsed: Duration,
+    /// CPU seconds used since the start, when known.
+    pub cpu_seconds: Option<f64>,
+    /// Gap judgement.
+    pub policy: &'a GapPolicy,
+    /// All shards merged.
+    pub total: &'a Recorder,
+    /// Ended sessions.
+    pub rows: &'a RowStore,
+    /// Sessions started.
+    pub started: u64,
+    /// Peak active sessions.
+    pub peak_active: u64,
+    /// Sessions whose worst gap is above the timeout.
+    pub flagged_sessions: u64,
+    /// Sessions whose worst gap is a near miss.
+    pub near_miss_sessions: u64,
+    /// Timeline points.
+    pub timeline: Vec<TimelinePoint>,
+    /// Seconds per timeline point.
+    pub timeline_step_s: u64,
+}
+
+/// Percentile summary of a µs histogram, in ms.
+pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
+    if h.is_empty() {
+        return LatencyStats::default();
+    }
+    LatencyStats {
+        count: h.len(),
+        min: ms(h.min()),
+        mean: round_dp(h.mean() / 1000.0, 3),
+        p50: quantile_ms(h, 0.5),
+        p90: quantile_ms(h, 0.9),
+        p99: quantile_ms(h, 0.99),
+        p999: quantile_ms(h, 0.999),
+        p9999: quantile_ms(h, 0.9999),
+        max: ms(h.max()),
+    }
+}
+
+/// Percentile ladder: 0, 50, 75, 87.5, ... (halving the distance to 100, 4 decimals) up to 99.9998,
+/// then 99.9999 and 100 (max).
+pub fn ladder() -> Vec<f64> {
+    let mut out: Vec<f64> = (0..20)
+        .map(|k| round_dp(100.0 * (1.0 - 0.5f64.powi(k)), 4))
+        .collect();
+    out.extend([99.9999, 100.0]);
+    out
+}
+
+/// HdrHistogram-style curve of a µs histogram.
+pub fn curve(h: &Histogram<u64>) -> Vec<PercentilePoint> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    ladder()
+        .into_iter()
+        .map(|p| PercentilePoint {
+            percentile: p,
+            value_ms: quantile_ms(h, p / 100.0),
+        })
+        .collect()
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        round_dp(a as f64 / b as f64, 6)
+    }
+}
+
+/// Build the summary.
+pub fn build(i: Inputs<'_>) -> Summary {
+    let t = i.total;
+    let mut s = Summary {
+        schema_version: SCHEMA_VERSION,
+        chatload_version: env!("CARGO_PKG_VERSION").to_string(),
+        run: RunInfo {
+            started_at: i.started_at,
+            elapsed_s: round_dp(i.elapsed.as_secs_f64(), 3),
+            end: "completed".into(),
+        },
+        timeline: i.timeline,
+        timeline_step_s: i.timeline_step_s,
+        ..Summary::default()
+    };
+    for op in Operation::ALL {
+        let Some(h) = t.op(op) else { continue };
+        let name = op.as_str().to_string();
+        s.requests
+            .by_operation
+            .insert(name.clone(), h.corrected.len());
+        s.latency_ms
+            .insert(name.clone(), latency_stats(&h.corrected));
+        s.service_time_ms
+            .insert(name.clone(), latency_stats(&h.service));
+        let curves = PercentileCurves {
+            corrected: curve(&h.corrected),
+            service_time: curve(&h.service),
+        };
+        s.percentile_curves.insert(name, curves);
+    }
+    let total = t.requests();
+    s.requests = Requests {
+        total,
+        errors: t.errors,
+        error_rate: ratio(t.errors, total),
+        rate_per_s: if i.elapsed.is_zero() {
+            0.0
+        } else {
+            round_dp(total as f64 / i.elapsed.as_secs_f64(), 3)
+        },
+        by_operation: std::mem::take(&mut s.requests.by_operation),
+    };
+    s.outcomes = t
+        .outcomes
+        .sorted()
+        .into_iter()
+        .map(|(k, count)| OutcomeCount {
+            operation: Operation::ALL[usize::from(k.op)].as_str().to_string(),
+            http_status: k.http_status,
+            status_code: k.status_code,
+            chat_ended: k.chat_ended,
+            count,
+        })
+        .collect();
+    s.outcomes.sort();
+    s.transport_errors = TransportErrorKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_string(), t.transport[*k as usize]))
+        .collect();
+    s.violations = ViolationKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_string(), t.violations[*k as usize]))
+        .collect();
+    s.sessions = Sessions {
+        started: i.started,
+        completed: i.rows.count_ended(COMPLETED),
+        ended_by_client: i.rows.count_ended(BY_CLIENT),
+        ended_by_server: i.rows.count_ended(BY_SERVER),
+        failed: i.rows.count_ended(FAILED),
+        flagged: i.flagged_sessions,
+        near_miss: i.near_miss_sessions,
+        flagged_rate: ratio(i.flagged_sessions, i.started),
+        near_miss_rate: ratio(i.near_miss_sessions, i.started),
+        peak_active: i.peak_active,
+    };
+    let g = &t.gaps;
+    let max_ms = if g.hist.is_empty() {
+        0.0
+    } else {
+        ms(g.hist.max())
+    };
+    s.gaps = Gaps {
+        flex_disconnect_timeout_ms: i.policy.flex.as_millis() as u64,
+        near_miss_fraction: i.policy.fraction,
+        count: g.hist.len(),
+        max_ms,
+        p99_ms: quantile_ms(&g.hist, 0.99),
+        p50_ms: quantile_ms(&g.hist, 0.5),
+        flagged_by_cause: super::gaps::cause_map(&g.flagged_by_cause),
+    };
+    s.gap_histogram = i.policy.buckets(&g.buckets, max_ms);
+    s.worst_sessions = i.rows.worst(WORST_SESSIONS);
+    s.generator = generator::generator(
+        t.lateness.as_deref(),
+        i.cpu_seconds,
+        i.elapsed,
+        i.scenario.poll_interval_ms,
+        g.flagged_by_cause[super::GapCause::GeneratorLag as usize],
+    );
+    s.scenario = i.scenario;
+    s
+}

@@ -1,0 +1,227 @@
+//! The CSV files of a run: one serde row struct per file, written with
+//! `csv::Writer::serialize`, so the header is the struct's field names. Units
+//! are in the column names (`_ms`, `_s`); empty cells mean "absent" (no
+//! statusCode / chatEnded in the body).
+
+use crate::engine::metrics::GapCause;
+use crate::protocol::Operation;
+use crate::report::model::{LatencyStats, SessionRow, Summary, TimelinePoint};
+use serde::Serialize;
+use std::io::Write;
+
+/// One row of operations.csv: count and both latency views.
+#[derive(Debug, Serialize)]
+struct OperationRow<'a> {
+    operation: &'a str,
+    count: u64,
+    latency_min_ms: f64,
+    latency_mean_ms: f64,
+    latency_p50_ms: f64,
+    latency_p90_ms: f64,
+    latency_p99_ms: f64,
+    latency_p999_ms: f64,
+    latency_p9999_ms: f64,
+    latency_max_ms: f64,
+    service_time_min_ms: f64,
+    service_time_mean_ms: f64,
+    service_time_p50_ms: f64,
+    service_time_p90_ms: f64,
+    service_time_p99_ms: f64,
+    service_time_p999_ms: f64,
+    service_time_p9999_ms: f64,
+    service_time_max_ms: f64,
+}
+
+impl<'a> OperationRow<'a> {
+    fn new(operation: &'a str, l: &LatencyStats, s: &LatencyStats) -> Self {
+        OperationRow {
+            operation,
+            count: l.count,
+            latency_min_ms: l.min,
+            latency_mean_ms: l.mean,
+            latency_p50_ms: l.p50,
+            latency_p90_ms: l.p90,
+            latency_p99_ms: l.p99,
+            latency_p999_ms: l.p999,
+            latency_p9999_ms: l.p9999,
+            latency_max_ms: l.max,
+            service_time_min_ms: s.min,
+            service_time_mean_ms: s.mean,
+            service_time_p50_ms: s.p50,
+            service_time_p90_ms: s.p90,
+            service_time_p99_ms: s.p99,
+            service_time_p999_ms: s.p999,
+            service_time_p9999_ms: s.p9999,
+            service_time_max_ms: s.max,
+        }
+    }
+}
+
+/// One row of timeline.csv (flags of the interval by cause, one column each).
+#[derive(Debug, Serialize)]
+struct TimelineRow {
+    t_s: u64,
+    requests: u64,
+    errors: u64,
+    p50_ms: f64,
+    p99_ms: f64,
+    active_sessions: u64,
+    flags_total: u64,
+    flags_generator_lag: u64,
+    flags_slow_response: u64,
+    flags_retries: u64,
+    flags_cadence: u64,
+}
+
+impl From<&TimelinePoint> for TimelineRow {
+    fn from(p: &TimelinePoint) -> Self {
+        let by = |c: GapCause| p.flags_by_cause.get(c.as_str()).copied().unwrap_or(0);
+        TimelineRow {
+            t_s: p.t_s,
+            requests: p.requests,
+            errors: p.errors,
+            p50_ms: p.p50_ms,
+            p99_ms: p.p99_ms,
+            active_sessions: p.active_sessions,
+            flags_total: p.flags_total,
+            flags_generator_lag: by(GapCause::GeneratorLag),
+            flags_slow_response: by(GapCause::SlowResponse),
+            flags_retries: by(GapCause::Retries),
+            flags_cadence: by(GapCause::Cadence),
+        }
+    }
+}
+
+/// Serialise `rows` as CSV after `header` (so a file without rows still has its header).
+/// The header constants are checked against the row structs' serde names in the tests.
+fn write_rows<T: Serialize>(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: impl IntoIterator<Item = T>,
+) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(out);
+    w.write_record(header)?;
+    for row in rows {
+        w.serialize(row)?;
+    }
+    w.flush()
+}
+
+/// Operation names of `summary` in report order (known operations first).
+fn operation_names(summary: &Summary) -> Vec<&str> {
+    let mut names: Vec<&str> = Operation::ALL
+        .iter()
+        .map(|op| op.as_str())
+        .filter(|n| summary.latency_ms.contains_key(*n))
+        .collect();
+    let unknown = summary.latency_ms.keys().map(String::as_str);
+    let unknown: Vec<&str> = unknown
+        .filter(|n| Operation::from_name(n).is_none())
+        .collect();
+    names.extend(unknown);
+    names
+}
+
+/// operations.csv header.
+#[rustfmt::skip]
+pub const OPERATIONS_HEADER: &[&str] = &[
+    "operation", "count",
+    "latency_min_ms", "latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
+    "latency_p999_ms", "latency_p9999_ms", "latency_max_ms",
+    "service_time_min_ms", "service_time_mean_ms", "service_time_p50_ms", "service_time_p90_ms",
+    "service_time_p99_ms", "service_time_p999_ms", "service_time_p9999_ms", "service_time_max_ms",
+];
+/// outcomes.csv header.
+pub const OUTCOMES_HEADER: &[&str] = &[
+    "operation",
+    "http_status",
+    "status_code",
+    "chat_ended",
+    "count",
+];
+/// sessions.csv header.
+#[rustfmt::skip]
+pub const SESSIONS_HEADER: &[&str] = &[
+    "ordinal", "chat_id", "polls", "max_gap_ms", "flagged", "near_miss", "cause", "end_reason",
+];
+/// timeline.csv header.
+#[rustfmt::skip]
+pub const TIMELINE_HEADER: &[&str] = &[
+    "t_s", "requests", "errors", "p50_ms", "p99_ms", "active_sessions", "flags_total",
+    "flags_generator_lag", "flags_slow_response", "flags_retries", "flags_cadence",
+];
+
+/// operations.csv: one row per operation with both latency views.
+pub fn write_operations(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
+    let empty = LatencyStats::default();
+    let rows = operation_names(summary).into_iter().map(|name| {
+        let l = summary.latency_ms.get(name).unwrap_or(&empty);
+        let s = summary.service_time_ms.get(name).unwrap_or(&empty);
+        OperationRow::new(name, l, s)
+    });
+    write_rows(out, OPERATIONS_HEADER, rows)
+}
+
+/// outcomes.csv: one row per (operation, http_status, status_code, chat_ended) bucket.
+pub fn write_outcomes(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
+    write_rows(out, OUTCOMES_HEADER, &summary.outcomes)
+}
+
+/// sessions.csv: one row per session.
+pub fn write_sessions(sessions: &[SessionRow], out: &mut impl Write) -> std::io::Result<()> {
+    write_rows(out, SESSIONS_HEADER, sessions)
+}
+
+/// timeline.csv: one row per timeline point.
+pub fn write_timeline(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
+    write_rows(
+        out,
+        TIMELINE_HEADER,
+        summary.timeline.iter().map(TimelineRow::from),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::OutcomeCount;
+
+    /// The header serde derives for one row.
+    fn derived_header<T: Serialize>(row: T) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(row).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        text.lines().next().unwrap().to_string()
+    }
+
+    #[test]
+    fn header_constants_match_the_row_structs() {
+        let l = LatencyStats::default();
+        assert_eq!(
+            derived_header(OperationRow::new("poll", &l, &l)),
+            OPERATIONS_HEADER.join(",")
+        );
+        assert_eq!(
+            derived_header(OutcomeCount::default()),
+            OUTCOMES_HEADER.join(",")
+        );
+        assert_eq!(
+            derived_header(SessionRow::default()),
+            SESSIONS_HEADER.join(",")
+        );
+        let t = TimelineRow::from(&TimelinePoint::default());
+        assert_eq!(derived_header(t), TIMELINE_HEADER.join(","));
+    }
+
+    #[test]
+    fn empty_files_still_have_their_header() {
+        let mut out = Vec::new();
+        write_sessions(&[], &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            SESSIONS_HEADER.join(",") + "\n"
+        );
+    }
+}

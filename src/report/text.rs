@@ -1,0 +1,208 @@
+//! The text summary printed on stdout at the end of a run. It only formats
+//! figures of the [`Summary`]; nothing is computed here except shares.
+
+use crate::protocol::Operation;
+use crate::report::model::{LatencyStats, Summary};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Write the end-of-run summary.
+pub fn write_text(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
+    let mut t = Text { s: summary, w: out };
+    t.header()?;
+    t.requests()?;
+    t.latency(
+        "latency, corrected (from the intended send instant), ms",
+        &summary.latency_ms,
+    )?;
+    t.latency(
+        "service time (from the actual send instant), ms",
+        &summary.service_time_ms,
+    )?;
+    t.outcomes()?;
+    t.sessions()?;
+    t.gaps()?;
+    t.generator()?;
+    t.thresholds()
+}
+
+/// `part` as a percentage of `whole`.
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// `name count, ...` of the non-zero entries, or `none`.
+fn nonzero(map: &BTreeMap<String, u64>) -> String {
+    let parts: Vec<String> = map
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+struct Text<'a, W: Write> {
+    s: &'a Summary,
+    w: &'a mut W,
+}
+
+impl<W: Write> Text<'_, W> {
+    fn header(&mut self) -> io::Result<()> {
+        let sc = &self.s.scenario;
+        let embedded = if sc.embedded_server {
+            " (embedded server)"
+        } else {
+            ""
+        };
+        writeln!(
+            self.w,
+            "chatload {}: scenario '{}', {} against {}{embedded}",
+            self.s.chatload_version, sc.name, sc.dialect, sc.target
+        )?;
+        let run = &self.s.run;
+        writeln!(
+            self.w,
+            "run {} after {:.1} s (started {})",
+            run.end, run.elapsed_s, run.started_at
+        )
+    }
+
+    fn requests(&mut self) -> io::Result<()> {
+        let r = &self.s.requests;
+        writeln!(
+            self.w,
+            "\nrequests: {} total, {:.1} req/s, {} errors ({:.2} %)",
+            r.total,
+            r.rate_per_s,
+            r.errors,
+            r.error_rate * 100.0
+        )?;
+        let te = nonzero(&self.s.transport_errors);
+        writeln!(self.w, "transport errors: {te}")
+    }
+
+    fn latency(&mut self, title: &str, map: &BTreeMap<String, LatencyStats>) -> io::Result<()> {
+        writeln!(self.w, "\n{title}")?;
+        writeln!(
+            self.w,
+            "{:<16}{:>9}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
+            "operation", "count", "min", "mean", "p50", "p90", "p99", "p99.9", "max"
+        )?;
+        let known = Operation::ALL.iter().map(|o| o.as_str());
+        let others = map
+            .keys()
+            .map(String::as_str)
+            .filter(|k| Operation::from_name(k).is_none());
+        for name in known.chain(others) {
+            let Some(l) = map.get(name) else { continue };
+            writeln!(
+                self.w,
+                "{name:<16}{:>9}{:>10.2}{:>10.2}{:>10.2}{:>10.2}{:>10.2}{:>10.2}{:>10.2}",
+                l.count, l.min, l.mean, l.p50, l.p90, l.p99, l.p999, l.max
+            )?;
+        }
+        Ok(())
+    }
+
+    fn outcomes(&mut self) -> io::Result<()> {
+        writeln!(self.w, "\noutcomes")?;
+        writeln!(
+            self.w,
+            "{:<16}{:>6}{:>12}{:>11}{:>10}",
+            "operation", "http", "statusCode", "chatEnded", "count"
+        )?;
+        for o in &self.s.outcomes {
+            let code = o.status_code.map_or("-".to_string(), |c| c.to_string());
+            let ended = o.chat_ended.map_or("-".to_string(), |c| c.to_string());
+            let http = if o.http_status == 0 {
+                "-".to_string()
+            } else {
+                o.http_status.to_string()
+            };
+            writeln!(
+                self.w,
+                "{:<16}{http:>6}{code:>12}{ended:>11}{:>10}",
+                o.operation, o.count
+            )?;
+        }
+        Ok(())
+    }
+
+    fn sessions(&mut self) -> io::Result<()> {
+        let s = &self.s.sessions;
+        writeln!(
+            self.w,
+            "\nsessions: {} started, {} completed, {} ended by client, {} ended by server, {} failed, peak {} active",
+            s.started, s.completed, s.ended_by_client, s.ended_by_server, s.failed, s.peak_active
+        )?;
+        writeln!(
+            self.w,
+            "flagged sessions: {} ({:.2} %), near misses: {} ({:.2} %)",
+            s.flagged,
+            pct(s.flagged, s.started),
+            s.near_miss,
+            pct(s.near_miss, s.started)
+        )
+    }
+
+    fn gaps(&mut self) -> io::Result<()> {
+        let g = &self.s.gaps;
+        writeln!(
+            self.w,
+            "poll gaps vs flex-disconnect-timeout {} ms (near miss above {:.0} %): {} gaps, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            g.flex_disconnect_timeout_ms,
+            g.near_miss_fraction * 100.0,
+            g.count,
+            g.p50_ms,
+            g.p99_ms,
+            g.max_ms
+        )?;
+        writeln!(
+            self.w,
+            "flagged gaps by cause: {}",
+            nonzero(&g.flagged_by_cause)
+        )?;
+        writeln!(
+            self.w,
+            "protocol violations: {}",
+            nonzero(&self.s.violations)
+        )
+    }
+
+    fn generator(&mut self) -> io::Result<()> {
+        let g = &self.s.generator;
+        let l = &g.schedule_lateness_ms;
+        writeln!(
+            self.w,
+            "\ngenerator: {} ({}); schedule lateness p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; CPU {:.0} % of {} core(s)",
+            g.verdict, g.reason, l.p50, l.p99, l.max, g.cpu_percent, g.cores
+        )
+    }
+
+    fn thresholds(&mut self) -> io::Result<()> {
+        if self.s.thresholds.is_empty() {
+            return Ok(());
+        }
+        writeln!(self.w, "\nthresholds")?;
+        for t in &self.s.thresholds {
+            let mark = if t.passed { "PASS" } else { "FAIL" };
+            let observed = match t.observed_display.as_str() {
+                "" => "n/a",
+                shown => shown,
+            };
+            writeln!(self.w, "  {mark}  {} (observed {observed})", t.expression)?;
+        }
+        if self.s.aborted_by_threshold {
+            writeln!(self.w, "run aborted early by a failing threshold")?;
+        }
+        Ok(())
+    }
+}

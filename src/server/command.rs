@@ -1,0 +1,258 @@
+//! `chatload serve`: flags (and an optional TOML file) → a validated
+//! [`ServerConfig`], bind, serve until Ctrl-C / SIGTERM, print the counters.
+
+use super::config::{parse_duration, DelaySpec, FaultRule, ServerConfig};
+use super::{ReferenceServer, Stats};
+use crate::cli::ServeArgs;
+use crate::error::{Exit, UsageError};
+use anyhow::Context;
+use serde::Deserialize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// `chatload serve`.
+pub async fn serve_command(args: ServeArgs) -> anyhow::Result<Exit> {
+    let config = config_from_args(&args)?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("could not listen on '{}' (--listen)", args.listen))?;
+    let addr = listener.local_addr()?;
+    let server = ReferenceServer::new(config);
+    let prefix = &server.config().webapi_prefix;
+    eprintln!("chatload reference server listening on http://{addr}");
+    eprintln!("  gms-v2: http://{addr}/genesys/2/chat/{{service}}");
+    eprintln!("  webapi: http://{addr}{prefix}/api/v2/chats");
+    eprintln!("  stats:  http://{addr}{}", super::STATS_PATH);
+    eprintln!("press Ctrl-C to stop");
+    server.serve(listener, shutdown_signal()).await?;
+    print!("{}", render_table(&server.stats()));
+    Ok(Exit::Success)
+}
+
+/// Resolve `--config` and the flags into one validated config.
+pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
+    let mut c = match &args.config {
+        Some(path) => read_config(path)?,
+        None => ServerConfig::default(),
+    };
+    let dur = |flag: &str, v: &str| {
+        parse_duration(v).map_err(|e| UsageError::new(format!("--{flag}: {e}")))
+    };
+    if let Some(v) = &args.flex_disconnect_timeout {
+        c.flex_disconnect_timeout = dur("flex-disconnect-timeout", v)?;
+    }
+    if let Some(v) = &args.webapi_prefix {
+        c.webapi_prefix = v.clone();
+    }
+    if let Some(v) = args.seed {
+        c.seed = v;
+    }
+    if args.no_agent {
+        c.agent.enabled = false;
+    }
+    if let Some(v) = &args.agent_join_after {
+        c.agent.join_after = dur("agent-join-after", v)?;
+    }
+    if let Some(v) = &args.agent_reply_after {
+        c.agent.reply_after = v
+            .parse::<DelaySpec>()
+            .map_err(|e| UsageError::new(format!("--agent-reply-after: {e}")))?;
+    }
+    if let Some(n) = args.agent_end_after_messages {
+        c.agent.end_after_messages = Some(n);
+    }
+    for spec in &args.faults {
+        let rule: FaultRule = spec
+            .parse()
+            .map_err(|e| UsageError::new(format!("--fault '{spec}': {e}")))?;
+        c.faults.push(rule);
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+/// A scenario-style file with a `[server]` table.
+#[derive(Deserialize)]
+struct WithServer {
+    server: ServerConfig,
+}
+
+/// Read a TOML file holding either a `[server]` table or the bare options.
+pub fn read_config(path: &Path) -> Result<ServerConfig, UsageError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError::new(format!("--config: cannot read '{}': {e}", path.display())))?;
+    let bad = |e: toml::de::Error| UsageError::new(format!("{}: {e}", path.display()));
+    let table: toml::Table = toml::from_str(&text).map_err(bad)?;
+    let config = if table.contains_key("server") {
+        toml::from_str::<WithServer>(&text).map_err(bad)?.server
+    } else {
+        toml::from_str::<ServerConfig>(&text).map_err(bad)?
+    };
+    config
+        .validate()
+        .map_err(|e| UsageError::new(format!("{}: {e}", path.display())))?;
+    Ok(config)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// The counters as a plain-text table.
+pub fn render_table(stats: &Stats) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nrequests");
+    for (route, n) in &stats.requests {
+        let _ = writeln!(out, "  {route:<28} {n:>10}");
+    }
+    let _ = writeln!(out, "responses (route, HTTP, statusCode, chatEnded)");
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+    for r in &stats.responses {
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>4} {:>3} {:>5} {:>10}",
+            r.route,
+            r.http_status,
+            opt(r.status_code.map(|c| c.to_string())),
+            opt(r.chat_ended.map(|e| e.to_string())),
+            r.count
+        );
+    }
+    let c = &stats.chats;
+    let _ = writeln!(out, "chats");
+    for (name, n) in [
+        ("created", c.created),
+        ("ended_by_client", c.ended_by_client),
+        ("ended_by_agent", c.ended_by_agent),
+        ("expired", c.expired),
+        ("live", c.live),
+    ] {
+        let _ = writeln!(out, "  {name:<28} {n:>10}");
+    }
+    let _ = writeln!(out, "faults");
+    if stats.faults.is_empty() {
+        let _ = writeln!(out, "  (none)");
+    }
+    for (kind, n) in &stats.faults {
+        let _ = writeln!(out, "  {kind:<28} {n:>10}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use std::time::Duration;
+
+    fn args(argv: &[&str]) -> ServeArgs {
+        let mut full = vec!["chatload", "serve"];
+        full.extend_from_slice(argv);
+        match Cli::try_parse_from(full).expect("flags parse").command {
+            Command::Serve(a) => a,
+            _ => unreachable!("serve subcommand"),
+        }
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "name = \"x\"\n[server]\nseed = 9\nflex_disconnect_timeout = \"10s\"\n",
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let c = config_from_args(&args(&[
+            "--config",
+            p,
+            "--flex-disconnect-timeout",
+            "30s",
+            "--agent-reply-after",
+            "100ms..1s",
+            "--agent-end-after-messages",
+            "2",
+            "--fault",
+            "status1:poll:every=10",
+            "--fault",
+            "drop:any:rate=0.01",
+        ]))
+        .unwrap();
+        assert_eq!(c.seed, 9);
+        assert_eq!(c.flex_disconnect_timeout, Duration::from_secs(30));
+        assert_eq!(c.agent.end_after_messages, Some(2));
+        assert_eq!(c.faults.len(), 2);
+        let bare = dir.path().join("bare.toml");
+        std::fs::write(&bare, "seed = 3\n").unwrap();
+        assert_eq!(read_config(&bare).unwrap().seed, 3);
+    }
+
+    #[test]
+    fn bad_flags_and_files_name_the_culprit() {
+        let e = config_from_args(&args(&["--flex-disconnect-timeout", "0s"]))
+            .unwrap_err()
+            .0;
+        assert!(e.contains("flex_disconnect_timeout"), "{e}");
+        let e = config_from_args(&args(&["--agent-join-after", "later"]))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.starts_with("--agent-join-after: invalid duration 'later'"),
+            "{e}"
+        );
+        let e = config_from_args(&args(&["--fault", "status1:poll:every=0"]))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("--fault 'status1:poll:every=0'") && e.contains("at least 1"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[server]\nseed = 1\nflex = 2\n").unwrap();
+        let e = read_config(&path).unwrap_err().0;
+        assert!(
+            e.contains("bad.toml") && e.contains("line 3") && e.contains("unknown field `flex`"),
+            "{e}"
+        );
+        let e = read_config(&dir.path().join("missing.toml")).unwrap_err().0;
+        assert!(e.contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn table_lists_every_counter() {
+        let server = ReferenceServer::default();
+        let text = render_table(&server.stats());
+        for section in [
+            "requests",
+            "responses",
+            "chats",
+            "created",
+            "expired",
+            "faults",
+            "(none)",
+        ] {
+            assert!(text.contains(section), "{section} in {text}");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Options of the reference server: the `[server]` table of a scenario file and
+//! the validated form of the `chatload serve` flags.
+//!
+//! Durations are humantime strings (`"45s"`, `"1500ms"`); a delay may also be a
+//! uniform range `{ min = "200ms", max = "2s" }` or an exponential distribution
+//! `{ mean = "1s" }`. [`ServerConfig::validate`] names the offending field.
+
+pub use super::delay::{duration_serde, parse_duration, DelaySpec};
+pub use super::fault_rule::{FaultKind, FaultRule, OperationSelector};
+use crate::error::UsageError;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Longest flex-disconnect-timeout Chat Server accepts (20 days).
+pub const MAX_FLEX_TIMEOUT: Duration = Duration::from_secs(1_728_000);
+
+/// Options of the reference server (also the `[server]` table of a scenario file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Chat Server `flex-disconnect-timeout`: a chat without a customer request
+    /// answered with statusCode 0 for this long is ended by the server.
+    #[serde(with = "duration_serde")]
+    pub flex_disconnect_timeout: Duration,
+    /// Base path of the webapi dialect (`""` or e.g. `"/webapi"`).
+    pub webapi_prefix: String,
+    /// Seed of every random choice (fault rates, agent delays).
+    pub seed: u64,
+    /// Longest accepted message text in characters (longer: HTTP 400, code 204).
+    pub max_message_length: usize,
+    /// The simulated agent of every chat.
+    pub agent: AgentConfig,
+    /// Injected faults, evaluated in order.
+    pub faults: Vec<FaultRule>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            flex_disconnect_timeout: Duration::from_secs(45),
+            webapi_prefix: String::new(),
+            seed: 1,
+            max_message_length: 4096,
+            agent: AgentConfig::default(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// The simulated agent: joins, replies to each customer message, may end the chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// Whether an agent joins at all (false: nobody ever answers).
+    pub enabled: bool,
+    /// Delay from the chat request to the agent's `ParticipantJoined`.
+    #[serde(with = "duration_serde")]
+    pub join_after: Duration,
+    /// Delay from a customer message to the agent's reply.
+    pub reply_after: DelaySpec,
+    /// End the chat (agent `ParticipantLeft`) after replying to this many customer messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_after_messages: Option<u32>,
+    /// Nickname of the agent party.
+    pub nickname: String,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            enabled: true,
+            join_after: Duration::from_secs(1),
+            reply_after: DelaySpec::Fixed(Duration::from_millis(500)),
+            end_after_messages: None,
+            nickname: "Agent".to_string(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Check every rule; the error names the field, the rule and the fix.
+    pub fn validate(&self) -> Result<(), UsageError> {
+        let t = self.flex_disconnect_timeout;
+        if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
+            return Err(UsageError::new(format!(
+                "server.flex_disconnect_timeout must be between 1s and 1728000s (20 days), got {}",
+                humantime::format_duration(t)
+            )));
+        }
+        let p = &self.webapi_prefix;
+        if !p.is_empty() && (!p.starts_with('/') || p.ends_with('/') || p.contains(['?', '#'])) {
+            return Err(UsageError::new(format!(
+                "server.webapi_prefix '{p}' must be empty or start with '/' and not end with '/', e.g. \"/webapi\""
+            )));
+        }
+        if self.max_message_length == 0 {
+            return Err(UsageError::new(
+                "server.max_message_length must be at least 1",
+            ));
+        }
+        self.agent
+            .reply_after
+            .validate("server.agent.reply_after")?;
+        if self.agent.end_after_messages == Some(0) {
+            return Err(UsageError::new(
+                "server.agent.end_after_messages must be at least 1 (leave it out to never end)",
+            ));
+        }
+        for (i, rule) in self.faults.iter().enumerate() {
+            rule.validate(i)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,0 +1,218 @@
+//! Unit tests of the server options: TOML shapes, flag syntax, validation.
+
+use super::*;
+use crate::protocol::Operation;
+
+fn parse(toml_text: &str) -> Result<ServerConfig, String> {
+    toml::from_str::<ServerConfig>(toml_text).map_err(|e| e.to_string())
+}
+
+#[test]
+fn defaults_match_the_protocol() {
+    let c = ServerConfig::default();
+    assert_eq!(c.flex_disconnect_timeout, Duration::from_secs(45));
+    assert_eq!(c.seed, 1);
+    assert!(c.agent.enabled);
+    assert!(c.faults.is_empty());
+    assert_eq!(parse("").unwrap(), c);
+    c.validate().unwrap();
+}
+
+#[test]
+fn reads_the_documented_toml() {
+    let c = parse(
+        r#"
+flex_disconnect_timeout = "1500ms"
+webapi_prefix = "/webapi"
+seed = 7
+[agent]
+join_after = "1s"
+reply_after = { min = "200ms", max = "2s" }
+end_after_messages = 3
+[[faults]]
+kind = "status1"
+operation = "poll"
+every = 10
+[[faults]]
+kind = "delay"
+operation = "any"
+rate = 0.01
+delay = { mean = "1s" }
+[[faults]]
+kind = "http_5xx"
+operation = "send"
+rate = 0.5
+"#,
+    )
+    .unwrap();
+    c.validate().unwrap();
+    assert_eq!(c.flex_disconnect_timeout, Duration::from_millis(1500));
+    assert_eq!(
+        c.agent.reply_after,
+        DelaySpec::Uniform {
+            min: Duration::from_millis(200),
+            max: Duration::from_secs(2)
+        }
+    );
+    assert_eq!(c.agent.end_after_messages, Some(3));
+    assert_eq!(
+        c.faults[0].operation,
+        OperationSelector::Only(Operation::Poll)
+    );
+    assert_eq!(
+        c.faults[1].delay,
+        Some(DelaySpec::Exponential {
+            mean: Duration::from_secs(1)
+        })
+    );
+    assert_eq!(c.faults[2].kind, FaultKind::Http5xx);
+    // Serialising gives TOML that reads back the same.
+    let text = toml::to_string(&c).unwrap();
+    assert!(
+        text.contains("flex_disconnect_timeout = \"1s 500ms\""),
+        "{text}"
+    );
+    assert_eq!(parse(&text).unwrap(), c);
+}
+
+#[test]
+fn bad_toml_names_the_field() {
+    let e = parse("flex_disconnect_timeout = \"5 parsecs\"").unwrap_err();
+    assert!(
+        e.contains("flex_disconnect_timeout") && e.contains("invalid duration"),
+        "{e}"
+    );
+    let e = parse("flex_timeout = \"5s\"").unwrap_err();
+    assert!(e.contains("unknown field `flex_timeout`"), "{e}");
+    let e = parse("[[faults]]\nkind = \"explode\"\nevery = 1").unwrap_err();
+    assert!(e.contains("explode"), "{e}");
+    let e = parse("[[faults]]\nkind = \"drop\"\noperation = \"refresh\"\nevery = 1").unwrap_err();
+    assert!(
+        e.contains("unknown operation 'refresh'") && e.contains("poll"),
+        "{e}"
+    );
+    let e = parse("[agent]\nreply_after = { min = \"1s\" }").unwrap_err();
+    assert!(e.contains("both `min` and `max`"), "{e}");
+}
+
+#[test]
+fn validation_names_the_field_and_the_rule() {
+    let check = |c: ServerConfig, needle: &str| {
+        let e = c.validate().unwrap_err().0;
+        assert!(e.contains(needle), "expected '{needle}' in: {e}");
+    };
+    let mut c = ServerConfig {
+        flex_disconnect_timeout: Duration::from_millis(500),
+        ..ServerConfig::default()
+    };
+    check(
+        c.clone(),
+        "server.flex_disconnect_timeout must be between 1s and 1728000s",
+    );
+    c.flex_disconnect_timeout = Duration::from_secs(1_728_001);
+    check(c, "server.flex_disconnect_timeout");
+    let c = ServerConfig {
+        webapi_prefix: "webapi/".into(),
+        ..ServerConfig::default()
+    };
+    check(c, "server.webapi_prefix");
+    let rule = |every, rate| FaultRule {
+        kind: FaultKind::Status1,
+        operation: OperationSelector::Any,
+        every,
+        rate,
+        delay: None,
+    };
+    for (r, needle) in [
+        (
+            rule(Some(0), None),
+            "server.faults[0].every must be at least 1",
+        ),
+        (
+            rule(None, Some(1.5)),
+            "server.faults[0].rate must be between 0 and 1",
+        ),
+        (rule(None, None), "add `every = N`"),
+        (rule(Some(1), Some(0.1)), "either `every` or `rate`"),
+    ] {
+        check(
+            ServerConfig {
+                faults: vec![r],
+                ..ServerConfig::default()
+            },
+            needle,
+        );
+    }
+    let delay = FaultRule {
+        kind: FaultKind::Delay,
+        ..rule(Some(1), None)
+    };
+    check(
+        ServerConfig {
+            faults: vec![delay],
+            ..ServerConfig::default()
+        },
+        "needs `delay =",
+    );
+    let mut c = ServerConfig::default();
+    c.agent.reply_after = DelaySpec::Uniform {
+        min: Duration::from_secs(2),
+        max: Duration::from_secs(1),
+    };
+    check(
+        c,
+        "server.agent.reply_after: min (2s) is larger than max (1s)",
+    );
+}
+
+#[test]
+fn fault_flags_parse() {
+    let r: FaultRule = "status1:poll:every=10".parse().unwrap();
+    assert_eq!((r.kind, r.every), (FaultKind::Status1, Some(10)));
+    let r: FaultRule = "delay:any:rate=0.25:delay=exp:1s".parse().unwrap();
+    assert_eq!(r.rate, Some(0.25));
+    assert_eq!(
+        r.delay,
+        Some(DelaySpec::Exponential {
+            mean: Duration::from_secs(1)
+        })
+    );
+    let r: FaultRule = "delay:send:every=2:delay=100ms..2s".parse().unwrap();
+    assert!(matches!(r.delay, Some(DelaySpec::Uniform { .. })));
+    for (bad, needle) in [
+        ("boom:poll:every=1", "unknown fault kind 'boom'"),
+        ("status1", "expected KIND:OPERATION"),
+        ("status1:poll", "add `every = N`"),
+        ("status1:poll:every=x", "every='x' is not a whole number"),
+        (
+            "status1:poll:rate=2",
+            "--fault.rate must be between 0 and 1",
+        ),
+        ("status1:poll:often=1", "unknown option 'often'"),
+    ] {
+        let e = bad.parse::<FaultRule>().unwrap_err();
+        assert!(e.contains(needle), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn delays_sample_inside_their_bounds() {
+    let u = DelaySpec::Uniform {
+        min: Duration::from_millis(100),
+        max: Duration::from_millis(300),
+    };
+    assert_eq!(u.sample(0.0), Duration::from_millis(100));
+    assert!(u.sample(0.999_999) <= Duration::from_millis(300));
+    let e = DelaySpec::Exponential {
+        mean: Duration::from_secs(1),
+    };
+    assert!(e.sample(0.999_999_999) <= Duration::from_secs(20));
+    assert_eq!(
+        "250ms".parse::<DelaySpec>().unwrap(),
+        DelaySpec::Fixed(Duration::from_millis(250))
+    );
+    assert!("soon"
+        .parse::<DelaySpec>()
+        .unwrap_err()
+        .contains("invalid duration 'soon'"));
+}

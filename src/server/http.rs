@@ -1,0 +1,290 @@
+//! The HTTP layer: one handler for every request. It finds the route (both
+//! dialects), checks method, content type and body, asks the fault injector,
+//! runs the operation and counts the request and its response. Anything that
+//! matches no route or cannot be parsed gets a 4xx JSON body with `errors`.
+
+use super::config::FaultKind;
+use super::faults::Decision;
+use super::ops::{bad_request, failure, Answer, Rejection};
+use super::stats::{Outcome, Route};
+use super::{gms, webapi, Inner};
+use crate::protocol::{codes, Dialect, Envelope, Operation};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Path of the counters endpoint (not counted as a route).
+pub const STATS_PATH: &str = "/__chatload/stats";
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Marker on a response that must not be sent: the connection is closed instead.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
+
+/// How to answer.
+enum Reply {
+    Json(Answer),
+    Fault(FaultKind, Answer),
+    BadGateway,
+    Drop,
+}
+
+/// Handle one request.
+pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
+    inner.ensure_sweeper();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
+    if path == STATS_PATH {
+        if parts.method != Method::GET {
+            return json(405, &bad_request(405, 405, "use GET for the stats").1);
+        }
+        let body = serde_json::to_vec(&inner.counters.snapshot()).unwrap_or_default();
+        return with_type(200, Body::from(body), "application/json");
+    }
+    let (route, reply, delay) = match route_of(&inner, path) {
+        None => {
+            let advice = format!("no chat route at '{path}': expected /genesys/2/chat/{{service}}[/{{chatId}}/{{operation}}] or {}/api/v2/chats[/{{chatId}}[/messages]]", inner.config.webapi_prefix);
+            (
+                Route::Unknown,
+                Reply::Json(bad_request(404, 404, advice)),
+                None,
+            )
+        }
+        Some((dialect, known)) => {
+            let route = known.map_or(Route::Unknown, |op| Route::Chat(dialect, op));
+            match precheck(&parts.method, &parts.headers, dialect) {
+                Err(rejection) => (route, Reply::Json(rejection.answer()), None),
+                Ok(()) => match axum::body::to_bytes(body, MAX_BODY).await {
+                    Err(_) => {
+                        let advice = format!(
+                            "the body is larger than {MAX_BODY} bytes or could not be read"
+                        );
+                        (route, Reply::Json(bad_request(413, 413, advice)), None)
+                    }
+                    Ok(bytes) => dispatch(&inner, path, dialect, &bytes),
+                },
+            }
+        }
+    };
+    finish(&inner, route, reply, delay).await
+}
+
+/// The dialect of a path and, when the path alone says it, the operation.
+fn route_of(inner: &Inner, path: &str) -> Option<(Dialect, Option<Operation>)> {
+    if let Some(t) = gms::parse_path(path) {
+        let op = match t {
+            gms::Target::RequestChat => Operation::RequestChat,
+            gms::Target::Op(_, op) => op,
+        };
+        return Some((Dialect::GmsV2, Some(op)));
+    }
+    match webapi::parse_path(&inner.config.webapi_prefix, path)? {
+        webapi::Target::RequestChat => Some((Dialect::WebApi, Some(Operation::RequestChat))),
+        webapi::Target::Messages(_) => Some((Dialect::WebApi, Some(Operation::Poll))),
+        webapi::Target::Chat(_) => Some((Dialect::WebApi, None)),
+    }
+}
+
+/// Method and content type.
+fn precheck(method: &Method, headers: &HeaderMap, dialect: Dialect) -> Result<(), Rejection> {
+    if method != Method::POST {
+        return Err(Rejection::new(
+            405,
+            format!("method {method} not allowed: every chat operation is a POST"),
+        ));
+    }
+    let expected = match dialect {
+        Dialect::GmsV2 => "application/x-www-form-urlencoded",
+        Dialect::WebApi => "application/json",
+    };
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(()); // lenient: parse as the dialect's format
+    };
+    let essence = ct
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
+    if essence.eq_ignore_ascii_case(expected) {
+        Ok(())
+    } else {
+        let advice =
+            format!("content type '{essence}' not supported: {dialect} bodies are {expected}");
+        Err(Rejection::new(415, advice))
+    }
+}
+
+type Dispatched = (Route, Reply, Option<Duration>);
+
+fn dispatch(inner: &Inner, path: &str, dialect: Dialect, body: &[u8]) -> Dispatched {
+    match dialect {
+        Dialect::GmsV2 => match gms::parse_path(path) {
+            Some(gms::Target::Op(chat_id, op)) => {
+                let route = Route::Chat(dialect, op);
+                match gms::parse_op(body) {
+                    Err(e) => (route, Reply::Json(bad_request(400, 400, e)), None),
+                    Ok(input) => run_op(inner, route, op, chat_id, &input),
+                }
+            }
+            _ => {
+                let route = Route::Chat(dialect, Operation::RequestChat);
+                let input = gms::parse_request(body);
+                run_request(inner, route, input, false)
+            }
+        },
+        Dialect::WebApi => {
+            let (chat_id, fixed) = match webapi::parse_path(&inner.config.webapi_prefix, path) {
+                Some(webapi::Target::Messages(id)) => (id, Some(Operation::Poll)),
+                Some(webapi::Target::Chat(id)) => (id, None),
+                _ => {
+                    let route = Route::Chat(dialect, Operation::RequestChat);
+                    return match webapi::parse_request(body) {
+                        Err(e) => (route, Reply::Json(bad_request(400, 400, e)), None),
+                        Ok(input) => run_request(inner, route, input, true),
+                    };
+                }
+            };
+            match webapi::parse_op(body, fixed) {
+                Err((op, e)) => {
+                    let route = op.map_or(Route::Unknown, |op| Route::Chat(dialect, op));
+                    (route, Reply::Json(bad_request(400, 400, e)), None)
+                }
+                Ok((op, input)) => {
+                    let route = Route::Chat(dialect, op);
+                    if input.tenant.is_none() {
+                        let answer =
+                            bad_request(400, codes::CANNOT_START, "tenantName is required");
+                        return (route, Reply::Json(answer), None);
+                    }
+                    run_op(inner, route, op, chat_id, &input)
+                }
+            }
+        }
+    }
+}
+
+fn run_request(
+    inner: &Inner,
+    route: Route,
+    input: super::ops::RequestInput,
+    tenant: bool,
+) -> Dispatched {
+    let d = inner.faults.decide(Operation::RequestChat);
+    if let Some(kind) = d.terminal {
+        return (route, fault_reply(kind, None, None), None);
+    }
+    let answer = inner.request_chat(input, tenant, &d);
+    (route, Reply::Json(answer), d.delay)
+}
+
+fn run_op(
+    inner: &Inner,
+    route: Route,
+    op: Operation,
+    chat_id: &str,
+    input: &super::ops::OpInput,
+) -> Dispatched {
+    let d: Decision = inner.faults.decide(op);
+    if let Some(kind) = d.terminal {
+        return (
+            route,
+            fault_reply(kind, Some(chat_id), input.alias.as_deref()),
+            None,
+        );
+    }
+    let answer = inner.chat_op(op, chat_id, input, &d);
+    (route, Reply::Json(answer), d.delay)
+}
+
+fn fault_reply(kind: FaultKind, chat_id: Option<&str>, alias: Option<&str>) -> Reply {
+    let advice = "injected fault";
+    match kind {
+        FaultKind::Status1 => Reply::Fault(
+            kind,
+            failure(1, false, chat_id, alias, codes::CANNOT_START, advice),
+        ),
+        FaultKind::Status1ChatEnded => Reply::Fault(
+            kind,
+            failure(1, true, chat_id, alias, codes::CANNOT_START, advice),
+        ),
+        FaultKind::Status2 => Reply::Fault(
+            kind,
+            failure(2, false, chat_id, alias, codes::MEDIA_SERVER_FAILED, advice),
+        ),
+        FaultKind::Http5xx => Reply::BadGateway,
+        _ => Reply::Drop,
+    }
+}
+
+async fn finish(
+    inner: &Inner,
+    route: Route,
+    reply: Reply,
+    delay: Option<Duration>,
+) -> Response<Body> {
+    inner.counters.request(route);
+    if let Some(delay) = delay {
+        inner.counters.fault(FaultKind::Delay);
+        tokio::time::sleep(delay).await;
+    }
+    let (outcome, response) = match reply {
+        Reply::Json(answer) => render(answer),
+        Reply::Fault(kind, answer) => {
+            inner.counters.fault(kind);
+            render(answer)
+        }
+        Reply::BadGateway => {
+            inner.counters.fault(FaultKind::Http5xx);
+            let html = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>injected fault</p></body></html>";
+            (
+                Outcome {
+                    http_status: 502,
+                    status_code: None,
+                    chat_ended: None,
+                },
+                with_type(502, Body::from(html), "text/html"),
+            )
+        }
+        Reply::Drop => {
+            inner.counters.fault(FaultKind::Drop);
+            let mut r = with_type(502, Body::empty(), "text/plain");
+            r.extensions_mut().insert(DropConnection);
+            (
+                Outcome {
+                    http_status: 0,
+                    status_code: None,
+                    chat_ended: None,
+                },
+                r,
+            )
+        }
+    };
+    inner.counters.response(route, outcome);
+    response
+}
+
+fn render((http, envelope): Answer) -> (Outcome, Response<Body>) {
+    let outcome = Outcome {
+        http_status: http,
+        status_code: Some(envelope.status_code),
+        chat_ended: envelope.chat_ended,
+    };
+    (outcome, json(http, &envelope))
+}
+
+fn json(http: u16, envelope: &Envelope) -> Response<Body> {
+    let body = serde_json::to_vec(envelope).unwrap_or_default();
+    with_type(http, Body::from(body), "application/json")
+}
+
+fn with_type(http: u16, body: Body, content_type: &'static str) -> Response<Body> {
+    let mut r = Response::new(body);
+    *r.status_mut() = StatusCode::from_u16(http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}

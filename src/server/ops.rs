@@ -1,0 +1,326 @@
+//! What each chat operation does, dialect-free: both dialects parse their
+//! bodies into [`RequestInput`] / [`OpInput`] and get an [`Envelope`] back.
+//! This layer knows the chat state machine of PROTOCOL.md Part 1 (identity,
+//! transcript positions, end of chat, flex timer reset, alias rotation and
+//! transcript holes); it knows nothing about HTTP bodies.
+
+use super::agent::{self, Advance};
+pub use super::answer::*;
+use super::faults::Decision;
+use super::store::{AgentAction, Chat, ChatState, EventKind, PartyKind};
+use super::{rng, Inner};
+use crate::protocol::{codes, Operation};
+use std::borrow::Cow;
+use tokio::time::Instant;
+
+/// First alias handed out (a Chat Server instance number).
+const FIRST_ALIAS: u32 = 117;
+
+impl Inner {
+    /// Create a chat and answer with its identity and the whole transcript.
+    pub(crate) fn request_chat(
+        &self,
+        input: RequestInput,
+        needs_tenant: bool,
+        faults: &Decision,
+    ) -> Answer {
+        let nickname = match validate_request(&input, needs_tenant) {
+            Ok(n) => n,
+            Err(rejection) => return rejection.answer(),
+        };
+        let now = Instant::now();
+        let key = self.store.next_key();
+        let chat_id = self.store.chat_id(key);
+        let secure_key = rng::secret_hex(16);
+        self.note_key(&secure_key);
+        let deadline = now + self.config.flex_disconnect_timeout;
+        let mut chat = Chat {
+            secure_key: secure_key.into(),
+            user_id: format!("{:016X}", rng::mix(key ^ self.config.seed.rotate_left(17))).into(),
+            alias: FIRST_ALIAS,
+            tenant: input.tenant.map(Into::into),
+            nickname: nickname.into(),
+            state: ChatState::Live,
+            deadline,
+            armed_at: deadline,
+            transcript: Vec::new(),
+            next_index: 1,
+            customer_messages: 0,
+            pending: Default::default(),
+            user_data: Vec::new(),
+        };
+        chat.merge_user_data(&input.user_data);
+        let utc = self.clock.utc_ms(now);
+        chat.append(
+            EventKind::ParticipantJoined,
+            PartyKind::Client,
+            utc,
+            None,
+            None,
+        );
+        let cx = self.cx();
+        if let Some(text) = input.text.as_deref() {
+            chat.append(
+                EventKind::Message,
+                PartyKind::Client,
+                utc,
+                Some(text),
+                Some("text"),
+            );
+            chat.customer_messages = 1;
+        }
+        if self.config.agent.enabled {
+            agent::schedule(
+                &mut chat,
+                now + self.config.agent.join_after,
+                AgentAction::Join,
+            );
+        }
+        if chat.customer_messages == 1 {
+            agent::on_customer_message(&mut chat, key, now, &cx);
+        }
+        if faults.transcript_hole {
+            self.punch_hole(&mut chat, utc);
+        }
+        chat.armed_at = agent::next_wake(&chat);
+        self.timers.push(chat.armed_at, key);
+        let mut envelope = success(&chat, &chat_id, false);
+        envelope.messages = chat.events_from(1, &self.config.agent.nickname);
+        self.counters.chat_created();
+        self.store.insert(key, chat);
+        (200, envelope)
+    }
+
+    /// Run one operation on chat `chat_id`.
+    pub(crate) fn chat_op(
+        &self,
+        op: Operation,
+        chat_id: &str,
+        input: &OpInput,
+        faults: &Decision,
+    ) -> Answer {
+        if let Err(rejection) = self.validate_op(op, input) {
+            return rejection.answer();
+        }
+        let alias = input.alias.as_deref();
+        let Some(key) = self.store.key_of(chat_id) else {
+            return failure(
+                2,
+                true,
+                Some(chat_id),
+                alias,
+                codes::MEDIA_SERVER_FAILED,
+                NOT_EXECUTED,
+            );
+        };
+        let now = Instant::now();
+        let cx = self.cx();
+        self.store.with_chat(key, |chat| {
+            let Some(chat) = chat else {
+                return (
+                    failure(
+                        2,
+                        true,
+                        Some(chat_id),
+                        alias,
+                        codes::MEDIA_SERVER_FAILED,
+                        NOT_EXECUTED,
+                    ),
+                    false,
+                );
+            };
+            match agent::advance(chat, now, &cx) {
+                Advance::Open => {}
+                Advance::Expired | Advance::Gone => {
+                    return (
+                        failure(
+                            2,
+                            true,
+                            Some(chat_id),
+                            alias,
+                            codes::MEDIA_SERVER_FAILED,
+                            NOT_EXECUTED,
+                        ),
+                        true,
+                    );
+                }
+            }
+            let ended = chat.state == ChatState::AgentEnded;
+            if !chat.identity_matches(
+                input.user_id.as_deref(),
+                input.secure_key.as_deref(),
+                alias,
+                input.tenant.as_deref(),
+            ) {
+                return (
+                    failure(
+                        2,
+                        ended,
+                        Some(chat_id),
+                        alias,
+                        codes::MEDIA_SERVER_FAILED,
+                        NOT_EXECUTED,
+                    ),
+                    false,
+                );
+            }
+            if ended {
+                // The agent left: this first call learns it, later calls get 249.
+                let mut env = success(chat, chat_id, true);
+                env.messages = chat.events_from(
+                    self.poll_position(op, input).unwrap_or(u64::MAX),
+                    &self.config.agent.nickname,
+                );
+                return ((200, env), true);
+            }
+            chat.deadline = now + self.config.flex_disconnect_timeout;
+            let utc = self.clock.utc_ms(now);
+            let closing = self.apply_op(op, chat, key, input, now, utc);
+            if !closing {
+                if faults.alias_rotation {
+                    chat.alias += 1;
+                    self.counters.fault(super::config::FaultKind::AliasRotation);
+                }
+                if faults.transcript_hole {
+                    self.punch_hole(chat, utc);
+                }
+            }
+            let mut env = success(chat, chat_id, closing);
+            if let Some(pos) = self.poll_position(op, input) {
+                env.messages = chat.events_from(pos, &self.config.agent.nickname);
+            }
+            ((200, env), closing)
+        })
+    }
+
+    /// Where the answer's events start: polls always (absent or 0 = 1), other
+    /// operations only when given a position.
+    fn poll_position(&self, op: Operation, input: &OpInput) -> Option<u64> {
+        match (op, input.position) {
+            (Operation::Poll, p) => Some(p.unwrap_or(1).max(1)),
+            (_, Some(p)) => Some(p.max(1)),
+            (_, None) => None,
+        }
+    }
+
+    fn validate_op(&self, op: Operation, input: &OpInput) -> Result<(), Rejection> {
+        let too_long = |m: &Option<Cow<str>>| {
+            m.as_deref()
+                .is_some_and(|m| m.chars().count() > self.config.max_message_length)
+        };
+        match op {
+            Operation::Send if input.message.is_none() => {
+                Err(Rejection::bad(400, "the message text is required"))
+            }
+            Operation::Send | Operation::CustomNotice if too_long(&input.message) => {
+                Err(Rejection::bad(
+                    codes::MESSAGE_TOO_LONG,
+                    format!(
+                        "message longer than {} characters",
+                        self.config.max_message_length
+                    ),
+                ))
+            }
+            Operation::CustomNotice if input.message.is_none() => {
+                Err(Rejection::bad(400, "message is required"))
+            }
+            Operation::UpdateNickname if input.nickname.is_none() => {
+                Err(Rejection::bad(codes::NAME_MISSING, "nickname is required"))
+            }
+            Operation::PushUrl if input.push_url.is_none() => {
+                Err(Rejection::bad(400, "pushUrl is required"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Apply `op` to a live chat; true when the chat ends (disconnect).
+    fn apply_op(
+        &self,
+        op: Operation,
+        chat: &mut Chat,
+        key: u64,
+        input: &OpInput,
+        now: Instant,
+        utc: i64,
+    ) -> bool {
+        let client = PartyKind::Client;
+        match op {
+            Operation::RequestChat | Operation::Poll | Operation::ReadReceipt => {}
+            Operation::Send => {
+                let mt = input.message_type.as_deref().unwrap_or("text");
+                chat.append(
+                    EventKind::Message,
+                    client,
+                    utc,
+                    input.message.as_deref(),
+                    Some(mt),
+                );
+                chat.customer_messages += 1;
+                if let Some(at) = agent::on_customer_message(chat, key, now, &self.cx()) {
+                    self.arm(chat, key, at);
+                }
+            }
+            Operation::StartTyping => {
+                chat.append(EventKind::TypingStarted, client, utc, None, None);
+            }
+            Operation::StopTyping => {
+                chat.append(EventKind::TypingStopped, client, utc, None, None);
+            }
+            Operation::Disconnect => {
+                chat.append(EventKind::ParticipantLeft, client, utc, None, None);
+                chat.pending.clear();
+                self.counters.chat_ended(super::stats::EndReason::Client);
+                return true;
+            }
+            Operation::PushUrl => {
+                chat.append(
+                    EventKind::PushUrl,
+                    client,
+                    utc,
+                    input.push_url.as_deref(),
+                    None,
+                );
+            }
+            Operation::UpdateNickname => {
+                if let Some(n) = input.nickname.as_deref() {
+                    chat.nickname = n.into();
+                }
+                chat.append(
+                    EventKind::NicknameUpdated,
+                    client,
+                    utc,
+                    input.nickname.as_deref(),
+                    None,
+                );
+            }
+            Operation::CustomNotice => {
+                let mt = input.message_type.as_deref();
+                chat.append(
+                    EventKind::CustomNotice,
+                    client,
+                    utc,
+                    input.message.as_deref(),
+                    mt,
+                );
+            }
+            Operation::UpdateData => chat.merge_user_data(&input.user_data),
+        }
+        false
+    }
+
+    /// Skip one index, then add a system `Notice` right behind the hole so the
+    /// client sees it on its next poll.
+    fn punch_hole(&self, chat: &mut Chat, utc: i64) {
+        chat.next_index += 1;
+        chat.append(
+            EventKind::Notice,
+            PartyKind::System,
+            utc,
+            Some("transcript-hole"),
+            None,
+        );
+        self.counters
+            .fault(super::config::FaultKind::TranscriptHole);
+    }
+}

@@ -1,0 +1,67 @@
+//! Shared test helpers: a reference server on `127.0.0.1:0`, plus small HTTP
+//! helpers for both dialects. Used by the server conformance tests and by the
+//! load engine's end-to-end tests.
+#![allow(dead_code)]
+
+use chatload::server::{ReferenceServer, ServerConfig};
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running reference server.
+pub struct TestServer {
+    /// Where it listens (loopback, ephemeral port).
+    pub addr: SocketAddr,
+    /// The server (for `stats()`, `issued_secure_keys()`, `router()`).
+    pub server: ReferenceServer,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop accepting, let open connections finish, and wait for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Bind `127.0.0.1:0` and serve `config` in a background task.
+pub async fn spawn_server(config: ServerConfig) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    let server = ReferenceServer::new(config);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let s = server.clone();
+    let task = tokio::spawn(async move {
+        s.serve(listener, async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    TestServer {
+        addr,
+        server,
+        stop: Some(stop),
+        task: Some(task),
+    }
+}

@@ -1,0 +1,226 @@
+//! Exporter tests: exact CSV text for a hand-built fixture, JSON round trip,
+//! summary.json validated against `schema/summary.schema.json`, and the files
+//! `write_reports` leaves in a run directory.
+
+#[path = "report/fixture.rs"]
+mod fixture;
+#[path = "report/schema_check.rs"]
+mod schema_check;
+
+use fixture::{fixture, sessions};
+
+use chatload::engine::metrics::{
+    GapCause, Metrics, Outcome, RequestRecord, TransportErrorKind, ViolationKind,
+};
+use chatload::protocol::Operation;
+use chatload::report::model::*;
+use chatload::report::{csv, json, text, write_reports};
+use std::time::{Duration, Instant};
+
+fn render(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    f(&mut out).expect("render");
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[test]
+fn operations_csv_exact() {
+    let got = render(|w| csv::write_operations(&fixture(), w));
+    let want = "\
+operation,count,latency_min_ms,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_p9999_ms,latency_max_ms,service_time_min_ms,service_time_mean_ms,service_time_p50_ms,service_time_p90_ms,service_time_p99_ms,service_time_p999_ms,service_time_p9999_ms,service_time_max_ms
+request_chat,2,0.25,0.5,0.5,0.75,1.0,1.25,1.375,1.5,0.125,0.25,0.25,0.375,0.5,0.625,0.6875,0.75
+poll,10,1.5,3.0,3.0,4.5,6.0,7.5,8.25,9.0,1.0,2.0,2.0,3.0,4.0,5.0,5.5,6.0
+";
+    assert_eq!(got, want);
+}
+
+#[test]
+fn outcomes_csv_exact() {
+    let got = render(|w| csv::write_outcomes(&fixture(), w));
+    let want = "\
+operation,http_status,status_code,chat_ended,count
+poll,0,,,1
+poll,200,0,false,9
+request_chat,200,0,false,2
+";
+    assert_eq!(got, want);
+}
+
+#[test]
+fn sessions_csv_exact() {
+    let got = render(|w| csv::write_sessions(&sessions(), w));
+    let want = "\
+ordinal,chat_id,polls,max_gap_ms,flagged,near_miss,cause,end_reason
+0,chat-0,5,2000.0,false,false,,client_disconnect
+1,chat-1,5,46000.5,true,false,retries,agent_ended
+";
+    assert_eq!(got, want);
+}
+
+#[test]
+fn timeline_csv_exact() {
+    let got = render(|w| csv::write_timeline(&fixture(), w));
+    let want = "\
+t_s,requests,errors,p50_ms,p99_ms,active_sessions,flags_total,flags_generator_lag,flags_slow_response,flags_retries,flags_cadence
+0,4,0,1.5,3.0,2,0,0,0,0,0
+1,8,1,2.0,9.25,1,1,0,0,1,0
+";
+    assert_eq!(got, want);
+}
+
+#[test]
+fn json_round_trip() {
+    let s = fixture();
+    let text = render(|w| json::write_json(&s, w));
+    assert!(text.ends_with("}\n"));
+    let back = json::read_json(text.as_bytes()).expect("parse");
+    assert_eq!(back, s);
+    let built = built_summary();
+    let text = render(|w| json::write_json(&built, w));
+    assert_eq!(json::read_json(text.as_bytes()).expect("parse"), built);
+}
+
+#[test]
+fn text_summary_has_every_section() {
+    let got = render(|w| text::write_text(&fixture(), w));
+    for line in [
+        "chatload 0.1.0: scenario 'fixture', gms-v2 against http://127.0.0.1:8080 (embedded server)",
+        "run completed after 10.0 s (started 2026-01-01T00:00:00Z)",
+        "requests: 12 total, 1.2 req/s, 3 errors (25.00 %)",
+        "transport errors: reset 1",
+        "latency, corrected (from the intended send instant), ms",
+        "poll                   10      1.50      3.00      3.00      4.50      6.00      7.50      9.00",
+        "service time (from the actual send instant), ms",
+        "poll                 -           -          -         1",
+        "poll               200           0      false         9",
+        "sessions: 2 started, 2 completed, 1 ended by client, 1 ended by server, 0 failed, peak 2 active",
+        "flagged sessions: 1 (50.00 %), near misses: 0 (0.00 %)",
+        "poll gaps vs flex-disconnect-timeout 45000 ms (near miss above 80 %): 8 gaps, p50 2000.0 ms, p99 46000.5 ms, max 46000.5 ms",
+        "flagged gaps by cause: retries 1",
+        "protocol violations: none",
+        "generator: ok (p99 schedule lateness 0.5 ms <= 200.0 ms, CPU 12 % of 2 core(s)); schedule lateness p50 0.10 ms, p99 0.50 ms, max 2.00 ms; CPU 12 % of 2 core(s)",
+        "  PASS  poll.p99 < 300ms (observed 6.0 ms)",
+    ] {
+        assert!(got.lines().any(|l| l == line), "missing line {line:?} in:\n{got}");
+    }
+    // request_chat is listed before poll (report order, not alphabetical).
+    assert!(got.find("request_chat ").unwrap() < got.find("poll ").unwrap());
+}
+
+const MS: Duration = Duration::from_millis(1);
+
+/// A summary built by the real metrics from a scripted run, with every array non-empty.
+fn built_summary() -> Summary {
+    let base = Instant::now();
+    let m = Metrics::new(base, Duration::from_secs(10), 0.8);
+    let ok = Outcome::Response {
+        http_status: 200,
+        status_code: Some(0),
+        chat_ended: Some(false),
+    };
+    let outcomes = [ok, Outcome::Transport(TransportErrorKind::Reset)];
+    for i in 0..50u32 {
+        m.session_started();
+        let record = RequestRecord {
+            operation: if i % 5 == 0 {
+                Operation::RequestChat
+            } else {
+                Operation::Poll
+            },
+            intended: base + MS * i,
+            sent: base + MS * (i + 1),
+            done: base + MS * (3 * i + 2),
+            outcome: outcomes[(i % 7 == 0) as usize],
+        };
+        m.record_request(&record);
+        m.record_lateness(MS * (i % 4));
+        m.record_gap(u64::from(i), MS * 230 * i, GapCause::ALL[(i % 4) as usize]);
+        if i == 20 {
+            m.tick(base + Duration::from_secs(1));
+        }
+    }
+    m.record_violation(ViolationKind::Status1ChatEnded);
+    for i in 0..40 {
+        let row = SessionRow {
+            ordinal: i,
+            chat_id: format!("c{i}"),
+            polls: 3,
+            end_reason: "client_disconnect".into(),
+            ..SessionRow::default()
+        };
+        m.session_ended(row);
+    }
+    m.tick(base + Duration::from_secs(2));
+    let scenario = ScenarioInfo {
+        name: "built".into(),
+        dialect: "webapi".into(),
+        poll_interval_ms: 2000,
+        flex_disconnect_timeout_ms: 10_000,
+        ..ScenarioInfo::default()
+    };
+    let mut s = m.build_summary(scenario, base + Duration::from_secs(2));
+    s.thresholds = fixture().thresholds;
+    s
+}
+
+#[test]
+fn built_summary_validates_against_the_schema() {
+    let s = built_summary();
+    assert!(s.worst_sessions.len() > 1 && s.sessions.flagged > 0 && s.sessions.near_miss > 0);
+    let value = serde_json::to_value(&s).expect("serialise");
+    let errors = schema_check::validate(&schema_check::load(), &value);
+    assert!(
+        errors.is_empty(),
+        "schema violations:\n{}",
+        errors.join("\n")
+    );
+    let fixture = serde_json::to_value(fixture()).expect("serialise");
+    let errors = schema_check::validate(&schema_check::load(), &fixture);
+    assert!(
+        errors.is_empty(),
+        "schema violations:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn schema_requires_exactly_the_model_fields() {
+    let schema = schema_check::load();
+    // Every object in the schema requires all its properties and allows no others, so a
+    // valid instance has exactly the schema's keys; validation of a summary with every
+    // array non-empty (above) then proves model keys == schema keys.
+    let loose = schema_check::loose_objects(&schema);
+    assert!(loose.is_empty(), "objects not pinned: {loose:?}");
+    // And a missing or extra field is caught.
+    let mut value = serde_json::to_value(built_summary()).unwrap();
+    value["sessions"].as_object_mut().unwrap().remove("flagged");
+    value["gaps"]["extra_ms"] = 1.into();
+    let errors = schema_check::validate(&schema, &value);
+    assert_eq!(errors.len(), 2, "{errors:?}");
+}
+
+#[test]
+fn write_reports_writes_every_file_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    write_reports(&out, &fixture(), &sessions()).unwrap();
+    for name in [
+        "summary.json",
+        "operations.csv",
+        "outcomes.csv",
+        "sessions.csv",
+        "timeline.csv",
+        "report.html",
+    ] {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        assert!(!text.is_empty(), "{name} is empty");
+        assert!(
+            !text.to_lowercase().contains("securekey"),
+            "{name} mentions secureKey"
+        );
+    }
+    let back = json::read_json(std::fs::File::open(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(back, fixture());
+    let sessions_csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
+    assert_eq!(sessions_csv.lines().count(), 3);
+}

@@ -1,0 +1,23 @@
+//! Conformance tests of the reference Chat Server (PROTOCOL.md Part 1), both
+//! dialects. Most go through `router().oneshot` (no socket); the `socket`
+//! module uses a real listener on 127.0.0.1:0 for drop and shutdown.
+
+mod common;
+
+#[path = "server/helpers.rs"]
+mod helpers;
+
+#[path = "server/agent.rs"]
+mod agent;
+#[path = "server/expiry.rs"]
+mod expiry;
+#[path = "server/faults.rs"]
+mod faults;
+#[path = "server/gms.rs"]
+mod gms;
+#[path = "server/malformed.rs"]
+mod malformed;
+#[path = "server/socket.rs"]
+mod socket;
+#[path = "server/webapi.rs"]
+mod webapi;
