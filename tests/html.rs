@@ -1,6 +1,10 @@
 //! Structural tests of the HTML report rendered from `tests/fixtures/summary.json`,
 //! a synthetic huge run, an empty summary, and `chatload report` through the binary.
 
+#[path = "report/schema_check.rs"]
+#[allow(dead_code)]
+mod schema_check;
+
 use chatload::report::html::write_html;
 use chatload::report::model::{
     GapBucket, LatencyStats, OutcomeCount, PercentileCurves, PercentilePoint, SessionRow, Summary,
@@ -57,6 +61,17 @@ fn body_rows(page: &str, id: &str) -> usize {
     let t = table(page, id);
     let body = &t[t.find("<tbody>").expect("tbody")..];
     body.matches("<tr>").count()
+}
+
+#[test]
+fn fixture_follows_the_summary_schema() {
+    let instance: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+    let errors = schema_check::validate(&schema_check::load(), &instance);
+    assert!(
+        errors.is_empty(),
+        "fixture breaks the schema:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
