@@ -7,7 +7,7 @@
 
 use super::format;
 use super::svg::{Axis, Chart, Scale};
-use crate::report::model::{PercentilePoint, Summary};
+use crate::report::model::{PercentileCurves, PercentilePoint, Summary, TimelinePoint};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many bars in the flags-over-time chart (timeline points are summed into bars).
@@ -31,16 +31,22 @@ fn operation_index(s: &Summary) -> BTreeMap<&str, usize> {
     names.into_iter().enumerate().map(|(i, n)| (n, i)).collect()
 }
 
-/// The `latency-percentiles` chart.
+/// One view of an operation's percentile curve.
+fn view(c: &PercentileCurves, service: bool) -> &[PercentilePoint] {
+    if service {
+        &c.service_time
+    } else {
+        &c.corrected
+    }
+}
+
+/// The `latency-percentiles-corrected` or `-service-time` chart.
 pub fn latency_percentiles(s: &Summary, service: bool) -> Chart {
-    let curve = |c: &'_ crate::report::model::PercentileCurves| -> Vec<PercentilePoint> {
-        if service {
-            c.service_time.clone()
-        } else {
-            c.corrected.clone()
-        }
-    };
-    let all: Vec<PercentilePoint> = s.percentile_curves.values().flat_map(curve).collect();
+    let all: Vec<&PercentilePoint> = s
+        .percentile_curves
+        .values()
+        .flat_map(|c| view(c, service))
+        .collect();
     let positive = all.iter().map(|p| p.value_ms).filter(|v| *v > 0.0);
     let lo = positive.clone().fold(f64::INFINITY, f64::min);
     let hi = positive.fold(0.0, f64::max);
@@ -70,7 +76,7 @@ pub fn latency_percentiles(s: &Summary, service: bool) -> Chart {
     let mut chart = Chart::new(id, title, note, x, y);
     let index = operation_index(s);
     for (op, curves) in &s.percentile_curves {
-        let pts: Vec<(f64, f64)> = curve(curves)
+        let pts: Vec<(f64, f64)> = view(curves, service)
             .iter()
             .map(|p| (p.percentile, p.value_ms))
             .collect();
@@ -111,7 +117,7 @@ pub fn latency_over_time(s: &Summary) -> Chart {
         x,
         y,
     );
-    let t = |p: &crate::report::model::TimelinePoint| p.t_s as f64 / div;
+    let t = |p: &TimelinePoint| p.t_s as f64 / div;
     let p50: Vec<(f64, f64)> = s.timeline.iter().map(|p| (t(p), p.p50_ms)).collect();
     let p99: Vec<(f64, f64)> = s.timeline.iter().map(|p| (t(p), p.p99_ms)).collect();
     chart.line(&p50, "s0", "p50", false, false);
@@ -152,7 +158,7 @@ pub fn throughput(s: &Summary) -> Chart {
         y,
     )
     .with_y2(y2);
-    let t = |p: &crate::report::model::TimelinePoint| p.t_s as f64 / div;
+    let t = |p: &TimelinePoint| p.t_s as f64 / div;
     let req: Vec<(f64, f64)> = s
         .timeline
         .iter()
