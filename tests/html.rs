@@ -418,3 +418,67 @@ fn report_command_rejects_missing_and_invalid_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--html"));
 }
+
+/// A summary built by the real metrics module from a scripted 30-second run.
+fn metrics_summary() -> Summary {
+    use chatload::engine::metrics::{GapCause, Metrics, Outcome, RequestRecord};
+    use chatload::protocol::Operation;
+    use chatload::report::model::ScenarioInfo;
+    use std::time::{Duration, Instant};
+
+    let ms = Duration::from_millis(1);
+    let base = Instant::now();
+    let m = Metrics::new(base, Duration::from_secs(10), 0.8);
+    for sec in 0..30u32 {
+        for i in 0..20u32 {
+            let n = sec * 20 + i;
+            if sec == 0 {
+                m.session_started();
+            }
+            let status = if n % 17 == 0 { Some(1) } else { Some(0) };
+            m.record_request(&RequestRecord {
+                operation: if i % 4 == 0 {
+                    Operation::Send
+                } else {
+                    Operation::Poll
+                },
+                intended: base + Duration::from_secs(sec.into()) + ms * i,
+                sent: base + Duration::from_secs(sec.into()) + ms * (i + 1),
+                done: base + Duration::from_secs(sec.into()) + ms * (i + 5 + n % 40),
+                outcome: Outcome::Response {
+                    http_status: 200,
+                    status_code: status,
+                    chat_ended: Some(false),
+                },
+            });
+            let gap = if n % 97 == 0 { 11_000 } else { 3_000 + n % 500 };
+            m.record_gap(u64::from(i), ms * gap, GapCause::ALL[(n % 4) as usize]);
+        }
+        m.tick(base + Duration::from_secs((sec + 1).into()));
+    }
+    let scenario = ScenarioInfo {
+        name: "metrics".into(),
+        dialect: "gms-v2".into(),
+        flex_disconnect_timeout_ms: 10_000,
+        poll_interval_ms: 3_000,
+        ..ScenarioInfo::default()
+    };
+    m.build_summary(scenario, base + Duration::from_secs(30))
+}
+
+#[test]
+fn summary_from_the_metrics_module_draws_every_chart() {
+    let s = metrics_summary();
+    assert!(s.timeline.len() >= 30 && s.gaps.count == 600);
+    let page = render(&s);
+    let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("../test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("metrics-report.html"), &page).unwrap();
+    for chart in CHARTS {
+        let points: usize = attr_after(&page, &format!("data-chart=\"{chart}\""), "data-points")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(points > 0, "chart {chart} drew no data");
+    }
+}

@@ -146,7 +146,7 @@ pub fn throughput(s: &Summary) -> Chart {
         format::num,
     );
     let y2 = Axis::new(
-        Scale::linear_from_zero(active_hi),
+        Scale::counts_from_zero(active_hi),
         "active sessions",
         format::num,
     );
@@ -277,7 +277,7 @@ pub fn flags_over_time(s: &Summary) -> Chart {
         .max()
         .unwrap_or(0) as f64;
     let y = Axis::new(
-        Scale::linear_from_zero(hi.max(1.0)),
+        Scale::counts_from_zero(hi),
         "flagged gaps per interval",
         format::num,
     );

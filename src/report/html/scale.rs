@@ -28,6 +28,11 @@ impl Scale {
         }
     }
 
+    /// A linear scale from 0 for whole counts: at least 0..4, so ticks are never fractions.
+    pub fn counts_from_zero(max: f64) -> Scale {
+        Scale::linear_from_zero(if max.is_finite() { max.max(4.0) } else { 4.0 })
+    }
+
     /// A log scale covering `min..=max` with whole decades.
     pub fn log_decades(min: f64, max: f64) -> Scale {
         let min = if min.is_finite() && min > 0.0 {
@@ -46,13 +51,14 @@ impl Scale {
         }
     }
 
-    /// A nines scale wide enough for the largest percentile in `percentiles` (2 to 6 nines).
+    /// A nines scale one decade past the largest percentile below 100 (2 to 5 nines, so up to
+    /// 99.999 %; higher percentiles are drawn at the right edge).
     /// The 100th percentile (the maximum) is drawn at the right edge, one decade past the rest.
     pub fn nines_for(percentiles: impl Iterator<Item = f64>) -> Scale {
         let top = percentiles
             .filter(|p| p.is_finite() && *p < 100.0)
             .fold(0.0, f64::max);
-        let nines = (nines_of(top) + 1e-9).floor().clamp(1.0, 5.0) as u32 + 1;
+        let nines = (nines_of(top) + 1e-9).floor().clamp(1.0, 4.0) as u32 + 1;
         Scale::Nines { nines }
     }
 

@@ -112,7 +112,7 @@ impl Chart {
         if self.y2.is_some() {
             self.width - 62.0
         } else {
-            self.width - 18.0
+            self.width - 24.0
         }
     }
 
@@ -184,6 +184,8 @@ impl Chart {
     /// A vertical reference line at data value `x`, labelled on its left (`left`) or right side.
     pub fn vline(&mut self, x: f64, class: &str, label: &str, left: bool) {
         let px = self.px(x);
+        // A label that would run past the right edge goes on the left (about 6.8 px a character).
+        let left = left || px + 4.0 + label.chars().count() as f64 * 6.8 > self.width;
         let (anchor, dx, dy) = if left {
             ("end", -4.0, 12.0)
         } else {
