@@ -235,11 +235,11 @@ pub fn gap_distribution(s: &Summary) -> Chart {
     );
     if near > 0.0 {
         let label = format!("near miss {}", format::ms(near));
-        chart.vline(near / 1000.0, "ref-near", &label, true);
+        chart.vline(near / 1000.0, "ref-near", &label, true, 0);
     }
     if timeout > 0.0 {
         let label = format!("flex-disconnect-timeout {}", format::ms(timeout));
-        chart.vline(timeout / 1000.0, "ref-timeout", &label, false);
+        chart.vline(timeout / 1000.0, "ref-timeout", &label, false, 1);
     }
     chart
 }

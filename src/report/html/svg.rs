@@ -181,16 +181,14 @@ impl Chart {
         self.points += 1;
     }
 
-    /// A vertical reference line at data value `x`, labelled on its left (`left`) or right side.
-    pub fn vline(&mut self, x: f64, class: &str, label: &str, left: bool) {
+    /// A vertical reference line at data value `x`, labelled on its left (`left`) or right side,
+    /// in label row `row` (0 = top) so that labels of neighbouring lines do not overlap.
+    pub fn vline(&mut self, x: f64, class: &str, label: &str, left: bool, row: usize) {
         let px = self.px(x);
         // A label that would run past the right edge goes on the left (about 6.8 px a character).
         let left = left || px + 4.0 + label.chars().count() as f64 * 6.8 > self.width;
-        let (anchor, dx, dy) = if left {
-            ("end", -4.0, 12.0)
-        } else {
-            ("start", 4.0, 26.0)
-        };
+        let (anchor, dx) = if left { ("end", -4.0) } else { ("start", 4.0) };
+        let dy = 12.0 + 14.0 * row as f64;
         let _ = writeln!(
             self.marks,
             r#"<line class="ref {c}" x1="{px:.1}" x2="{px:.1}" y1="{TOP}" y2="{b:.1}"/><text class="ref-label {c}" x="{:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
