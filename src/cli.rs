@@ -23,6 +23,7 @@ pub const EXIT_CODES: &str = "Exit codes:
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Command {
     /// Run a load scenario (against the embedded reference server when no target is given).
     Run(RunArgs),
@@ -34,14 +35,59 @@ pub enum Command {
     Check(CheckArgs),
 }
 
-/// Flags of `chatload run`.
-#[derive(Debug, Args)]
+/// Flags of `chatload run`. Every flag overrides the scenario file's field of the same name.
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     /// Scenario file (TOML). Without it, built-in defaults are used.
     pub scenario: Option<PathBuf>,
     /// Target base URL (e.g. http://127.0.0.1:8080). Absent = embedded reference server.
     #[arg(long)]
     pub target: Option<String>,
+    /// Chat dialect: gms-v2 or webapi.
+    #[arg(long)]
+    pub dialect: Option<String>,
+    /// Concurrent sessions at full load.
+    #[arg(long, short = 'n')]
+    pub sessions: Option<u64>,
+    /// Whole run length including the ramp (e.g. 30s, 5m).
+    #[arg(long, short = 'd')]
+    pub duration: Option<String>,
+    /// Time to ramp linearly up to full load (e.g. 10s).
+    #[arg(long)]
+    pub ramp_up: Option<String>,
+    /// Poll interval of every customer (e.g. 2s).
+    #[arg(long)]
+    pub poll_interval: Option<String>,
+    /// Messages each customer sends.
+    #[arg(long)]
+    pub messages: Option<u64>,
+    /// How sessions end: after-messages, after-duration or wait-for-agent.
+    #[arg(long)]
+    pub end: Option<String>,
+    /// flex-disconnect-timeout the gaps are judged against (also the embedded server's).
+    #[arg(long)]
+    pub flex_disconnect_timeout: Option<String>,
+    /// Timeout of each request (e.g. 10s).
+    #[arg(long)]
+    pub request_timeout: Option<String>,
+    /// gms-v2 service name.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// webapi tenant name.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// webapi base path prefix (e.g. /webapi).
+    #[arg(long)]
+    pub webapi_prefix: Option<String>,
+    /// Most requests (and so connections) in flight at once (default 1024).
+    #[arg(long)]
+    pub max_connections: Option<u64>,
+    /// Threshold expression, repeatable (e.g. 'poll.p99 < 300ms').
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Random seed (default: from the clock; recorded in summary.json).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Output directory for the reports (default reports/<scenario>-<UTC timestamp>).
     #[arg(long)]
     pub out: Option<PathBuf>,

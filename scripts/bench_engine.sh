@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Load-engine benchmark (not a test): how many sessions chatload sustains at a
+# 2 s and a 5 s poll, with the p99 scheduling lateness, CPU per request and RSS
+# per session. Prints one line per run; quote the medians of repeated runs.
+#
+# Usage: scripts/bench_engine.sh [SESSIONS] [DURATION]
+#   SESSIONS  concurrent sessions (default 20000)
+#   DURATION  run length per poll interval (default 60s; ramp is a third of it)
+#   MODE=embedded|separate  embedded = server in the same process (the default
+#        target); separate = `chatload serve` in its own process, so CPU and RSS
+#        are the client's alone (default: both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SESSIONS="${1:-20000}"
+DURATION="${2:-60s}"
+MODES="${MODE:-embedded separate}"
+cargo build --release --quiet
+BIN=target/release/chatload
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"; [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
+ulimit -n 65536 2>/dev/null || true
+secs="${DURATION%s}"
+ramp="$((secs / 3))s"
+
+# Sample a process's CPU ticks and peak RSS while it runs; prints "ticks peak_kib".
+watch_proc() {
+  local pid=$1 peak=0 rss
+  while kill -0 "$pid" 2>/dev/null; do
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [ "${rss:-0}" -gt "$peak" ] && peak=$rss
+    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo "${ticks:-0}")
+    sleep 0.5
+  done
+  echo "${ticks:-0} $peak"
+}
+
+run_one() {
+  local mode=$1 poll=$2 dir="$OUT/$1-$2" target=()
+  if [ "$mode" = separate ]; then
+    local port=$((20000 + RANDOM % 20000))
+    $BIN serve --listen "127.0.0.1:$port" >/dev/null 2>&1 &
+    SERVER_PID=$!
+    sleep 1
+    target=(--target "http://127.0.0.1:$port")
+  fi
+  $BIN run --quiet --sessions "$SESSIONS" --ramp-up "$ramp" --duration "$DURATION" \
+    --poll-interval "$poll" --messages 0 --end wait-for-agent --seed 1 \
+    "${target[@]}" --out "$dir" >/dev/null 2>"$dir.err" &
+  local pid=$!
+  read -r ticks peak < <(watch_proc "$pid")
+  wait "$pid" || true
+  if [ "$mode" = separate ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi
+  local hz; hz=$(getconf CLK_TCK)
+  jq -r --arg mode "$mode" --arg poll "$poll" --argjson ticks "$ticks" --argjson hz "$hz" \
+        --argjson peak "$peak" --argjson n "$SESSIONS" '
+    "\($mode) poll=\($poll) sessions=\(.sessions.peak_active)/\($n) flagged=\(.sessions.flagged)" +
+    " req/s=\(.requests.rate_per_s | floor) lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
+    " lateness_max_ms=\(.generator.schedule_lateness_ms.max) cpu_us_per_req=\((($ticks / $hz) * 1e6 / ([.requests.total,1]|max)) | floor)" +
+    " rss_kib_per_session=\(($peak / $n * 10 | floor) / 10) verdict=\(.generator.verdict) end=\(.run.end)"' \
+    "$dir/summary.json"
+}
+
+echo "chatload engine benchmark: $SESSIONS sessions, $DURATION per run (ramp $ramp), $(nproc) cores"
+for mode in $MODES; do
+  for poll in 2s 5s; do
+    run_one "$mode" "$poll"
+  done
+done

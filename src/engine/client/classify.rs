@@ -1,0 +1,104 @@
+//! Response classification: HTTP status + body bytes -> [`Outcome`] and, when the
+//! body is a usable envelope, the parsed [`Envelope`].
+//!
+//! Rules: a 2xx body must be a JSON envelope with `statusCode` (else
+//! `invalid_json`, `missing_status_code` or `wrong_types`); a non-2xx body that
+//! is an envelope (e.g. HTTP 400 validation errors) is a response with that
+//! status; any other non-2xx answer is the transport kind `http_status`.
+
+use crate::engine::metrics::{Outcome, TransportErrorKind};
+use crate::protocol::Envelope;
+use serde_json::error::Category;
+
+/// Classify one complete HTTP answer.
+pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(env) => {
+            let outcome = Outcome::Response {
+                http_status,
+                status_code: Some(env.status_code),
+                chat_ended: env.chat_ended,
+            };
+            (outcome, Some(env))
+        }
+        Err(_) if !(200..300).contains(&http_status) => {
+            (Outcome::Transport(TransportErrorKind::HttpStatus), None)
+        }
+        Err(e) => {
+            let kind = match e.classify() {
+                Category::Syntax | Category::Eof | Category::Io => TransportErrorKind::InvalidJson,
+                Category::Data if e.to_string().contains("missing field `statusCode`") => {
+                    TransportErrorKind::MissingStatusCode
+                }
+                Category::Data => TransportErrorKind::WrongTypes,
+            };
+            (Outcome::Transport(kind), None)
+        }
+    }
+}
+
+/// Classify a request that produced no HTTP answer.
+pub fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
+    if e.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if e.is_connect() {
+        TransportErrorKind::Connect
+    } else if e.is_request() || e.is_body() || e.is_decode() {
+        TransportErrorKind::Reset
+    } else {
+        TransportErrorKind::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(status: u16, body: &str) -> Outcome {
+        classify(status, body.as_bytes()).0
+    }
+
+    fn transport(k: TransportErrorKind) -> Outcome {
+        Outcome::Transport(k)
+    }
+
+    #[test]
+    fn envelopes_become_responses() {
+        assert_eq!(
+            kind(200, r#"{"statusCode":0,"chatEnded":false,"messages":[]}"#),
+            Outcome::Response {
+                http_status: 200,
+                status_code: Some(0),
+                chat_ended: Some(false)
+            }
+        );
+        assert_eq!(
+            kind(
+                400,
+                r#"{"statusCode":2,"errors":[{"code":161,"advice":"x"}]}"#
+            ),
+            Outcome::Response {
+                http_status: 400,
+                status_code: Some(2),
+                chat_ended: None
+            }
+        );
+    }
+
+    #[test]
+    fn bad_bodies_are_transport_kinds() {
+        use TransportErrorKind::*;
+        assert_eq!(kind(200, "<html>oops</html>"), transport(InvalidJson));
+        assert_eq!(kind(200, ""), transport(InvalidJson));
+        assert_eq!(
+            kind(200, r#"{"chatEnded":false}"#),
+            transport(MissingStatusCode)
+        );
+        assert_eq!(kind(200, r#"{"statusCode":"0"}"#), transport(WrongTypes));
+        assert_eq!(
+            kind(200, r#"{"statusCode":0,"messages":"no"}"#),
+            transport(WrongTypes)
+        );
+        assert_eq!(kind(502, "<html>Bad gateway</html>"), transport(HttpStatus));
+    }
+}

@@ -1,0 +1,137 @@
+//! gms-v2 request building: `POST /genesys/2/chat/{service}[/{chatId}/{op}]`, form-encoded.
+//!
+//! Parameters follow the observed Genesys Widgets behaviour (PROTOCOL.md Part 1):
+//! Request Chat posts to `{service}/` with an empty identity triple and the
+//! widget's userData; refresh and typing carry `transcriptPosition` and `message`;
+//! send carries `message` and `messageType=text`; disconnect only the triple.
+
+use super::{Call, Identity, Target};
+
+/// URL and form body of one call.
+pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+    let pos;
+    let mut form: Vec<(&str, &str)> = Vec::with_capacity(16);
+    let url = match call {
+        Call::RequestChat { nickname } => {
+            form.extend([
+                ("alias", ""),
+                ("secureKey", ""),
+                ("userId", ""),
+                ("nickname", nickname),
+                ("firstName", nickname),
+                ("lastName", "Customer"),
+                ("emailAddress", ""),
+                ("subject", "chatload"),
+                ("text", ""),
+                ("userData[GCTI_LanguageCode]", "en-US"),
+                ("userData[_genesys_source]", "web"),
+                ("userData[_genesys_referrer]", ""),
+                ("userData[_genesys_url]", "http://localhost/chatload"),
+                ("userData[_genesys_pageTitle]", "chatload"),
+                ("userData[_genesys_browser]", "chatload"),
+                ("userData[_genesys_OS]", "chatload"),
+            ]);
+            return (t.url(&[""]), encode(&form));
+        }
+        other => {
+            let op = other.operation().gms_path().unwrap_or("refresh");
+            t.url(&[&id.chat_id, op])
+        }
+    };
+    form.extend([
+        ("alias", id.alias.as_str()),
+        ("secureKey", id.secure_key.as_str()),
+        ("userId", id.user_id.as_str()),
+    ]);
+    match call {
+        Call::Poll { position, draft } => {
+            pos = position.to_string();
+            form.extend([("transcriptPosition", pos.as_str()), ("message", draft)]);
+        }
+        Call::Send { text } => form.extend([("message", *text), ("messageType", "text")]),
+        Call::StartTyping { position } | Call::StopTyping { position } => {
+            pos = position.to_string();
+            form.extend([("transcriptPosition", pos.as_str()), ("message", "")]);
+        }
+        Call::RequestChat { .. } | Call::Disconnect => {}
+    }
+    (url, encode(&form))
+}
+
+fn encode(form: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(form).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Dialect;
+
+    fn target() -> Target {
+        Target::new(Dialect::GmsV2, "http://h", "svc", "T", "").unwrap()
+    }
+
+    fn id() -> Identity {
+        Identity {
+            chat_id: "c1".into(),
+            user_id: "u".into(),
+            secure_key: "k".into(),
+            alias: "a".into(),
+        }
+    }
+
+    #[test]
+    fn request_chat_posts_to_trailing_slash_with_empty_identity() {
+        let (url, body) = build(
+            &target(),
+            &Identity::default(),
+            &Call::RequestChat { nickname: "n" },
+        );
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/");
+        assert!(
+            body.starts_with("alias=&secureKey=&userId=&nickname=n&"),
+            "{body}"
+        );
+        assert!(
+            body.contains("userData%5BGCTI_LanguageCode%5D=en-US"),
+            "{body}"
+        );
+        assert!(!body.contains("endpoint"));
+    }
+
+    #[test]
+    fn refresh_carries_position_and_draft() {
+        let (url, body) = build(
+            &target(),
+            &id(),
+            &Call::Poll {
+                position: 4,
+                draft: "hi there",
+            },
+        );
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/refresh");
+        assert_eq!(
+            body,
+            "alias=a&secureKey=k&userId=u&transcriptPosition=4&message=hi+there"
+        );
+    }
+
+    #[test]
+    fn send_typing_and_disconnect_bodies() {
+        let (url, body) = build(&target(), &id(), &Call::Send { text: "x" });
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/send");
+        assert_eq!(
+            body,
+            "alias=a&secureKey=k&userId=u&message=x&messageType=text"
+        );
+        let (url, body) = build(&target(), &id(), &Call::StartTyping { position: 2 });
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/startTyping");
+        assert_eq!(
+            body,
+            "alias=a&secureKey=k&userId=u&transcriptPosition=2&message="
+        );
+        let (url, body) = build(&target(), &id(), &Call::Disconnect);
+        assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/disconnect");
+        assert_eq!(body, "alias=a&secureKey=k&userId=u");
+    }
+}

@@ -1,0 +1,363 @@
+//! Dialect clients: one [`ChatClient`] builds each call for its dialect
+//! (`gms_v2`, `webapi`), sends it on the shared `reqwest::Client`, reads the
+//! body up to a size cap and classifies the answer (`classify`).
+//!
+//! The client holds no per-session state: the session passes its [`Identity`].
+//! Error messages never include request bodies (they carry the secureKey).
+
+mod classify;
+pub mod gms_v2;
+pub mod webapi;
+
+pub use classify::{classify, classify_error};
+
+use crate::engine::metrics::{Outcome, TransportErrorKind};
+use crate::protocol::{Dialect, Envelope, Operation};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// Where and how to talk.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Dialect.
+    pub dialect: Dialect,
+    /// Base URL without a trailing slash.
+    pub base: String,
+    /// gms-v2 service name.
+    pub service: String,
+    /// webapi tenant name.
+    pub tenant: String,
+    /// webapi path prefix (`""` or `/webapi`).
+    pub prefix: String,
+    /// The chat collection URL (`{base}/genesys/2/chat/{service}` or
+    /// `{base}{prefix}/api/v2/chats`), parsed once: per-call URLs are clones
+    /// with path segments pushed, never re-parsed.
+    collection: reqwest::Url,
+}
+
+impl Target {
+    /// A target; fails when `base` is not a URL.
+    pub fn new(
+        dialect: Dialect,
+        base: &str,
+        service: &str,
+        tenant: &str,
+        prefix: &str,
+    ) -> anyhow::Result<Target> {
+        let base = base.trim_end_matches('/').to_string();
+        let collection = match dialect {
+            Dialect::GmsV2 => format!("{base}/genesys/2/chat/{service}"),
+            Dialect::WebApi => format!("{base}{prefix}/api/v2/chats"),
+        };
+        let collection = reqwest::Url::parse(&collection)
+            .map_err(|e| anyhow::anyhow!("bad target URL '{collection}': {e}"))?;
+        Ok(Target {
+            dialect,
+            base,
+            service: service.to_string(),
+            tenant: tenant.to_string(),
+            prefix: prefix.to_string(),
+            collection,
+        })
+    }
+
+    /// The collection URL with `segments` appended (an empty last segment = trailing slash).
+    pub fn url(&self, segments: &[&str]) -> reqwest::Url {
+        let mut url = self.collection.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+}
+
+/// The identity a session adopts from every successful answer.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// Chat id.
+    pub chat_id: String,
+    /// User id.
+    pub user_id: String,
+    /// Per-chat secret (never logged: `Debug` hides it).
+    pub secure_key: String,
+    /// Chat Server alias (may rotate).
+    pub alias: String,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("chat_id", &self.chat_id)
+            .field("user_id", &self.user_id)
+            .field("secure_key", &"<hidden>")
+            .field("alias", &self.alias)
+            .finish()
+    }
+}
+
+impl Identity {
+    /// Adopt every identity field present in a statusCode 0 answer.
+    pub fn adopt(&mut self, env: &Envelope) {
+        fn take(slot: &mut String, v: &Option<String>) {
+            if let Some(v) = v {
+                if !v.is_empty() && slot != v {
+                    v.clone_into(slot);
+                }
+            }
+        }
+        take(&mut self.chat_id, &env.chat_id);
+        take(&mut self.user_id, &env.user_id);
+        take(&mut self.secure_key, &env.secure_key);
+        take(&mut self.alias, &env.alias);
+    }
+
+    /// True when a chat can be addressed (request_chat gave all four fields).
+    pub fn complete(&self) -> bool {
+        !self.chat_id.is_empty()
+            && !self.user_id.is_empty()
+            && !self.secure_key.is_empty()
+            && !self.alias.is_empty()
+    }
+}
+
+/// One call a customer makes.
+#[derive(Debug, Clone, Copy)]
+pub enum Call<'a> {
+    /// Request a chat.
+    RequestChat {
+        /// Customer nickname.
+        nickname: &'a str,
+    },
+    /// refresh / GetMessages.
+    Poll {
+        /// transcriptPosition to ask from.
+        position: u64,
+        /// The customer's current draft (widget typing preview; gms-v2 only).
+        draft: &'a str,
+    },
+    /// Send a message.
+    Send {
+        /// Message text.
+        text: &'a str,
+    },
+    /// startTyping.
+    StartTyping {
+        /// transcriptPosition.
+        position: u64,
+    },
+    /// stopTyping.
+    StopTyping {
+        /// transcriptPosition.
+        position: u64,
+    },
+    /// disconnect / Complete.
+    Disconnect,
+}
+
+impl Call<'_> {
+    /// The report operation name.
+    pub fn operation(&self) -> Operation {
+        match self {
+            Call::RequestChat { .. } => Operation::RequestChat,
+            Call::Poll { .. } => Operation::Poll,
+            Call::Send { .. } => Operation::Send,
+            Call::StartTyping { .. } => Operation::StartTyping,
+            Call::StopTyping { .. } => Operation::StopTyping,
+            Call::Disconnect => Operation::Disconnect,
+        }
+    }
+}
+
+/// The answer to one call.
+#[derive(Debug)]
+pub struct Reply {
+    /// Classified outcome.
+    pub outcome: Outcome,
+    /// Parsed envelope when the body was one.
+    pub envelope: Option<Envelope>,
+    /// When the request left.
+    pub sent: Instant,
+    /// When the answer (or failure) arrived.
+    pub done: Instant,
+}
+
+/// What a [`Responder`] returns: `(HTTP status, body)` or a transport failure, later.
+pub type FakeAnswer =
+    Pin<Box<dyn Future<Output = Result<(u16, String), TransportErrorKind>> + Send>>;
+
+/// A stand-in for the network (unit tests with paused time): answers a call
+/// with `(HTTP status, body)` or a transport failure, after any simulated delay.
+pub trait Responder: Send + Sync {
+    /// Answer one request.
+    fn respond(&self, url: &str, body: &str) -> FakeAnswer;
+}
+
+#[derive(Clone)]
+enum Backend {
+    Http(reqwest::Client),
+    Fake(Arc<dyn Responder>),
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Backend::Http(_) => f.write_str("Http"),
+            Backend::Fake(_) => f.write_str("Fake"),
+        }
+    }
+}
+
+/// A dialect client over one shared HTTP connection pool.
+///
+/// At most `max_connections` requests are in flight at once (so at most about
+/// that many connections): without a cap, a momentary stall of the target makes
+/// the pool open a connection per waiting session, the listen backlog
+/// overflows, SYN retries stall requests for seconds and the load collapses.
+/// Waiting for a slot happens before `sent`, so it shows up as scheduling lateness.
+#[derive(Debug, Clone)]
+pub struct ChatClient {
+    backend: Backend,
+    target: Target,
+    max_body: usize,
+    slots: Arc<Semaphore>,
+}
+
+impl ChatClient {
+    /// Build the shared client (`request_timeout` bounds each whole request).
+    pub fn new(
+        target: Target,
+        request_timeout: Duration,
+        max_body: usize,
+        max_connections: usize,
+    ) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(request_timeout)
+            .connect_timeout(request_timeout)
+            .pool_max_idle_per_host(usize::MAX)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .http1_only()
+            .no_proxy()
+            .build()?;
+        Ok(ChatClient {
+            backend: Backend::Http(http),
+            target,
+            max_body,
+            slots: Arc::new(Semaphore::new(max_connections.max(1))),
+        })
+    }
+
+    /// A client whose requests go to `responder` instead of the network.
+    pub fn with_responder(target: Target, responder: Arc<dyn Responder>) -> Self {
+        ChatClient {
+            backend: Backend::Fake(responder),
+            target,
+            max_body: 1 << 20,
+            slots: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
+        }
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// URL and body of a call (pure; used by tests and by [`ChatClient::call`]).
+    pub fn build(&self, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+        match self.target.dialect {
+            Dialect::GmsV2 => gms_v2::build(&self.target, id, call),
+            Dialect::WebApi => webapi::build(&self.target, id, call),
+        }
+    }
+
+    /// Send a call built from `id` and classify the answer.
+    pub async fn call(&self, id: &Identity, call: &Call<'_>) -> Reply {
+        let (url, body) = self.build(id, call);
+        self.send(url, body).await
+    }
+
+    /// Send a built call and classify the answer.
+    pub async fn send(&self, url: reqwest::Url, body: String) -> Reply {
+        let content_type = match self.target.dialect {
+            Dialect::GmsV2 => "application/x-www-form-urlencoded",
+            Dialect::WebApi => "application/json",
+        };
+        // The semaphore is never closed; a failed acquire would only skip the cap.
+        let _slot = self.slots.acquire().await.ok();
+        let sent = Instant::now();
+        let (outcome, envelope) = match &self.backend {
+            Backend::Http(http) => {
+                let req = http
+                    .post(url)
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(body);
+                match req.send().await {
+                    Ok(resp) => self.read(resp).await,
+                    Err(e) => (Outcome::Transport(classify_error(&e)), None),
+                }
+            }
+            Backend::Fake(r) => match r.respond(url.as_str(), &body).await {
+                Ok((status, text)) => classify(status, text.as_bytes()),
+                Err(kind) => (Outcome::Transport(kind), None),
+            },
+        };
+        Reply {
+            outcome,
+            envelope,
+            sent,
+            done: Instant::now(),
+        }
+    }
+
+    async fn read(&self, mut resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
+        let status = resp.status().as_u16();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
+        }
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > self.max_body {
+                        return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return (Outcome::Transport(classify_error(&e)), None),
+            }
+        }
+        classify(status, &body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_adopts_present_fields_and_hides_the_key() {
+        let mut id = Identity {
+            chat_id: "c".into(),
+            user_id: "u".into(),
+            secure_key: "s3cr3t".into(),
+            alias: "a1".into(),
+        };
+        let env = Envelope {
+            alias: Some("a2".into()),
+            secure_key: None,
+            ..Envelope::default()
+        };
+        id.adopt(&env);
+        assert_eq!(id.alias, "a2");
+        assert_eq!(id.secure_key, "s3cr3t");
+        assert!(!format!("{id:?}").contains("s3cr3t"));
+    }
+}

@@ -1,0 +1,110 @@
+//! webapi request building: `{prefix}/api/v2/chats[/{chatId}[/messages]]`, JSON bodies,
+//! `tenantName` on every call, `operationName` selecting the operation.
+
+use super::{Call, Identity, Target};
+use serde_json::{json, Value};
+
+/// URL and JSON body of one call.
+pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+    let (url, body): (reqwest::Url, Value) = match call {
+        Call::RequestChat { nickname } => (
+            t.url(&[]),
+            json!({
+                "nickname": nickname,
+                "firstName": nickname,
+                "lastName": "Customer",
+                "subject": "chatload",
+                "tenantName": t.tenant,
+                "userData": {"GCTI_LanguageCode": "en-US", "_genesys_source": "web"},
+            }),
+        ),
+        Call::Poll { position, .. } => {
+            let mut b = quartet(t, id);
+            b["transcriptPosition"] = json!(position);
+            (t.url(&[&id.chat_id, "messages"]), b)
+        }
+        other => {
+            let mut b = quartet(t, id);
+            let name = other
+                .operation()
+                .webapi_operation_name()
+                .unwrap_or("Complete");
+            b["operationName"] = json!(name);
+            if let Call::Send { text } = other {
+                b["text"] = json!(text);
+            }
+            (t.url(&[&id.chat_id]), b)
+        }
+    };
+    (url, body.to_string())
+}
+
+fn quartet(t: &Target, id: &Identity) -> Value {
+    json!({
+        "alias": id.alias,
+        "secureKey": id.secure_key,
+        "userId": id.user_id,
+        "tenantName": t.tenant,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Dialect;
+
+    fn target() -> Target {
+        Target::new(Dialect::WebApi, "http://h", "svc", "T", "/webapi").unwrap()
+    }
+
+    fn id() -> Identity {
+        Identity {
+            chat_id: "c1".into(),
+            user_id: "u".into(),
+            secure_key: "k".into(),
+            alias: "a".into(),
+        }
+    }
+
+    fn parse(s: &str) -> Value {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn request_chat_and_get_messages() {
+        let (url, body) = build(
+            &target(),
+            &Identity::default(),
+            &Call::RequestChat { nickname: "n" },
+        );
+        assert_eq!(url.as_str(), "http://h/webapi/api/v2/chats");
+        assert_eq!(parse(&body)["tenantName"], "T");
+        assert_eq!(parse(&body)["nickname"], "n");
+        let (url, body) = build(
+            &target(),
+            &id(),
+            &Call::Poll {
+                position: 3,
+                draft: "",
+            },
+        );
+        assert_eq!(url.as_str(), "http://h/webapi/api/v2/chats/c1/messages");
+        assert_eq!(
+            parse(&body),
+            json!({"alias":"a","secureKey":"k","userId":"u","tenantName":"T","transcriptPosition":3})
+        );
+    }
+
+    #[test]
+    fn operations_use_operation_name() {
+        let (url, body) = build(&target(), &id(), &Call::Send { text: "hello" });
+        assert_eq!(url.as_str(), "http://h/webapi/api/v2/chats/c1");
+        let b = parse(&body);
+        assert_eq!(b["operationName"], "SendMessage");
+        assert_eq!(b["text"], "hello");
+        let (_, body) = build(&target(), &id(), &Call::StopTyping { position: 1 });
+        assert_eq!(parse(&body)["operationName"], "SendStopTypingNotification");
+        let (_, body) = build(&target(), &id(), &Call::Disconnect);
+        assert_eq!(parse(&body)["operationName"], "Complete");
+    }
+}

@@ -1,0 +1,414 @@
+//! Stage two of the configuration: flags + scenario file -> one validated [`RunConfig`].
+//!
+//! Flags win over the file. Every rule violation is a [`UsageError`] that names
+//! the field (`file:line:col` for the file, `--flag` for flags), the rule and the fix.
+//! Defaults are listed in docs/readme/run.md; keep both in step.
+
+use super::pacing::{Jitter, RetryPolicy};
+use super::plan::LoadPlan;
+use super::scenario::{JitterSection, ScenarioFile, SpannedDuration};
+use super::session::CustomerScript;
+use crate::cli::RunArgs;
+use crate::error::UsageError;
+use crate::gate::{parse_threshold, Threshold, ThresholdsSpec};
+use crate::protocol::Dialect;
+use crate::server::ServerConfig;
+use std::path::PathBuf;
+use std::time::Duration;
+use toml::Spanned;
+
+mod load;
+mod script;
+
+/// A validated run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Scenario name.
+    pub name: String,
+    /// Dialect.
+    pub dialect: Dialect,
+    /// Target base URL (None = embedded reference server).
+    pub target: Option<String>,
+    /// gms-v2 service.
+    pub service: String,
+    /// webapi tenant.
+    pub tenant: String,
+    /// webapi prefix.
+    pub webapi_prefix: String,
+    /// flex-disconnect-timeout.
+    pub flex: Duration,
+    /// Near-miss fraction.
+    pub near_miss_fraction: f64,
+    /// Per-request timeout.
+    pub request_timeout: Duration,
+    /// Response body cap.
+    pub max_body_bytes: usize,
+    /// Most requests in flight at once.
+    pub max_connections: usize,
+    /// Bounded wait for disconnects at the end.
+    pub drain_timeout: Duration,
+    /// The load plan.
+    pub plan: LoadPlan,
+    /// The customer.
+    pub script: CustomerScript,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Seed.
+    pub seed: u64,
+    /// Embedded server options.
+    pub server: ServerConfig,
+    /// Thresholds as given (file + flags).
+    pub thresholds: ThresholdsSpec,
+    /// Parsed thresholds.
+    pub parsed_thresholds: Vec<Threshold>,
+    /// Grace period before abort-on-fail checks.
+    pub abort_grace: Duration,
+    /// Output directory override.
+    pub out: Option<PathBuf>,
+    /// Hide progress.
+    pub quiet: bool,
+    /// Warnings to print at start (cadence vs timeout, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Parse a duration like `30s`, `500ms`, `2m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 30s, 500ms or 2m"))
+}
+
+/// Where a value came from, for messages.
+struct Src<'a> {
+    file: Option<&'a ScenarioFile>,
+}
+
+impl Src<'_> {
+    fn at<T>(&self, field: &str, v: &Spanned<T>) -> String {
+        match self.file {
+            Some(f) => format!("{}: {field}", f.at(v.span())),
+            None => field.to_string(),
+        }
+    }
+
+    fn err<T>(&self, field: &str, v: &Spanned<T>, rule: &str) -> UsageError {
+        UsageError::new(format!("{}: {rule}", self.at(field, v)))
+    }
+
+    /// Flag value, else file value, else default.
+    fn duration(
+        &self,
+        flag: Option<&str>,
+        flag_name: &str,
+        file: Option<&SpannedDuration>,
+        field: &str,
+        default: Duration,
+    ) -> Result<Duration, UsageError> {
+        if let Some(f) = flag {
+            return parse_duration(f).map_err(|e| UsageError::new(format!("--{flag_name}: {e}")));
+        }
+        match file {
+            Some(v) => parse_duration(v.get_ref()).map_err(|e| self.err(field, v, &e)),
+            None => Ok(default),
+        }
+    }
+
+    fn jitter(&self, sec: Option<&JitterSection>, field: &str) -> Result<Jitter, UsageError> {
+        let Some(sec) = sec else {
+            return Ok(Jitter::None);
+        };
+        let amount = self.duration(
+            None,
+            "",
+            sec.amount.as_ref(),
+            &format!("{field}.amount"),
+            Duration::ZERO,
+        )?;
+        let Some(dist) = &sec.distribution else {
+            return Ok(Jitter::None);
+        };
+        let j = match dist.get_ref().as_str() {
+            "none" => Jitter::None,
+            "uniform" => Jitter::Uniform(amount),
+            "normal" => Jitter::Normal(amount),
+            "exponential" => Jitter::Exponential(amount),
+            other => {
+                return Err(self.err(
+                    &format!("{field}.distribution"),
+                    dist,
+                    &format!(
+                        "unknown distribution '{other}'; use none, uniform, normal or exponential"
+                    ),
+                ))
+            }
+        };
+        if j != Jitter::None && amount.is_zero() {
+            return Err(UsageError::new(format!(
+                "{}: a {} jitter needs an amount; add amount = \"200ms\"",
+                self.at(&format!("{field}.distribution"), dist),
+                j.name()
+            )));
+        }
+        Ok(j)
+    }
+}
+
+fn flag_or<T: Clone>(flag: Option<T>, file: Option<&Spanned<T>>, default: T) -> T {
+    flag.or_else(|| file.map(|v| v.get_ref().clone()))
+        .unwrap_or(default)
+}
+
+/// Validate flags and an optional scenario file into a run configuration.
+pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, UsageError> {
+    let empty = Default::default();
+    let sc = file.map(|f| &f.scenario).unwrap_or(&empty);
+    let src = Src { file };
+    let name = flag_or(
+        None,
+        sc.name.as_ref(),
+        file.map(|f| f.stem()).unwrap_or_else(|| "default".into()),
+    );
+    let dialect = match (&args.dialect, &sc.dialect) {
+        (Some(d), _) => d
+            .parse::<Dialect>()
+            .map_err(|e| UsageError::new(format!("--dialect: {e}")))?,
+        (None, Some(d)) => d
+            .get_ref()
+            .parse()
+            .map_err(|e: String| src.err("dialect", d, &e))?,
+        (None, None) => Dialect::GmsV2,
+    };
+    let target = match (&args.target, &sc.target) {
+        (Some(t), _) => Some(check_url(t).map_err(|e| UsageError::new(format!("--target: {e}")))?),
+        (None, Some(t)) => Some(check_url(t.get_ref()).map_err(|e| src.err("target", t, &e))?),
+        (None, None) => None,
+    };
+    let webapi_prefix = flag_or(
+        args.webapi_prefix.clone(),
+        sc.webapi_prefix.as_ref(),
+        String::new(),
+    );
+    if !(webapi_prefix.is_empty()
+        || webapi_prefix.starts_with('/') && !webapi_prefix.ends_with('/'))
+    {
+        return Err(UsageError::new(format!(
+            "webapi_prefix: '{webapi_prefix}' must be empty or start with '/' and not end with '/'; e.g. /webapi"
+        )));
+    }
+    let flex = src.duration(
+        args.flex_disconnect_timeout.as_deref(),
+        "flex-disconnect-timeout",
+        sc.flex_disconnect_timeout.as_ref(),
+        "flex_disconnect_timeout",
+        Duration::from_secs(45),
+    )?;
+    if flex < Duration::from_secs(1) || flex > Duration::from_secs(1_728_000) {
+        return Err(UsageError::new(
+            "flex_disconnect_timeout: must be between 1s and 1728000s (the Chat Server option's range); the default is 45s",
+        ));
+    }
+    let near_miss_fraction = flag_or(None, sc.near_miss_fraction.as_ref(), 0.8);
+    if !(near_miss_fraction > 0.0 && near_miss_fraction < 1.0) {
+        let v = sc
+            .near_miss_fraction
+            .as_ref()
+            .map(|v| src.at("near_miss_fraction", v));
+        return Err(UsageError::new(format!(
+            "{}: must be between 0 and 1 (exclusive); the default is 0.8",
+            v.unwrap_or_else(|| "near_miss_fraction".into())
+        )));
+    }
+    let request_timeout = src.duration(
+        args.request_timeout.as_deref(),
+        "request-timeout",
+        sc.request_timeout.as_ref(),
+        "request_timeout",
+        Duration::from_secs(10),
+    )?;
+    nonzero(request_timeout, "request_timeout", "10s")?;
+    let drain_timeout = src.duration(
+        None,
+        "",
+        sc.drain_timeout.as_ref(),
+        "drain_timeout",
+        Duration::from_secs(5),
+    )?;
+    let max_body_bytes = flag_or(None, sc.max_body_bytes.as_ref(), 1 << 20);
+    if max_body_bytes < 1024 {
+        return Err(UsageError::new(
+            "max_body_bytes: must be at least 1024; the default is 1048576",
+        ));
+    }
+    let max_connections = flag_or(args.max_connections, sc.max_connections.as_ref(), 1024);
+    if !(1..=1_000_000).contains(&max_connections) {
+        let at = match (&args.max_connections, &sc.max_connections) {
+            (None, Some(v)) => src.at("max_connections", v),
+            _ => "--max-connections".into(),
+        };
+        return Err(UsageError::new(format!(
+            "{at}: must be between 1 and 1000000; the default is 1024"
+        )));
+    }
+    let plan = load::build_plan(args, sc, &src)?;
+    let script = script::build_script(args, sc, &src)?;
+    let retry = load::build_retry(sc, &src)?;
+    let seed = args
+        .seed
+        .or_else(|| sc.seed.as_ref().map(|s| *s.get_ref()))
+        .unwrap_or_else(clock_seed);
+    let mut thresholds = sc.thresholds.clone();
+    thresholds.checks.extend(args.thresholds.iter().cloned());
+    let parsed_thresholds = thresholds
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            parse_threshold(c).map_err(|e| {
+                if i < sc.thresholds.checks.len() {
+                    UsageError::new(format!("thresholds.checks[{i}] '{c}': {e}"))
+                } else {
+                    UsageError::new(format!("--threshold '{c}': {e}"))
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let abort_grace = match &thresholds.grace {
+        Some(g) => {
+            parse_duration(g).map_err(|e| UsageError::new(format!("thresholds.grace: {e}")))?
+        }
+        None => Duration::from_secs(10),
+    };
+    let mut cfg = RunConfig {
+        name,
+        dialect,
+        target,
+        service: flag_or(
+            args.service.clone(),
+            sc.service.as_ref(),
+            "customer-support".into(),
+        ),
+        tenant: flag_or(
+            args.tenant.clone(),
+            sc.tenant.as_ref(),
+            "Environment".into(),
+        ),
+        webapi_prefix,
+        flex,
+        near_miss_fraction,
+        request_timeout,
+        max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+        max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+        drain_timeout,
+        plan,
+        script,
+        retry,
+        seed,
+        server: ServerConfig::default(),
+        thresholds,
+        parsed_thresholds,
+        abort_grace,
+        out: args.out.clone(),
+        quiet: args.quiet,
+        warnings: Vec::new(),
+    };
+    let flex_given = args.flex_disconnect_timeout.is_some() || sc.flex_disconnect_timeout.is_some();
+    let server_warning = embedded_server(&mut cfg, sc.server.as_ref(), flex_given)?;
+    cfg.warnings = cadence_warnings(&cfg);
+    cfg.warnings.extend(server_warning);
+    Ok(cfg)
+}
+
+/// The embedded server's options: the `[server]` table, validated, with its
+/// flex-disconnect-timeout and webapi prefix matched to the client's. A server
+/// timeout set only in `[server]` becomes the client's; two different explicit
+/// values warn and the client's wins.
+fn embedded_server(
+    cfg: &mut RunConfig,
+    table: Option<&ServerConfig>,
+    flex_given: bool,
+) -> Result<Option<String>, UsageError> {
+    let mut server = table.cloned().unwrap_or_default();
+    server
+        .validate()
+        .map_err(|e| UsageError::new(format!("[server]: {e}")))?;
+    let mut warning = None;
+    if let Some(t) = table {
+        if t.flex_disconnect_timeout != cfg.flex {
+            if flex_given {
+                warning = Some(format!(
+                    "server.flex_disconnect_timeout ({}) differs from flex_disconnect_timeout ({}); the embedded server uses {}",
+                    humantime::format_duration(t.flex_disconnect_timeout),
+                    humantime::format_duration(cfg.flex),
+                    humantime::format_duration(cfg.flex)
+                ));
+            } else {
+                cfg.flex = t.flex_disconnect_timeout;
+            }
+        }
+    }
+    server.flex_disconnect_timeout = cfg.flex;
+    server.webapi_prefix = cfg.webapi_prefix.clone();
+    cfg.server = server;
+    Ok(if cfg.target.is_some() { None } else { warning })
+}
+
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+}
+
+fn nonzero(d: Duration, field: &str, example: &str) -> Result<(), UsageError> {
+    if d.is_zero() {
+        return Err(UsageError::new(format!(
+            "{field}: must be greater than zero; e.g. {example}"
+        )));
+    }
+    Ok(())
+}
+
+fn check_url(url: &str) -> Result<String, String> {
+    let u = url.trim_end_matches('/');
+    let rest = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+        .ok_or_else(|| {
+            format!("'{url}' must start with http:// or https://; e.g. http://127.0.0.1:8080")
+        })?;
+    if rest.is_empty() {
+        return Err(format!("'{url}' has no host; e.g. http://127.0.0.1:8080"));
+    }
+    Ok(u.to_string())
+}
+
+/// Warnings about a cadence that cannot fit inside flex-disconnect-timeout.
+pub fn cadence_warnings(cfg: &RunConfig) -> Vec<String> {
+    let s = &cfg.script;
+    let worst = s.poll_interval + s.jitter.max_added();
+    let line = cfg.flex.mul_f64(cfg.near_miss_fraction);
+    let mut w = Vec::new();
+    if worst > cfg.flex {
+        w.push(format!(
+            "the poll cadence (interval {} + jitter up to {}) can exceed flex-disconnect-timeout {}: sessions will be flagged with cause 'cadence'",
+            humantime::format_duration(s.poll_interval),
+            humantime::format_duration(s.jitter.max_added()),
+            humantime::format_duration(cfg.flex)
+        ));
+    } else if worst > line {
+        w.push(format!(
+            "the poll cadence (up to {}) exceeds the near-miss line ({} of flex-disconnect-timeout): expect near misses",
+            humantime::format_duration(worst),
+            cfg.near_miss_fraction
+        ));
+    }
+    if s.poll_interval + cfg.request_timeout > cfg.flex {
+        w.push(format!(
+            "poll interval + request timeout ({}) exceeds flex-disconnect-timeout: one timed-out poll can expire a chat",
+            humantime::format_duration(s.poll_interval + cfg.request_timeout)
+        ));
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,122 @@
+//! The `[customer]` table (and its flags) -> a validated [`CustomerScript`].
+
+use super::{flag_or, Src};
+use crate::cli::RunArgs;
+use crate::engine::scenario::Scenario;
+use crate::engine::session::{CustomerScript, EndMode};
+use crate::error::UsageError;
+use std::time::Duration;
+
+/// Build the customer script (defaults: the Genesys widget's 3 s poll, 3 messages).
+pub(super) fn build_script(
+    args: &RunArgs,
+    sc: &Scenario,
+    src: &Src<'_>,
+) -> Result<CustomerScript, UsageError> {
+    let c = &sc.customer;
+    let poll_interval = src.duration(
+        args.poll_interval.as_deref(),
+        "poll-interval",
+        c.poll_interval.as_ref(),
+        "customer.poll_interval",
+        Duration::from_secs(3),
+    )?;
+    if poll_interval < Duration::from_millis(10) {
+        return Err(UsageError::new(
+            "customer.poll_interval (--poll-interval): must be at least 10ms; the widget polls every 3s",
+        ));
+    }
+    let jitter = src.jitter(c.jitter.as_ref(), "customer.jitter")?;
+    let think_time = src.duration(
+        None,
+        "",
+        c.think_time.as_ref(),
+        "customer.think_time",
+        Duration::from_secs(5),
+    )?;
+    let think_jitter = src.jitter(c.think_jitter.as_ref(), "customer.think_jitter")?;
+    let typing_time = src.duration(
+        None,
+        "",
+        c.typing_time.as_ref(),
+        "customer.typing_time",
+        Duration::from_secs(1),
+    )?;
+    let send_pause = src.duration(
+        None,
+        "",
+        c.send_pause.as_ref(),
+        "customer.send_pause",
+        Duration::ZERO,
+    )?;
+    let linger = src.duration(
+        None,
+        "",
+        c.linger.as_ref(),
+        "customer.linger",
+        Duration::from_secs(5),
+    )?;
+    let session_duration = src.duration(
+        None,
+        "",
+        c.session_duration.as_ref(),
+        "customer.session_duration",
+        Duration::ZERO,
+    )?;
+    let end_name = flag_or(args.end.clone(), c.end.as_ref(), "after-messages".into());
+    let end = match end_name.as_str() {
+        "after-messages" => EndMode::AfterMessages(linger),
+        "after-duration" => {
+            if session_duration.is_zero() {
+                return Err(UsageError::new(
+                    "customer.end = \"after-duration\" needs customer.session_duration, e.g. session_duration = \"60s\"",
+                ));
+            }
+            EndMode::AfterDuration(session_duration)
+        }
+        "wait-for-agent" => EndMode::WaitForAgent,
+        other => {
+            let msg = format!(
+                "unknown end '{other}'; use after-messages, after-duration or wait-for-agent"
+            );
+            return Err(match (&args.end, &c.end) {
+                (None, Some(v)) => src.err("customer.end", v, &msg),
+                _ => UsageError::new(format!("--end: {msg}")),
+            });
+        }
+    };
+    let message_text = flag_or(
+        None,
+        c.message_text.as_ref(),
+        "Hello, I have a question about my order.".into(),
+    );
+    if message_text.is_empty() {
+        let at = c
+            .message_text
+            .as_ref()
+            .map(|v| src.at("customer.message_text", v));
+        return Err(UsageError::new(format!(
+            "{}: must not be empty; write the text a customer sends",
+            at.unwrap_or_default()
+        )));
+    }
+    let nickname = flag_or(None, c.nickname.as_ref(), "chatload".into());
+    if nickname.is_empty() {
+        return Err(UsageError::new(
+            "customer.nickname: must not be empty (the server answers 161 without a name)",
+        ));
+    }
+    Ok(CustomerScript {
+        poll_interval,
+        jitter,
+        nickname,
+        messages: flag_or(args.messages, c.messages.as_ref(), 3),
+        message_text,
+        think_time,
+        think_jitter,
+        typing: flag_or(None, c.typing.as_ref(), true),
+        typing_time,
+        send_pause,
+        end,
+    })
+}

@@ -1,0 +1,255 @@
+//! Flag + scenario validation: one test per error kind, defaults, precedence.
+
+use super::*;
+use crate::engine::session::EndMode;
+
+fn file(text: &str) -> ScenarioFile {
+    ScenarioFile::parse("s.toml", text.to_string()).expect("parses")
+}
+
+fn err(args: &RunArgs, text: &str) -> String {
+    build(args, Some(&file(text))).unwrap_err().to_string()
+}
+
+fn no_flags() -> RunArgs {
+    RunArgs::default()
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let cfg = build(&no_flags(), None).unwrap();
+    assert_eq!(cfg.dialect, Dialect::GmsV2);
+    assert_eq!(cfg.target, None);
+    assert_eq!(cfg.flex, Duration::from_secs(45));
+    assert_eq!(cfg.request_timeout, Duration::from_secs(10));
+    assert_eq!(cfg.plan.peak_sessions(), 100);
+    assert_eq!(cfg.plan.duration(), Duration::from_secs(30));
+    assert_eq!(cfg.script.poll_interval, Duration::from_secs(3));
+    assert_eq!(
+        cfg.script.end,
+        EndMode::AfterMessages(Duration::from_secs(5))
+    );
+    assert_eq!(cfg.retry.max_consecutive, 5);
+    assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+}
+
+#[test]
+fn flags_override_the_file() {
+    let args = RunArgs {
+        sessions: Some(7),
+        duration: Some("9s".into()),
+        poll_interval: Some("1s".into()),
+        dialect: Some("webapi".into()),
+        target: Some("http://127.0.0.1:9/".into()),
+        ..RunArgs::default()
+    };
+    let f = file("dialect = \"gms-v2\"\n[load]\nsessions = 3\nduration = \"1m\"\n[customer]\npoll_interval = \"4s\"\n");
+    let cfg = build(&args, Some(&f)).unwrap();
+    assert_eq!(cfg.plan.peak_sessions(), 7);
+    assert_eq!(cfg.plan.duration(), Duration::from_secs(9));
+    assert_eq!(cfg.script.poll_interval, Duration::from_secs(1));
+    assert_eq!(cfg.dialect, Dialect::WebApi);
+    assert_eq!(cfg.target.as_deref(), Some("http://127.0.0.1:9"));
+    assert_eq!(cfg.name, "s");
+}
+
+#[test]
+fn bad_duration_names_field_and_position() {
+    let e = err(&no_flags(), "[load]\nduration = \"30 parsecs\"\n");
+    assert!(
+        e.starts_with("s.toml:2:12: load.duration: '30 parsecs' is not a duration"),
+        "{e}"
+    );
+    assert!(e.contains("30s, 500ms or 2m"), "{e}");
+}
+
+#[test]
+fn zero_sessions_is_rejected_at_its_position() {
+    let e = err(&no_flags(), "[load]\nsessions = 0\n");
+    assert!(
+        e.starts_with("s.toml:2:12: load.sessions: must be between 1 and 1000000"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_dialect_is_rejected_at_its_position() {
+    let e = err(&no_flags(), "dialect = \"soap\"\n");
+    assert!(
+        e.starts_with("s.toml:1:11: dialect: unknown dialect 'soap'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_target_url_is_rejected() {
+    let e = err(&no_flags(), "target = \"localhost:8080\"\n");
+    assert!(
+        e.starts_with("s.toml:1:10: target: 'localhost:8080' must start with http://"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_jitter_distribution_and_missing_amount() {
+    let e = err(
+        &no_flags(),
+        "[customer]\njitter = { distribution = \"gaussian\", amount = \"1s\" }\n",
+    );
+    assert!(
+        e.starts_with("s.toml:2:27: customer.jitter.distribution: unknown distribution 'gaussian'"),
+        "{e}"
+    );
+    let e = err(
+        &no_flags(),
+        "[customer]\njitter = { distribution = \"normal\" }\n",
+    );
+    assert!(
+        e.contains("customer.jitter.distribution: a normal jitter needs an amount"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_end_mode_is_rejected_at_its_position() {
+    let e = err(&no_flags(), "[customer]\nend = \"never\"\n");
+    assert!(
+        e.starts_with("s.toml:2:7: customer.end: unknown end 'never'"),
+        "{e}"
+    );
+    let e = err(&no_flags(), "[customer]\nend = \"after-duration\"\n");
+    assert!(e.contains("needs customer.session_duration"), "{e}");
+}
+
+#[test]
+fn ramp_longer_than_duration_is_rejected() {
+    let e = err(
+        &no_flags(),
+        "[load]\nramp_up = \"1m\"\nduration = \"30s\"\n",
+    );
+    assert!(
+        e.contains("load.ramp_up (--ramp-up): 1m is longer than the duration 30s"),
+        "{e}"
+    );
+}
+
+#[test]
+fn empty_stage_and_bad_fraction_are_rejected() {
+    let e = err(&no_flags(), "[[load.stages]]\nsessions = 5\n");
+    assert!(
+        e.starts_with("s.toml:2:12: load.stages[0]: a stage needs a ramp or a hold"),
+        "{e}"
+    );
+    let e = err(&no_flags(), "near_miss_fraction = 1.5\n");
+    assert!(
+        e.starts_with("s.toml:1:22: near_miss_fraction: must be between 0 and 1"),
+        "{e}"
+    );
+    let e = err(&no_flags(), "[retry]\nmax_consecutive = 0\n");
+    assert!(
+        e.starts_with("s.toml:2:19: retry.max_consecutive: must be at least 1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_flags_name_the_flag() {
+    let args = RunArgs {
+        sessions: Some(0),
+        ..RunArgs::default()
+    };
+    assert!(build(&args, None)
+        .unwrap_err()
+        .to_string()
+        .starts_with("--sessions: must be between"));
+    let args = RunArgs {
+        duration: Some("soon".into()),
+        ..RunArgs::default()
+    };
+    assert!(build(&args, None)
+        .unwrap_err()
+        .to_string()
+        .starts_with("--duration: 'soon' is not a duration"));
+    let args = RunArgs {
+        dialect: Some("soap".into()),
+        ..RunArgs::default()
+    };
+    assert!(build(&args, None)
+        .unwrap_err()
+        .to_string()
+        .starts_with("--dialect: unknown dialect"));
+}
+
+#[test]
+fn stages_become_the_plan() {
+    let cfg = build(
+        &no_flags(),
+        Some(&file("[[load.stages]]\nsessions = 10\nramp = \"5s\"\nhold = \"5s\"\n[[load.stages]]\nsessions = 0\nramp = \"2s\"\n")),
+    )
+    .unwrap();
+    assert_eq!(cfg.plan.stages.len(), 2);
+    assert_eq!(cfg.plan.duration(), Duration::from_secs(12));
+    assert_eq!(cfg.plan.peak_sessions(), 10);
+}
+
+#[test]
+fn a_cadence_that_cannot_fit_warns() {
+    let cfg = build(
+        &no_flags(),
+        Some(&file("flex_disconnect_timeout = \"3s\"\nrequest_timeout = \"1s\"\n[customer]\npoll_interval = \"2s\"\njitter = { distribution = \"uniform\", amount = \"1500ms\" }\n")),
+    )
+    .unwrap();
+    assert_eq!(cfg.warnings.len(), 1, "{:?}", cfg.warnings);
+    assert!(
+        cfg.warnings[0].contains("can exceed flex-disconnect-timeout 3s"),
+        "{:?}",
+        cfg.warnings
+    );
+}
+
+#[test]
+fn embedded_server_flex_matches_the_client() {
+    // Only the server table sets it: the client judges gaps against the same value.
+    let cfg = build(
+        &no_flags(),
+        Some(&file("[server]\nflex_disconnect_timeout = \"7s\"\n")),
+    )
+    .unwrap();
+    assert_eq!(cfg.flex, Duration::from_secs(7));
+    assert_eq!(cfg.server.flex_disconnect_timeout, Duration::from_secs(7));
+    // Both set and different: the client's wins, with a warning.
+    let cfg = build(
+        &no_flags(),
+        Some(&file("flex_disconnect_timeout = \"5s\"\nwebapi_prefix = \"/w\"\n[server]\nflex_disconnect_timeout = \"7s\"\n")),
+    )
+    .unwrap();
+    assert_eq!(cfg.server.flex_disconnect_timeout, Duration::from_secs(5));
+    assert_eq!(cfg.server.webapi_prefix, "/w");
+    assert!(
+        cfg.warnings.iter().any(|w| w.contains("differs")),
+        "{:?}",
+        cfg.warnings
+    );
+    // The flag sets both when there is no table.
+    let args = RunArgs {
+        flex_disconnect_timeout: Some("4s".into()),
+        ..RunArgs::default()
+    };
+    assert_eq!(
+        build(&args, None).unwrap().server.flex_disconnect_timeout,
+        Duration::from_secs(4)
+    );
+}
+
+#[test]
+fn bad_server_table_is_a_usage_error() {
+    let e = err(&no_flags(), "[server.agent]\nend_after_messages = 0\n");
+    assert!(
+        e.starts_with("[server]: server.agent.end_after_messages must be at least 1"),
+        "{e}"
+    );
+    let e = ScenarioFile::parse("s.toml", "[server]\nflex = 3\n".into())
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("s.toml:2:1:"), "{e}");
+}

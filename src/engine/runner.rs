@@ -1,0 +1,388 @@
+//! The runner: start the embedded server when there is no target, spawn and
+//! pace sessions per the plan, tick metrics and progress once a second,
+//! check abort-on-fail thresholds, stop on the planned end or an injected
+//! shutdown, drain (bounded), write every report and decide the exit code.
+//!
+//! Each slot of the plan is one lightweight task that runs sessions one
+//! after another (restart after an end when the plan says so). The spawner
+//! ticks every 5 ms; every loop here is bounded by the plan's duration, the
+//! drain timeout and the request timeout.
+
+use super::client::{ChatClient, Target};
+use super::config::RunConfig;
+use super::metrics::Metrics;
+use super::progress::Progress;
+use super::session::{run_session, SessionCtx};
+use super::stop::{self, Phase, PhaseRx, PhaseTx};
+use crate::error::Exit;
+use crate::report::model::{ScenarioInfo, Summary};
+use crate::server::ReferenceServer;
+use anyhow::Context;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// How often the spawner looks at the plan.
+const SPAWN_TICK: Duration = Duration::from_millis(5);
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report model as written to summary.json.
+    pub summary: Summary,
+    /// Where the reports are.
+    pub dir: PathBuf,
+    /// The exit code the run deserves.
+    pub exit: Exit,
+    /// Why the exit is not success (for the message on stderr).
+    pub reasons: Vec<String>,
+    /// The embedded server, when one ran (stopped; its counters stay readable).
+    pub server: Option<ReferenceServer>,
+}
+
+/// Slots of the plan: which are running, and the lowest index that may be free.
+struct Slots {
+    running: Vec<AtomicBool>,
+    lowest_free: AtomicU64,
+}
+
+/// Run a whole scenario; `shutdown` completing acts like Ctrl-C.
+pub async fn run(
+    cfg: RunConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunOutcome> {
+    let dir = report_dir(&cfg);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("could not create the report directory '{}'", dir.display()))?;
+    let (server, base, server_stop) = match &cfg.target {
+        Some(t) => (None, t.clone(), None),
+        None => {
+            let (srv, base, stop) = start_embedded(&cfg).await?;
+            (Some(srv), base, Some(stop))
+        }
+    };
+    let target = Target::new(
+        cfg.dialect,
+        &base,
+        &cfg.service,
+        &cfg.tenant,
+        &cfg.webapi_prefix,
+    )
+    .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
+    let client = ChatClient::new(
+        target,
+        cfg.request_timeout,
+        cfg.max_body_bytes,
+        cfg.max_connections,
+    )?;
+    let t0 = Instant::now();
+    let started_at = chrono::Utc::now();
+    let metrics = Arc::new(Metrics::new(
+        t0.into_std(),
+        cfg.flex,
+        cfg.near_miss_fraction,
+    ));
+    let ctx = Arc::new(SessionCtx {
+        client,
+        metrics: metrics.clone(),
+        script: cfg.script.clone(),
+        retry: cfg.retry,
+        flex: cfg.flex,
+        near_miss_fraction: cfg.near_miss_fraction,
+        seed: cfg.seed,
+        target_slots: AtomicU64::new(0),
+        next_ordinal: AtomicU64::new(0),
+        established: AtomicU64::new(0),
+    });
+    let (tx, rx) = stop::channel();
+    let tx = Arc::new(tx);
+    let tx2 = tx.clone();
+    let shutdown_task = tokio::spawn(async move {
+        shutdown.await;
+        tx2.end(Phase::Interrupted);
+    });
+    let info = scenario_info(&cfg, &base);
+    let progress = Progress::new(cfg.quiet, cfg.plan.duration());
+    let mut tasks = JoinSet::new();
+    drive(&cfg, &ctx, &tx, rx, &mut tasks, &progress, &info, t0).await;
+    shutdown_task.abort();
+
+    let phase = tx.phase();
+    progress.note("draining: disconnecting active chats");
+    let bound = match phase {
+        Phase::Ended => cfg.drain_timeout + cfg.request_timeout,
+        _ => cfg.drain_timeout,
+    };
+    let drained =
+        tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
+    let abandoned = tasks.len();
+    if drained.is_err() {
+        tasks.abort_all();
+    }
+    drop(progress);
+    metrics.tick(Instant::now().into_std());
+    let mut summary = metrics.build_summary(info.clone(), Instant::now().into_std());
+    summary.run.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    summary.run.elapsed_s = t0.elapsed().as_secs_f64();
+    summary.run.end = match phase {
+        Phase::Running | Phase::Ended => "completed",
+        Phase::Interrupted => "interrupted",
+        Phase::Aborted => "aborted",
+    }
+    .to_string();
+    summary.aborted_by_threshold = phase == Phase::Aborted;
+    summary.thresholds = crate::gate::evaluate(&summary, &cfg.parsed_thresholds);
+    crate::report::write_reports(&dir, &summary, &metrics.session_rows())
+        .with_context(|| format!("could not write the reports into '{}'", dir.display()))?;
+    if let Some(stop) = server_stop {
+        let _ = stop.send(());
+    }
+    let (exit, mut reasons) = judge(&summary, ctx.established.load(Ordering::Relaxed), phase);
+    if abandoned > 0 {
+        reasons.push(format!(
+            "{abandoned} session(s) did not finish within the drain timeout and were abandoned"
+        ));
+    }
+    Ok(RunOutcome {
+        summary,
+        dir,
+        exit,
+        reasons,
+        server,
+    })
+}
+
+/// The exit code and its reasons.
+fn judge(summary: &Summary, established: u64, phase: Phase) -> (Exit, Vec<String>) {
+    let mut exit = Exit::Success;
+    let mut reasons = Vec::new();
+    let failed: Vec<_> = summary.thresholds.iter().filter(|t| !t.passed).collect();
+    if !failed.is_empty() || phase == Phase::Aborted {
+        exit = exit.worst(Exit::GateFailed);
+        for t in failed {
+            reasons.push(format!(
+                "threshold failed: {} (observed {})",
+                t.expression, t.observed_display
+            ));
+        }
+    }
+    if phase == Phase::Interrupted {
+        exit = exit.worst(Exit::Untrusted);
+        reasons.push("the run was interrupted".into());
+    }
+    if established == 0 {
+        exit = exit.worst(Exit::Untrusted);
+        reasons.push("the target was unreachable: no request_chat ever succeeded".into());
+    }
+    if summary.generator.verdict == "overloaded" {
+        exit = exit.worst(Exit::Untrusted);
+        reasons.push(format!(
+            "the load generator itself was overloaded: {}",
+            summary.generator.reason
+        ));
+    }
+    (exit, reasons)
+}
+
+/// Spawn slots per the plan and tick once a second until the run ends.
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    cfg: &RunConfig,
+    ctx: &Arc<SessionCtx>,
+    tx: &PhaseTx,
+    mut rx: PhaseRx,
+    tasks: &mut JoinSet<()>,
+    progress: &Progress,
+    info: &ScenarioInfo,
+    t0: Instant,
+) {
+    let peak = cfg.plan.peak_sessions();
+    let slots = Arc::new(Slots {
+        running: (0..peak).map(|_| AtomicBool::new(false)).collect(),
+        lowest_free: AtomicU64::new(0),
+    });
+    let total = cfg.plan.duration();
+    let mut spawn_tick = tokio::time::interval(SPAWN_TICK);
+    spawn_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut next_second = t0 + Duration::from_secs(1);
+    loop {
+        tokio::select! {
+            biased;
+            _ = rx.ending() => break,
+            _ = spawn_tick.tick() => {}
+        }
+        let now = Instant::now();
+        let elapsed = now - t0;
+        if elapsed >= total {
+            tx.end(Phase::Ended);
+            break;
+        }
+        // Look one tick ahead: a slot task is spawned early and sleeps until its planned
+        // instant, so the spawner's tick does not show up as scheduling lateness.
+        let target = cfg.plan.target_at(elapsed + SPAWN_TICK);
+        ctx.target_slots.store(target, Ordering::Relaxed);
+        spawn_missing(cfg, ctx, &slots, target, &rx, tasks, t0);
+        while tasks.try_join_next().is_some() {}
+        if now >= next_second {
+            next_second += Duration::from_secs(1);
+            ctx.metrics.tick(now.into_std());
+            progress.update(elapsed, &ctx.metrics.live());
+            if abort_due(cfg, ctx, info, elapsed, now) {
+                tx.end(Phase::Aborted);
+                break;
+            }
+        }
+    }
+}
+
+/// True when abort-on-fail is on, the grace period is over, and a threshold fails now.
+fn abort_due(
+    cfg: &RunConfig,
+    ctx: &SessionCtx,
+    info: &ScenarioInfo,
+    elapsed: Duration,
+    now: Instant,
+) -> bool {
+    if !cfg.thresholds.abort_on_fail
+        || elapsed < cfg.abort_grace
+        || cfg.parsed_thresholds.is_empty()
+    {
+        return false;
+    }
+    let summary = ctx.metrics.build_summary(info.clone(), now.into_std());
+    crate::gate::evaluate(&summary, &cfg.parsed_thresholds)
+        .iter()
+        .any(|r| !r.passed)
+}
+
+/// Start a task for every slot below `target` that is not running.
+fn spawn_missing(
+    cfg: &RunConfig,
+    ctx: &Arc<SessionCtx>,
+    slots: &Arc<Slots>,
+    target: u64,
+    rx: &PhaseRx,
+    tasks: &mut JoinSet<()>,
+    t0: Instant,
+) {
+    let from = slots.lowest_free.load(Ordering::Acquire);
+    if from >= target {
+        return;
+    }
+    // A slot that frees itself meanwhile lowers the mark again; retry on the next tick then.
+    if slots
+        .lowest_free
+        .compare_exchange(from, target, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return;
+    }
+    for slot in from..target {
+        let Some(flag) = slots.running.get(slot as usize) else {
+            break;
+        };
+        if flag.swap(true, Ordering::AcqRel) {
+            continue;
+        }
+        let now = Instant::now();
+        // A slot re-spawned long after its planned instant (ramp down, then up) starts now.
+        let start_at = match cfg.plan.slot_start(slot).map(|d| t0 + d) {
+            Some(p) if p + 2 * SPAWN_TICK >= now => p,
+            _ => now,
+        };
+        let ctx = ctx.clone();
+        let slots = slots.clone();
+        let rx = rx.clone();
+        let restart = cfg.plan.restart;
+        let pause = cfg.script.poll_interval;
+        tasks.spawn(slot_task(ctx, slots, slot, start_at, rx, restart, pause));
+    }
+}
+
+/// One slot: sessions one after another while the slot is in the plan.
+async fn slot_task(
+    ctx: Arc<SessionCtx>,
+    slots: Arc<Slots>,
+    slot: u64,
+    first_start: Instant,
+    mut rx: PhaseRx,
+    restart: bool,
+    pause: Duration,
+) {
+    let mut start_at = first_start;
+    loop {
+        // Wait here, not in the session, so an ending run starts no session.
+        tokio::select! {
+            biased;
+            _ = rx.ending() => break,
+            _ = tokio::time::sleep_until(start_at) => {}
+        }
+        run_session(ctx.clone(), slot, start_at, rx.clone()).await;
+        let in_plan = slot < ctx.target_slots.load(Ordering::Relaxed);
+        if !restart && in_plan {
+            // Without restart a slot runs one session: it stays taken.
+            return;
+        }
+        if !in_plan || rx.phase() != Phase::Running {
+            break;
+        }
+        // A new customer takes the slot after a pause (never a hot loop).
+        start_at = Instant::now() + pause;
+    }
+    if let Some(flag) = slots.running.get(slot as usize) {
+        flag.store(false, Ordering::Release);
+    }
+    slots.lowest_free.fetch_min(slot, Ordering::AcqRel);
+}
+
+async fn start_embedded(
+    cfg: &RunConfig,
+) -> anyhow::Result<(ReferenceServer, String, tokio::sync::oneshot::Sender<()>)> {
+    // A deep accept backlog: thousands of sessions may connect within a second.
+    let listener = (|| {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        socket.listen(8192)
+    })()
+    .context("could not bind the embedded reference server on 127.0.0.1")?;
+    let addr = listener.local_addr()?;
+    let server = ReferenceServer::new(cfg.server.clone());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let srv = server.clone();
+    tokio::spawn(async move {
+        let _ = srv
+            .serve(listener, async move {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    Ok((server, format!("http://{addr}"), stop_tx))
+}
+
+fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
+    ScenarioInfo {
+        name: cfg.name.clone(),
+        dialect: cfg.dialect.to_string(),
+        target: base.to_string(),
+        embedded_server: cfg.target.is_none(),
+        sessions: cfg.plan.peak_sessions(),
+        duration_s: cfg.plan.duration().as_secs_f64(),
+        flex_disconnect_timeout_ms: cfg.flex.as_millis() as u64,
+        poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
+        seed: cfg.seed,
+    }
+}
+
+fn report_dir(cfg: &RunConfig) -> PathBuf {
+    match &cfg.out {
+        Some(d) => d.clone(),
+        None => {
+            let ts = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            PathBuf::from("reports").join(format!("{}-{ts}", cfg.name))
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The scenario file format (TOML) and its parse errors with `file:line:col`.
+//!
+//! This layer only reads: every field is optional and keeps its source span
+//! ([`toml::Spanned`]) so that [`super::config`] can report a bad value at
+//! its position. Defaults and cross-field rules live in `config`, not here.
+//! Unknown keys are rejected (`deny_unknown_fields`), never ignored.
+
+use crate::error::UsageError;
+use crate::gate::ThresholdsSpec;
+use crate::server::ServerConfig;
+use serde::Deserialize;
+use std::ops::Range;
+use std::path::Path;
+use toml::Spanned;
+
+/// A duration written as a string (`"30s"`, `"500ms"`, `"2m"`), with its position.
+pub type SpannedDuration = Spanned<String>;
+
+/// A whole scenario file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Scenario name (default: the file stem).
+    pub name: Option<Spanned<String>>,
+    /// Random seed.
+    pub seed: Option<Spanned<u64>>,
+    /// Target base URL; absent = embedded reference server.
+    pub target: Option<Spanned<String>>,
+    /// `gms-v2` or `webapi`.
+    pub dialect: Option<Spanned<String>>,
+    /// gms-v2 service name.
+    pub service: Option<Spanned<String>>,
+    /// webapi tenant name.
+    pub tenant: Option<Spanned<String>>,
+    /// webapi base path prefix (e.g. `/webapi`).
+    pub webapi_prefix: Option<Spanned<String>>,
+    /// Chat Server flex-disconnect-timeout the gaps are judged against.
+    pub flex_disconnect_timeout: Option<SpannedDuration>,
+    /// Near-miss fraction of the timeout (0 < f < 1).
+    pub near_miss_fraction: Option<Spanned<f64>>,
+    /// Per-request timeout.
+    pub request_timeout: Option<SpannedDuration>,
+    /// Largest accepted response body in bytes.
+    pub max_body_bytes: Option<Spanned<u64>>,
+    /// Most requests (and so connections) in flight at once.
+    pub max_connections: Option<Spanned<u64>>,
+    /// How long the end of the run waits for active chats to disconnect.
+    pub drain_timeout: Option<SpannedDuration>,
+    /// The load shape.
+    #[serde(default)]
+    pub load: LoadSection,
+    /// The simulated customer.
+    #[serde(default)]
+    pub customer: CustomerSection,
+    /// Retry policy.
+    #[serde(default)]
+    pub retry: RetrySection,
+    /// Options of the embedded reference server (ignored with a target).
+    pub server: Option<ServerConfig>,
+    /// CI thresholds.
+    #[serde(default)]
+    pub thresholds: ThresholdsSpec,
+}
+
+/// `[load]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadSection {
+    /// Concurrent sessions at full load.
+    pub sessions: Option<Spanned<u64>>,
+    /// Time to reach full load (linear).
+    pub ramp_up: Option<SpannedDuration>,
+    /// Whole run length including the ramp.
+    pub duration: Option<SpannedDuration>,
+    /// Start a new session in a slot whose session ended (default true).
+    pub restart: Option<Spanned<bool>>,
+    /// Explicit stages instead of sessions/ramp_up/duration.
+    pub stages: Option<Spanned<Vec<StageSection>>>,
+}
+
+/// One `[[load.stages]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSection {
+    /// Sessions at the end of the stage's ramp.
+    pub sessions: Spanned<u64>,
+    /// Linear ramp from the previous stage's level.
+    pub ramp: Option<SpannedDuration>,
+    /// Hold at `sessions` after the ramp.
+    pub hold: Option<SpannedDuration>,
+}
+
+/// A jitter (or think-time spread) distribution.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JitterSection {
+    /// `none`, `uniform`, `normal` or `exponential`.
+    pub distribution: Option<Spanned<String>>,
+    /// Uniform: ± spread; normal: standard deviation; exponential: mean (added delay).
+    pub amount: Option<SpannedDuration>,
+}
+
+/// `[customer]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerSection {
+    /// Poll (refresh / GetMessages) interval.
+    pub poll_interval: Option<SpannedDuration>,
+    /// Jitter of every poll interval.
+    pub jitter: Option<JitterSection>,
+    /// Customer nickname.
+    pub nickname: Option<Spanned<String>>,
+    /// Messages to send.
+    pub messages: Option<Spanned<u64>>,
+    /// Text of each message.
+    pub message_text: Option<Spanned<String>>,
+    /// Think time before each message (from the chat start or the previous message).
+    pub think_time: Option<SpannedDuration>,
+    /// Spread of the think time.
+    pub think_jitter: Option<JitterSection>,
+    /// Send typing notifications.
+    pub typing: Option<Spanned<bool>>,
+    /// Time spent typing before a message is sent.
+    pub typing_time: Option<SpannedDuration>,
+    /// Idle time between the last keystroke and the send (> 2 s sends stopTyping).
+    pub send_pause: Option<SpannedDuration>,
+    /// `after-messages`, `after-duration` or `wait-for-agent`.
+    pub end: Option<Spanned<String>>,
+    /// after-messages: wait this long after the last message before disconnecting.
+    pub linger: Option<SpannedDuration>,
+    /// after-duration: disconnect this long after the chat started.
+    pub session_duration: Option<SpannedDuration>,
+}
+
+/// `[retry]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySection {
+    /// Consecutive failures (statusCode 1 or transport) before the session gives up.
+    pub max_consecutive: Option<Spanned<u32>>,
+    /// First backoff.
+    pub backoff: Option<SpannedDuration>,
+    /// Largest backoff (doubling up to it).
+    pub backoff_max: Option<SpannedDuration>,
+}
+
+/// A loaded scenario with the text it came from (for positions).
+#[derive(Debug)]
+pub struct ScenarioFile {
+    /// File name as given.
+    pub path: String,
+    /// File contents.
+    pub source: String,
+    /// Parsed contents.
+    pub scenario: Scenario,
+}
+
+impl ScenarioFile {
+    /// Read and parse a scenario file.
+    pub fn load(path: &Path) -> Result<ScenarioFile, UsageError> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            UsageError::new(format!(
+                "cannot read scenario file '{}': {e}; check the path (scenarios live in scenarios/*.toml)",
+                path.display()
+            ))
+        })?;
+        Self::parse(&path.display().to_string(), source)
+    }
+
+    /// Parse scenario text; `path` is only used in messages.
+    pub fn parse(path: &str, source: String) -> Result<ScenarioFile, UsageError> {
+        match toml::from_str::<Scenario>(&source) {
+            Ok(scenario) => Ok(ScenarioFile {
+                path: path.to_string(),
+                source,
+                scenario,
+            }),
+            Err(e) => {
+                let loc = match e.span() {
+                    Some(span) => position(path, &source, span.start),
+                    None => path.to_string(),
+                };
+                Err(UsageError::new(format!(
+                    "{loc}: {}; see docs/readme/run.md for every scenario field",
+                    e.message().trim_end()
+                )))
+            }
+        }
+    }
+
+    /// `file:line:col` of a span.
+    pub fn at(&self, span: Range<usize>) -> String {
+        position(&self.path, &self.source, span.start)
+    }
+
+    /// The file stem, used as the default scenario name.
+    pub fn stem(&self) -> String {
+        Path::new(&self.path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".to_string())
+    }
+}
+
+/// `file:line:col` (1-based) of a byte offset.
+pub fn position(path: &str, source: &str, offset: usize) -> String {
+    let offset = offset.min(source.len());
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    format!("{path}:{line}:{col}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        ScenarioFile::parse("s.toml", text.to_string())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn position_counts_lines_and_columns() {
+        assert_eq!(position("f", "a\nbc = 1", 3), "f:2:2");
+        assert_eq!(position("f", "x", 0), "f:1:1");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_position() {
+        let e = err("name = \"x\"\n[load]\nsesions = 3\n");
+        assert!(e.starts_with("s.toml:3:1:"), "{e}");
+        assert!(e.contains("sesions"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_rejected_with_position() {
+        let e = err("[load]\nsessions = \"many\"\n");
+        assert!(e.starts_with("s.toml:2:12:"), "{e}");
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let e = err("name = \n");
+        assert!(e.starts_with("s.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn full_file_parses() {
+        let text = r#"
+name = "x"
+seed = 7
+dialect = "webapi"
+flex_disconnect_timeout = "3s"
+[load]
+sessions = 2
+[[load.stages]]
+sessions = 4
+ramp = "1s"
+hold = "2s"
+[customer]
+poll_interval = "1s"
+jitter = { distribution = "uniform", amount = "100ms" }
+messages = 2
+typing = true
+end = "after-messages"
+[retry]
+max_consecutive = 3
+[thresholds]
+checks = ["sessions.flagged == 0"]
+"#;
+        let f = ScenarioFile::parse("x.toml", text.to_string()).unwrap();
+        assert_eq!(
+            f.scenario.load.sessions.as_ref().map(|s| *s.get_ref()),
+            Some(2)
+        );
+        assert_eq!(f.scenario.thresholds.checks.len(), 1);
+        assert_eq!(f.stem(), "x");
+    }
+}

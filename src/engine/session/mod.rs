@@ -1,0 +1,291 @@
+//! One simulated customer: request a chat, then run the poll loop and the
+//! customer script side by side in one task, then disconnect if the client ended it.
+//!
+//! The statusCode/chatEnded state machine (the seed table) is [`step`]:
+//! 0/false continue; 0/true end; 1/false retry with backoff (give up after
+//! `max_consecutive`); 1/true a server violation, kept as a failed attempt
+//! (the last successful chatEnded stays false); 2 end. Transport failures
+//! retry like statusCode 1. Requests are never cancelled mid-flight, so
+//! client counts match the server's exactly; the end of a session waits for
+//! the in-flight request of each loop.
+
+mod poll;
+mod script;
+
+pub use poll::{attribute_gap, GapStats};
+pub use script::{CustomerScript, EndMode};
+
+use crate::engine::client::{Call, ChatClient, Identity, Reply};
+use crate::engine::metrics::{Metrics, Outcome, RequestRecord, ViolationKind};
+use crate::engine::pacing::RetryPolicy;
+use crate::engine::stop::{Phase, PhaseRx};
+use crate::protocol::codes;
+use crate::report::model::SessionRow;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Everything sessions share (one per run).
+#[derive(Debug)]
+pub struct SessionCtx {
+    /// Dialect client on the shared pool.
+    pub client: ChatClient,
+    /// Shared metrics.
+    pub metrics: Arc<Metrics>,
+    /// The customer's behaviour.
+    pub script: CustomerScript,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// flex-disconnect-timeout the gaps are judged against.
+    pub flex: Duration,
+    /// Near-miss fraction of `flex`.
+    pub near_miss_fraction: f64,
+    /// Run seed.
+    pub seed: u64,
+    /// Current target number of slots (a slot at or above it ends its session).
+    pub target_slots: AtomicU64,
+    /// Next session ordinal.
+    pub next_ordinal: AtomicU64,
+    /// Sessions whose request_chat succeeded.
+    pub established: AtomicU64,
+}
+
+/// Why a session ended (first cause wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The customer script finished (or the slot was ramped down): disconnect.
+    Client,
+    /// The run's duration is over: disconnect.
+    RunEnded,
+    /// Ctrl-C / abort: disconnect.
+    Interrupted,
+    /// statusCode 0 with chatEnded true on a customer call.
+    AgentEnded,
+    /// statusCode 2 after a gap above flex-disconnect-timeout (249).
+    Expired,
+    /// statusCode 2.
+    ServerFatal,
+    /// Too many consecutive failures.
+    RetriesExhausted,
+    /// request_chat never succeeded.
+    RequestFailed,
+}
+
+impl End {
+    /// The `end_reason` column of sessions.csv.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            End::Client => "client_disconnect",
+            End::RunEnded => "run_ended",
+            End::Interrupted => "interrupted",
+            End::AgentEnded => "agent_ended",
+            End::Expired => "expired",
+            End::ServerFatal => "server_fatal",
+            End::RetriesExhausted => "retries_exhausted",
+            End::RequestFailed => "request_failed",
+        }
+    }
+
+    fn from_phase(p: Phase) -> End {
+        match p {
+            Phase::Running | Phase::Ended => End::RunEnded,
+            Phase::Interrupted | Phase::Aborted => End::Interrupted,
+        }
+    }
+
+    /// True when the client side must still send disconnect.
+    pub fn needs_disconnect(self) -> bool {
+        matches!(self, End::Client | End::RunEnded | End::Interrupted)
+    }
+}
+
+/// The seed table applied to one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// statusCode 0; `ended` = chatEnded.
+    Ok {
+        /// chatEnded was true.
+        ended: bool,
+    },
+    /// statusCode 1 (either chatEnded) or a transport failure: retry.
+    Retry,
+    /// statusCode 2; `code_249` when the errors carry 249 with chatEnded true.
+    Fatal {
+        /// The chat is gone (249, chatEnded true): expired or unknown.
+        code_249: bool,
+    },
+}
+
+/// Apply the seed table to a reply (records a 1/true violation).
+pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
+    match reply.outcome {
+        Outcome::Response {
+            status_code: Some(0),
+            chat_ended,
+            ..
+        } => Step::Ok {
+            ended: chat_ended == Some(true),
+        },
+        Outcome::Response {
+            status_code: Some(1),
+            chat_ended,
+            ..
+        } => {
+            if chat_ended == Some(true) {
+                metrics.record_violation(ViolationKind::Status1ChatEnded);
+            }
+            Step::Retry
+        }
+        Outcome::Response {
+            status_code: Some(2),
+            chat_ended,
+            ..
+        } => {
+            let has_249 = reply.envelope.as_ref().is_some_and(|e| {
+                e.errors
+                    .iter()
+                    .flatten()
+                    .any(|x| x.code == codes::MEDIA_SERVER_FAILED)
+            });
+            Step::Fatal {
+                code_249: has_249 && chat_ended == Some(true),
+            }
+        }
+        Outcome::Response { .. } | Outcome::Transport(_) => Step::Retry,
+    }
+}
+
+/// State both loops of one session share (lives on the session task).
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Identity adopted from every statusCode 0 answer.
+    pub id: Mutex<Identity>,
+    /// transcriptPosition to poll from (highest index seen + 1).
+    pub position: AtomicU64,
+    /// Non-zero while the customer is typing (the draft goes into refresh).
+    pub typing: AtomicU64,
+    end: Mutex<Option<End>>,
+    ended: Notify,
+}
+
+impl Shared {
+    /// Record why the session ends (the first call wins) and wake both loops.
+    pub fn finish(&self, end: End) {
+        if let Ok(mut e) = self.end.lock() {
+            if e.is_none() {
+                *e = Some(end);
+            }
+        }
+        self.ended.notify_waiters();
+    }
+
+    /// The end cause, once set.
+    pub fn end(&self) -> Option<End> {
+        self.end.lock().ok().and_then(|e| *e)
+    }
+
+    /// Wait until [`Shared::finish`] was called.
+    pub async fn ended(&self) {
+        loop {
+            let notified = self.ended.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.end().is_some() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Sleep until `at`; false when the session or the run ended first (the end is recorded).
+    pub async fn sleep_until(&self, at: Instant, run: &mut PhaseRx) -> bool {
+        if self.end().is_some() {
+            return false;
+        }
+        tokio::select! {
+            biased;
+            _ = self.ended() => false,
+            p = run.ending() => {
+                self.finish(End::from_phase(p));
+                false
+            }
+            _ = tokio::time::sleep_until(at) => self.end().is_none(),
+        }
+    }
+
+    /// Build and send one call with the current identity.
+    pub async fn call(&self, client: &ChatClient, call: &Call<'_>) -> Reply {
+        let (url, body) = {
+            let id = self.id.lock().unwrap_or_else(|p| p.into_inner());
+            client.build(&id, call)
+        };
+        client.send(url, body).await
+    }
+
+    /// Adopt identity from a statusCode 0 answer.
+    pub fn adopt(&self, reply: &Reply) {
+        if let Some(env) = &reply.envelope {
+            self.id.lock().unwrap_or_else(|p| p.into_inner()).adopt(env);
+        }
+    }
+}
+
+/// Record one request in the metrics.
+pub fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Reply) {
+    metrics.record_request(&RequestRecord {
+        operation: call.operation(),
+        intended: intended.into_std(),
+        sent: reply.sent.into_std(),
+        done: reply.done.into_std(),
+        outcome: reply.outcome,
+    });
+}
+
+/// Run one session in `slot` to its end and return its sessions.csv row.
+/// `start_at` is the planned instant of its request_chat.
+pub async fn run_session(
+    ctx: Arc<SessionCtx>,
+    slot: u64,
+    start_at: Instant,
+    mut run: PhaseRx,
+) -> SessionRow {
+    let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
+    let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let sh = Shared::default();
+    sh.position.store(1, Ordering::Relaxed);
+    ctx.metrics.session_started();
+    let mut gaps = GapStats::default();
+
+    let started = script::request_chat(&ctx, &sh, &mut run, start_at).await;
+    if let Some(started) = started {
+        ctx.established.fetch_add(1, Ordering::Relaxed);
+        let mut run2 = run.clone();
+        let poll_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x5555_AAAA);
+        let (g, ()) = tokio::join!(
+            poll::poll_loop(&ctx, &sh, ordinal, slot, started, poll_rng, &mut run),
+            script::script_loop(&ctx, &sh, started, &mut rng, &mut run2),
+        );
+        gaps = g;
+        if let Some(end) = sh.end() {
+            if end.needs_disconnect() {
+                script::disconnect(&ctx, &sh).await;
+            }
+        }
+    }
+    let end = sh.end().unwrap_or(End::RequestFailed);
+    let chat_id = sh
+        .id
+        .lock()
+        .map(|id| id.chat_id.clone())
+        .unwrap_or_default();
+    let row = gaps.row(ordinal, chat_id, end.as_str());
+    ctx.metrics.session_ended(row.clone());
+    row
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,248 @@
+//! The customer script: request the chat, send messages with think times and
+//! widget-like typing notifications, end the chat, and disconnect.
+//!
+//! Typing follows the widget: one startTyping when a burst of typing starts;
+//! stopTyping only when the customer pauses more than 2 s after the last
+//! keystroke before sending (so a message sent within 2 s has none). While
+//! the customer has a draft, refresh carries it as `message`.
+
+use super::{record, step, End, SessionCtx, Shared, Step};
+use crate::engine::client::Call;
+use crate::engine::metrics::ViolationKind;
+use crate::engine::pacing::Jitter;
+use crate::engine::stop::PhaseRx;
+use rand::rngs::SmallRng;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The widget sends stopTyping after this long without a keystroke.
+pub const STOP_TYPING_AFTER: Duration = Duration::from_secs(2);
+
+/// How a session ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndMode {
+    /// Disconnect this long after the last message.
+    AfterMessages(Duration),
+    /// Disconnect this long after the chat started.
+    AfterDuration(Duration),
+    /// Keep polling until the agent (or the server) ends the chat, or the run ends.
+    WaitForAgent,
+}
+
+/// What one simulated customer does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerScript {
+    /// Poll interval.
+    pub poll_interval: Duration,
+    /// Poll jitter.
+    pub jitter: Jitter,
+    /// Nickname.
+    pub nickname: String,
+    /// Messages to send.
+    pub messages: u64,
+    /// Text of each message.
+    pub message_text: String,
+    /// Think time before each message.
+    pub think_time: Duration,
+    /// Spread of the think time.
+    pub think_jitter: Jitter,
+    /// Send typing notifications.
+    pub typing: bool,
+    /// Time typing before sending.
+    pub typing_time: Duration,
+    /// Idle time between the last keystroke and the send.
+    pub send_pause: Duration,
+    /// How the session ends.
+    pub end: EndMode,
+}
+
+/// Send one operation at `intended`, retrying per policy. False when the session ended.
+async fn op<'a>(
+    ctx: &SessionCtx,
+    sh: &Shared,
+    run: &mut PhaseRx,
+    intended: Instant,
+    make: impl Fn(u64) -> Call<'a>,
+) -> bool {
+    let mut at = intended;
+    let mut consecutive = 0u32;
+    loop {
+        if !sh.sleep_until(at, run).await {
+            return false;
+        }
+        let call = make(sh.position.load(Ordering::Relaxed));
+        let reply = sh.call(&ctx.client, &call).await;
+        ctx.metrics
+            .record_lateness(reply.sent.saturating_duration_since(at));
+        record(&ctx.metrics, &call, at, &reply);
+        match step(&reply, &ctx.metrics) {
+            Step::Ok { ended } => {
+                sh.adopt(&reply);
+                if ended {
+                    sh.finish(End::AgentEnded);
+                    return false;
+                }
+                return true;
+            }
+            Step::Retry => {
+                consecutive += 1;
+                if consecutive >= ctx.retry.max_consecutive {
+                    sh.finish(End::RetriesExhausted);
+                    return false;
+                }
+                at = reply.done + ctx.retry.backoff_after(consecutive);
+            }
+            Step::Fatal { .. } => {
+                sh.finish(End::ServerFatal);
+                return false;
+            }
+        }
+    }
+}
+
+/// Request the chat (retrying per policy); Some(answer instant) when established.
+pub async fn request_chat(
+    ctx: &SessionCtx,
+    sh: &Shared,
+    run: &mut PhaseRx,
+    intended: Instant,
+) -> Option<Instant> {
+    let mut at = intended;
+    let mut consecutive = 0u32;
+    let nickname = ctx.script.nickname.as_str();
+    loop {
+        if !sh.sleep_until(at, run).await {
+            return None;
+        }
+        let call = Call::RequestChat { nickname };
+        let reply = sh.call(&ctx.client, &call).await;
+        ctx.metrics
+            .record_lateness(reply.sent.saturating_duration_since(at));
+        record(&ctx.metrics, &call, at, &reply);
+        match step(&reply, &ctx.metrics) {
+            Step::Ok { ended } => {
+                sh.adopt(&reply);
+                let complete = sh.id.lock().map(|id| id.complete()).unwrap_or(false);
+                if !complete {
+                    ctx.metrics.record_violation(ViolationKind::MissingField);
+                    sh.finish(End::RequestFailed);
+                    return None;
+                }
+                if ended {
+                    sh.finish(End::AgentEnded);
+                    return None;
+                }
+                return Some(reply.done);
+            }
+            Step::Retry => {
+                consecutive += 1;
+                if consecutive >= ctx.retry.max_consecutive {
+                    sh.finish(End::RequestFailed);
+                    return None;
+                }
+                at = reply.done + ctx.retry.backoff_after(consecutive);
+            }
+            Step::Fatal { .. } => {
+                sh.finish(End::RequestFailed);
+                return None;
+            }
+        }
+    }
+}
+
+/// Sleep until `at`, or until the session's end-by-duration deadline (which ends it).
+async fn wait(sh: &Shared, run: &mut PhaseRx, at: Instant, deadline: Option<Instant>) -> bool {
+    match deadline {
+        Some(d) if d <= at => {
+            if sh.sleep_until(d, run).await {
+                sh.finish(End::Client);
+            }
+            false
+        }
+        _ => sh.sleep_until(at, run).await,
+    }
+}
+
+/// The customer's side of a session; returns when the session ended.
+pub async fn script_loop(
+    ctx: &SessionCtx,
+    sh: &Shared,
+    started: Instant,
+    rng: &mut SmallRng,
+    run: &mut PhaseRx,
+) {
+    let s = &ctx.script;
+    let deadline = match s.end {
+        EndMode::AfterDuration(d) => Some(started + d),
+        _ => None,
+    };
+    let mut at = started;
+    for _ in 0..s.messages {
+        at += s.think_jitter.apply(s.think_time, rng);
+        if s.typing {
+            if !wait(sh, run, at, deadline).await {
+                return;
+            }
+            sh.typing.store(1, Ordering::Relaxed);
+            if !op(ctx, sh, run, at, |position| Call::StartTyping { position }).await {
+                return;
+            }
+            let last_key = at + s.typing_time;
+            if s.send_pause > STOP_TYPING_AFTER {
+                let stop_at = last_key + STOP_TYPING_AFTER;
+                if !wait(sh, run, stop_at, deadline).await
+                    || !op(ctx, sh, run, stop_at, |position| Call::StopTyping {
+                        position,
+                    })
+                    .await
+                {
+                    return;
+                }
+            }
+            at = last_key + s.send_pause;
+        }
+        if !wait(sh, run, at, deadline).await {
+            return;
+        }
+        let text = s.message_text.as_str();
+        let sent = op(ctx, sh, run, at, |_| Call::Send { text }).await;
+        sh.typing.store(0, Ordering::Relaxed);
+        if !sent {
+            return;
+        }
+    }
+    let end_at = match s.end {
+        EndMode::AfterMessages(linger) => at + linger,
+        EndMode::AfterDuration(_) => deadline.unwrap_or(at),
+        // Bounded by the run's end, which wakes the sleep.
+        EndMode::WaitForAgent => {
+            sh.ended().await;
+            return;
+        }
+    };
+    if sh.sleep_until(end_at, run).await {
+        sh.finish(End::Client);
+    }
+}
+
+/// Disconnect (or Complete) a chat the client ends; bounded by the retry policy.
+pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) {
+    let mut consecutive = 0u32;
+    loop {
+        let intended = Instant::now();
+        let call = Call::Disconnect;
+        let reply = sh.call(&ctx.client, &call).await;
+        record(&ctx.metrics, &call, intended, &reply);
+        match step(&reply, &ctx.metrics) {
+            Step::Ok { .. } | Step::Fatal { .. } => return,
+            Step::Retry => {
+                consecutive += 1;
+                if consecutive >= ctx.retry.max_consecutive {
+                    return;
+                }
+                tokio::time::sleep(ctx.retry.backoff_after(consecutive)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! Session state machine, pacing and gap tests against a scripted in-test
+//! responder, with tokio's paused clock (no sockets, exact instants).
+
+use super::*;
+use crate::engine::client::{FakeAnswer, Responder, Target};
+use crate::engine::metrics::{GapCause, TransportErrorKind};
+use crate::engine::pacing::Jitter;
+use crate::engine::stop::{self, Phase};
+use crate::protocol::Dialect;
+use serde_json::json;
+
+type Answer = (Duration, Result<(u16, String), TransportErrorKind>);
+type Rule = Box<dyn Fn(&str, usize) -> Answer + Send + Sync>;
+
+/// Answers per operation (`request`, `refresh`, `send`, ...) and its 0-based count.
+struct Fake {
+    log: Mutex<Vec<(String, Instant, String)>>,
+    rule: Rule,
+}
+
+impl Fake {
+    fn new(rule: impl Fn(&str, usize) -> Answer + Send + Sync + 'static) -> Arc<Fake> {
+        Arc::new(Fake {
+            log: Mutex::new(Vec::new()),
+            rule: Box::new(rule),
+        })
+    }
+
+    /// (op, seconds since `t0`, body) of every request.
+    fn calls(&self, t0: Instant) -> Vec<(String, f64, String)> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(op, at, body)| (op.clone(), (*at - t0).as_secs_f64(), body.clone()))
+            .collect()
+    }
+
+    fn times(&self, t0: Instant, op: &str) -> Vec<f64> {
+        self.calls(t0)
+            .into_iter()
+            .filter(|c| c.0 == op)
+            .map(|c| (c.1 * 1000.0).round() / 1000.0)
+            .collect()
+    }
+}
+
+impl Responder for Fake {
+    fn respond(&self, url: &str, body: &str) -> FakeAnswer {
+        let op = if url.ends_with('/') {
+            "request".to_string()
+        } else {
+            url.rsplit('/').next().unwrap_or("").to_string()
+        };
+        let mut log = self.log.lock().unwrap();
+        let nth = log.iter().filter(|c| c.0 == op).count();
+        log.push((op.clone(), Instant::now(), body.to_string()));
+        drop(log);
+        let (delay, result) = (self.rule)(&op, nth);
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            result
+        })
+    }
+}
+
+fn ok_with(ended: bool, indexes: &[u64], alias: &str) -> Result<(u16, String), TransportErrorKind> {
+    let messages: Vec<_> = indexes
+        .iter()
+        .map(|i| json!({"from": {"nickname": "a", "participantId": 2, "type": "Agent"}, "index": i, "type": "Message", "utcTime": 0}))
+        .collect();
+    Ok((
+        200,
+        json!({"statusCode": 0, "chatEnded": ended, "chatId": "c1", "alias": alias,
+               "userId": "u1", "secureKey": "k1", "nextPosition": 1, "messages": messages})
+        .to_string(),
+    ))
+}
+
+fn ok() -> Result<(u16, String), TransportErrorKind> {
+    ok_with(false, &[], "a1")
+}
+
+fn status(code: u8, ended: bool) -> Result<(u16, String), TransportErrorKind> {
+    Ok((
+        200,
+        json!({"statusCode": code, "chatEnded": ended, "chatId": "c1", "messages": [],
+               "errors": [{"code": 249, "advice": "gone"}]})
+        .to_string(),
+    ))
+}
+
+fn now() -> Duration {
+    Duration::ZERO
+}
+
+fn script(end: EndMode) -> CustomerScript {
+    CustomerScript {
+        poll_interval: Duration::from_secs(2),
+        jitter: Jitter::None,
+        nickname: "n".into(),
+        messages: 0,
+        message_text: "hello".into(),
+        think_time: Duration::from_secs(1),
+        think_jitter: Jitter::None,
+        typing: false,
+        typing_time: Duration::from_secs(1),
+        send_pause: Duration::ZERO,
+        end,
+    }
+}
+
+fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> {
+    let target = Target::new(Dialect::GmsV2, "http://fake", "s", "t", "").unwrap();
+    let flex = Duration::from_secs(flex_s);
+    Arc::new(SessionCtx {
+        client: ChatClient::with_responder(target, fake),
+        metrics: Arc::new(Metrics::new(std::time::Instant::now(), flex, 0.8)),
+        script,
+        retry: RetryPolicy {
+            max_consecutive: 3,
+            backoff: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(2),
+        },
+        flex,
+        near_miss_fraction: 0.8,
+        seed: 1,
+        target_slots: AtomicU64::new(1),
+        next_ordinal: AtomicU64::new(0),
+        established: AtomicU64::new(0),
+    })
+}
+
+/// Violations recorded so far, by report name.
+fn violations(ctx: &SessionCtx) -> std::collections::BTreeMap<String, u64> {
+    ctx.metrics
+        .build_summary(Default::default(), std::time::Instant::now())
+        .violations
+}
+
+async fn run_one(ctx: Arc<SessionCtx>) -> SessionRow {
+    let (tx, rx) = stop::channel();
+    let row = run_session(ctx, 0, Instant::now(), rx).await;
+    drop(tx);
+    row
+}
+
+#[tokio::test(start_paused = true)]
+async fn polls_on_schedule_then_disconnects_after_duration() {
+    let fake = Fake::new(|_, _| (Duration::from_millis(10), ok()));
+    let t0 = Instant::now();
+    let row = run_one(ctx(
+        fake.clone(),
+        script(EndMode::AfterDuration(Duration::from_secs(9))),
+        45,
+    ))
+    .await;
+    // First refresh when request_chat answers (10 ms), then every 2 s on the grid.
+    assert_eq!(
+        fake.times(t0, "refresh"),
+        vec![0.01, 2.01, 4.01, 6.01, 8.01]
+    );
+    assert_eq!(fake.times(t0, "disconnect"), vec![9.01]);
+    assert_eq!(row.end_reason, "client_disconnect");
+    assert_eq!(row.polls, 5);
+    assert_eq!(row.chat_id, "c1");
+    assert!(
+        (row.max_gap_ms - 2000.0).abs() < 0.001,
+        "{}",
+        row.max_gap_ms
+    );
+    assert!(!row.flagged && !row.near_miss && row.cause.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn agent_end_on_poll_ends_without_disconnect() {
+    let fake = Fake::new(|op, n| match (op, n) {
+        ("refresh", 2) => (now(), ok_with(true, &[], "a1")),
+        _ => (now(), ok()),
+    });
+    let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 45)).await;
+    assert_eq!(row.end_reason, "agent_ended");
+    assert_eq!(row.polls, 3);
+    assert!(fake.times(Instant::now(), "disconnect").is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn status1_retries_with_backoff_and_attributes_the_gap_to_retries() {
+    // Polls 1 and 2 (0-based) answer 1/false, then all is fine again.
+    let fake = Fake::new(|op, n| match (op, n) {
+        ("refresh", 1) | ("refresh", 2) => (now(), status(1, false)),
+        _ => (now(), ok()),
+    });
+    let t0 = Instant::now();
+    let row = run_one(ctx(
+        fake.clone(),
+        script(EndMode::AfterDuration(Duration::from_secs(7))),
+        3,
+    ))
+    .await;
+    // 0 ok; 2 fails; +0.5 s fails; +1 s ok (gap 3.5 s > 3 s flex, cause retries); grid from 3.5.
+    assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 2.5, 3.5, 5.5]);
+    assert!(row.flagged);
+    assert_eq!(row.cause, GapCause::Retries.as_str());
+    assert_eq!(row.end_reason, "client_disconnect");
+}
+
+#[tokio::test(start_paused = true)]
+async fn consecutive_failures_give_up_after_the_configured_count() {
+    let fake = Fake::new(|op, n| match (op, n) {
+        ("refresh", 0) => (now(), ok()),
+        ("refresh", _) => (now(), Err(TransportErrorKind::Timeout)),
+        _ => (now(), ok()),
+    });
+    let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 45)).await;
+    assert_eq!(row.end_reason, "retries_exhausted");
+    assert_eq!(
+        row.polls, 4,
+        "one ok poll then max_consecutive = 3 failures"
+    );
+    assert!(fake.times(Instant::now(), "disconnect").is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn status1_with_chat_ended_is_a_failed_attempt_not_an_end() {
+    let fake = Fake::new(|op, n| match (op, n) {
+        ("refresh", 1) => (now(), status(1, true)),
+        _ => (now(), ok()),
+    });
+    let t0 = Instant::now();
+    let ctx = ctx(
+        fake.clone(),
+        script(EndMode::AfterDuration(Duration::from_secs(5))),
+        45,
+    );
+    let row = run_one(ctx.clone()).await;
+    assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 2.5, 4.5]);
+    assert_eq!(row.end_reason, "client_disconnect");
+    assert_eq!(violations(&ctx)["status1_chat_ended"], 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn status2_ends_and_a_late_249_is_an_expiry() {
+    let fake = Fake::new(|op, n| match (op, n) {
+        ("refresh", 1) => (now(), status(2, false)),
+        _ => (now(), ok()),
+    });
+    let row = run_one(ctx(fake, script(EndMode::WaitForAgent), 45)).await;
+    assert_eq!(row.end_reason, "server_fatal");
+
+    // A poll answered 6 s late: the next one leaves at once, 6 s after the last good send,
+    // past a 4 s flex: flagged, slow response, and its 2/249 answer is an expiry.
+    let fake = Fake::new(|op, n| match (op, n) {
+        ("refresh", 1) => (Duration::from_secs(6), ok()),
+        ("refresh", 2) => (now(), status(2, true)),
+        _ => (now(), ok()),
+    });
+    let t0 = Instant::now();
+    let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 4)).await;
+    assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 8.0]);
+    assert_eq!(row.end_reason, "expired");
+    assert!(row.flagged);
+    assert_eq!(row.cause, GapCause::SlowResponse.as_str());
+    assert!((row.max_gap_ms - 6000.0).abs() < 0.001);
+}
+
+#[tokio::test(start_paused = true)]
+async fn position_comes_from_poll_answers_and_identity_from_every_success() {
+    let fake = Fake::new(|op, n| match (op, n) {
+        ("refresh", 0) => (now(), ok_with(false, &[1, 2], "a1")),
+        ("refresh", 1) => (now(), ok_with(false, &[4], "a2")),
+        ("refresh", 2) => (now(), ok_with(false, &[4], "a2")),
+        _ => (now(), ok()),
+    });
+    let t0 = Instant::now();
+    let ctx = ctx(
+        fake.clone(),
+        script(EndMode::AfterDuration(Duration::from_secs(7))),
+        45,
+    );
+    run_one(ctx.clone()).await;
+    let v = violations(&ctx);
+    assert_eq!(
+        (v["transcript_hole"], v["transcript_repeat"]),
+        (1, 1),
+        "{v:?}"
+    );
+    let bodies: Vec<String> = fake
+        .calls(t0)
+        .into_iter()
+        .filter(|c| c.0 == "refresh")
+        .map(|c| c.2)
+        .collect();
+    assert!(bodies[0].contains("alias=a1&") && bodies[0].contains("transcriptPosition=1&"));
+    assert!(bodies[1].contains("transcriptPosition=3&"), "{}", bodies[1]);
+    // Hole at 3: position moves past it; alias rotated to a2 and adopted.
+    assert!(bodies[2].starts_with("alias=a2&"), "{}", bodies[2]);
+    assert!(bodies[2].contains("transcriptPosition=5&"), "{}", bodies[2]);
+    // The repeat of 4 does not move the position back.
+    assert!(bodies[3].contains("transcriptPosition=5&"), "{}", bodies[3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn typing_follows_the_widget() {
+    let fake = Fake::new(|_, _| (now(), ok()));
+    let mut s = script(EndMode::AfterMessages(Duration::from_millis(500)));
+    s.messages = 2;
+    s.typing = true;
+    s.send_pause = Duration::from_secs(3);
+    s.poll_interval = Duration::from_millis(1500);
+    let t0 = Instant::now();
+    run_one(ctx(fake.clone(), s, 45)).await;
+    // Message 1: think 1 s, startTyping at 1, last key at 2, stopTyping 2 s later (4), send at 5.
+    // Message 2: think 1 s after the send: 6, 7, 9, 10. Disconnect 0.5 s later.
+    assert_eq!(fake.times(t0, "startTyping"), vec![1.0, 6.0]);
+    assert_eq!(fake.times(t0, "stopTyping"), vec![4.0, 9.0]);
+    assert_eq!(fake.times(t0, "send"), vec![5.0, 10.0]);
+    assert_eq!(fake.times(t0, "disconnect"), vec![10.5]);
+    // The refresh at 1.5 s carries the draft; the one at 0 does not.
+    let calls = fake.calls(t0);
+    let draft: Vec<_> = calls
+        .iter()
+        .filter(|c| c.0 == "refresh")
+        .map(|c| c.2.ends_with("message=hello"))
+        .collect();
+    assert_eq!(&draft[..3], &[false, true, true]);
+
+    // A send within 2 s of the last keystroke has no stopTyping.
+    let fake = Fake::new(|_, _| (now(), ok()));
+    let mut s = script(EndMode::AfterMessages(Duration::ZERO));
+    s.messages = 1;
+    s.typing = true;
+    run_one(ctx(fake.clone(), s, 45)).await;
+    assert_eq!(fake.times(t0, "stopTyping"), Vec::<f64>::new());
+    assert_eq!(fake.times(t0, "startTyping").len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_end_disconnects_once_after_the_in_flight_poll() {
+    let fake = Fake::new(|op, _| match op {
+        "refresh" => (Duration::from_millis(300), ok()),
+        _ => (now(), ok()),
+    });
+    let ctx = ctx(fake.clone(), script(EndMode::WaitForAgent), 45);
+    let (tx, rx) = stop::channel();
+    let t0 = Instant::now();
+    let session = tokio::spawn(run_session(ctx, 0, t0, rx));
+    tokio::time::sleep(Duration::from_millis(4100)).await;
+    tx.end(Phase::Ended);
+    let row = session.await.unwrap();
+    assert_eq!(row.end_reason, "run_ended");
+    // The poll sent at 4.0 finishes (answer at 4.3) before the disconnect leaves.
+    assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 4.0]);
+    assert_eq!(fake.times(t0, "disconnect"), vec![4.3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unreachable_target_fails_the_request() {
+    let fake = Fake::new(|_, _| (now(), Err(TransportErrorKind::Connect)));
+    let ctx = ctx(fake.clone(), script(EndMode::WaitForAgent), 45);
+    let row = run_one(ctx.clone()).await;
+    assert_eq!(row.end_reason, "request_failed");
+    assert_eq!(fake.times(Instant::now(), "request").len(), 3);
+    assert_eq!(ctx.established.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn gap_causes_are_attributed() {
+    let l = Instant::now();
+    let s = |ms: u64| l + Duration::from_millis(ms);
+    let line = Duration::from_millis(3200);
+    // Retries win.
+    assert_eq!(
+        attribute_gap(l, s(2000), s(2000), s(5000), true, line),
+        GapCause::Retries
+    );
+    // Planned interval alone reaches the line: cadence.
+    assert_eq!(
+        attribute_gap(l, s(3500), s(10), s(3500), false, line),
+        GapCause::Cadence
+    );
+    // Previous answer arrived 3 s after the intended instant: slow response.
+    assert_eq!(
+        attribute_gap(l, s(2000), s(5000), s(5001), false, line),
+        GapCause::SlowResponse
+    );
+    // Answer on time, send 2 s late: generator lag.
+    assert_eq!(
+        attribute_gap(l, s(2000), s(10), s(4000), false, line),
+        GapCause::GeneratorLag
+    );
+}
+
+#[test]
+fn a_session_task_is_small() {
+    // Memory per session is dominated by this future (plus the shared pool): keep it far below 16 KiB.
+    let fake = Fake::new(|_, _| (now(), ok()));
+    let ctx = ctx(fake, script(EndMode::WaitForAgent), 45);
+    let (_tx, rx) = stop::channel();
+    let fut = run_session(ctx, 0, Instant::now(), rx);
+    let size = std::mem::size_of_val(&fut);
+    println!("session future: {size} bytes");
+    assert!(size < 8 * 1024, "session future is {size} bytes");
+}

@@ -1,0 +1,79 @@
+//! End-to-end tests of `chatload run`: usage errors through the binary, and
+//! whole runs against the reference server on 127.0.0.1:0 whose counters are
+//! the ground truth.
+
+use std::process::Command;
+
+fn chatload(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args(args)
+        .output()
+        .expect("run chatload")
+}
+
+mod usage {
+    use super::*;
+
+    #[test]
+    fn bad_scenario_value_exits_2_with_file_line_col() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "name = \"x\"\n[load]\nsessions = 0\n").unwrap();
+        let out = chatload(&["run", path.to_str().unwrap(), "--quiet"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        let want = format!(
+            "{}:3:12: load.sessions: must be between 1 and 1000000",
+            path.display()
+        );
+        assert!(err.contains(&want), "{err}");
+    }
+
+    #[test]
+    fn unknown_scenario_key_exits_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("typo.toml");
+        std::fs::write(&path, "[customer]\npoll_intervall = \"2s\"\n").unwrap();
+        let out = chatload(&["run", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(":2:1:") && err.contains("poll_intervall"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_flag_value_exits_2_naming_the_flag() {
+        let out = chatload(&["run", "--duration", "soon", "--quiet"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--duration: 'soon' is not a duration"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_scenario_file_exits_2() {
+        let out = chatload(&["run", "/nonexistent/x.toml"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read scenario file"));
+    }
+
+    #[test]
+    fn shipped_scenarios_are_valid() {
+        for name in ["smoke", "steady", "webapi"] {
+            let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+            let f = chatload::engine::scenario::ScenarioFile::load(std::path::Path::new(&path))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let cfg = chatload::engine::config::build(&Default::default(), Some(&f))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(cfg.warnings.is_empty(), "{name}: {:?}", cfg.warnings);
+        }
+    }
+}
+
+/// Whole runs against the embedded reference server (127.0.0.1:0); its counters are the truth.
+#[path = "engine/e2e.rs"]
+mod e2e;
