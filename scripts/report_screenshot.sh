@@ -5,7 +5,7 @@
 set -euo pipefail
 run_dir=${1:?usage: scripts/report_screenshot.sh RUN_DIR [OUT.png]}
 out=${2:-docs/report.png}
-cargo run --quiet --release -- report "$run_dir"
+cargo run --quiet -- report "$run_dir"
 profile=$(mktemp -d)
 raw=$(mktemp --suffix=.png)
 trap 'rm -rf "$profile" "$raw"' EXIT

@@ -109,7 +109,22 @@ fn time_axis(s: &Summary) -> (Axis, f64) {
 pub fn latency_over_time(s: &Summary) -> Chart {
     let (x, div) = time_axis(s);
     let hi = s.timeline.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
-    let y = Axis::new(Scale::linear_from_zero(hi), "latency (ms)", format::num);
+    let lo = s
+        .timeline
+        .iter()
+        .map(|p| p.p50_ms)
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    // When p99 spikes dwarf p50 (more than 100×), a log scale keeps both readable.
+    let y = if hi / lo > 100.0 {
+        Axis::new(
+            Scale::log_decades(lo, hi),
+            "latency (ms, log scale)",
+            format::num,
+        )
+    } else {
+        Axis::new(Scale::linear_from_zero(hi), "latency (ms)", format::num)
+    };
     let mut chart = Chart::new(
         "latency-over-time",
         "Latency over time",

@@ -48,6 +48,7 @@ pub struct Table {
     head: Vec<(&'static str, bool)>,
     rows: Vec<Vec<Cell>>,
     empty: &'static str,
+    tall: bool,
 }
 
 impl Table {
@@ -58,7 +59,14 @@ impl Table {
             head: head.to_vec(),
             rows: Vec::new(),
             empty,
+            tall: false,
         }
+    }
+
+    /// Show the table in a scroll box with a sticky header (all rows still print).
+    pub fn tall(mut self) -> Table {
+        self.tall = true;
+        self
     }
 
     /// Append a row.
@@ -70,7 +78,8 @@ impl Table {
     pub fn render(&self, out: &mut String) {
         let _ = write!(
             out,
-            r#"<div class="table-wrap"><table data-table="{}" data-rows="{}"><thead><tr>"#,
+            r#"<div class="table-wrap{}"><table data-table="{}" data-rows="{}"><thead><tr>"#,
+            if self.tall { " tall" } else { "" },
             self.id,
             self.rows.len()
         );
@@ -252,7 +261,8 @@ pub fn worst_sessions(s: &Summary, out: &mut String) {
             ("polls", true),
         ],
         "no sessions recorded",
-    );
+    )
+    .tall();
     for (rank, r) in s.worst_sessions.iter().enumerate() {
         let status = if r.flagged {
             Cell::badge("bad", "flagged")
