@@ -482,3 +482,9 @@ fn summary_from_the_metrics_module_draws_every_chart() {
         assert!(points > 0, "chart {chart} drew no data");
     }
 }
+
+#[test]
+fn page_never_names_the_secret_key_field() {
+    // secureKey is a secret: reports must not even carry the field name (see tests/report.rs).
+    assert!(!render(&fixture()).to_lowercase().contains("securekey"));
+}
