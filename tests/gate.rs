@@ -19,6 +19,9 @@ mod junit;
 mod parse;
 #[path = "gate/values.rs"]
 mod values;
+#[path = "report/schema_check.rs"]
+#[allow(dead_code)]
+mod schema_check;
 
 /// The fixture summary, typed.
 fn fixture() -> Summary {
@@ -59,4 +62,10 @@ fn readme_fragment_documents_every_metric_and_exit_code() {
             "exit code {code} missing"
         );
     }
+}
+
+#[test]
+fn the_fixture_is_a_valid_summary_json() {
+    let errors = schema_check::validate(&schema_check::load(), &fixture_json());
+    assert!(errors.is_empty(), "{errors:#?}");
 }
