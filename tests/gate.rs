@@ -17,11 +17,11 @@ mod e2e;
 mod junit;
 #[path = "gate/parse.rs"]
 mod parse;
-#[path = "gate/values.rs"]
-mod values;
 #[path = "report/schema_check.rs"]
 #[allow(dead_code)]
 mod schema_check;
+#[path = "gate/values.rs"]
+mod values;
 
 /// The fixture summary, typed.
 fn fixture() -> Summary {
