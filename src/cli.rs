@@ -146,7 +146,21 @@ pub struct ReportArgs {
 
 /// Flags of `chatload check`.
 #[derive(Debug, Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct CheckArgs {
     /// A finished run's directory or its summary.json.
     pub run: PathBuf,
+    /// Threshold expression, repeatable, e.g. 'poll.p99 < 300ms' (grammar and metric names in
+    /// the README). Without any, the thresholds recorded in the summary are re-evaluated.
+    #[arg(long = "threshold", short = 't', value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+    /// Baseline run (directory or summary.json): fail metrics that regressed against it.
+    #[arg(long, value_name = "OTHER")]
+    pub baseline: Option<PathBuf>,
+    /// Allowed regression per metric against the baseline [default: 10%].
+    #[arg(long, value_name = "PERCENT", requires = "baseline")]
+    pub max_regression: Option<String>,
+    /// Also write the results as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }

@@ -9,6 +9,10 @@ mod helpers;
 
 #[path = "server/agent.rs"]
 mod agent;
+#[path = "server/cli.rs"]
+mod cli;
+#[path = "server/exact.rs"]
+mod exact;
 #[path = "server/expiry.rs"]
 mod expiry;
 #[path = "server/faults.rs"]

@@ -130,3 +130,100 @@ pub fn next_wake(chat: &Chat) -> Instant {
         None => chat.deadline,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::config::DelaySpec;
+    use crate::server::store::EventKind;
+    use std::collections::VecDeque;
+    use std::time::Duration;
+
+    fn chat(now: Instant, deadline: Instant) -> Chat {
+        Chat {
+            secure_key: "k".into(),
+            user_id: "u".into(),
+            alias: 1,
+            tenant: None,
+            nickname: "n".into(),
+            state: ChatState::Live,
+            deadline,
+            armed_at: now,
+            transcript: Vec::new(),
+            next_index: 1,
+            customer_messages: 0,
+            polled_from: 1,
+            pending: VecDeque::new(),
+            user_data: Vec::new(),
+        }
+    }
+
+    fn kinds(c: &Chat) -> Vec<EventKind> {
+        c.transcript.iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn actions_after_the_deadline_never_happen() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs(1);
+        let config = ServerConfig::default();
+        let (counters, clock) = (Counters::default(), super::super::Clock::new());
+        let cx = Cx {
+            config: &config,
+            counters: &counters,
+            clock: &clock,
+        };
+        let mut c = chat(t0, t0 + 10 * s);
+        schedule(&mut c, t0 + 2 * s, AgentAction::Reply(1));
+        schedule(&mut c, t0 + s, AgentAction::Join);
+        schedule(&mut c, t0 + 11 * s, AgentAction::Reply(2));
+        assert_eq!(next_wake(&c), t0 + s);
+        assert_eq!(advance(&mut c, t0 + 5 * s, &cx), Advance::Open);
+        assert_eq!(
+            kinds(&c),
+            [EventKind::ParticipantJoined, EventKind::Message]
+        );
+        assert_eq!(next_wake(&c), t0 + 10 * s);
+        assert_eq!(advance(&mut c, t0 + 20 * s, &cx), Advance::Expired);
+        assert_eq!(kinds(&c).last(), Some(&EventKind::ParticipantLeft));
+        assert_eq!(
+            c.transcript.len(),
+            3,
+            "the reply due after the deadline was dropped"
+        );
+        assert_eq!(counters.snapshot().chats.expired, 1);
+    }
+
+    #[test]
+    fn replies_are_seeded_and_wait_for_the_join() {
+        let t0 = Instant::now();
+        let mut config = ServerConfig::default();
+        config.agent.reply_after = DelaySpec::Uniform {
+            min: Duration::from_millis(100),
+            max: Duration::from_millis(900),
+        };
+        let (counters, clock) = (Counters::default(), super::super::Clock::new());
+        let cx = Cx {
+            config: &config,
+            counters: &counters,
+            clock: &clock,
+        };
+        let deadline = t0 + Duration::from_secs(45);
+        let at = |key| {
+            let mut c = chat(t0, deadline);
+            c.customer_messages = 1;
+            on_customer_message(&mut c, key, t0, &cx)
+        };
+        assert_eq!(at(7), at(7));
+        assert_ne!(at(7), at(8));
+        let mut c = chat(t0, deadline);
+        schedule(&mut c, t0 + Duration::from_secs(3), AgentAction::Join);
+        c.customer_messages = 1;
+        let reply = on_customer_message(&mut c, 1, t0, &cx);
+        assert_eq!(reply, Some(t0 + Duration::from_secs(3)));
+        assert_eq!(
+            c.pending.back(),
+            Some(&(t0 + Duration::from_secs(3), AgentAction::Reply(1)))
+        );
+    }
+}

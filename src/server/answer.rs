@@ -141,12 +141,27 @@ pub fn success(chat: &Chat, chat_id: &str, ended: bool) -> Envelope {
     }
 }
 
-/// Request Chat validation: 161 / 102 / 103 (names), 240 (webapi tenant).
-pub fn validate_request(input: &RequestInput, needs_tenant: bool) -> Result<String, Rejection> {
+/// Request Chat validation: 240 (webapi tenant), 204 (opening text too
+/// long), 161 / 102 / 103 (names). Returns the customer's nickname.
+pub fn validate_request(
+    input: &RequestInput,
+    needs_tenant: bool,
+    max_message_length: usize,
+) -> Result<String, Rejection> {
     if needs_tenant && input.tenant.is_none() {
         return Err(Rejection::bad(
             codes::CANNOT_START,
             "tenantName is required",
+        ));
+    }
+    if input
+        .text
+        .as_deref()
+        .is_some_and(|t| t.chars().count() > max_message_length)
+    {
+        return Err(Rejection::bad(
+            codes::MESSAGE_TOO_LONG,
+            format!("text longer than {max_message_length} characters"),
         ));
     }
     if let Some(nick) = &input.nickname {

@@ -1,11 +1,10 @@
 //! `chatload serve`: flags (and an optional TOML file) → a validated
 //! [`ServerConfig`], bind, serve until Ctrl-C / SIGTERM, print the counters.
 
-use super::config::{parse_duration, DelaySpec, FaultRule, ServerConfig};
+use super::config::{check_flex_timeout, parse_duration, DelaySpec, FaultRule, ServerConfig};
 use super::{ReferenceServer, Stats};
 use crate::cli::ServeArgs;
 use crate::error::{Exit, UsageError};
-use anyhow::Context;
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,7 +14,12 @@ pub async fn serve_command(args: ServeArgs) -> anyhow::Result<Exit> {
     let config = config_from_args(&args)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .with_context(|| format!("could not listen on '{}' (--listen)", args.listen))?;
+        .map_err(|e| {
+            UsageError::new(format!(
+                "--listen '{}': cannot listen there ({e}); give HOST:PORT of this machine with a free port, e.g. 127.0.0.1:8080",
+                args.listen
+            ))
+        })?;
     let addr = listener.local_addr()?;
     let server = ReferenceServer::new(config);
     let prefix = &server.config().webapi_prefix;
@@ -40,6 +44,7 @@ pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
     };
     if let Some(v) = &args.flex_disconnect_timeout {
         c.flex_disconnect_timeout = dur("flex-disconnect-timeout", v)?;
+        check_flex_timeout(c.flex_disconnect_timeout, "--flex-disconnect-timeout")?;
     }
     if let Some(v) = &args.webapi_prefix {
         c.webapi_prefix = v.clone();
@@ -97,7 +102,10 @@ pub fn read_config(path: &Path) -> Result<ServerConfig, UsageError> {
 /// Completes on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No handler could be installed: rely on SIGTERM (or a kill) instead.
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let term = async {
@@ -212,7 +220,10 @@ mod tests {
         let e = config_from_args(&args(&["--flex-disconnect-timeout", "0s"]))
             .unwrap_err()
             .0;
-        assert!(e.contains("flex_disconnect_timeout"), "{e}");
+        assert!(
+            e.starts_with("--flex-disconnect-timeout must be between 1s"),
+            "{e}"
+        );
         let e = config_from_args(&args(&["--agent-join-after", "later"]))
             .unwrap_err()
             .0;

@@ -77,16 +77,24 @@ impl Default for AgentConfig {
     }
 }
 
+/// The flex-disconnect-timeout range rule, naming `field` (a TOML key or a flag).
+pub fn check_flex_timeout(t: Duration, field: &str) -> Result<(), UsageError> {
+    if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
+        return Err(UsageError::new(format!(
+            "{field} must be between 1s and 1728000s (20 days), got {}",
+            humantime::format_duration(t)
+        )));
+    }
+    Ok(())
+}
+
 impl ServerConfig {
     /// Check every rule; the error names the field, the rule and the fix.
     pub fn validate(&self) -> Result<(), UsageError> {
-        let t = self.flex_disconnect_timeout;
-        if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
-            return Err(UsageError::new(format!(
-                "server.flex_disconnect_timeout must be between 1s and 1728000s (20 days), got {}",
-                humantime::format_duration(t)
-            )));
-        }
+        check_flex_timeout(
+            self.flex_disconnect_timeout,
+            "server.flex_disconnect_timeout",
+        )?;
         let p = &self.webapi_prefix;
         if !p.is_empty() && (!p.starts_with('/') || p.ends_with('/') || p.contains(['?', '#'])) {
             return Err(UsageError::new(format!(

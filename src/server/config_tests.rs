@@ -186,7 +186,7 @@ fn fault_flags_parse() {
         ("status1:poll:every=x", "every='x' is not a whole number"),
         (
             "status1:poll:rate=2",
-            "--fault.rate must be between 0 and 1",
+            "rate must be between 0 and 1 (got 2)",
         ),
         ("status1:poll:often=1", "unknown option 'often'"),
     ] {

@@ -113,3 +113,26 @@ pub(crate) async fn run_sweeper(weak: Weak<Inner>, notify: Arc<Notify>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn queue_pops_due_entries_in_order_and_wakes_on_earlier_ones() {
+        let q = TimerQueue::default();
+        let t0 = Instant::now();
+        q.push(t0 + Duration::from_secs(5), 1);
+        q.notify.notified().await; // the first entry always wakes the sweeper
+        q.push(t0 + Duration::from_secs(9), 2);
+        q.push(t0 + Duration::from_secs(2), 3);
+        q.notify.notified().await; // an earlier entry wakes it again
+        assert_eq!(q.next_at(), Some(t0 + Duration::from_secs(2)));
+        let mut due = Vec::new();
+        q.pop_due(t0 + Duration::from_secs(5), &mut due);
+        let keys: Vec<u64> = due.iter().map(|(_, k)| *k).collect();
+        assert_eq!(keys, [3, 1]);
+        assert_eq!(q.next_at(), Some(t0 + Duration::from_secs(9)));
+    }
+}

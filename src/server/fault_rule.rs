@@ -217,8 +217,10 @@ impl std::str::FromStr for FaultRule {
                 _ => return Err(format!("'{s}': unknown option '{k}'; {SYNTAX}")),
             }
         }
-        rule.validate(0)
-            .map_err(|e| e.0.replace("server.faults[0]", "--fault"))?;
+        rule.validate(0).map_err(|e| {
+            e.0.replace("server.faults[0].", "")
+                .replace("server.faults[0]: ", "")
+        })?;
         Ok(rule)
     }
 }

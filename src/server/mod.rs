@@ -229,6 +229,24 @@ impl ReferenceServer {
         self.inner.issued_keys.lock().clone()
     }
 
+    /// The whole transcript of a chat as the agent side sees it: a live chat
+    /// (brought up to date first) or one of the last 1024 ended chats. None for
+    /// an unknown id. A test hook: e.g. the `ParticipantLeft` of an expired chat.
+    pub fn transcript(&self, chat_id: &str) -> Option<Vec<crate::protocol::Event>> {
+        let inner = &self.inner;
+        let key = inner.store.key_of(chat_id)?;
+        let agent = &inner.config.agent.nickname;
+        let cx = inner.cx();
+        let live = inner.store.with_chat(key, |chat| match chat {
+            None => (None, false),
+            Some(chat) => {
+                let gone = agent::advance(chat, Instant::now(), &cx) != agent::Advance::Open;
+                (Some(chat.events_from(1, agent)), gone)
+            }
+        });
+        live.or_else(|| inner.store.ended_events(key, agent))
+    }
+
     /// Chats held in memory (live, or agent-ended and not yet told).
     pub fn chats_in_memory(&self) -> usize {
         self.inner.store.len()

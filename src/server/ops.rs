@@ -24,7 +24,8 @@ impl Inner {
         needs_tenant: bool,
         faults: &Decision,
     ) -> Answer {
-        let nickname = match validate_request(&input, needs_tenant) {
+        let nickname = match validate_request(&input, needs_tenant, self.config.max_message_length)
+        {
             Ok(n) => n,
             Err(rejection) => return rejection.answer(),
         };
@@ -46,6 +47,7 @@ impl Inner {
             transcript: Vec::new(),
             next_index: 1,
             customer_messages: 0,
+            polled_from: 1,
             pending: Default::default(),
             user_data: Vec::new(),
         };
@@ -82,12 +84,14 @@ impl Inner {
         if faults.transcript_hole {
             self.punch_hole(&mut chat, utc);
         }
-        chat.armed_at = agent::next_wake(&chat);
-        self.timers.push(chat.armed_at, key);
+        let wake = agent::next_wake(&chat);
+        chat.armed_at = wake;
         let mut envelope = success(&chat, &chat_id, false);
         envelope.messages = chat.events_from(1, &self.config.agent.nickname);
         self.counters.chat_created();
+        // Insert before arming, so the sweeper always finds the chat.
         self.store.insert(key, chat);
+        self.timers.push(wake, key);
         (200, envelope)
     }
 
@@ -165,12 +169,12 @@ impl Inner {
                 );
             }
             if ended {
-                // The agent left: this first call learns it, later calls get 249.
+                // The agent left: this first call of any kind learns it, with the
+                // closing events (from the position given, else from where the
+                // customer last polled); later calls get 249.
                 let mut env = success(chat, chat_id, true);
-                env.messages = chat.events_from(
-                    self.poll_position(op, input).unwrap_or(u64::MAX),
-                    &self.config.agent.nickname,
-                );
+                let pos = self.poll_position(op, input).unwrap_or(chat.polled_from);
+                env.messages = chat.events_from(pos, &self.config.agent.nickname);
                 return ((200, env), true);
             }
             chat.deadline = now + self.config.flex_disconnect_timeout;
@@ -184,6 +188,9 @@ impl Inner {
                 if faults.transcript_hole {
                     self.punch_hole(chat, utc);
                 }
+            }
+            if let (Operation::Poll, Some(pos)) = (op, input.position) {
+                chat.polled_from = chat.polled_from.max(pos);
             }
             let mut env = success(chat, chat_id, closing);
             if let Some(pos) = self.poll_position(op, input) {

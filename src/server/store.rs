@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::time::Instant;
 
 const SHARDS: usize = 64;
+/// Most userData keys one chat keeps.
+pub const MAX_USER_DATA_KEYS: usize = 256;
 
 /// The 13 transcript event types (those the server produces are used).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +129,9 @@ pub struct Chat {
     pub next_index: u64,
     /// Customer messages sent so far.
     pub customer_messages: u32,
+    /// Highest `transcriptPosition` the customer polled with (where the
+    /// closing events of an agent-ended chat start on a non-poll call).
+    pub polled_from: u64,
     /// Agent actions not yet done, in time order.
     pub pending: VecDeque<(Instant, AgentAction)>,
     /// Accumulated user data (request + updateData), key order kept.
@@ -205,12 +210,14 @@ impl Chat {
             && (self.tenant.is_none() || tenant == self.tenant.as_deref())
     }
 
-    /// Merge user data (later keys replace earlier ones).
+    /// Merge user data (later keys replace earlier ones; new keys beyond
+    /// [`MAX_USER_DATA_KEYS`] are ignored so one chat cannot grow without bound).
     pub fn merge_user_data(&mut self, data: &[(String, String)]) {
         for (k, v) in data {
-            match self.user_data.iter_mut().find(|(ek, _)| **ek == **k) {
-                Some(entry) => entry.1 = v.as_str().into(),
-                None => self.user_data.push((k.as_str().into(), v.as_str().into())),
+            if let Some(entry) = self.user_data.iter_mut().find(|(ek, _)| **ek == **k) {
+                entry.1 = v.as_str().into();
+            } else if self.user_data.len() < MAX_USER_DATA_KEYS {
+                self.user_data.push((k.as_str().into(), v.as_str().into()));
             }
         }
     }
@@ -236,11 +243,15 @@ impl Hasher for KeyHasher {
 
 type Shard = HashMap<u64, Chat, BuildHasherDefault<KeyHasher>>;
 
-/// All live chats.
+/// How many ended chats the store remembers for [`Store::ended_events`].
+const JOURNAL_LEN: usize = 1024;
+
+/// All live chats, plus the last few ended ones (for test hooks).
 pub struct Store {
     shards: Box<[Mutex<Shard>]>,
     next_seq: AtomicU64,
     salt: u64,
+    journal: Mutex<VecDeque<(u64, Chat)>>,
 }
 
 impl Store {
@@ -250,6 +261,7 @@ impl Store {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             next_seq: AtomicU64::new(1),
             salt,
+            journal: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -281,14 +293,27 @@ impl Store {
     }
 
     /// Run `f` on the chat (or None) under its shard lock; remove the chat when
-    /// `f` says so.
+    /// `f` says so (it then goes to the journal of ended chats).
     pub fn with_chat<R>(&self, key: u64, f: impl FnOnce(Option<&mut Chat>) -> (R, bool)) -> R {
         let mut shard = self.shard(key).lock();
         let (r, remove) = f(shard.get_mut(&key));
         if remove {
-            shard.remove(&key);
+            if let Some(chat) = shard.remove(&key) {
+                let mut journal = self.journal.lock();
+                if journal.len() == JOURNAL_LEN {
+                    journal.pop_front();
+                }
+                journal.push_back((key, chat));
+            }
         }
         r
+    }
+
+    /// The whole transcript of a recently ended chat (one of the last 1024).
+    pub fn ended_events(&self, key: u64, agent_nickname: &str) -> Option<Vec<Event>> {
+        let journal = self.journal.lock();
+        let (_, chat) = journal.iter().rev().find(|(k, _)| *k == key)?;
+        Some(chat.events_from(1, agent_nickname))
     }
 
     /// Number of chats held (live or agent-ended, not yet told).
@@ -299,75 +324,5 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chat(now: Instant) -> Chat {
-        Chat {
-            secure_key: "k".into(),
-            user_id: "u".into(),
-            alias: 117,
-            tenant: None,
-            nickname: "Ann".into(),
-            state: ChatState::Live,
-            deadline: now,
-            armed_at: now,
-            transcript: Vec::new(),
-            next_index: 1,
-            customer_messages: 0,
-            pending: VecDeque::new(),
-            user_data: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn chat_ids_round_trip_and_reject_garbage() {
-        let store = Store::new(0xDEAD_BEEF);
-        let key = store.next_key();
-        let id = store.chat_id(key);
-        assert_eq!(id.len(), 16);
-        assert_eq!(store.key_of(&id), Some(key));
-        assert_eq!(store.key_of("garbage"), None);
-        assert_eq!(store.key_of("zzzzzzzzzzzzzzzz"), None);
-    }
-
-    #[test]
-    fn transcript_positions_are_inclusive() {
-        let mut c = chat(Instant::now());
-        assert_eq!(c.next_position(), 1);
-        c.append(
-            EventKind::ParticipantJoined,
-            PartyKind::Client,
-            0,
-            None,
-            None,
-        );
-        c.append(
-            EventKind::Message,
-            PartyKind::Client,
-            0,
-            Some("hi"),
-            Some("text"),
-        );
-        c.next_index += 1; // a hole
-        c.append(EventKind::Notice, PartyKind::System, 0, None, None);
-        assert_eq!(c.next_position(), 5);
-        let ev = c.events_from(2, "Agent");
-        let idx: Vec<u64> = ev.iter().map(|e| e.index.unwrap_or(0)).collect();
-        assert_eq!(idx, vec![2, 4]);
-        assert_eq!(ev[0].text.as_deref(), Some("hi"));
-        assert!(c.events_from(5, "Agent").is_empty());
-    }
-
-    #[test]
-    fn identity_needs_all_three_and_the_tenant() {
-        let mut c = chat(Instant::now());
-        assert!(c.identity_matches(Some("u"), Some("k"), Some("117"), None));
-        assert!(!c.identity_matches(Some("u"), Some("x"), Some("117"), None));
-        assert!(!c.identity_matches(Some("u"), Some("k"), Some("118"), None));
-        assert!(!c.identity_matches(None, Some("k"), Some("117"), None));
-        c.tenant = Some("t".into());
-        assert!(!c.identity_matches(Some("u"), Some("k"), Some("117"), Some("other")));
-        assert!(c.identity_matches(Some("u"), Some("k"), Some("117"), Some("t")));
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;

@@ -131,6 +131,8 @@ async fn agent_ends_the_chat_after_n_messages() {
     assert_eq!(types(&v), ["Message", "Message", "ParticipantLeft"]);
     assert_eq!(v["messages"][2]["from"]["type"], "Agent");
     // ... and later calls get 2 / true / 249.
+    let (_, v) = form(&r, &chat.gms("refresh"), &chat.form()).await;
+    assert_status(&v, 2, true, Some(249));
     let (_, v) = form(
         &r,
         &chat.gms("send"),
@@ -161,6 +163,77 @@ async fn webapi_customer_sees_the_system_agent_events_too() {
         chat.web_body(serde_json::json!({})),
     )
     .await;
+    assert_status(&v, 0, true, None);
+    assert_eq!(
+        types(&v),
+        [
+            "ParticipantJoined",
+            "Message",
+            "ParticipantJoined",
+            "Message",
+            "ParticipantLeft"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_can_be_the_call_that_learns_the_agent_left() {
+    let (_, r) = server(agent(Some(1), DelaySpec::Fixed(Duration::from_millis(500))));
+    let (chat, _) = gms_chat(&r).await;
+    advance(Duration::from_secs(2)).await;
+    let (_, v) = form(
+        &r,
+        &chat.gms("refresh"),
+        &format!("{}&transcriptPosition=2", chat.form()),
+    )
+    .await;
+    assert_eq!(types(&v), ["ParticipantJoined"]);
+    form(
+        &r,
+        &chat.gms("send"),
+        &format!("{}&message=bye", chat.form()),
+    )
+    .await;
+    advance(Duration::from_secs(1)).await;
+    let (_, v) = form(
+        &r,
+        &chat.gms("send"),
+        &format!("{}&message=hello?", chat.form()),
+    )
+    .await;
+    assert_status(&v, 0, true, None);
+    // Events from where the customer last polled (index 2), closing ones included.
+    assert_eq!(indexes(&v), [2, 3, 4, 5]);
+    assert_eq!(
+        types(&v).last().map(String::as_str),
+        Some("ParticipantLeft")
+    );
+    let (_, v) = form(
+        &r,
+        &chat.gms("send"),
+        &format!("{}&message=again", chat.form()),
+    )
+    .await;
+    assert_status(&v, 2, true, Some(249));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_immediate_agent_is_handled_by_the_sweeper_too() {
+    let mut config = agent(Some(1), DelaySpec::Fixed(Duration::ZERO));
+    config.agent.join_after = Duration::ZERO;
+    let (server, r) = server(config);
+    let (status, v) = form(&r, GMS, "nickname=Ann&text=hi").await;
+    assert_eq!(status, 200);
+    let chat = Chat::from_answer(&v);
+    for _ in 0..5 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        server.stats().chats.ended_by_agent,
+        1,
+        "the sweeper ran the agent without any request"
+    );
+    let (_, v) = form(&r, &chat.gms("refresh"), &chat.form()).await;
     assert_status(&v, 0, true, None);
     assert_eq!(
         types(&v),

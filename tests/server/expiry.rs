@@ -5,6 +5,10 @@ use chatload::server::ServerConfig;
 use std::time::Duration;
 use tokio::time::advance;
 
+fn types_of(events: &[chatload::protocol::Event]) -> Vec<&str> {
+    events.iter().map(|e| e.kind.as_str()).collect()
+}
+
 fn flex(secs: u64) -> ServerConfig {
     ServerConfig {
         flex_disconnect_timeout: Duration::from_secs(secs),
@@ -26,6 +30,15 @@ async fn chat_ends_exactly_at_the_timeout() {
     advance(Duration::from_secs(45)).await;
     let (_, v) = form(&r, &chat.gms("refresh"), &chat.form()).await;
     assert_status(&v, 2, true, Some(249));
+    // The agent side saw the customer leave, exactly at the deadline.
+    let events = server.transcript(&chat.id).expect("recently ended chat");
+    let left = events.last().expect("events");
+    assert_eq!(
+        (left.kind.as_str(), left.from.kind.as_str()),
+        ("ParticipantLeft", "Client")
+    );
+    let joined = &events[0];
+    assert_eq!(left.utc_time - joined.utc_time, 44_999 * 2 + 45_000);
     let (_, v) = form(
         &r,
         &chat.gms("send"),
@@ -41,8 +54,9 @@ async fn chat_ends_exactly_at_the_timeout() {
 #[tokio::test(start_paused = true)]
 async fn sweeper_expires_idle_chats_without_requests() {
     let (server, r) = server(flex(10));
+    let mut ids = Vec::new();
     for _ in 0..3 {
-        gms_chat(&r).await;
+        ids.push(gms_chat(&r).await.0.id);
     }
     advance(Duration::from_secs(9)).await;
     tokio::task::yield_now().await;
@@ -55,6 +69,11 @@ async fn sweeper_expires_idle_chats_without_requests() {
     let s = server.stats();
     assert_eq!((s.chats.expired, s.chats.live), (3, 0));
     assert_eq!(server.chats_in_memory(), 0);
+    for id in ids {
+        let events = server.transcript(&id).expect("journal");
+        assert_eq!(types_of(&events), ["ParticipantJoined", "ParticipantLeft"]);
+    }
+    assert_eq!(server.transcript("0000000000000000"), None);
 }
 
 #[tokio::test(start_paused = true)]

@@ -216,3 +216,16 @@ async fn validation_errors_are_http_400_with_codes() {
         3
     );
 }
+
+#[tokio::test]
+async fn an_opening_text_is_the_first_message() {
+    let (_, r) = server(no_agent());
+    let (status, v) = form(&r, GMS, "nickname=Ann&text=I+need+help").await;
+    assert_eq!(status, 200);
+    assert_eq!(types(&v), ["ParticipantJoined", "Message"]);
+    assert_eq!(v["messages"][1]["text"], "I need help");
+    assert_eq!(v["nextPosition"], 3);
+    let long = format!("nickname=Ann&text={}", "y".repeat(4097));
+    let (status, v) = form(&r, GMS, &long).await;
+    assert_eq!((status, v["errors"][0]["code"].as_u64()), (400, Some(204)));
+}

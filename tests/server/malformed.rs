@@ -188,3 +188,72 @@ async fn stats_endpoint_is_json_and_not_counted() {
     assert_eq!(v["requests"]["gms-v2/request_chat"], 1);
     assert_eq!(server.stats().requests.len(), 1);
 }
+
+#[tokio::test]
+async fn random_garbage_never_panics_and_always_gets_json() {
+    use rand::{Rng, SeedableRng};
+    let (server, r) = server(no_agent());
+    let (chat, _) = gms_chat(&r).await;
+    let paths = [
+        GMS.to_string(),
+        chat.gms("refresh"),
+        chat.gms("send"),
+        chat.gms("updateData"),
+        format!("{WEB}/{}", chat.id),
+        format!("{WEB}/{}/messages", chat.id),
+        WEB.to_string(),
+        "/genesys/2/chat/%FF%FE/x/y".to_string(),
+    ];
+    let types = [
+        None,
+        Some("application/json"),
+        Some("application/x-www-form-urlencoded"),
+        Some("text/plain"),
+        Some("application/json;;; x"),
+    ];
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+    let pieces: [&[u8]; 8] = [
+        b"{",
+        b"}",
+        b"=",
+        b"&",
+        b"userData[",
+        b"%",
+        b"\"operationName\":",
+        b"transcriptPosition=",
+    ];
+    for _ in 0..300 {
+        let mut body = Vec::new();
+        for _ in 0..rng.gen_range(0..12) {
+            if rng.gen_bool(0.5) {
+                body.extend_from_slice(pieces[rng.gen_range(0..pieces.len())]);
+            } else {
+                body.push(rng.gen());
+            }
+        }
+        let path = &paths[rng.gen_range(0..paths.len())];
+        let ct = types[rng.gen_range(0..types.len())];
+        let req = axum::http::Request::post(path.as_str());
+        let req = match ct {
+            Some(ct) => req.header("content-type", ct),
+            None => req,
+        };
+        let resp =
+            tower::ServiceExt::oneshot(r.clone(), req.body(axum::body::Body::from(body)).unwrap())
+                .await
+                .unwrap();
+        let status = resp.status().as_u16();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let v: Value = serde_json::from_slice(&bytes).expect("always a JSON body");
+        assert!([200, 400, 404, 415].contains(&status), "{status}: {v}");
+        assert!(v["statusCode"].is_u64(), "{v}");
+        if status != 200 {
+            assert!(v["errors"][0]["code"].is_u64(), "{v}");
+        }
+    }
+    let s = server.stats();
+    assert_eq!(s.requests.values().sum::<u64>(), 301);
+    assert_eq!(s.responses.iter().map(|r| r.count).sum::<u64>(), 301);
+}

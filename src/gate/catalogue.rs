@@ -1,0 +1,212 @@
+//! The catalogue of metric names: every name pattern with its unit and meaning (the README's
+//! metric table is written from it, and a test checks the README lists every pattern), the
+//! expansion into concrete names, and "did you mean" suggestions for typos.
+
+use super::metrics::{transport_kinds, violation_kinds, Unit, STATS};
+use crate::protocol::Operation;
+/// One row of the metric catalogue: a name pattern, its unit and meaning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogueEntry {
+    /// Name, with `OP`, `STAT`, `KIND` placeholders where the name varies.
+    pub pattern: &'static str,
+    /// Unit of the values.
+    pub unit: Unit,
+    /// What it measures.
+    pub meaning: &'static str,
+}
+
+/// Every metric, as documented in the README.
+pub fn catalogue() -> Vec<CatalogueEntry> {
+    use Unit::*;
+    let e = |pattern, unit, meaning| CatalogueEntry {
+        pattern,
+        unit,
+        meaning,
+    };
+    vec![
+        e(
+            "OP.STAT",
+            Millis,
+            "latency from the intended send instant (coordinated-omission corrected)",
+        ),
+        e(
+            "OP.service_time.STAT",
+            Millis,
+            "latency from the actual send instant",
+        ),
+        e("OP.count", Count, "requests sent for the operation"),
+        e(
+            "errors.count",
+            Count,
+            "failed requests (transport errors, statusCode 1/2, non-2xx HTTP)",
+        ),
+        e("errors.rate", Fraction, "errors.count / requests.total"),
+        e(
+            "outcome.status_code_N.count",
+            Count,
+            "responses with statusCode N (0, 1, 2), all operations",
+        ),
+        e(
+            "outcome.status_code_N.rate",
+            Fraction,
+            "outcome.status_code_N.count / requests.total",
+        ),
+        e(
+            "outcome.http_4xx.count",
+            Count,
+            "responses with HTTP status 400-499",
+        ),
+        e(
+            "outcome.http_4xx.rate",
+            Fraction,
+            "outcome.http_4xx.count / requests.total",
+        ),
+        e(
+            "outcome.http_5xx.count",
+            Count,
+            "responses with HTTP status 500-599",
+        ),
+        e(
+            "outcome.http_5xx.rate",
+            Fraction,
+            "outcome.http_5xx.count / requests.total",
+        ),
+        e(
+            "transport.KIND.count",
+            Count,
+            "transport failures of one kind, or of all kinds for KIND = total",
+        ),
+        e(
+            "transport.KIND.rate",
+            Fraction,
+            "transport.KIND.count / requests.total",
+        ),
+        e("sessions.started", Count, "sessions started"),
+        e(
+            "sessions.completed",
+            Count,
+            "sessions established that ended normally",
+        ),
+        e(
+            "sessions.ended_by_client",
+            Count,
+            "sessions ended by the simulated customer",
+        ),
+        e(
+            "sessions.ended_by_server",
+            Count,
+            "sessions ended by the server",
+        ),
+        e(
+            "sessions.failed",
+            Count,
+            "sessions never established, out of retries or ended by statusCode 2",
+        ),
+        e(
+            "sessions.failed.rate",
+            Fraction,
+            "sessions.failed / sessions.started",
+        ),
+        e(
+            "sessions.flagged",
+            Count,
+            "sessions with a poll gap above flex-disconnect-timeout",
+        ),
+        e(
+            "sessions.flagged.rate",
+            Fraction,
+            "sessions.flagged / sessions.started",
+        ),
+        e(
+            "sessions.near_miss",
+            Count,
+            "sessions with a gap above the near-miss fraction (none above the timeout)",
+        ),
+        e(
+            "sessions.near_miss.rate",
+            Fraction,
+            "sessions.near_miss / sessions.started",
+        ),
+        e(
+            "sessions.peak_active",
+            Count,
+            "peak concurrently active sessions",
+        ),
+        e("gaps.max", Millis, "largest poll gap"),
+        e("gaps.p99", Millis, "99th percentile poll gap"),
+        e("gaps.p50", Millis, "median poll gap"),
+        e("gaps.count", Count, "poll gaps measured"),
+        e(
+            "violations.total",
+            Count,
+            "protocol violations of the server, all kinds",
+        ),
+        e("violations.KIND", Count, "protocol violations of one kind"),
+        e("requests.total", Count, "requests sent"),
+        e(
+            "requests.rate",
+            PerSecond,
+            "requests per second over the run",
+        ),
+        e(
+            "generator.verdict",
+            Verdict,
+            "load generator self-check: ok or overloaded",
+        ),
+        e(
+            "generator.lateness.p50",
+            Millis,
+            "median lateness of sends against their schedule",
+        ),
+        e(
+            "generator.lateness.p99",
+            Millis,
+            "99th percentile lateness of sends",
+        ),
+        e(
+            "generator.lateness.max",
+            Millis,
+            "largest lateness of sends",
+        ),
+    ]
+}
+
+/// Every concrete metric name (violation kinds: the known ones).
+pub fn all_names() -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in catalogue() {
+        let p = entry.pattern;
+        if let Some(rest) = p.strip_prefix("OP.") {
+            for op in Operation::ALL {
+                for stat in STATS {
+                    names.push(format!("{op}.{}", rest.replace("STAT", stat)));
+                    if !rest.contains("STAT") {
+                        break;
+                    }
+                }
+            }
+        } else if p.contains("status_code_N") {
+            names.extend((0..3).map(|n| p.replace('N', &n.to_string())));
+        } else if p.starts_with("transport.KIND") {
+            let kinds = transport_kinds().chain(["total"]);
+            names.extend(kinds.map(|k| p.replace("KIND", k)));
+        } else if p == "violations.KIND" {
+            names.extend(violation_kinds().map(|k| format!("violations.{k}")));
+        } else {
+            names.push(p.to_string());
+        }
+    }
+    names
+}
+
+/// The known name closest to `name`, when it is close enough to be a typo.
+pub fn suggest(name: &str, extra: &[String]) -> Option<String> {
+    let names = all_names();
+    let best = names
+        .iter()
+        .chain(extra)
+        .map(|n| (strsim::levenshtein(name, n), n))
+        .min_by_key(|(d, _)| *d)?;
+    let limit = (name.chars().count() / 3).max(2);
+    (best.0 <= limit).then(|| best.1.clone())
+}

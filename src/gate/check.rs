@@ -1,0 +1,264 @@
+//! `chatload check RUN_DIR|summary.json [--threshold EXPR]... [--baseline OTHER]
+//! [--max-regression 10%] [--junit FILE]`, and the text tables it prints.
+//!
+//! Exit codes: 0 every gate passed; 1 a threshold or regression check failed (or the run was
+//! aborted by a threshold); 2 unreadable summary, bad expression, unknown metric or bad flag;
+//! 3 the run cannot be trusted ([`untrusted_reason`]), which wins over 1.
+
+use super::baseline::{compare, Regression, Verdict};
+use super::junit::{threshold_message, write_junit};
+use super::{evaluate, parse_threshold, Threshold};
+use crate::cli::CheckArgs;
+use crate::error::{Exit, UsageError};
+use crate::report::model::{Summary, ThresholdResult, SCHEMA_VERSION};
+use anyhow::Context;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// `chatload check`: print to stdout. The tables are built in memory first, so a closed pipe
+/// (`chatload check ... | head`) loses output but never changes the exit code.
+pub fn check_command(args: CheckArgs) -> anyhow::Result<Exit> {
+    let mut text = Vec::new();
+    let result = run_check(&args, &mut text);
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(&text).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => result,
+    }
+}
+
+/// `chatload check`, writing its tables to `out`.
+pub fn run_check(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
+    let (path, summary) = load_summary(&args.run)?;
+    let max_regression = parse_max_regression(args.max_regression.as_deref())?;
+    let exprs: Vec<String> = if args.thresholds.is_empty() {
+        summary
+            .thresholds
+            .iter()
+            .map(|t| t.expression.clone())
+            .collect()
+    } else {
+        args.thresholds.clone()
+    };
+    let thresholds: Vec<Threshold> = exprs
+        .iter()
+        .map(|e| parse_threshold(e))
+        .collect::<Result<_, _>>()?;
+    let baseline = args.baseline.as_deref().map(load_summary).transpose()?;
+    // Create the JUnit file before evaluating, so a bad path is reported as such.
+    let mut junit = match &args.junit {
+        Some(p) => Some((
+            p,
+            std::fs::File::create(p).map_err(|e| {
+                UsageError::new(format!(
+                    "--junit '{}': cannot create the file: {e}",
+                    p.display()
+                ))
+            })?,
+        )),
+        None => None,
+    };
+
+    writeln!(out, "summary: {}", path.display())?;
+    let results = evaluate(&summary, &thresholds);
+    if results.is_empty() {
+        writeln!(
+            out,
+            "no thresholds: none given with --threshold and none recorded in the summary"
+        )?;
+    } else {
+        write_threshold_table(out, &results)?;
+    }
+    let mut regressions = Vec::new();
+    if let Some((base_path, base)) = &baseline {
+        regressions = compare(base, &summary, &thresholds, max_regression);
+        writeln!(out, "\nregression against {}:", base_path.display())?;
+        write_regression_table(out, &regressions)?;
+    }
+    if let Some((p, file)) = junit.as_mut() {
+        let mut w = io::BufWriter::new(file);
+        write_junit(&results, &regressions, &mut w)
+            .and_then(|()| w.flush())
+            .with_context(|| format!("could not write JUnit file '{}'", p.display()))?;
+    }
+    Ok(verdict(out, &summary, &results, &regressions)?)
+}
+
+/// Print the closing lines and decide the exit code.
+fn verdict(
+    out: &mut impl Write,
+    summary: &Summary,
+    results: &[ThresholdResult],
+    regressions: &[Regression],
+) -> io::Result<Exit> {
+    let failed_t = results.iter().filter(|r| !r.passed).count();
+    let failed_r = regressions
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .count();
+    write!(out, "\n{} threshold(s), {failed_t} failed", results.len())?;
+    if !regressions.is_empty() {
+        write!(
+            out,
+            "; {} regression check(s), {failed_r} failed",
+            regressions.len()
+        )?;
+    }
+    writeln!(out)?;
+    let mut exit = super::exit_for(summary, results);
+    if failed_r > 0 {
+        exit = exit.worst(Exit::GateFailed);
+    }
+    if summary.run.end == "aborted" || summary.aborted_by_threshold {
+        writeln!(out, "the run was aborted early by a failing threshold")?;
+    }
+    if let Some(why) = untrusted_reason(summary) {
+        writeln!(out, "untrusted run: {why}")?;
+    }
+    let word = match exit {
+        Exit::Success => "PASS",
+        Exit::GateFailed => "FAIL",
+        _ => "UNTRUSTED",
+    };
+    writeln!(out, "result: {word} (exit {})", exit.code())?;
+    Ok(exit)
+}
+
+/// Why a run's figures cannot be trusted: interrupted, generator overloaded, or a target that
+/// refused every connection or never started a chat (no request_chat answered with statusCode 0
+/// while sessions were started). None when the run is trustworthy.
+pub fn untrusted_reason(s: &Summary) -> Option<String> {
+    if s.run.end == "interrupted" {
+        return Some("the run was interrupted before it finished".to_string());
+    }
+    if s.generator.verdict == "overloaded" {
+        return Some(format!(
+            "the load generator was overloaded ({})",
+            s.generator.reason
+        ));
+    }
+    let connect = s.transport_errors.get("connect").copied().unwrap_or(0);
+    if s.requests.total > 0 && connect == s.requests.total {
+        return Some("the target was unreachable: every request failed to connect".to_string());
+    }
+    let established = s
+        .outcomes
+        .iter()
+        .any(|o| o.operation == "request_chat" && o.status_code == Some(0) && o.count > 0);
+    if s.sessions.started > 0 && !established {
+        return Some("the target was unreachable: no request_chat ever succeeded".to_string());
+    }
+    None
+}
+
+/// Read a summary from a run directory or a summary.json path.
+pub fn load_summary(run: &Path) -> Result<(PathBuf, Summary), UsageError> {
+    let path = if run.is_dir() {
+        run.join("summary.json")
+    } else {
+        run.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        UsageError::new(format!(
+            "cannot read summary '{}': {e}; pass a run directory or its summary.json",
+            path.display()
+        ))
+    })?;
+    let summary: Summary = serde_json::from_str(&text).map_err(|e| {
+        UsageError::new(format!(
+            "'{}' is not a chatload summary.json: {e} (line {}, column {})",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if summary.schema_version > SCHEMA_VERSION {
+        return Err(UsageError::new(format!(
+            "'{}' has schema_version {}, newer than this chatload understands ({SCHEMA_VERSION}); upgrade chatload",
+            path.display(),
+            summary.schema_version
+        )));
+    }
+    Ok((path, summary))
+}
+
+/// `--max-regression`: `10%` or `10` (percent) -> 0.10. Default 10%.
+pub fn parse_max_regression(s: Option<&str>) -> Result<f64, UsageError> {
+    let Some(s) = s else { return Ok(0.10) };
+    let number = s.trim().trim_end_matches('%').trim();
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / 100.0),
+        _ => Err(UsageError::new(format!(
+            "--max-regression '{s}': expected a non-negative percentage such as 10%"
+        ))),
+    }
+}
+
+fn width(cells: impl Iterator<Item = usize>, header: &str) -> usize {
+    cells.max().unwrap_or(0).max(header.len())
+}
+
+/// The thresholds table: expression, observed, verdict (and observed vs expected on failure).
+pub fn write_threshold_table(out: &mut impl Write, results: &[ThresholdResult]) -> io::Result<()> {
+    let we = width(
+        results.iter().map(|r| r.expression.chars().count()),
+        "THRESHOLD",
+    );
+    let wo = width(
+        results.iter().map(|r| r.observed_display.chars().count()),
+        "OBSERVED",
+    );
+    writeln!(out, "{:we$}  {:wo$}  VERDICT", "THRESHOLD", "OBSERVED")?;
+    for r in results {
+        let verdict = if r.passed {
+            "pass".to_string()
+        } else {
+            format!("FAIL  {}", threshold_message(r))
+        };
+        writeln!(
+            out,
+            "{:we$}  {:wo$}  {verdict}",
+            r.expression, r.observed_display
+        )?;
+    }
+    Ok(())
+}
+
+/// The regression table: metric, baseline, current, delta %, allowed, verdict.
+pub fn write_regression_table(out: &mut impl Write, rs: &[Regression]) -> io::Result<()> {
+    let wm = width(rs.iter().map(|r| r.metric.len()), "METRIC");
+    let wb = width(rs.iter().map(|r| r.baseline_display.len()), "BASELINE");
+    let wc = width(rs.iter().map(|r| r.current_display.len()), "CURRENT");
+    writeln!(
+        out,
+        "{:wm$}  {:>wb$}  {:>wc$}  {:>8}  {:>8}  VERDICT",
+        "METRIC", "BASELINE", "CURRENT", "DELTA", "ALLOWED"
+    )?;
+    for r in rs {
+        writeln!(
+            out,
+            "{:wm$}  {:>wb$}  {:>wc$}  {:>8}  {:>8}  {}",
+            r.metric,
+            r.baseline_display,
+            r.current_display,
+            r.delta_display(),
+            r.allowed_display(),
+            r.verdict.as_str()
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_regression_accepts_percentages() {
+        assert_eq!(parse_max_regression(None).unwrap(), 0.10);
+        assert_eq!(parse_max_regression(Some("25%")).unwrap(), 0.25);
+        assert_eq!(parse_max_regression(Some("5")).unwrap(), 0.05);
+        let err = parse_max_regression(Some("-3%")).unwrap_err().0;
+        assert!(err.contains("--max-regression '-3%'"), "{err}");
+    }
+}

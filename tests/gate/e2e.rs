@@ -1,0 +1,175 @@
+//! End to end: `chatload run` against the embedded reference server with thresholds, then
+//! `chatload check` on the run it wrote. Tiny runs: 4 customers for 3 seconds, bounded.
+
+use super::cli::chatload;
+use super::junit::check_junit;
+use chatload::report::model::Summary;
+use std::path::Path;
+
+/// A tiny scenario: few sessions, a few seconds, fast polls, one message each.
+const TINY: &str = r#"
+name = "gate-e2e"
+seed = 5
+
+[load]
+sessions = 4
+duration = "3s"
+
+[customer]
+poll_interval = "200ms"
+messages = 1
+think_time = "300ms"
+end = "after-messages"
+
+[thresholds]
+checks = ["sessions.flagged == 0", "requests.total > 0"]
+"#;
+
+fn tiny_run(dir: &Path, name: &str, thresholds: &[&str]) -> (i32, String, Summary) {
+    let scenario = dir.join("tiny.toml");
+    std::fs::write(&scenario, TINY).unwrap();
+    let out = dir.join(name);
+    let mut args = vec![
+        "run",
+        scenario.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    for t in thresholds {
+        args.extend(["--threshold", t]);
+    }
+    let (code, stdout, stderr) = chatload(&args);
+    let text = std::fs::read_to_string(out.join("summary.json"))
+        .unwrap_or_else(|e| panic!("no summary.json ({e}): {stdout}{stderr}"));
+    (
+        code,
+        format!("{stdout}{stderr}"),
+        serde_json::from_str(&text).unwrap(),
+    )
+}
+
+#[test]
+fn run_passes_and_fails_on_thresholds_and_check_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let (code, log, s) = tiny_run(dir.path(), "pass", &["poll.p99 < 5s", "errors.rate < 50%"]);
+    assert_eq!(code, 0, "{log}");
+    let recorded: Vec<(&str, bool)> = s
+        .thresholds
+        .iter()
+        .map(|t| (t.expression.as_str(), t.passed))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            ("sessions.flagged == 0", true),
+            ("requests.total > 0", true),
+            ("poll.p99 < 5s", true),
+            ("errors.rate < 50%", true),
+        ],
+        "{log}"
+    );
+    assert_eq!(s.thresholds[1].observed, Some(s.requests.total as f64));
+    assert!(s.thresholds[2]
+        .observed
+        .is_some_and(|ms| ms > 0.0 && ms < 5000.0));
+    let pass_dir = dir.path().join("pass");
+    let junit = dir.path().join("pass.xml");
+    let (code, out, err) = chatload(&[
+        "check",
+        pass_dir.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    check_junit(&std::fs::read_to_string(&junit).unwrap(), 4, &[]);
+
+    let (code, log, s) = tiny_run(dir.path(), "fail", &["poll.p99 < 1us"]);
+    assert_eq!(code, 1, "{log}");
+    let failed = s
+        .thresholds
+        .iter()
+        .find(|t| t.expression == "poll.p99 < 1us")
+        .unwrap();
+    assert!(
+        !failed.passed && failed.observed.is_some_and(|ms| ms > 0.001),
+        "{failed:?}"
+    );
+    let fail_dir = dir.path().join("fail");
+    let (code, out, _) = chatload(&["check", fail_dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("expected poll.p99 < 1us"), "{out}");
+
+    // The passing run against itself: no regression. Against a baseline doctored to twice the
+    // throughput: requests.rate regressed by 50%, exit 1.
+    let (code, out, _) = chatload(&[
+        "check",
+        pass_dir.to_str().unwrap(),
+        "--baseline",
+        pass_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let mut faster = s.clone();
+    faster.requests.rate_per_s *= 2.0;
+    let base = dir.path().join("faster.json");
+    std::fs::write(&base, serde_json::to_string(&faster).unwrap()).unwrap();
+    let (code, out, _) = chatload(&[
+        "check",
+        fail_dir.to_str().unwrap(),
+        "-t",
+        "requests.total > 0",
+        "--baseline",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("requests.rate "))
+        .unwrap();
+    assert!(row.contains("-50%") && row.ends_with("FAIL"), "{out}");
+}
+
+/// The shipped CI scenario is valid for the engine and its gates hold on the healthy embedded
+/// server (scaled down: 4 customers, 10 s, enough for every customer's first message).
+#[test]
+fn the_ci_gate_scenario_passes_on_the_reference_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ci");
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/ci-gate.toml");
+    let (code, stdout, stderr) = chatload(&[
+        "run",
+        scenario,
+        "--quiet",
+        "--sessions",
+        "4",
+        "--duration",
+        "10s",
+        "--ramp-up",
+        "0s",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let s: Summary =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s.thresholds.len(), 11);
+    assert!(s.thresholds.iter().all(|t| t.passed), "{:?}", s.thresholds);
+    let junit = dir.path().join("gates.xml");
+    let (code, out_text, _) = chatload(&[
+        "check",
+        out.to_str().unwrap(),
+        "--baseline",
+        out.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out_text}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<testsuite name="chatload.regression""#),
+        "{xml}"
+    );
+}
