@@ -55,6 +55,24 @@ mod usage {
     }
 
     #[test]
+    fn bad_threshold_exits_2_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "[thresholds]\nchecks = [\"sessions.flaged == 0\"]\n").unwrap();
+        let out = chatload(&["run", path.to_str().unwrap(), "--quiet"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("thresholds.checks[0] 'sessions.flaged == 0'"),
+            "{err}"
+        );
+        assert!(err.contains("unknown metric 'sessions.flaged'"), "{err}");
+        let out = chatload(&["run", "--threshold", "poll.p99 <", "--quiet"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--threshold 'poll.p99 <'"));
+    }
+
+    #[test]
     fn missing_scenario_file_exits_2() {
         let out = chatload(&["run", "/nonexistent/x.toml"]);
         assert_eq!(out.status.code(), Some(2));

@@ -387,3 +387,48 @@ end = "wait-for-agent"
     );
     assert_eq!(s.chats.ended_by_client, 6);
 }
+
+const SHORT: &str = r#"
+flex_disconnect_timeout = "3s"
+[load]
+sessions = 3
+duration = "3s"
+[customer]
+poll_interval = "200ms"
+messages = 0
+end = "wait-for-agent"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thresholds_are_evaluated_and_a_failure_exits_1() {
+    let text = format!(
+        "name = \"gate\"\n{SHORT}[thresholds]\nchecks = [\"sessions.started >= 3\", \"requests.total < 1\"]\n"
+    );
+    let (o, _dir) = run_text(&text).await;
+    assert_eq!(o.exit, Exit::GateFailed, "{:?}", o.reasons);
+    let t = &o.summary.thresholds;
+    assert_eq!(t.len(), 2);
+    assert!(t[0].passed && !t[1].passed, "{t:?}");
+    assert_eq!(t[1].observed, Some(o.summary.requests.total as f64));
+    assert!(!o.summary.aborted_by_threshold);
+    let json = std::fs::read_to_string(o.dir.join("summary.json")).unwrap();
+    assert!(json.contains("requests.total < 1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_on_fail_stops_the_run_after_the_grace_period() {
+    let text = format!(
+        "name = \"abort\"\n{}[thresholds]\nchecks = [\"requests.total < 1\"]\nabort_on_fail = true\ngrace = \"1s\"\n",
+        SHORT.replace("duration = \"3s\"", "duration = \"60s\"")
+    );
+    let (o, _dir) = run_text(&text).await;
+    assert_eq!(o.exit, Exit::GateFailed, "{:?}", o.reasons);
+    assert!(o.summary.aborted_by_threshold);
+    assert_eq!(o.summary.run.end, "aborted");
+    assert!(
+        o.summary.run.elapsed_s < 10.0,
+        "{}",
+        o.summary.run.elapsed_s
+    );
+    assert_eq!(stats(&o).chats.live, 0);
+}
