@@ -63,13 +63,15 @@ mod usage {
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("thresholds.checks[0] 'sessions.flaged == 0'"),
+            err.contains("thresholds.checks[0]: threshold 'sessions.flaged == 0'"),
             "{err}"
         );
         assert!(err.contains("unknown metric 'sessions.flaged'"), "{err}");
         let out = chatload(&["run", "--threshold", "poll.p99 <", "--quiet"]);
         assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("--threshold 'poll.p99 <'"));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--threshold: threshold 'poll.p99 <'")
+        );
     }
 
     #[test]

@@ -264,9 +264,9 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         .map(|(i, c)| {
             parse_threshold(c).map_err(|e| {
                 if i < sc.thresholds.checks.len() {
-                    UsageError::new(format!("thresholds.checks[{i}] '{c}': {e}"))
+                    UsageError::new(format!("thresholds.checks[{i}]: {e}"))
                 } else {
-                    UsageError::new(format!("--threshold '{c}': {e}"))
+                    UsageError::new(format!("--threshold: {e}"))
                 }
             })
         })
