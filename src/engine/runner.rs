@@ -141,7 +141,7 @@ pub async fn run(
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }
-    let (exit, mut reasons) = judge(&summary, ctx.established.load(Ordering::Relaxed), phase);
+    let (exit, mut reasons) = judge(&summary);
     if abandoned > 0 {
         reasons.push(format!(
             "{abandoned} session(s) did not finish within the drain timeout and were abandoned"
@@ -156,35 +156,25 @@ pub async fn run(
     })
 }
 
-/// The exit code and its reasons.
-fn judge(summary: &Summary, established: u64, phase: Phase) -> (Exit, Vec<String>) {
-    let mut exit = Exit::Success;
-    let mut reasons = Vec::new();
-    let failed: Vec<_> = summary.thresholds.iter().filter(|t| !t.passed).collect();
-    if !failed.is_empty() || phase == Phase::Aborted {
-        exit = exit.worst(Exit::GateFailed);
-        for t in failed {
-            reasons.push(format!(
+/// The exit code and its reasons: the gates' rules ([`crate::gate::exit_for`]), so
+/// `chatload run` and `chatload check` agree on the same summary.
+fn judge(summary: &Summary) -> (Exit, Vec<String>) {
+    let exit = crate::gate::exit_for(summary, &summary.thresholds);
+    let mut reasons: Vec<String> = summary
+        .thresholds
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| {
+            format!(
                 "threshold failed: {} (observed {})",
                 t.expression, t.observed_display
-            ));
-        }
+            )
+        })
+        .collect();
+    if summary.aborted_by_threshold {
+        reasons.push("a threshold with abort_on_fail stopped the run early".into());
     }
-    if phase == Phase::Interrupted {
-        exit = exit.worst(Exit::Untrusted);
-        reasons.push("the run was interrupted".into());
-    }
-    if established == 0 && summary.sessions.started > 0 && phase != Phase::Interrupted {
-        exit = exit.worst(Exit::Untrusted);
-        reasons.push("the target was unreachable: no request_chat ever succeeded".into());
-    }
-    if summary.generator.verdict == "overloaded" {
-        exit = exit.worst(Exit::Untrusted);
-        reasons.push(format!(
-            "the load generator itself was overloaded: {}",
-            summary.generator.reason
-        ));
-    }
+    reasons.extend(crate::gate::untrusted_reason(summary));
     (exit, reasons)
 }
 
@@ -254,9 +244,8 @@ fn abort_due(
         return false;
     }
     let summary = ctx.metrics.build_summary(info.clone(), now.into_std());
-    crate::gate::evaluate(&summary, &cfg.parsed_thresholds)
-        .iter()
-        .any(|r| !r.passed)
+    // Metrics without data yet (early in the run) never abort.
+    crate::gate::abort_check(&summary, &cfg.parsed_thresholds).is_some()
 }
 
 /// Start a task for every slot below `target` that is not running.
