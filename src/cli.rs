@@ -41,55 +41,55 @@ pub struct RunArgs {
     /// Scenario file (TOML). Without it, built-in defaults are used.
     pub scenario: Option<PathBuf>,
     /// Target base URL (e.g. http://127.0.0.1:8080). Absent = embedded reference server.
-    #[arg(long)]
+    #[arg(long, value_name = "URL")]
     pub target: Option<String>,
     /// Chat dialect: gms-v2 or webapi.
-    #[arg(long)]
+    #[arg(long, value_name = "DIALECT")]
     pub dialect: Option<String>,
     /// Concurrent sessions at full load.
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', value_name = "N")]
     pub sessions: Option<u64>,
     /// Whole run length including the ramp (e.g. 30s, 5m).
-    #[arg(long, short = 'd')]
+    #[arg(long, short = 'd', value_name = "DURATION")]
     pub duration: Option<String>,
     /// Time to ramp linearly up to full load (e.g. 10s).
-    #[arg(long)]
+    #[arg(long, value_name = "DURATION")]
     pub ramp_up: Option<String>,
     /// Poll interval of every customer (e.g. 2s).
-    #[arg(long)]
+    #[arg(long, value_name = "DURATION")]
     pub poll_interval: Option<String>,
     /// Messages each customer sends.
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub messages: Option<u64>,
     /// How sessions end: after-messages, after-duration or wait-for-agent.
-    #[arg(long)]
+    #[arg(long, value_name = "MODE")]
     pub end: Option<String>,
     /// flex-disconnect-timeout the gaps are judged against (also the embedded server's).
-    #[arg(long)]
+    #[arg(long, value_name = "DURATION")]
     pub flex_disconnect_timeout: Option<String>,
     /// Timeout of each request (e.g. 10s).
-    #[arg(long)]
+    #[arg(long, value_name = "DURATION")]
     pub request_timeout: Option<String>,
     /// gms-v2 service name.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
     /// webapi tenant name.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub tenant: Option<String>,
     /// webapi base path prefix (e.g. /webapi).
-    #[arg(long)]
+    #[arg(long, value_name = "PATH")]
     pub webapi_prefix: Option<String>,
     /// Most requests (and so connections) in flight at once (default 1024).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub max_connections: Option<u64>,
     /// Threshold expression, repeatable (e.g. 'poll.p99 < 300ms').
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
     /// Random seed (default: from the clock; recorded in summary.json).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
     /// Output directory for the reports (default reports/<scenario>-<UTC timestamp>).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Hide live progress.
     #[arg(long, short)]
