@@ -71,10 +71,19 @@ pub struct RunConfig {
     pub warnings: Vec<String>,
 }
 
-/// Parse a duration like `30s`, `500ms`, `2m`.
+/// Longest duration accepted anywhere (keeps instant arithmetic far from overflow).
+pub const MAX_DURATION: Duration = Duration::from_secs(400 * 24 * 3600);
+
+/// Parse a duration like `30s`, `500ms`, `2m` (at most 400 days).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 30s, 500ms or 2m"))
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 30s, 500ms or 2m"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "'{s}' is longer than 400 days; use a shorter duration"
+        ));
+    }
+    Ok(d)
 }
 
 /// Where a value came from, for messages.

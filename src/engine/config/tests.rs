@@ -253,3 +253,12 @@ fn bad_server_table_is_a_usage_error() {
         .to_string();
     assert!(e.starts_with("s.toml:2:1:"), "{e}");
 }
+
+#[test]
+fn absurd_durations_are_rejected_not_overflowed() {
+    let e = err(&no_flags(), "[customer]\nlinger = \"90000 years\"\n");
+    assert!(
+        e.starts_with("s.toml:2:10: customer.linger: '90000 years' is longer than 400 days"),
+        "{e}"
+    );
+}
