@@ -216,6 +216,13 @@ every = 9
             .unwrap_or(0),
         fault("http_5xx")
     );
+    let poll_502: u64 = sum
+        .outcomes
+        .iter()
+        .filter(|c| c.operation == "poll" && c.http_status == 502 && c.status_code.is_none())
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(poll_502, fault("http_5xx"), "502s keep their HTTP status");
     assert_eq!(
         sum.transport_errors.get("reset").copied().unwrap_or(0),
         fault("drop")

@@ -4,7 +4,9 @@
 //! Rules: a 2xx body must be a JSON envelope with `statusCode` (else
 //! `invalid_json`, `missing_status_code` or `wrong_types`); a non-2xx body that
 //! is an envelope (e.g. HTTP 400 validation errors) is a response with that
-//! status; any other non-2xx answer is the transport kind `http_status`.
+//! status; any other non-2xx answer (e.g. a 502 HTML page) is a response with
+//! that HTTP status and no statusCode, which the metrics also count under the
+//! transport kind `http_status`.
 
 use crate::engine::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::Envelope;
@@ -21,9 +23,14 @@ pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
             };
             (outcome, Some(env))
         }
-        Err(_) if !(200..300).contains(&http_status) => {
-            (Outcome::Transport(TransportErrorKind::HttpStatus), None)
-        }
+        Err(_) if !(200..300).contains(&http_status) => (
+            Outcome::Response {
+                http_status,
+                status_code: None,
+                chat_ended: None,
+            },
+            None,
+        ),
         Err(e) => {
             let kind = match e.classify() {
                 Category::Syntax | Category::Eof | Category::Io => TransportErrorKind::InvalidJson,
@@ -99,6 +106,13 @@ mod tests {
             kind(200, r#"{"statusCode":0,"messages":"no"}"#),
             transport(WrongTypes)
         );
-        assert_eq!(kind(502, "<html>Bad gateway</html>"), transport(HttpStatus));
+        assert_eq!(
+            kind(502, "<html>Bad gateway</html>"),
+            Outcome::Response {
+                http_status: 502,
+                status_code: None,
+                chat_ended: None
+            }
+        );
     }
 }

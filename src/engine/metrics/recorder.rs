@@ -183,12 +183,20 @@ impl Recorder {
                 http_status,
                 status_code,
                 chat_ended,
-            } => OutcomeKey {
-                op: op as u8,
-                http_status,
-                status_code,
-                chat_ended,
-            },
+            } => {
+                if status_code.is_none() && !(200..300).contains(&http_status) {
+                    // A non-2xx answer without an envelope (e.g. a 502 HTML page):
+                    // kept with its HTTP status in the outcomes, and counted as a
+                    // transport failure of kind `http_status`.
+                    self.transport[TransportErrorKind::HttpStatus as usize] += 1;
+                }
+                OutcomeKey {
+                    op: op as u8,
+                    http_status,
+                    status_code,
+                    chat_ended,
+                }
+            }
             Outcome::Transport(kind) => {
                 self.transport[kind as usize] += 1;
                 OutcomeKey {
@@ -283,6 +291,29 @@ mod tests {
         for (i, k) in ViolationKind::ALL.iter().enumerate() {
             assert_eq!(*k as usize, i);
         }
+    }
+
+    #[test]
+    fn a_non_2xx_answer_without_envelope_keeps_its_status_and_counts_as_http_status() {
+        let mut r = Recorder::default();
+        let bad_gateway = Outcome::Response {
+            http_status: 502,
+            status_code: None,
+            chat_ended: None,
+        };
+        r.record_request(Operation::Poll, 10, 10, &bad_gateway, true);
+        r.record_request(Operation::Poll, 10, 10, &ok(), false);
+        assert_eq!(r.transport[TransportErrorKind::HttpStatus as usize], 1);
+        let bucket = |status| {
+            r.outcomes
+                .0
+                .iter()
+                .filter(|(k, _)| k.http_status == status)
+                .map(|(_, n)| *n)
+                .sum::<u64>()
+        };
+        assert_eq!((bucket(502), bucket(200), bucket(0)), (1, 1, 0));
+        assert_eq!(r.errors, 1);
     }
 
     #[test]
