@@ -91,6 +91,9 @@ pub struct RunArgs {
     /// Output directory for the reports (default reports/<scenario>-<UTC timestamp>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Also write the threshold results as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
     /// Hide live progress.
     #[arg(long, short)]
     pub quiet: bool,

@@ -65,6 +65,8 @@ pub struct RunConfig {
     pub abort_grace: Duration,
     /// Output directory override.
     pub out: Option<PathBuf>,
+    /// JUnit XML file for the threshold results.
+    pub junit: Option<PathBuf>,
     /// Hide progress.
     pub quiet: bool,
     /// Warnings to print at start (cadence vs timeout, ...).
@@ -316,6 +318,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         parsed_thresholds,
         abort_grace,
         out: args.out.clone(),
+        junit: junit_path(args.junit.as_deref())?,
         quiet: args.quiet,
         warnings: Vec::new(),
     };
@@ -421,3 +424,22 @@ pub fn cadence_warnings(cfg: &RunConfig) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// `--junit FILE`: checked before the run starts, so a long run cannot end in an unwritable path.
+fn junit_path(path: Option<&std::path::Path>) -> Result<Option<PathBuf>, UsageError> {
+    let Some(path) = path else { return Ok(None) };
+    if path.is_dir() {
+        return Err(UsageError::new(format!(
+            "--junit: '{}' is a directory; give a file name such as junit.xml",
+            path.display()
+        )));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(dir) = parent.filter(|p| !p.is_dir()) {
+        return Err(UsageError::new(format!(
+            "--junit: directory '{}' does not exist; create it or choose another path",
+            dir.display()
+        )));
+    }
+    Ok(Some(path.to_path_buf()))
+}

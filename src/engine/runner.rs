@@ -138,6 +138,9 @@ pub async fn run(
     summary.thresholds = crate::gate::evaluate(&summary, &cfg.parsed_thresholds);
     crate::report::write_reports(&dir, &summary, &metrics.session_rows())
         .with_context(|| format!("could not write the reports into '{}'", dir.display()))?;
+    if let Some(path) = &cfg.junit {
+        write_junit_file(path, &summary)?;
+    }
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }
@@ -374,4 +377,15 @@ fn report_dir(cfg: &RunConfig) -> PathBuf {
             PathBuf::from("reports").join(format!("{}-{ts}", cfg.name))
         }
     }
+}
+
+/// `--junit FILE`: the threshold results of the run as JUnit XML.
+fn write_junit_file(path: &std::path::Path, summary: &Summary) -> anyhow::Result<()> {
+    use std::io::Write;
+    let write = || -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+        crate::gate::write_junit(&summary.thresholds, &[], &mut w)?;
+        w.flush()
+    };
+    write().with_context(|| format!("could not write JUnit file '{}'", path.display()))
 }

@@ -26,6 +26,15 @@ checks = ["sessions.flagged == 0", "requests.total > 0"]
 "#;
 
 fn tiny_run(dir: &Path, name: &str, thresholds: &[&str]) -> (i32, String, Summary) {
+    tiny_run_with(dir, name, thresholds, &[])
+}
+
+fn tiny_run_with(
+    dir: &Path,
+    name: &str,
+    thresholds: &[&str],
+    extra: &[&str],
+) -> (i32, String, Summary) {
     let scenario = dir.join("tiny.toml");
     std::fs::write(&scenario, TINY).unwrap();
     let out = dir.join(name);
@@ -39,6 +48,7 @@ fn tiny_run(dir: &Path, name: &str, thresholds: &[&str]) -> (i32, String, Summar
     for t in thresholds {
         args.extend(["--threshold", t]);
     }
+    args.extend(extra);
     let (code, stdout, stderr) = chatload(&args);
     let text = std::fs::read_to_string(out.join("summary.json"))
         .unwrap_or_else(|e| panic!("no summary.json ({e}): {stdout}{stderr}"));
@@ -85,7 +95,13 @@ fn run_passes_and_fails_on_thresholds_and_check_agrees() {
     assert_eq!(code, 0, "{out}{err}");
     check_junit(&std::fs::read_to_string(&junit).unwrap(), 4, &[]);
 
-    let (code, log, s) = tiny_run(dir.path(), "fail", &["poll.p99 < 1us"]);
+    let run_junit = dir.path().join("run-fail.xml");
+    let (code, log, s) = tiny_run_with(
+        dir.path(),
+        "fail",
+        &["poll.p99 < 1us"],
+        &["--junit", run_junit.to_str().unwrap()],
+    );
     assert_eq!(code, 1, "{log}");
     let failed = s
         .thresholds
@@ -95,6 +111,14 @@ fn run_passes_and_fails_on_thresholds_and_check_agrees() {
     assert!(
         !failed.passed && failed.observed.is_some_and(|ms| ms > 0.001),
         "{failed:?}"
+    );
+    // `run --junit` writes the same results as JUnit: three cases, the failing one with
+    // observed vs expected.
+    let message = chatload::gate::junit::threshold_message(failed);
+    check_junit(
+        &std::fs::read_to_string(&run_junit).unwrap(),
+        3,
+        &[("poll.p99 < 1us", message.as_str())],
     );
     let fail_dir = dir.path().join("fail");
     let (code, out, _) = chatload(&["check", fail_dir.to_str().unwrap()]);

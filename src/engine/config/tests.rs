@@ -262,3 +262,19 @@ fn absurd_durations_are_rejected_not_overflowed() {
         "{e}"
     );
 }
+
+#[test]
+fn junit_path_is_checked_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(junit_path(None).unwrap(), None);
+    let ok = dir.path().join("junit.xml");
+    assert_eq!(junit_path(Some(&ok)).unwrap(), Some(ok.clone()));
+    let is_dir = junit_path(Some(dir.path())).unwrap_err().to_string();
+    assert!(
+        is_dir.starts_with("--junit:") && is_dir.contains("is a directory"),
+        "{is_dir}"
+    );
+    let missing = dir.path().join("nope").join("junit.xml");
+    let err = junit_path(Some(&missing)).unwrap_err().to_string();
+    assert!(err.contains("does not exist"), "{err}");
+}
