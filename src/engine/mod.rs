@@ -37,9 +37,17 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
         eprintln!("warning: {w}");
     }
     let outcome = runner::run(cfg, shutdown_signal()?).await?;
-    let mut out = std::io::stdout().lock();
-    crate::report::text::write_text(&outcome.summary, &mut out)?;
-    writeln!(out, "reports: {}", outcome.dir.display())?;
+    let print = || -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        crate::report::text::write_text(&outcome.summary, &mut out)?;
+        writeln!(out, "reports: {}", outcome.dir.display())
+    };
+    // The reports are already on disk: a reader that closed stdout early (`| head`)
+    // must not change the run's verdict.
+    match print() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
+    }
     for r in &outcome.reasons {
         eprintln!("chatload: {r}");
     }
