@@ -312,7 +312,7 @@ fn huge() -> Summary {
 fn huge_run_stays_under_five_megabytes_and_caps_points() {
     let page = render(&huge());
     println!("huge summary page: {} bytes", page.len());
-    // Kept for manual timing in a browser (see docs/readme/html.md).
+    // Kept for manual timing in a browser (see README.md, "The HTML report").
     let artifacts = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("../test-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     std::fs::write(artifacts.join("huge-report.html"), &page).unwrap();

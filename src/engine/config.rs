@@ -2,7 +2,7 @@
 //!
 //! Flags win over the file. Every rule violation is a [`UsageError`] that names
 //! the field (`file:line:col` for the file, `--flag` for flags), the rule and the fix.
-//! Defaults are listed in docs/readme/run.md; keep both in step.
+//! Defaults are listed in README.md ("Scenario file"); keep both in step.
 
 use super::pacing::{Jitter, RetryPolicy};
 use super::plan::LoadPlan;

@@ -181,7 +181,7 @@ impl ScenarioFile {
                     None => path.to_string(),
                 };
                 Err(UsageError::new(format!(
-                    "{loc}: {}; see docs/readme/run.md for every scenario field",
+                    "{loc}: {}; see 'Scenario file' in README.md for every field",
                     e.message().trim_end()
                 )))
             }

@@ -9,7 +9,7 @@
 //!
 //! To add a format: 1. add a file with a `write_*` function taking `&Summary`
 //! and an `impl Write`; 2. call it from [`write_reports`]; 3. add a snapshot or
-//! structural test; 4. document the file in `docs/readme/reports.md`.
+//! structural test; 4. document the file in README.md ("Reports") and `reports/README.md`.
 
 pub mod command;
 pub mod csv;

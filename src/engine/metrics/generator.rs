@@ -1,6 +1,6 @@
 //! Load-generator self-check: was chatload itself the bottleneck?
 //!
-//! Verdict rule (documented in docs/readme/reports.md), `overloaded` when any of:
+//! Verdict rule (documented in README.md, section "Reports"), `overloaded` when any of:
 //! 1. p99 schedule lateness > max(5 ms, 10 % of the poll interval): sends left
 //!    late often enough to distort the cadence being tested;
 //! 2. process CPU > 90 % of all cores: lateness is about to follow;
