@@ -10,10 +10,10 @@ use super::junit::{threshold_message, write_junit};
 use super::{evaluate, parse_threshold, Threshold};
 use crate::cli::CheckArgs;
 use crate::error::{Exit, UsageError};
-use crate::report::model::{Summary, ThresholdResult, SCHEMA_VERSION};
+use crate::report::json::load_summary;
+use crate::report::model::{Summary, ThresholdResult};
 use anyhow::Context;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 
 /// `chatload check`: print to stdout. The tables are built in memory first, so a closed pipe
 /// (`chatload check ... | head`) loses output but never changes the exit code.
@@ -149,37 +149,6 @@ pub fn untrusted_reason(s: &Summary) -> Option<String> {
         return Some("the target was unreachable: no request_chat ever succeeded".to_string());
     }
     None
-}
-
-/// Read a summary from a run directory or a summary.json path.
-pub fn load_summary(run: &Path) -> Result<(PathBuf, Summary), UsageError> {
-    let path = if run.is_dir() {
-        run.join("summary.json")
-    } else {
-        run.to_path_buf()
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        UsageError::new(format!(
-            "cannot read summary '{}': {e}; pass a run directory or its summary.json",
-            path.display()
-        ))
-    })?;
-    let summary: Summary = serde_json::from_str(&text).map_err(|e| {
-        UsageError::new(format!(
-            "'{}' is not a chatload summary.json: {e} (line {}, column {})",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if summary.schema_version > SCHEMA_VERSION {
-        return Err(UsageError::new(format!(
-            "'{}' has schema_version {}, newer than this chatload understands ({SCHEMA_VERSION}); upgrade chatload",
-            path.display(),
-            summary.schema_version
-        )));
-    }
-    Ok((path, summary))
 }
 
 /// `--max-regression`: `10%` or `10` (percent) -> 0.10. Default 10%.

@@ -8,14 +8,14 @@
 use crate::cli::ReportArgs;
 use crate::error::{Exit, UsageError};
 use crate::report::html::write_html;
-use crate::report::model::{Summary, SCHEMA_VERSION};
+use crate::report::json::load_summary;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// `chatload report RUN_DIR [--html FILE]`.
 pub fn report_command(args: ReportArgs) -> anyhow::Result<Exit> {
-    let summary = read_summary(&args.run_dir)?;
-    let out = output_path(&args)?;
+    let (summary_path, summary) = load_summary(&args.run_dir)?;
+    let out = output_path(&args, &summary_path)?;
     let mut page = Vec::with_capacity(256 * 1024);
     write_html(&summary, &mut page).context("could not render the HTML report")?;
     std::fs::write(&out, &page)
@@ -24,45 +24,12 @@ pub fn report_command(args: ReportArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Read and validate `dir/summary.json`; every failure is a [`UsageError`] naming the file.
-pub fn read_summary(dir: &Path) -> anyhow::Result<Summary> {
-    if !dir.is_dir() {
-        return Err(UsageError::new(format!(
-            "run directory '{}' does not exist or is not a directory: pass the directory a `chatload run` wrote (it holds summary.json)",
-            dir.display()
-        ))
-        .into());
-    }
-    let path = dir.join("summary.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        UsageError::new(format!(
-            "could not read '{}': {e}; `chatload report` needs the summary.json of a finished run",
-            path.display()
-        ))
-    })?;
-    let summary: Summary = serde_json::from_str(&text).map_err(|e| {
-        UsageError::new(format!(
-            "{}:{}:{}: not a valid chatload summary: {e}; regenerate it with `chatload run` (schema version {SCHEMA_VERSION})",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if summary.schema_version > SCHEMA_VERSION {
-        return Err(UsageError::new(format!(
-            "{}: schema_version {} is newer than this chatload understands ({SCHEMA_VERSION}); use a newer chatload to render it",
-            path.display(),
-            summary.schema_version
-        ))
-        .into());
-    }
-    Ok(summary)
-}
-
-/// Where the page goes: `--html` when given (its directory must exist), else RUN_DIR/report.html.
-fn output_path(args: &ReportArgs) -> anyhow::Result<PathBuf> {
+/// Where the page goes: `--html` when given (its directory must exist), else
+/// report.html beside the summary.json that was read.
+fn output_path(args: &ReportArgs, summary_path: &Path) -> anyhow::Result<PathBuf> {
     let Some(path) = &args.html else {
-        return Ok(args.run_dir.join("report.html"));
+        let dir = summary_path.parent().unwrap_or(Path::new("."));
+        return Ok(dir.join("report.html"));
     };
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent {
