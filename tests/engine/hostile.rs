@@ -1,0 +1,214 @@
+//! A hostile target (see `hostile_server`): every bad answer must be counted
+//! under its kind, exactly as often as the server served it; the sessions
+//! retry per the retry policy and give up after `max_consecutive`; the run
+//! ends by itself with its reports written.
+
+use super::hostile_server::{run_against, start, Bad, Seen, ALL_BAD};
+use chatload::engine::runner::RunOutcome;
+use std::collections::BTreeMap;
+
+/// The transport kind (or None: an HTTP response kept in the outcomes) each misbehaviour must give.
+fn expected_kind(bad: Bad) -> Option<&'static str> {
+    match bad {
+        Bad::Ok | Bad::Http503 => None,
+        Bad::Garbage | Bad::Html => Some("invalid_json"),
+        Bad::StatusString | Bad::MessagesString | Bad::Status7 => Some("wrong_types"),
+        Bad::NoStatus => Some("missing_status_code"),
+        Bad::Huge | Bad::HugeChunked => Some("body_too_large"),
+        Bad::Truncated | Bad::Closed => Some("reset"),
+        Bad::Hang => Some("timeout"),
+        Bad::Http500 => Some("http_status"),
+    }
+}
+
+/// The summary's transport errors and poll outcomes equal the server's own counts.
+fn assert_classified_exactly(o: &RunOutcome, seen: &Seen) {
+    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    for (bad, n) in &seen.polls {
+        if let Some(kind) = expected_kind(*bad) {
+            *want.entry(kind.to_string()).or_default() += n;
+        }
+    }
+    let got: BTreeMap<String, u64> = o
+        .summary
+        .transport_errors
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| (k.clone(), *n))
+        .collect();
+    assert_eq!(got, want, "server saw {:?}", seen.polls);
+
+    let n = |b: Bad| seen.polls.get(&b).copied().unwrap_or(0);
+    let no_http: u64 = seen
+        .polls
+        .iter()
+        .filter(|(b, _)| expected_kind(**b).is_some() && **b != Bad::Http500)
+        .map(|(_, n)| n)
+        .sum();
+    let mut want_poll = vec![
+        (200, Some(0), Some(false), n(Bad::Ok)),
+        (0, None, None, no_http),
+        (500, None, None, n(Bad::Http500)),
+        (503, Some(1), Some(false), n(Bad::Http503)),
+    ];
+    want_poll.retain(|w| w.3 > 0);
+    want_poll.sort();
+    let mut got_poll: Vec<_> = o
+        .summary
+        .outcomes
+        .iter()
+        .filter(|c| c.operation == "poll")
+        .map(|c| (c.http_status, c.status_code, c.chat_ended, c.count))
+        .collect();
+    got_poll.sort();
+    assert_eq!(got_poll, want_poll, "server saw {:?}", seen.polls);
+    assert_eq!(
+        o.summary.requests.total,
+        seen.routes.values().sum::<u64>(),
+        "every request the server saw is counted once"
+    );
+    assert_eq!(
+        o.summary.requests.by_operation.get("poll").copied(),
+        seen.routes.get("refresh").copied()
+    );
+}
+
+/// sessions.csv rows as (polls, end_reason).
+fn session_rows(o: &RunOutcome) -> Vec<(u64, String)> {
+    let text = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let cols: Vec<&str> = l.split(',').collect();
+            (cols[2].parse().unwrap(), cols[7].to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_misbehaviour_is_classified_and_sessions_give_up_after_max_consecutive() {
+    let h = start(ALL_BAD.to_vec(), false).await;
+    let (o, _dir) = run_against(&h.url, "", Default::default()).await;
+    let seen = h.seen.lock().unwrap();
+    // The run ended by itself and wrote its reports.
+    assert_eq!(o.summary.run.end, "completed");
+    for f in [
+        "summary.json",
+        "sessions.csv",
+        "outcomes.csv",
+        "report.html",
+    ] {
+        assert!(o.dir.join(f).is_file(), "{f} written");
+    }
+    // Every misbehaviour happened at least once (13 kinds, 3 per session).
+    for bad in ALL_BAD {
+        assert!(
+            seen.polls.get(&bad).copied().unwrap_or(0) > 0,
+            "{bad:?} never served: {:?}",
+            seen.polls
+        );
+    }
+    assert_classified_exactly(&o, &seen);
+    // Every poll failed: a session polls at most max_consecutive (3) times and
+    // gives up after exactly 3 unless the run ended first (then it disconnects).
+    let rows = session_rows(&o);
+    assert_eq!(
+        rows.len() as u64,
+        o.summary.sessions.started,
+        "no session task was lost"
+    );
+    let exhausted = rows.iter().filter(|r| r.1 == "retries_exhausted").count();
+    assert!(exhausted >= 3, "{rows:?}");
+    for (polls, end) in &rows {
+        assert!(*polls <= 3, "{rows:?}");
+        match end.as_str() {
+            "retries_exhausted" => assert_eq!(*polls, 3),
+            // The run's end (or the plan's last ramp-down) stopped it: it disconnects.
+            "run_ended" | "client_disconnect" => {}
+            other => panic!("unexpected end {other}: {rows:?}"),
+        }
+    }
+    // Retries wait at least the backoff (20 ms, then doubled to 40 ms) after the failure.
+    for (chat, times) in &seen.poll_times {
+        for (i, w) in times.windows(2).enumerate() {
+            let min = std::time::Duration::from_millis(20 << i);
+            assert!(
+                w[1] - w[0] >= min,
+                "{chat}: retry {} after {:?}",
+                i + 1,
+                w[1] - w[0]
+            );
+        }
+    }
+    for (chat, n) in &seen.polls_per_chat {
+        assert!(*n <= 3, "{chat} polled {n} times");
+        if *n == 3 {
+            assert!(
+                !seen.disconnected.contains(chat),
+                "{chat} gave up, no disconnect"
+            );
+        }
+    }
+    assert_eq!(
+        seen.disconnected.len(),
+        rows.iter()
+            .filter(|r| r.1 == "run_ended" || r.1 == "client_disconnect")
+            .count()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_between_successes_never_exhaust_and_the_run_continues() {
+    // Two failures then a success: the consecutive count resets, no session gives up.
+    let plan = vec![
+        Bad::Status7,
+        Bad::Truncated,
+        Bad::Ok,
+        Bad::Hang,
+        Bad::Http500,
+        Bad::Ok,
+    ];
+    let h = start(plan, true).await;
+    let (o, _dir) = run_against(&h.url, "", Default::default()).await;
+    let seen = h.seen.lock().unwrap();
+    assert_eq!(o.summary.run.end, "completed");
+    assert_classified_exactly(&o, &seen);
+    assert!(seen.polls[&Bad::Ok] >= 3, "{:?}", seen.polls);
+    let rows = session_rows(&o);
+    assert_eq!(
+        rows.len(),
+        3,
+        "the three sessions lived the whole run: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.1 == "run_ended" || r.1 == "client_disconnect"),
+        "{rows:?}"
+    );
+    assert_eq!(o.summary.sessions.failed, 0);
+    assert_eq!(seen.disconnected.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_status_code_is_never_a_success() {
+    let h = start(vec![Bad::Status7], false).await;
+    let (o, _dir) = run_against(&h.url, "", Default::default()).await;
+    let seen = h.seen.lock().unwrap();
+    assert_classified_exactly(&o, &seen);
+    assert_eq!(
+        o.summary.transport_errors["wrong_types"],
+        seen.polls[&Bad::Status7]
+    );
+    // No poll was counted as successful, and the failures are errors.
+    assert!(!o
+        .summary
+        .outcomes
+        .iter()
+        .any(|c| c.operation == "poll" && c.status_code.is_some()));
+    assert_eq!(
+        o.summary.requests.errors,
+        seen.polls[&Bad::Status7],
+        "{:?}",
+        o.summary.outcomes
+    );
+}
