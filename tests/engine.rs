@@ -106,6 +106,10 @@ mod hostile_server;
 #[path = "engine/hostile.rs"]
 mod hostile;
 
+/// Custom headers: sent on every route, never in a report or output; bad flags exit 2.
+#[path = "engine/headers.rs"]
+mod headers;
+
 /// SIGINT through the real binary: reports written, every chat disconnected, exit 3.
 #[cfg(unix)]
 #[test]

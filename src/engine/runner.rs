@@ -73,11 +73,12 @@ pub async fn run(
         &cfg.webapi_prefix,
     )
     .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
-    let client = ChatClient::new(
+    let client = ChatClient::with_headers(
         target,
         cfg.request_timeout,
         cfg.max_body_bytes,
         cfg.max_connections,
+        cfg.headers.map().clone(),
     )?;
     let t0 = Instant::now();
     let started_at = chrono::Utc::now();
