@@ -16,8 +16,8 @@ fn expected_kind(bad: Bad) -> Option<&'static str> {
         Bad::NoStatus => Some("missing_status_code"),
         Bad::Huge | Bad::HugeChunked => Some("body_too_large"),
         Bad::Truncated | Bad::Closed => Some("reset"),
-        Bad::Hang => Some("timeout"),
-        Bad::Http500 => Some("http_status"),
+        Bad::Hang | Bad::StallBody => Some("timeout"),
+        Bad::Http500 | Bad::Redirect => Some("http_status"),
     }
 }
 
@@ -42,12 +42,13 @@ fn assert_classified_exactly(o: &RunOutcome, seen: &Seen) {
     let no_http: u64 = seen
         .polls
         .iter()
-        .filter(|(b, _)| expected_kind(**b).is_some() && **b != Bad::Http500)
+        .filter(|(b, _)| expected_kind(**b).is_some() && !matches!(b, Bad::Http500 | Bad::Redirect))
         .map(|(_, n)| n)
         .sum();
     let mut want_poll = vec![
         (200, Some(0), Some(false), n(Bad::Ok)),
         (0, None, None, no_http),
+        (302, None, None, n(Bad::Redirect)),
         (500, None, None, n(Bad::Http500)),
         (503, Some(1), Some(false), n(Bad::Http503)),
     ];
@@ -100,7 +101,7 @@ async fn every_misbehaviour_is_classified_and_sessions_give_up_after_max_consecu
     ] {
         assert!(o.dir.join(f).is_file(), "{f} written");
     }
-    // Every misbehaviour happened at least once (13 kinds, 3 per session).
+    // Every misbehaviour happened at least once (15 kinds, 3 per session).
     for bad in ALL_BAD {
         assert!(
             seen.polls.get(&bad).copied().unwrap_or(0) > 0,

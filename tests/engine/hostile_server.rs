@@ -44,6 +44,10 @@ pub enum Bad {
     Closed,
     /// No answer ever (the client's request timeout fires).
     Hang,
+    /// Headers and part of the body, then nothing (the timeout fires mid-body).
+    StallBody,
+    /// HTTP 302 to another path (a gateway's login redirect): never followed.
+    Redirect,
     /// HTTP 500 with a JSON error body that is no envelope.
     Http500,
     /// HTTP 503 with a statusCode 1 envelope.
@@ -51,7 +55,7 @@ pub enum Bad {
 }
 
 /// Every misbehaviour, for a test that mixes them all.
-pub const ALL_BAD: [Bad; 13] = [
+pub const ALL_BAD: [Bad; 15] = [
     Bad::Garbage,
     Bad::Html,
     Bad::StatusString,
@@ -63,6 +67,8 @@ pub const ALL_BAD: [Bad; 13] = [
     Bad::Truncated,
     Bad::Closed,
     Bad::Hang,
+    Bad::StallBody,
+    Bad::Redirect,
     Bad::Http500,
     Bad::Http503,
 ];
@@ -253,6 +259,16 @@ async fn misbehave(stream: &mut TcpStream, bad: Bad, chat: &str) {
             let _ = stream.shutdown().await;
         }
         Bad::Hang => std::future::pending::<()>().await,
+        Bad::StallBody => {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\nConnection: close\r\n\r\n{\"statusCode\":0,";
+            let _ = stream.write_all(head.as_bytes()).await;
+            std::future::pending::<()>().await
+        }
+        Bad::Redirect => {
+            let head = "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
         Bad::Http500 => answer(stream, 500, br#"{"error":"internal","message":"boom"}"#).await,
         Bad::Http503 => {
             answer(

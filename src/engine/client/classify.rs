@@ -9,7 +9,9 @@
 //! is an envelope (e.g. HTTP 400 validation errors) is a response with that
 //! status; any other non-2xx answer (e.g. a 502 HTML page) is a response with
 //! that HTTP status and no statusCode, which the metrics also count under the
-//! transport kind `http_status`.
+//! transport kind `http_status` (redirects are not followed, so a 3xx lands here).
+//! A request without any answer is `timeout` (also mid-body), `connect`, or
+//! `reset` (closed before or during the answer).
 
 use crate::engine::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::Envelope;

@@ -254,6 +254,10 @@ impl ChatClient {
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .default_headers(headers)
+            // A 3xx is an answer to classify (`http_status`), never followed: a
+            // followed redirect would count a gateway's login page as the
+            // operation and send the custom (secret) headers to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(request_timeout)
             .connect_timeout(request_timeout)
             .pool_max_idle_per_host(usize::MAX)
