@@ -3,7 +3,7 @@
 //! retry per the retry policy and give up after `max_consecutive`; the run
 //! ends by itself with its reports written.
 
-use super::hostile_server::{run_against, start, Bad, Seen, ALL_BAD};
+use super::hostile_server::{run_against, start, start_with, Bad, Seen, ALL_BAD};
 use chatload::engine::runner::RunOutcome;
 use std::collections::BTreeMap;
 
@@ -21,10 +21,44 @@ fn expected_kind(bad: Bad) -> Option<&'static str> {
     }
 }
 
-/// The summary's transport errors and poll outcomes equal the server's own counts.
+/// The outcome buckets `(http, statusCode, chatEnded, count)` these answers must give.
+fn expected_outcomes(served: &BTreeMap<Bad, u64>) -> Vec<(u16, Option<u8>, Option<bool>, u64)> {
+    let n = |b: Bad| served.get(&b).copied().unwrap_or(0);
+    let no_http: u64 = served
+        .iter()
+        .filter(|(b, _)| expected_kind(**b).is_some() && !matches!(b, Bad::Http500 | Bad::Redirect))
+        .map(|(_, n)| n)
+        .sum();
+    let mut want = vec![
+        (200, Some(0), Some(false), n(Bad::Ok)),
+        (0, None, None, no_http),
+        (302, None, None, n(Bad::Redirect)),
+        (500, None, None, n(Bad::Http500)),
+        (503, Some(1), Some(false), n(Bad::Http503)),
+    ];
+    want.retain(|w| w.3 > 0);
+    want.sort();
+    want
+}
+
+/// The summary's outcome buckets of one operation.
+fn outcomes_of(o: &RunOutcome, op: &str) -> Vec<(u16, Option<u8>, Option<bool>, u64)> {
+    let mut got: Vec<_> = o
+        .summary
+        .outcomes
+        .iter()
+        .filter(|c| c.operation == op)
+        .map(|c| (c.http_status, c.status_code, c.chat_ended, c.count))
+        .collect();
+    got.sort();
+    got
+}
+
+/// The summary's transport errors and the request_chat and poll outcomes
+/// equal the server's own counts, exactly.
 fn assert_classified_exactly(o: &RunOutcome, seen: &Seen) {
     let mut want: BTreeMap<String, u64> = BTreeMap::new();
-    for (bad, n) in &seen.polls {
+    for (bad, n) in seen.polls.iter().chain(&seen.requests) {
         if let Some(kind) = expected_kind(*bad) {
             *want.entry(kind.to_string()).or_default() += n;
         }
@@ -36,42 +70,34 @@ fn assert_classified_exactly(o: &RunOutcome, seen: &Seen) {
         .filter(|(_, n)| **n > 0)
         .map(|(k, n)| (k.clone(), *n))
         .collect();
-    assert_eq!(got, want, "server saw {:?}", seen.polls);
-
-    let n = |b: Bad| seen.polls.get(&b).copied().unwrap_or(0);
-    let no_http: u64 = seen
-        .polls
-        .iter()
-        .filter(|(b, _)| expected_kind(**b).is_some() && !matches!(b, Bad::Http500 | Bad::Redirect))
-        .map(|(_, n)| n)
-        .sum();
-    let mut want_poll = vec![
-        (200, Some(0), Some(false), n(Bad::Ok)),
-        (0, None, None, no_http),
-        (302, None, None, n(Bad::Redirect)),
-        (500, None, None, n(Bad::Http500)),
-        (503, Some(1), Some(false), n(Bad::Http503)),
-    ];
-    want_poll.retain(|w| w.3 > 0);
-    want_poll.sort();
-    let mut got_poll: Vec<_> = o
-        .summary
-        .outcomes
-        .iter()
-        .filter(|c| c.operation == "poll")
-        .map(|c| (c.http_status, c.status_code, c.chat_ended, c.count))
-        .collect();
-    got_poll.sort();
-    assert_eq!(got_poll, want_poll, "server saw {:?}", seen.polls);
+    assert_eq!(got, want, "server saw {:?} {:?}", seen.polls, seen.requests);
+    assert_eq!(outcomes_of(o, "poll"), expected_outcomes(&seen.polls));
+    assert_eq!(
+        outcomes_of(o, "request_chat"),
+        expected_outcomes(&seen.requests)
+    );
+    assert!(
+        seen.routes.keys().all(|r| !r.starts_with("unexpected")),
+        "{:?}",
+        seen.routes
+    );
     assert_eq!(
         o.summary.requests.total,
         seen.routes.values().sum::<u64>(),
         "every request the server saw is counted once"
     );
-    assert_eq!(
-        o.summary.requests.by_operation.get("poll").copied(),
-        seen.routes.get("refresh").copied()
-    );
+    for (op, route) in [("poll", "refresh"), ("request_chat", "request_chat")] {
+        assert_eq!(
+            o.summary
+                .requests
+                .by_operation
+                .get(op)
+                .copied()
+                .unwrap_or(0),
+            seen.routes.get(route).copied().unwrap_or(0),
+            "{op}"
+        );
+    }
 }
 
 /// sessions.csv rows as (polls, end_reason).
@@ -212,4 +238,41 @@ async fn out_of_range_status_code_is_never_a_success() {
         "{:?}",
         o.summary.outcomes
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_chat_that_always_fails_ends_the_session_after_max_consecutive() {
+    let requests = vec![
+        Bad::Garbage,
+        Bad::Closed,
+        Bad::Status7,
+        Bad::Http500,
+        Bad::Hang,
+    ];
+    let h = start_with(vec![Bad::Ok], true, requests).await;
+    let (o, _dir) = run_against(&h.url, "", Default::default()).await;
+    let seen = h.seen.lock().unwrap();
+    assert_eq!(o.summary.run.end, "completed");
+    assert_classified_exactly(&o, &seen);
+    assert_eq!(
+        seen.routes.get("refresh"),
+        None,
+        "no chat was ever established"
+    );
+    let rows = session_rows(&o);
+    assert_eq!(rows.len() as u64, o.summary.sessions.started);
+    let failed = rows.iter().filter(|r| r.1 == "request_failed").count() as u64;
+    assert!(failed >= 3, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.0 == 0 && (r.1 == "request_failed" || r.1 == "run_ended")),
+        "{rows:?}"
+    );
+    // Each failed session asked exactly max_consecutive (3) times; a cut-short one fewer.
+    let asked = seen.routes["request_chat"];
+    assert!(
+        asked >= failed * 3 && asked < failed * 3 + 3 * 3,
+        "{asked} for {rows:?}"
+    );
+    assert_eq!(o.summary.sessions.failed, failed);
 }

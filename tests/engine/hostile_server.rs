@@ -78,6 +78,8 @@ pub const ALL_BAD: [Bad; 15] = [
 pub struct Seen {
     /// Polls answered per misbehaviour.
     pub polls: BTreeMap<Bad, u64>,
+    /// request_chat calls answered per misbehaviour (`Ok` = a chat was created).
+    pub requests: BTreeMap<Bad, u64>,
     /// Requests per route (`request_chat`, `refresh`, `disconnect`, ...).
     pub routes: BTreeMap<String, u64>,
     /// Polls per chat id.
@@ -102,12 +104,19 @@ pub struct Hostile {
 /// Start a server whose n-th poll gets `plan[n % plan.len()]`, n counted over
 /// all chats or, with `per_chat`, within each chat.
 pub async fn start(plan: Vec<Bad>, per_chat: bool) -> Hostile {
+    start_with(plan, per_chat, vec![Bad::Ok]).await
+}
+
+/// [`start`], with the n-th request_chat (over all sessions) answered per `requests`.
+pub async fn start_with(plan: Vec<Bad>, per_chat: bool, requests: Vec<Bad>) -> Hostile {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Seen::default()));
     let state = Arc::new(State {
         plan,
         per_chat,
+        requests,
+        next_request: AtomicU64::new(0),
         next_poll: AtomicU64::new(0),
         next_chat: AtomicU64::new(1),
         seen: seen.clone(),
@@ -123,6 +132,8 @@ pub async fn start(plan: Vec<Bad>, per_chat: bool) -> Hostile {
 struct State {
     plan: Vec<Bad>,
     per_chat: bool,
+    requests: Vec<Bad>,
+    next_request: AtomicU64,
     next_poll: AtomicU64,
     next_chat: AtomicU64,
     seen: Arc<Mutex<Seen>>,
@@ -188,8 +199,11 @@ async fn serve(mut stream: TcpStream, st: Arc<State>) {
     // /genesys/2/chat/{service}/ or /genesys/2/chat/{service}/{chatId}/{op}
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (route, chat) = match parts.as_slice() {
-        [_, _, _, _, chat, op] => (op.to_string(), chat.to_string()),
-        _ => ("request_chat".to_string(), String::new()),
+        ["genesys", "2", "chat", _, chat, op] => (op.to_string(), chat.to_string()),
+        ["genesys", "2", "chat", _] | ["genesys", "2", "chat", _, ""] => {
+            ("request_chat".to_string(), String::new())
+        }
+        _ => (format!("unexpected {path}"), String::new()),
     };
     let bad = {
         let mut seen = st.seen.lock().unwrap();
@@ -207,6 +221,11 @@ async fn serve(mut stream: TcpStream, st: Arc<State>) {
             let bad = st.plan[n % st.plan.len()];
             *seen.polls.entry(bad).or_default() += 1;
             Some(bad)
+        } else if route == "request_chat" {
+            let n = st.next_request.fetch_add(1, Ordering::Relaxed) as usize;
+            let bad = st.requests[n % st.requests.len()];
+            *seen.requests.entry(bad).or_default() += 1;
+            Some(bad).filter(|b| *b != Bad::Ok)
         } else {
             if route == "disconnect" {
                 seen.disconnected.push(chat.clone());
@@ -214,6 +233,10 @@ async fn serve(mut stream: TcpStream, st: Arc<State>) {
             None
         }
     };
+    if route.starts_with("unexpected") {
+        answer(&mut stream, 404, b"{}").await;
+        return;
+    }
     let Some(bad) = bad else {
         let chat = if route == "request_chat" {
             format!("c{}", st.next_chat.fetch_add(1, Ordering::Relaxed))
