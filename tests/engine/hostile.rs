@@ -115,7 +115,7 @@ fn session_rows(o: &RunOutcome) -> Vec<(u64, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_misbehaviour_is_classified_and_sessions_give_up_after_max_consecutive() {
     let h = start(ALL_BAD.to_vec(), false).await;
-    let (o, _dir) = run_against(&h.url, "", Default::default()).await;
+    let (o, _dir) = run_against(&h.url).await;
     let seen = h.seen.lock().unwrap();
     // The run ended by itself and wrote its reports.
     assert_eq!(o.summary.run.end, "completed");
@@ -196,7 +196,7 @@ async fn failures_between_successes_never_exhaust_and_the_run_continues() {
         Bad::Ok,
     ];
     let h = start(plan, true).await;
-    let (o, _dir) = run_against(&h.url, "", Default::default()).await;
+    let (o, _dir) = run_against(&h.url).await;
     let seen = h.seen.lock().unwrap();
     assert_eq!(o.summary.run.end, "completed");
     assert_classified_exactly(&o, &seen);
@@ -219,7 +219,7 @@ async fn failures_between_successes_never_exhaust_and_the_run_continues() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_range_status_code_is_never_a_success() {
     let h = start(vec![Bad::Status7], false).await;
-    let (o, _dir) = run_against(&h.url, "", Default::default()).await;
+    let (o, _dir) = run_against(&h.url).await;
     let seen = h.seen.lock().unwrap();
     assert_classified_exactly(&o, &seen);
     assert_eq!(
@@ -250,7 +250,7 @@ async fn a_request_chat_that_always_fails_ends_the_session_after_max_consecutive
         Bad::Hang,
     ];
     let h = start_with(vec![Bad::Ok], true, requests).await;
-    let (o, _dir) = run_against(&h.url, "", Default::default()).await;
+    let (o, _dir) = run_against(&h.url).await;
     let seen = h.seen.lock().unwrap();
     assert_eq!(o.summary.run.end, "completed");
     assert_classified_exactly(&o, &seen);
