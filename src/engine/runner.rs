@@ -367,6 +367,7 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
         flex_disconnect_timeout_ms: cfg.flex.as_millis() as u64,
         poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
         seed: cfg.seed,
+        header_names: cfg.headers.names(),
     }
 }
 

@@ -103,6 +103,15 @@ apikey = "{FILE_SECRET}"
         assert_eq!(get("authorization"), vec![bearer.as_str()], "{route}");
     }
 
+    // summary.json records the names, never the values.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        summary["scenario"]["header_names"],
+        serde_json::json!(["apikey", "authorization", "x-api-key"])
+    );
+
     // No secret in any report file nor in the output.
     let mut written = Vec::new();
     files(&out_dir, &mut written);
