@@ -85,6 +85,10 @@ pub struct RunArgs {
     /// Threshold expression, repeatable (e.g. 'poll.p99 < 300ms').
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
+    /// Header sent on every request, repeatable: 'Name: value'. A value env:VAR is read
+    /// from the environment variable VAR (e.g. --header 'apikey: env:GMS_APIKEY').
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
+    pub headers: Vec<HeaderArg>,
     /// Random seed (default: from the clock; recorded in summary.json).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -97,6 +101,26 @@ pub struct RunArgs {
     /// Hide live progress.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// One raw `--header 'Name: value'` flag, validated in `engine::config`.
+/// Parsing never fails here (a clap error would echo the value); `Debug` shows
+/// the name only, because the value may be a secret.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct HeaderArg(pub String);
+
+impl std::str::FromStr for HeaderArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(HeaderArg(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for HeaderArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self.0.split_once(':').map_or("?", |(n, _)| n.trim());
+        write!(f, "HeaderArg({name}: <redacted>)")
+    }
 }
 
 /// Flags of `chatload serve`. Flags override the same options of `--config`.

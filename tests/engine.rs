@@ -98,6 +98,18 @@ mod usage {
 #[path = "engine/e2e.rs"]
 mod e2e;
 
+/// A raw-HTTP target that misbehaves on purpose and records what it saw.
+#[path = "engine/hostile_server.rs"]
+mod hostile_server;
+
+/// A hostile target: every bad answer is counted, classified, retried; the run goes on.
+#[path = "engine/hostile.rs"]
+mod hostile;
+
+/// Custom headers: sent on every route, never in a report or output; bad flags exit 2.
+#[path = "engine/headers.rs"]
+mod headers;
+
 /// SIGINT through the real binary: reports written, every chat disconnected, exit 3.
 #[cfg(unix)]
 #[test]

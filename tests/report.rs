@@ -200,6 +200,17 @@ fn schema_requires_exactly_the_model_fields() {
 }
 
 #[test]
+fn a_summary_written_before_header_names_still_reads() {
+    let mut value = serde_json::to_value(fixture()).unwrap();
+    value["scenario"]
+        .as_object_mut()
+        .unwrap()
+        .remove("header_names");
+    let back: Summary = serde_json::from_value(value).expect("older summary reads");
+    assert!(back.scenario.header_names.is_empty());
+}
+
+#[test]
 fn write_reports_writes_every_file_without_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");

@@ -17,8 +17,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 use toml::Spanned;
 
+mod headers;
 mod load;
 mod script;
+
+pub use headers::CustomHeaders;
 
 /// A validated run.
 #[derive(Debug, Clone)]
@@ -45,6 +48,8 @@ pub struct RunConfig {
     pub max_body_bytes: usize,
     /// Most requests in flight at once.
     pub max_connections: usize,
+    /// Custom headers sent on every request (values are secrets; `Debug` hides them).
+    pub headers: CustomHeaders,
     /// Bounded wait for disconnects at the end.
     pub drain_timeout: Duration,
     /// The load plan.
@@ -259,6 +264,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
             "{at}: must be between 1 and 1000000; the default is 1024"
         )));
     }
+    let headers = headers::build_headers(&args.headers, sc, &src, &|var| std::env::var(var).ok())?;
     let plan = load::build_plan(args, sc, &src)?;
     let script = script::build_script(args, sc, &src)?;
     let retry = load::build_retry(sc, &src)?;
@@ -308,6 +314,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         request_timeout,
         max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
         max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+        headers,
         drain_timeout,
         plan,
         script,

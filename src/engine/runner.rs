@@ -73,11 +73,12 @@ pub async fn run(
         &cfg.webapi_prefix,
     )
     .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
-    let client = ChatClient::new(
+    let client = ChatClient::with_headers(
         target,
         cfg.request_timeout,
         cfg.max_body_bytes,
         cfg.max_connections,
+        cfg.headers.map().clone(),
     )?;
     let t0 = Instant::now();
     let started_at = chrono::Utc::now();
@@ -366,6 +367,7 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
         flex_disconnect_timeout_ms: cfg.flex.as_millis() as u64,
         poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
         seed: cfg.seed,
+        header_names: cfg.headers.names(),
     }
 }
 

@@ -46,6 +46,9 @@ pub struct Scenario {
     pub max_connections: Option<Spanned<u64>>,
     /// How long the end of the run waits for active chats to disconnect.
     pub drain_timeout: Option<SpannedDuration>,
+    /// Custom request headers sent on every request (`[headers]`; a value
+    /// `env:VAR` is read from the environment). Values are secrets.
+    pub headers: Option<std::collections::BTreeMap<String, Spanned<String>>>,
     /// The load shape.
     #[serde(default)]
     pub load: LoadSection,
@@ -268,6 +271,8 @@ typing = true
 end = "after-messages"
 [retry]
 max_consecutive = 3
+[headers]
+apikey = "env:GMS_APIKEY"
 [thresholds]
 checks = ["sessions.flagged == 0"]
 "#;
@@ -277,6 +282,13 @@ checks = ["sessions.flagged == 0"]
             Some(2)
         );
         assert_eq!(f.scenario.thresholds.checks.len(), 1);
+        assert_eq!(
+            f.scenario
+                .headers
+                .as_ref()
+                .map(|h| h["apikey"].get_ref().as_str()),
+            Some("env:GMS_APIKEY")
+        );
         assert_eq!(f.stem(), "x");
     }
 }

@@ -85,6 +85,9 @@ pub struct ScenarioInfo {
     pub poll_interval_ms: u64,
     /// Random seed used.
     pub seed: u64,
+    /// Names (lower case) of the custom headers sent on every request; never their values.
+    #[serde(default)]
+    pub header_names: Vec<String>,
 }
 
 /// When the run happened and how it ended.

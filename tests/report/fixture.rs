@@ -53,6 +53,7 @@ pub fn fixture() -> Summary {
             flex_disconnect_timeout_ms: 45_000,
             poll_interval_ms: 2000,
             seed: 7,
+            header_names: vec!["apikey".into(), "authorization".into()],
         },
         run: RunInfo {
             started_at: "2026-01-01T00:00:00Z".into(),

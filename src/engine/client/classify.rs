@@ -2,11 +2,16 @@
 //! body is a usable envelope, the parsed [`Envelope`].
 //!
 //! Rules: a 2xx body must be a JSON envelope with `statusCode` (else
-//! `invalid_json`, `missing_status_code` or `wrong_types`); a non-2xx body that
+//! `invalid_json`, `missing_status_code` or `wrong_types`); a `statusCode`
+//! outside 0, 1, 2 (e.g. `7`) is not a protocol answer either: on a 2xx it is
+//! `wrong_types` (never a success), on a non-2xx it is treated like a body
+//! without envelope. A non-2xx body that
 //! is an envelope (e.g. HTTP 400 validation errors) is a response with that
 //! status; any other non-2xx answer (e.g. a 502 HTML page) is a response with
 //! that HTTP status and no statusCode, which the metrics also count under the
-//! transport kind `http_status`.
+//! transport kind `http_status` (redirects are not followed, so a 3xx lands here).
+//! A request without any answer is `timeout` (also mid-body), `connect`, or
+//! `reset` (closed before or during the answer).
 
 use crate::engine::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::Envelope;
@@ -15,6 +20,13 @@ use serde_json::error::Category;
 /// Classify one complete HTTP answer.
 pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
     match serde_json::from_slice::<Envelope>(body) {
+        Ok(env) if env.status_code > 2 => {
+            if (200..300).contains(&http_status) {
+                (Outcome::Transport(TransportErrorKind::WrongTypes), None)
+            } else {
+                no_envelope(http_status)
+            }
+        }
         Ok(env) => {
             let outcome = Outcome::Response {
                 http_status,
@@ -23,14 +35,7 @@ pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
             };
             (outcome, Some(env))
         }
-        Err(_) if !(200..300).contains(&http_status) => (
-            Outcome::Response {
-                http_status,
-                status_code: None,
-                chat_ended: None,
-            },
-            None,
-        ),
+        Err(_) if !(200..300).contains(&http_status) => no_envelope(http_status),
         Err(e) => {
             let kind = match e.classify() {
                 Category::Syntax | Category::Eof | Category::Io => TransportErrorKind::InvalidJson,
@@ -42,6 +47,16 @@ pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
             (Outcome::Transport(kind), None)
         }
     }
+}
+
+/// A non-2xx answer whose body is no usable envelope (e.g. a 502 HTML page).
+fn no_envelope(http_status: u16) -> (Outcome, Option<Envelope>) {
+    let outcome = Outcome::Response {
+        http_status,
+        status_code: None,
+        chat_ended: None,
+    };
+    (outcome, None)
 }
 
 /// Classify a request that produced no HTTP answer.
@@ -105,6 +120,20 @@ mod tests {
         assert_eq!(
             kind(200, r#"{"statusCode":0,"messages":"no"}"#),
             transport(WrongTypes)
+        );
+        // An out-of-range statusCode is never a success.
+        assert_eq!(kind(200, r#"{"statusCode":7}"#), transport(WrongTypes));
+        assert_eq!(
+            kind(200, r#"{"statusCode":300,"chatEnded":false}"#),
+            transport(WrongTypes)
+        );
+        assert_eq!(
+            kind(503, r#"{"statusCode":9}"#),
+            Outcome::Response {
+                http_status: 503,
+                status_code: None,
+                chat_ended: None
+            }
         );
         assert_eq!(
             kind(502, "<html>Bad gateway</html>"),

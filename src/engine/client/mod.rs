@@ -234,7 +234,30 @@ impl ChatClient {
         max_body: usize,
         max_connections: usize,
     ) -> anyhow::Result<Self> {
+        Self::with_headers(
+            target,
+            request_timeout,
+            max_body,
+            max_connections,
+            reqwest::header::HeaderMap::new(),
+        )
+    }
+
+    /// [`ChatClient::new`] that also sends `headers` on every request
+    /// (custom gateway headers; mark secret values sensitive).
+    pub fn with_headers(
+        target: Target,
+        request_timeout: Duration,
+        max_body: usize,
+        max_connections: usize,
+        headers: reqwest::header::HeaderMap,
+    ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
+            .default_headers(headers)
+            // A 3xx is an answer to classify (`http_status`), never followed: a
+            // followed redirect would count a gateway's login page as the
+            // operation and send the custom (secret) headers to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(request_timeout)
             .connect_timeout(request_timeout)
             .pool_max_idle_per_host(usize::MAX)
