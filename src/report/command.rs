@@ -1,6 +1,6 @@
 //! `chatload report RUN_DIR [--html FILE]`: re-render report.html from a finished run.
 //!
-//! Reads `RUN_DIR/summary.json` (the [`Summary`] contract), renders it with
+//! Reads `RUN_DIR/summary.json` (the [`Summary`](crate::report::model::Summary) contract), renders it with
 //! [`write_html`] and writes `RUN_DIR/report.html` or the `--html` file. A
 //! missing directory, a missing or invalid summary.json, or an `--html` path in
 //! a missing directory are usage errors (exit 2) naming the file.
