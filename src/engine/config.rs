@@ -13,6 +13,7 @@ use crate::error::UsageError;
 use crate::gate::{parse_threshold, Threshold, ThresholdsSpec};
 use crate::protocol::Dialect;
 use crate::server::ServerConfig;
+use crate::util::{check_output_file, BadOutputFile};
 use std::path::PathBuf;
 use std::time::Duration;
 use toml::Spanned;
@@ -435,18 +436,15 @@ mod tests;
 /// `--junit FILE`: checked before the run starts, so a long run cannot end in an unwritable path.
 fn junit_path(path: Option<&std::path::Path>) -> Result<Option<PathBuf>, UsageError> {
     let Some(path) = path else { return Ok(None) };
-    if path.is_dir() {
-        return Err(UsageError::new(format!(
+    match check_output_file(path) {
+        Ok(()) => Ok(Some(path.to_path_buf())),
+        Err(BadOutputFile::IsDir) => Err(UsageError::new(format!(
             "--junit: '{}' is a directory; give a file name such as junit.xml",
             path.display()
-        )));
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = parent.filter(|p| !p.is_dir()) {
-        return Err(UsageError::new(format!(
+        ))),
+        Err(BadOutputFile::MissingDir(dir)) => Err(UsageError::new(format!(
             "--junit: directory '{}' does not exist; create it or choose another path",
             dir.display()
-        )));
+        ))),
     }
-    Ok(Some(path.to_path_buf()))
 }
