@@ -12,6 +12,7 @@ use crate::cli::RunArgs;
 use crate::error::UsageError;
 use crate::gate::{parse_threshold, Threshold, ThresholdsSpec};
 use crate::protocol::Dialect;
+use crate::server::config::MAX_FLEX_TIMEOUT;
 use crate::server::ServerConfig;
 use crate::util::{check_output_file, BadOutputFile};
 use std::path::PathBuf;
@@ -218,7 +219,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         "flex_disconnect_timeout",
         Duration::from_secs(45),
     )?;
-    if flex < Duration::from_secs(1) || flex > Duration::from_secs(1_728_000) {
+    if flex < Duration::from_secs(1) || flex > MAX_FLEX_TIMEOUT {
         return Err(UsageError::new(
             "flex_disconnect_timeout: must be between 1s and 1728000s (the Chat Server option's range); the default is 45s",
         ));
