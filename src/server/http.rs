@@ -116,10 +116,7 @@ fn precheck(method: &Method, headers: &HeaderMap, dialect: Dialect) -> Result<()
             format!("method {method} not allowed: every chat operation is a POST"),
         ));
     }
-    let expected = match dialect {
-        Dialect::GmsV2 => "application/x-www-form-urlencoded",
-        Dialect::WebApi => "application/json",
-    };
+    let expected = dialect.content_type();
     let Some(ct) = headers.get(header::CONTENT_TYPE) else {
         return Ok(()); // lenient: parse as the dialect's format
     };
