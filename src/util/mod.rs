@@ -1,4 +1,4 @@
-//! Small helpers shared by several commands.
+//! Small helpers shared by several modules: output-file checks, number text.
 
 use std::path::Path;
 
@@ -23,9 +23,27 @@ pub fn check_output_file(path: &Path) -> Result<(), BadOutputFile<'_>> {
     }
 }
 
+/// `v` with at most `decimals` decimals and no trailing zeros (`1.50` -> `1.5`, `2.00` -> `2`).
+pub fn trim_decimals(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_decimals_drops_trailing_zeros_only() {
+        assert_eq!(trim_decimals(1.5, 2), "1.5");
+        assert_eq!(trim_decimals(2.0, 3), "2");
+        assert_eq!(trim_decimals(100.0, 0), "100");
+        assert_eq!(trim_decimals(0.12345, 3), "0.123");
+    }
 
     #[test]
     fn output_file_must_not_be_a_directory_nor_in_a_missing_one() {
