@@ -80,8 +80,7 @@ pub struct RunConfig {
     pub warnings: Vec<String>,
 }
 
-/// Longest duration accepted anywhere (keeps instant arithmetic far from overflow).
-pub const MAX_DURATION: Duration = Duration::from_secs(400 * 24 * 3600);
+pub use crate::util::MAX_DURATION;
 
 /// Parse a duration like `30s`, `500ms`, `2m` (at most 400 days).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -1,6 +1,11 @@
-//! Small helpers shared by several modules: output-file checks, number text.
+//! Small helpers shared by several modules: output-file checks, the duration
+//! bound, number text.
 
 use std::path::Path;
+use std::time::Duration;
+
+/// Longest duration accepted anywhere (keeps instant arithmetic far from overflow).
+pub const MAX_DURATION: Duration = Duration::from_secs(400 * 24 * 3600);
 
 /// Why a path cannot name an output file.
 #[derive(Debug, PartialEq, Eq)]
