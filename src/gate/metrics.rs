@@ -280,7 +280,7 @@ impl Metric {
             } else {
                 s.gaps.p50_ms
             }),
-            Source::ViolationsTotal => Value(s.violations.values().sum::<u64>() as f64),
+            Source::ViolationsTotal => Value(s.violations_total() as f64),
             Source::Violation(kind) => match s.violations.get(*kind) {
                 Some(n) => Value(*n as f64),
                 None => NoData(format!("the summary has no '{kind}' count")),
