@@ -92,8 +92,12 @@ pub struct RunArgs {
     /// Random seed (default: from the clock; recorded in summary.json).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Output directory for the reports (default reports/<scenario>-<UTC timestamp>).
-    #[arg(long, value_name = "DIR")]
+    /// Output directory for the reports (default `reports/<scenario>-<UTC timestamp>`).
+    #[arg(
+        long,
+        value_name = "DIR",
+        help = "Output directory for the reports (default reports/<scenario>-<UTC timestamp>)"
+    )]
     pub out: Option<PathBuf>,
     /// Also write the threshold results as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]

@@ -16,6 +16,7 @@ pub mod gate;
 pub mod protocol;
 pub mod report;
 pub mod server;
+pub mod util;
 
 use cli::{Cli, Command};
 use error::Exit;

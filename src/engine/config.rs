@@ -12,7 +12,9 @@ use crate::cli::RunArgs;
 use crate::error::UsageError;
 use crate::gate::{parse_threshold, Threshold, ThresholdsSpec};
 use crate::protocol::Dialect;
+use crate::server::config::MAX_FLEX_TIMEOUT;
 use crate::server::ServerConfig;
+use crate::util::{check_output_file, BadOutputFile};
 use std::path::PathBuf;
 use std::time::Duration;
 use toml::Spanned;
@@ -78,8 +80,7 @@ pub struct RunConfig {
     pub warnings: Vec<String>,
 }
 
-/// Longest duration accepted anywhere (keeps instant arithmetic far from overflow).
-pub const MAX_DURATION: Duration = Duration::from_secs(400 * 24 * 3600);
+pub use crate::util::MAX_DURATION;
 
 /// Parse a duration like `30s`, `500ms`, `2m` (at most 400 days).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -217,7 +218,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         "flex_disconnect_timeout",
         Duration::from_secs(45),
     )?;
-    if flex < Duration::from_secs(1) || flex > Duration::from_secs(1_728_000) {
+    if flex < Duration::from_secs(1) || flex > MAX_FLEX_TIMEOUT {
         return Err(UsageError::new(
             "flex_disconnect_timeout: must be between 1s and 1728000s (the Chat Server option's range); the default is 45s",
         ));
@@ -435,18 +436,15 @@ mod tests;
 /// `--junit FILE`: checked before the run starts, so a long run cannot end in an unwritable path.
 fn junit_path(path: Option<&std::path::Path>) -> Result<Option<PathBuf>, UsageError> {
     let Some(path) = path else { return Ok(None) };
-    if path.is_dir() {
-        return Err(UsageError::new(format!(
+    match check_output_file(path) {
+        Ok(()) => Ok(Some(path.to_path_buf())),
+        Err(BadOutputFile::IsDir) => Err(UsageError::new(format!(
             "--junit: '{}' is a directory; give a file name such as junit.xml",
             path.display()
-        )));
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = parent.filter(|p| !p.is_dir()) {
-        return Err(UsageError::new(format!(
+        ))),
+        Err(BadOutputFile::MissingDir(dir)) => Err(UsageError::new(format!(
             "--junit: directory '{}' does not exist; create it or choose another path",
             dir.display()
-        )));
+        ))),
     }
-    Ok(Some(path.to_path_buf()))
 }

@@ -10,10 +10,11 @@
 //! is what makes zero baselines sensible: a count going 0 -> 1 fails, a rate 0 -> 0.01% or a
 //! latency 0.2 ms -> 0.9 ms does not. Delta % is `n/a` for a zero baseline (unless both are 0).
 
-use super::metrics::{self, Better, Metric, Observed, Unit};
+use super::metrics::{Better, Metric, Observed, Unit};
 use super::Threshold;
 use crate::protocol::Operation;
 use crate::report::model::Summary;
+use crate::util::trim_decimals;
 
 /// How one compared metric came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +69,7 @@ impl Regression {
             Some(d) => format!(
                 "{}{}%",
                 if d >= 0.0 { "+" } else { "" },
-                metrics::trim(d, 1)
+                trim_decimals(d, 1)
             ),
             None => "n/a".to_string(),
         }
@@ -77,7 +78,7 @@ impl Regression {
     /// `+10%` (lower is better) or `-10%` (higher is better).
     pub fn allowed_display(&self) -> String {
         let sign = if self.higher_is_better { "-" } else { "+" };
-        format!("{sign}{}%", metrics::trim(self.allowed_pct, 2))
+        format!("{sign}{}%", trim_decimals(self.allowed_pct, 2))
     }
 
     /// One line for failure messages: observed vs expected.

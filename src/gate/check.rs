@@ -10,6 +10,7 @@ use super::junit::{threshold_message, write_junit};
 use super::{evaluate, parse_threshold, Threshold};
 use crate::cli::CheckArgs;
 use crate::error::{Exit, UsageError};
+use crate::protocol::Operation;
 use crate::report::json::load_summary;
 use crate::report::model::{Summary, ThresholdResult};
 use anyhow::Context;
@@ -141,10 +142,9 @@ pub fn untrusted_reason(s: &Summary) -> Option<String> {
     if s.requests.total > 0 && connect == s.requests.total {
         return Some("the target was unreachable: every request failed to connect".to_string());
     }
-    let established = s
-        .outcomes
-        .iter()
-        .any(|o| o.operation == "request_chat" && o.status_code == Some(0) && o.count > 0);
+    let established = s.outcomes.iter().any(|o| {
+        o.operation == Operation::RequestChat.as_str() && o.status_code == Some(0) && o.count > 0
+    });
     if s.sessions.started > 0 && !established {
         return Some("the target was unreachable: no request_chat ever succeeded".to_string());
     }

@@ -9,6 +9,7 @@
 use crate::engine::metrics::{TransportErrorKind, ViolationKind};
 use crate::protocol::Operation;
 use crate::report::model::{LatencyStats, Summary};
+use crate::util::trim_decimals;
 use std::collections::BTreeMap;
 
 /// Latency statistics every operation offers.
@@ -79,21 +80,11 @@ impl Unit {
     /// Render a value of this unit for humans.
     pub fn format(self, v: f64) -> String {
         match self {
-            Unit::Millis => format!("{} ms", trim(v, 3)),
-            Unit::Fraction => format!("{}%", trim(v * 100.0, 4)),
-            Unit::Count | Unit::Verdict => trim(v, 3),
-            Unit::PerSecond => format!("{}/s", trim(v, 1)),
+            Unit::Millis => format!("{} ms", trim_decimals(v, 3)),
+            Unit::Fraction => format!("{}%", trim_decimals(v * 100.0, 4)),
+            Unit::Count | Unit::Verdict => trim_decimals(v, 3),
+            Unit::PerSecond => format!("{}/s", trim_decimals(v, 1)),
         }
-    }
-}
-
-/// `v` with at most `decimals` decimals and no trailing zeros.
-pub fn trim(v: f64, decimals: usize) -> String {
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
     }
 }
 
@@ -289,7 +280,7 @@ impl Metric {
             } else {
                 s.gaps.p50_ms
             }),
-            Source::ViolationsTotal => Value(s.violations.values().sum::<u64>() as f64),
+            Source::ViolationsTotal => Value(s.violations_total() as f64),
             Source::Violation(kind) => match s.violations.get(*kind) {
                 Some(n) => Value(*n as f64),
                 None => NoData(format!("the summary has no '{kind}' count")),

@@ -27,6 +27,7 @@ pub use metrics::{Metric, Observed, Unit};
 
 use crate::error::{Exit, UsageError};
 use crate::report::model::{Summary, ThresholdResult};
+use crate::util::trim_decimals;
 use expr::{ExprError, Literal};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -142,14 +143,14 @@ fn limit_for(
         (Unit::Millis, Literal::Flex(f)) => Ok(Limit::Flex(*f)),
         (Unit::Millis, Literal::Number(n)) => Err(mismatch(&format!(
             "add a unit, e.g. {}ms",
-            metrics::trim(*n, 3)
+            trim_decimals(*n, 3)
         ))),
         (Unit::Millis, _) => Err(mismatch("use a duration such as 300ms or 1s, or 80% flex")),
         (Unit::Fraction, Literal::Percent(f)) => Ok(Limit::Value(*f)),
         (Unit::Fraction, Literal::Number(n)) if (0.0..=1.0).contains(n) => Ok(Limit::Value(*n)),
         (Unit::Fraction, Literal::Number(n)) => Err(mismatch(&format!(
             "a rate is a fraction between 0 and 1; did you mean {}%?",
-            metrics::trim(*n, 3)
+            trim_decimals(*n, 3)
         ))),
         (Unit::Fraction, _) => Err(mismatch(
             "use a percentage such as 0.5% or a fraction such as 0.005",
@@ -226,8 +227,8 @@ pub fn evaluate_one(summary: &Summary, t: &Threshold) -> ThresholdResult {
                 let display = format!(
                     "{} ({}% of flex {} ms)",
                     t.metric.unit.format(v),
-                    metrics::trim(v / flex * 100.0, 1),
-                    metrics::trim(flex, 0)
+                    trim_decimals(v / flex * 100.0, 1),
+                    trim_decimals(flex, 0)
                 );
                 result(Some(v), display, t.op.holds(v, fraction * flex))
             }

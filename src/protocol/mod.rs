@@ -30,6 +30,14 @@ impl Dialect {
             Dialect::WebApi => "webapi",
         }
     }
+
+    /// Content type of request bodies: form-encoded for gms-v2, JSON for webapi.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Dialect::GmsV2 => "application/x-www-form-urlencoded",
+            Dialect::WebApi => "application/json",
+        }
+    }
 }
 
 impl fmt::Display for Dialect {

@@ -1,6 +1,6 @@
 //! `chatload report RUN_DIR [--html FILE]`: re-render report.html from a finished run.
 //!
-//! Reads `RUN_DIR/summary.json` (the [`Summary`] contract), renders it with
+//! Reads `RUN_DIR/summary.json` (the [`Summary`](crate::report::model::Summary) contract), renders it with
 //! [`write_html`] and writes `RUN_DIR/report.html` or the `--html` file. A
 //! missing directory, a missing or invalid summary.json, or an `--html` path in
 //! a missing directory are usage errors (exit 2) naming the file.
@@ -9,6 +9,7 @@ use crate::cli::ReportArgs;
 use crate::error::{Exit, UsageError};
 use crate::report::html::write_html;
 use crate::report::json::load_summary;
+use crate::util::{check_output_file, BadOutputFile};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -31,24 +32,19 @@ fn output_path(args: &ReportArgs, summary_path: &Path) -> anyhow::Result<PathBuf
         let dir = summary_path.parent().unwrap_or(Path::new("."));
         return Ok(dir.join("report.html"));
     };
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
-        if !parent.is_dir() {
-            return Err(UsageError::new(format!(
-                "--html '{}': directory '{}' does not exist; create it or choose another file",
-                path.display(),
-                parent.display()
-            ))
-            .into());
-        }
-    }
-    if path.is_dir() {
-        return Err(UsageError::new(format!(
+    match check_output_file(path) {
+        Ok(()) => Ok(path.clone()),
+        Err(BadOutputFile::MissingDir(parent)) => Err(UsageError::new(format!(
+            "--html '{}': directory '{}' does not exist; create it or choose another file",
+            path.display(),
+            parent.display()
+        ))
+        .into()),
+        Err(BadOutputFile::IsDir) => Err(UsageError::new(format!(
             "--html '{}' is a directory; give a file name such as '{}'",
             path.display(),
             path.join("report.html").display()
         ))
-        .into());
+        .into()),
     }
-    Ok(path.clone())
 }

@@ -4,7 +4,7 @@
 //! statusCode / chatEnded in the body).
 
 use crate::engine::metrics::GapCause;
-use crate::protocol::Operation;
+use crate::report::in_report_order;
 use crate::report::model::{LatencyStats, SessionRow, Summary, TimelinePoint};
 use serde::Serialize;
 use std::io::Write;
@@ -109,21 +109,6 @@ fn write_rows<T: Serialize>(
     w.flush()
 }
 
-/// Operation names of `summary` in report order (known operations first).
-fn operation_names(summary: &Summary) -> Vec<&str> {
-    let mut names: Vec<&str> = Operation::ALL
-        .iter()
-        .map(|op| op.as_str())
-        .filter(|n| summary.latency_ms.contains_key(*n))
-        .collect();
-    let unknown = summary.latency_ms.keys().map(String::as_str);
-    let unknown: Vec<&str> = unknown
-        .filter(|n| Operation::from_name(n).is_none())
-        .collect();
-    names.extend(unknown);
-    names
-}
-
 /// operations.csv header.
 #[rustfmt::skip]
 pub const OPERATIONS_HEADER: &[&str] = &[
@@ -156,7 +141,7 @@ pub const TIMELINE_HEADER: &[&str] = &[
 /// operations.csv: one row per operation with both latency views.
 pub fn write_operations(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     let empty = LatencyStats::default();
-    let rows = operation_names(summary).into_iter().map(|name| {
+    let rows = in_report_order(&summary.latency_ms).map(|name| {
         let l = summary.latency_ms.get(name).unwrap_or(&empty);
         let s = summary.service_time_ms.get(name).unwrap_or(&empty);
         OperationRow::new(name, l, s)

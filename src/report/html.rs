@@ -2,11 +2,11 @@
 //!
 //! The page skeleton and its CSS are templates (`html/templates/`) with
 //! `{{slot}}` markers; each slot is filled by one section writer. Charts are
-//! inline SVG drawn by [`svg`]; no script, font, image or style is fetched
+//! inline SVG drawn by `svg`; no script, font, image or style is fetched
 //! (a Content-Security-Policy of `default-src 'none'` makes sure of it), so
 //! the file opens offline. Every string that comes from the run is escaped by
-//! [`escape::esc`]. Long timelines are capped per series
-//! ([`svg::MAX_POINTS_PER_SERIES`]) so big runs stay a few hundred KB.
+//! `escape::esc`. Long timelines are capped per series
+//! (`svg::MAX_POINTS_PER_SERIES`) so big runs stay a few hundred KB.
 //!
 //! # Layout
 //! - `page`: header (run facts, gate verdicts) and key-figure cards.

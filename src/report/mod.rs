@@ -21,10 +21,21 @@ pub mod text;
 pub use command::report_command;
 pub use model::{SessionRow, Summary};
 
+use crate::protocol::Operation;
 use anyhow::Context;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
+
+/// Operation names of a per-operation map in report order: the known operations
+/// in [`Operation::ALL`] order, then any other name (a newer or hand-edited file).
+pub fn in_report_order<V>(map: &BTreeMap<String, V>) -> impl Iterator<Item = &str> + '_ {
+    let known = Operation::ALL.iter().map(|op| op.as_str());
+    let known = known.filter(|n| map.contains_key(*n));
+    let others = map.keys().map(String::as_str);
+    known.chain(others.filter(|n| Operation::from_name(n).is_none()))
+}
 
 /// Create `dir/name`, let `render` fill it through a buffer, and flush it.
 fn write_file(

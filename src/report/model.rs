@@ -64,6 +64,15 @@ pub struct Summary {
     pub aborted_by_threshold: bool,
 }
 
+impl Summary {
+    /// All protocol violations (saturating: a hostile transcript index can make one count huge).
+    pub fn violations_total(&self) -> u64 {
+        self.violations
+            .values()
+            .fold(0, |a, n| a.saturating_add(*n))
+    }
+}
+
 /// What was run, against what.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioInfo {

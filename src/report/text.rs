@@ -1,7 +1,7 @@
 //! The text summary printed on stdout at the end of a run. It only formats
 //! figures of the [`Summary`]; nothing is computed here except shares.
 
-use crate::protocol::Operation;
+use crate::report::in_report_order;
 use crate::report::model::{LatencyStats, Summary};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -96,12 +96,7 @@ impl<W: Write> Text<'_, W> {
             "{:<16}{:>9}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
             "operation", "count", "min", "mean", "p50", "p90", "p99", "p99.9", "max"
         )?;
-        let known = Operation::ALL.iter().map(|o| o.as_str());
-        let others = map
-            .keys()
-            .map(String::as_str)
-            .filter(|k| Operation::from_name(k).is_none());
-        for name in known.chain(others) {
+        for name in in_report_order(map) {
             let Some(l) = map.get(name) else { continue };
             writeln!(
                 self.w,

@@ -23,12 +23,13 @@ pub async fn serve_command(args: ServeArgs) -> anyhow::Result<Exit> {
     let addr = listener.local_addr()?;
     let server = ReferenceServer::new(config);
     let prefix = &server.config().webapi_prefix;
+    let shutdown = shutdown_signal();
     eprintln!("chatload reference server listening on http://{addr}");
     eprintln!("  gms-v2: http://{addr}/genesys/2/chat/{{service}}");
     eprintln!("  webapi: http://{addr}{prefix}/api/v2/chats");
     eprintln!("  stats:  http://{addr}{}", super::STATS_PATH);
     eprintln!("press Ctrl-C to stop");
-    server.serve(listener, shutdown_signal()).await?;
+    server.serve(listener, shutdown).await?;
     print!("{}", render_table(&server.stats()));
     Ok(Exit::Success)
 }
@@ -99,28 +100,37 @@ pub fn read_config(path: &Path) -> Result<ServerConfig, UsageError> {
     Ok(config)
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes on Ctrl-C or SIGTERM. On Unix both handlers are installed by this
+/// call, not on the first poll: the banner is printed before the server polls the
+/// future, and a signal sent as soon as the banner is read must not kill the
+/// process before the counters are printed.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, Signal, SignalKind};
+        // No handler could be installed: rely on the other signal (or a kill) instead.
+        async fn recv(s: Option<Signal>) {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        let ctrl_c = recv(signal(SignalKind::interrupt()).ok());
+        let term = recv(signal(SignalKind::terminate()).ok());
+        async move {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
-            // No handler could be installed: rely on SIGTERM (or a kill) instead.
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
     }
 }
 
@@ -265,5 +275,21 @@ mod tests {
         ] {
             assert!(text.contains(section), "{section} in {text}");
         }
+    }
+
+    /// The banner is printed before the server first polls the shutdown future: a
+    /// SIGTERM sent as soon as the banner is read must already be caught.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn sigterm_is_caught_before_the_shutdown_future_is_polled() {
+        let shutdown = shutdown_signal();
+        let kill = std::process::Command::new("kill")
+            .args(["-TERM", &std::process::id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(kill.success());
+        tokio::time::timeout(std::time::Duration::from_secs(10), shutdown)
+            .await
+            .expect("the SIGTERM completes the shutdown future");
     }
 }

@@ -216,3 +216,13 @@ fn delays_sample_inside_their_bounds() {
         .unwrap_err()
         .contains("invalid duration 'soon'"));
 }
+
+#[test]
+fn durations_longer_than_400_days_are_rejected() {
+    // `now + join_after` would overflow `Instant` and panic in the request handler.
+    let e = parse("[agent]\njoin_after = \"300000000000y\"").unwrap_err();
+    assert!(e.contains("longer than 400 days"), "{e}");
+    assert!(parse("[agent]\njoin_after = \"400days\"").is_ok());
+    let e = "1s..300000000000y".parse::<DelaySpec>().unwrap_err();
+    assert!(e.contains("longer than 400 days"), "{e}");
+}

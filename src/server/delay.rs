@@ -3,6 +3,7 @@
 //! and exponential distributions (`{ mean }` / `exp:1s`).
 
 use crate::error::UsageError;
+use crate::util::MAX_DURATION;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -94,11 +95,18 @@ impl std::str::FromStr for DelaySpec {
     }
 }
 
-/// Parse a humantime duration with a message that shows the expected syntax.
+/// Parse a humantime duration (at most [`MAX_DURATION`], 400 days, so adding it to
+/// an instant cannot overflow) with a message that shows the expected syntax.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
         format!("invalid duration '{s}' ({e}): expected e.g. \"500ms\", \"2s\", \"1m\"")
-    })
+    })?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "duration '{s}' is longer than 400 days; use a shorter duration"
+        ));
+    }
+    Ok(d)
 }
 
 impl Serialize for DelaySpec {

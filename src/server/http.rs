@@ -52,8 +52,11 @@ pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
                 None,
             )
         }
-        Some((dialect, known)) => {
-            let route = known.map_or(Route::Unknown, |op| Route::Chat(dialect, op));
+        Some(target) => {
+            let dialect = target.dialect();
+            let route = target
+                .known_op()
+                .map_or(Route::Unknown, |op| Route::Chat(dialect, op));
             match precheck(&parts.method, &parts.headers, dialect) {
                 Err(rejection) => (route, Reply::Json(rejection.answer()), None),
                 Ok(()) => match axum::body::to_bytes(body, MAX_BODY).await {
@@ -63,7 +66,7 @@ pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
                         );
                         (route, Reply::Json(bad_request(413, 413, advice)), None)
                     }
-                    Ok(bytes) => dispatch(&inner, path, dialect, &bytes),
+                    Ok(bytes) => dispatch(&inner, target, &bytes),
                 },
             }
         }
@@ -71,20 +74,38 @@ pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
     finish(&inner, route, reply, delay).await
 }
 
-/// The dialect of a path and, when the path alone says it, the operation.
-fn route_of(inner: &Inner, path: &str) -> Option<(Dialect, Option<Operation>)> {
+/// A chat path of either dialect, parsed once per request.
+enum Target<'a> {
+    Gms(gms::Target<'a>),
+    WebApi(webapi::Target<'a>),
+}
+
+impl Target<'_> {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Target::Gms(_) => Dialect::GmsV2,
+            Target::WebApi(_) => Dialect::WebApi,
+        }
+    }
+
+    /// The operation, when the path alone says it.
+    fn known_op(&self) -> Option<Operation> {
+        match self {
+            Target::Gms(gms::Target::RequestChat) => Some(Operation::RequestChat),
+            Target::Gms(gms::Target::Op(_, op)) => Some(*op),
+            Target::WebApi(webapi::Target::RequestChat) => Some(Operation::RequestChat),
+            Target::WebApi(webapi::Target::Messages(_)) => Some(Operation::Poll),
+            Target::WebApi(webapi::Target::Chat(_)) => None,
+        }
+    }
+}
+
+/// The chat route of a path (gms-v2 first), None when it is neither dialect's.
+fn route_of<'a>(inner: &Inner, path: &'a str) -> Option<Target<'a>> {
     if let Some(t) = gms::parse_path(path) {
-        let op = match t {
-            gms::Target::RequestChat => Operation::RequestChat,
-            gms::Target::Op(_, op) => op,
-        };
-        return Some((Dialect::GmsV2, Some(op)));
+        return Some(Target::Gms(t));
     }
-    match webapi::parse_path(&inner.config.webapi_prefix, path)? {
-        webapi::Target::RequestChat => Some((Dialect::WebApi, Some(Operation::RequestChat))),
-        webapi::Target::Messages(_) => Some((Dialect::WebApi, Some(Operation::Poll))),
-        webapi::Target::Chat(_) => Some((Dialect::WebApi, None)),
-    }
+    webapi::parse_path(&inner.config.webapi_prefix, path).map(Target::WebApi)
 }
 
 /// Method and content type.
@@ -95,10 +116,7 @@ fn precheck(method: &Method, headers: &HeaderMap, dialect: Dialect) -> Result<()
             format!("method {method} not allowed: every chat operation is a POST"),
         ));
     }
-    let expected = match dialect {
-        Dialect::GmsV2 => "application/x-www-form-urlencoded",
-        Dialect::WebApi => "application/json",
-    };
+    let expected = dialect.content_type();
     let Some(ct) = headers.get(header::CONTENT_TYPE) else {
         return Ok(()); // lenient: parse as the dialect's format
     };
@@ -120,49 +138,48 @@ fn precheck(method: &Method, headers: &HeaderMap, dialect: Dialect) -> Result<()
 
 type Dispatched = (Route, Reply, Option<Duration>);
 
-fn dispatch(inner: &Inner, path: &str, dialect: Dialect, body: &[u8]) -> Dispatched {
-    match dialect {
-        Dialect::GmsV2 => match gms::parse_path(path) {
-            Some(gms::Target::Op(chat_id, op)) => {
-                let route = Route::Chat(dialect, op);
-                match gms::parse_op(body) {
-                    Err(e) => (route, Reply::Json(bad_request(400, 400, e)), None),
-                    Ok(input) => run_op(inner, route, op, chat_id, &input),
-                }
+fn dispatch(inner: &Inner, target: Target<'_>, body: &[u8]) -> Dispatched {
+    match target {
+        Target::Gms(gms::Target::Op(chat_id, op)) => {
+            let route = Route::Chat(Dialect::GmsV2, op);
+            match gms::parse_op(body) {
+                Err(e) => (route, Reply::Json(bad_request(400, 400, e)), None),
+                Ok(input) => run_op(inner, route, op, chat_id, &input),
             }
-            _ => {
-                let route = Route::Chat(dialect, Operation::RequestChat);
-                let input = gms::parse_request(body);
-                run_request(inner, route, input, false)
+        }
+        Target::Gms(gms::Target::RequestChat) => {
+            let route = Route::Chat(Dialect::GmsV2, Operation::RequestChat);
+            let input = gms::parse_request(body);
+            run_request(inner, route, input, false)
+        }
+        Target::WebApi(webapi::Target::RequestChat) => {
+            let route = Route::Chat(Dialect::WebApi, Operation::RequestChat);
+            match webapi::parse_request(body) {
+                Err(e) => (route, Reply::Json(bad_request(400, 400, e)), None),
+                Ok(input) => run_request(inner, route, input, true),
             }
-        },
-        Dialect::WebApi => {
-            let (chat_id, fixed) = match webapi::parse_path(&inner.config.webapi_prefix, path) {
-                Some(webapi::Target::Messages(id)) => (id, Some(Operation::Poll)),
-                Some(webapi::Target::Chat(id)) => (id, None),
-                _ => {
-                    let route = Route::Chat(dialect, Operation::RequestChat);
-                    return match webapi::parse_request(body) {
-                        Err(e) => (route, Reply::Json(bad_request(400, 400, e)), None),
-                        Ok(input) => run_request(inner, route, input, true),
-                    };
-                }
-            };
-            match webapi::parse_op(body, fixed) {
-                Err((op, e)) => {
-                    let route = op.map_or(Route::Unknown, |op| Route::Chat(dialect, op));
-                    (route, Reply::Json(bad_request(400, 400, e)), None)
-                }
-                Ok((op, input)) => {
-                    let route = Route::Chat(dialect, op);
-                    if input.tenant.is_none() {
-                        let answer =
-                            bad_request(400, codes::CANNOT_START, "tenantName is required");
-                        return (route, Reply::Json(answer), None);
-                    }
-                    run_op(inner, route, op, chat_id, &input)
-                }
+        }
+        Target::WebApi(webapi::Target::Messages(chat_id)) => {
+            webapi_op(inner, chat_id, Some(Operation::Poll), body)
+        }
+        Target::WebApi(webapi::Target::Chat(chat_id)) => webapi_op(inner, chat_id, None, body),
+    }
+}
+
+/// A webapi operation on `chat_id`: `fixed` by the path, else named in the body.
+fn webapi_op(inner: &Inner, chat_id: &str, fixed: Option<Operation>, body: &[u8]) -> Dispatched {
+    match webapi::parse_op(body, fixed) {
+        Err((op, e)) => {
+            let route = op.map_or(Route::Unknown, |op| Route::Chat(Dialect::WebApi, op));
+            (route, Reply::Json(bad_request(400, 400, e)), None)
+        }
+        Ok((op, input)) => {
+            let route = Route::Chat(Dialect::WebApi, op);
+            if input.tenant.is_none() {
+                let answer = bad_request(400, codes::CANNOT_START, "tenantName is required");
+                return (route, Reply::Json(answer), None);
             }
+            run_op(inner, route, op, chat_id, &input)
         }
     }
 }

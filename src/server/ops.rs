@@ -107,46 +107,30 @@ impl Inner {
             return rejection.answer();
         }
         let alias = input.alias.as_deref();
-        let Some(key) = self.store.key_of(chat_id) else {
-            return failure(
+        // Unknown chat, or identity that does not match it: 249 "not executed".
+        let not_executed = |ended| {
+            failure(
                 2,
-                true,
+                ended,
                 Some(chat_id),
                 alias,
                 codes::MEDIA_SERVER_FAILED,
                 NOT_EXECUTED,
-            );
+            )
+        };
+        let Some(key) = self.store.key_of(chat_id) else {
+            return not_executed(true);
         };
         let now = Instant::now();
         let cx = self.cx();
         self.store.with_chat(key, |chat| {
             let Some(chat) = chat else {
-                return (
-                    failure(
-                        2,
-                        true,
-                        Some(chat_id),
-                        alias,
-                        codes::MEDIA_SERVER_FAILED,
-                        NOT_EXECUTED,
-                    ),
-                    false,
-                );
+                return (not_executed(true), false);
             };
             match agent::advance(chat, now, &cx) {
                 Advance::Open => {}
                 Advance::Expired | Advance::Gone => {
-                    return (
-                        failure(
-                            2,
-                            true,
-                            Some(chat_id),
-                            alias,
-                            codes::MEDIA_SERVER_FAILED,
-                            NOT_EXECUTED,
-                        ),
-                        true,
-                    );
+                    return (not_executed(true), true);
                 }
             }
             let ended = chat.state == ChatState::AgentEnded;
@@ -156,17 +140,7 @@ impl Inner {
                 alias,
                 input.tenant.as_deref(),
             ) {
-                return (
-                    failure(
-                        2,
-                        ended,
-                        Some(chat_id),
-                        alias,
-                        codes::MEDIA_SERVER_FAILED,
-                        NOT_EXECUTED,
-                    ),
-                    false,
-                );
+                return (not_executed(ended), false);
             }
             if ended {
                 // The agent left: this first call of any kind learns it, with the

@@ -103,6 +103,17 @@ fn every_metric_name_resolves_to_its_exact_fixture_value() {
 }
 
 #[test]
+fn violations_total_saturates_instead_of_overflowing() {
+    // A hostile server's transcript index can make one violation count huge.
+    let mut s = Summary::default();
+    s.violations.insert("transcript_hole".into(), u64::MAX - 1);
+    s.violations.insert("transcript_repeat".into(), 2);
+    let r = evaluate(&s, &[parse_threshold("violations.total > 0").unwrap()]).remove(0);
+    assert_eq!(r.observed, Some(u64::MAX as f64));
+    assert!(r.passed);
+}
+
+#[test]
 fn no_data_cases() {
     let r = eval("read_receipt.p99 < 1s");
     assert_eq!((r.passed, r.observed), (false, None));

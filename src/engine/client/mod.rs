@@ -305,10 +305,7 @@ impl ChatClient {
 
     /// Send a built call and classify the answer.
     pub async fn send(&self, url: reqwest::Url, body: String) -> Reply {
-        let content_type = match self.target.dialect {
-            Dialect::GmsV2 => "application/x-www-form-urlencoded",
-            Dialect::WebApi => "application/json",
-        };
+        let content_type = self.target.dialect.content_type();
         // The semaphore is never closed; a failed acquire would only skip the cap.
         let _slot = self.slots.acquire().await.ok();
         let sent = Instant::now();

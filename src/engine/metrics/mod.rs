@@ -248,7 +248,14 @@ impl Metrics {
 
     /// Record a protocol violation.
     pub fn record_violation(&self, kind: ViolationKind) {
-        self.shard().total.violations[kind as usize] += 1;
+        self.record_violations(kind, 1);
+    }
+
+    /// Record `n` protocol violations of one kind (the count saturates).
+    pub fn record_violations(&self, kind: ViolationKind, n: u64) {
+        let mut shard = self.shard();
+        let count = &mut shard.total.violations[kind as usize];
+        *count = count.saturating_add(n);
     }
 
     /// A session started (request_chat about to be sent).

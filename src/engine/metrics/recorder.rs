@@ -260,7 +260,7 @@ impl AddAssign<&Recorder> for Recorder {
             *a += b;
         }
         for (a, b) in self.violations.iter_mut().zip(rhs.violations) {
-            *a += b;
+            *a = a.saturating_add(b); // a hostile transcript index can make a count huge
         }
         self.errors += rhs.errors;
         add_opt(&mut self.lateness, &rhs.lateness, add_hist);

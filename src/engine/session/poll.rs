@@ -111,10 +111,11 @@ pub fn track_transcript(position: u64, env: &Envelope, metrics: &Metrics) -> u64
         if idx < pos {
             metrics.record_violation(ViolationKind::TranscriptRepeat);
         } else {
-            for _ in pos..idx {
-                metrics.record_violation(ViolationKind::TranscriptHole);
+            // Counted at once: a hostile index (up to u64::MAX) must not loop per hole.
+            if idx > pos {
+                metrics.record_violations(ViolationKind::TranscriptHole, idx - pos);
             }
-            pos = idx + 1;
+            pos = idx.saturating_add(1);
         }
     }
     pos

@@ -65,39 +65,22 @@ async fn op<'a>(
     intended: Instant,
     make: impl Fn(u64) -> Call<'a>,
 ) -> bool {
-    let mut at = intended;
-    let mut consecutive = 0u32;
-    loop {
-        if !sh.sleep_until(at, run).await {
-            return false;
+    let sent = send(
+        ctx,
+        sh,
+        run,
+        intended,
+        make,
+        End::RetriesExhausted,
+        End::ServerFatal,
+    );
+    match sent.await {
+        Some((_, true)) => {
+            sh.finish(End::AgentEnded);
+            false
         }
-        let call = make(sh.position.load(Ordering::Relaxed));
-        let reply = sh.call(&ctx.client, &call).await;
-        ctx.metrics
-            .record_lateness(reply.sent.saturating_duration_since(at));
-        record(&ctx.metrics, &call, at, &reply);
-        match step(&reply, &ctx.metrics) {
-            Step::Ok { ended } => {
-                sh.adopt(&reply);
-                if ended {
-                    sh.finish(End::AgentEnded);
-                    return false;
-                }
-                return true;
-            }
-            Step::Retry => {
-                consecutive += 1;
-                if consecutive >= ctx.retry.max_consecutive {
-                    sh.finish(End::RetriesExhausted);
-                    return false;
-                }
-                at = reply.done + ctx.retry.backoff_after(consecutive);
-            }
-            Step::Fatal { .. } => {
-                sh.finish(End::ServerFatal);
-                return false;
-            }
-        }
+        Some((_, false)) => true,
+        None => false,
     }
 }
 
@@ -108,14 +91,51 @@ pub async fn request_chat(
     run: &mut PhaseRx,
     intended: Instant,
 ) -> Option<Instant> {
+    let nickname = ctx.script.nickname.as_str();
+    let make = |_| Call::RequestChat { nickname };
+    let (done, ended) = send(
+        ctx,
+        sh,
+        run,
+        intended,
+        make,
+        End::RequestFailed,
+        End::RequestFailed,
+    )
+    .await?;
+    let complete = sh.id.lock().map(|id| id.complete()).unwrap_or(false);
+    if !complete {
+        ctx.metrics.record_violation(ViolationKind::MissingField);
+        sh.finish(End::RequestFailed);
+        return None;
+    }
+    if ended {
+        sh.finish(End::AgentEnded);
+        return None;
+    }
+    Some(done)
+}
+
+/// Send the call `make` builds (from the current position) at `intended`, retrying
+/// per policy, until the server accepts it: then adopt the identity it carries and
+/// give Some((answer instant, chatEnded)). None when the session ended first: by
+/// the run, or here with `exhausted` (too many retries) or `fatal` (statusCode 2).
+async fn send<'a>(
+    ctx: &SessionCtx,
+    sh: &Shared,
+    run: &mut PhaseRx,
+    intended: Instant,
+    make: impl Fn(u64) -> Call<'a>,
+    exhausted: End,
+    fatal: End,
+) -> Option<(Instant, bool)> {
     let mut at = intended;
     let mut consecutive = 0u32;
-    let nickname = ctx.script.nickname.as_str();
     loop {
         if !sh.sleep_until(at, run).await {
             return None;
         }
-        let call = Call::RequestChat { nickname };
+        let call = make(sh.position.load(Ordering::Relaxed));
         let reply = sh.call(&ctx.client, &call).await;
         ctx.metrics
             .record_lateness(reply.sent.saturating_duration_since(at));
@@ -123,28 +143,18 @@ pub async fn request_chat(
         match step(&reply, &ctx.metrics) {
             Step::Ok { ended } => {
                 sh.adopt(&reply);
-                let complete = sh.id.lock().map(|id| id.complete()).unwrap_or(false);
-                if !complete {
-                    ctx.metrics.record_violation(ViolationKind::MissingField);
-                    sh.finish(End::RequestFailed);
-                    return None;
-                }
-                if ended {
-                    sh.finish(End::AgentEnded);
-                    return None;
-                }
-                return Some(reply.done);
+                return Some((reply.done, ended));
             }
             Step::Retry => {
                 consecutive += 1;
                 if consecutive >= ctx.retry.max_consecutive {
-                    sh.finish(End::RequestFailed);
+                    sh.finish(exhausted);
                     return None;
                 }
                 at = reply.done + ctx.retry.backoff_after(consecutive);
             }
             Step::Fatal { .. } => {
-                sh.finish(End::RequestFailed);
+                sh.finish(fatal);
                 return None;
             }
         }

@@ -402,3 +402,26 @@ fn a_session_task_is_small() {
     println!("session future: {size} bytes");
     assert!(size < 8 * 1024, "session future is {size} bytes");
 }
+
+#[test]
+fn a_huge_transcript_index_counts_its_holes_at_once_without_overflow() {
+    // A hostile or broken server may send any u64 as an event index.
+    let ctx = ctx(
+        Fake::new(|_, _| (now(), ok())),
+        script(EndMode::WaitForAgent),
+        45,
+    );
+    let env = |indexes: &[u64]| -> crate::protocol::Envelope {
+        let (_, body) = ok_with(false, indexes, "a").unwrap();
+        serde_json::from_str(&body).unwrap()
+    };
+    let track = super::poll::track_transcript;
+    assert_eq!(
+        track(u64::MAX - 1, &env(&[u64::MAX]), &ctx.metrics),
+        u64::MAX
+    );
+    assert_eq!(violations(&ctx)["transcript_hole"], 1);
+    // A jump of 2^40 is counted as that many holes at once, not one by one.
+    assert_eq!(track(1, &env(&[1 << 40]), &ctx.metrics), (1 << 40) + 1);
+    assert_eq!(violations(&ctx)["transcript_hole"], 1 << 40);
+}

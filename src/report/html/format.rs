@@ -2,6 +2,8 @@
 //! milliseconds with a precision that suits their size, shares as percent.
 //! Non-finite values (which a hand-edited summary.json may hold) print as "–".
 
+use crate::util::trim_decimals;
+
 /// `1234567` -> `1,234,567`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -24,11 +26,11 @@ pub fn num(v: f64) -> String {
     if a == 0.0 {
         "0".to_string()
     } else if a < 1.0 {
-        trim(format!("{v:.3}"))
+        trim_decimals(v, 3)
     } else if a < 10.0 {
-        trim(format!("{v:.2}"))
+        trim_decimals(v, 2)
     } else if a < 100.0 {
-        trim(format!("{v:.1}"))
+        trim_decimals(v, 1)
     } else if a < 1_000_000_000.0 {
         let rounded = v.round();
         let s = count(rounded.abs() as u64);
@@ -39,14 +41,6 @@ pub fn num(v: f64) -> String {
         }
     } else {
         format!("{v:.3e}")
-    }
-}
-
-fn trim(s: String) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
     }
 }
 

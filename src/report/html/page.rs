@@ -225,7 +225,7 @@ pub fn key_figures(s: &Summary, out: &mut String) {
         ),
         if ss.failed > 0 { "warn" } else { "ok" },
     );
-    let violations: u64 = s.violations.values().sum();
+    let violations = s.violations_total();
     let kinds = s.violations.values().filter(|n| **n > 0).count();
     card(
         out,
