@@ -98,7 +98,7 @@ fn text_summary_has_every_section() {
         "poll gaps vs flex-disconnect-timeout 45000 ms (near miss above 80 %): 8 gaps, p50 2000.0 ms, p99 46000.5 ms, max 46000.5 ms",
         "flagged gaps by cause: retries 1",
         "protocol violations: none",
-        "generator: ok (p99 schedule lateness 0.5 ms <= 200.0 ms, CPU 12 % of 2 core(s)); schedule lateness p50 0.10 ms, p99 0.50 ms, max 2.00 ms; CPU 12 % of 2 core(s)",
+        "generator: ok (p99 schedule lateness within 200.0 ms, CPU within 180 % of one core, no generator-lag flags); schedule lateness p50 0.10 ms, p99 0.50 ms, max 2.00 ms; CPU 12 % of one core (2 cores available)",
         "  PASS  poll.p99 < 300ms (observed 6.0 ms)",
     ] {
         assert!(got.lines().any(|l| l == line), "missing line {line:?} in:\n{got}");

@@ -177,7 +177,7 @@ impl<W: Write> Text<'_, W> {
         let l = &g.schedule_lateness_ms;
         writeln!(
             self.w,
-            "\ngenerator: {} ({}); schedule lateness p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; CPU {:.0} % of {} core(s)",
+            "\ngenerator: {} ({}); schedule lateness p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; CPU {:.0} % of one core ({} cores available)",
             g.verdict, g.reason, l.p50, l.p99, l.max, g.cpu_percent, g.cores
         )
     }

@@ -143,7 +143,7 @@ pub fn fixture() -> Summary {
             cpu_percent: 12.5,
             cores: 2,
             verdict: "ok".into(),
-            reason: "p99 schedule lateness 0.5 ms <= 200.0 ms, CPU 12 % of 2 core(s)".into(),
+            reason: "p99 schedule lateness within 200.0 ms, CPU within 180 % of one core, no generator-lag flags".into(),
         },
         timeline: vec![
             TimelinePoint {

@@ -112,9 +112,9 @@ pub fn verdict(
         ));
     }
     if why.is_empty() {
+        // The rule that held; the measured figures are reported beside the verdict.
         let reason = format!(
-            "p99 schedule lateness {:.1} ms <= {limit_ms:.1} ms, CPU {cpu_percent:.0} % of {cores} core(s)",
-            lat.p99
+            "p99 schedule lateness within {limit_ms:.1} ms, CPU within {cpu_limit:.0} % of one core, no generator-lag flags"
         );
         ("ok".into(), reason)
     } else {
@@ -163,5 +163,20 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(process_cpu_seconds().is_some());
         }
+    }
+
+    #[test]
+    fn ok_reason_states_the_limits_not_the_figures() {
+        let lat = LatenessStats {
+            p50: 0.1,
+            p99: 0.5,
+            max: 2.0,
+        };
+        let (verdict, reason) = verdict(&lat, 12.0, 2, 2000, 0);
+        assert_eq!(verdict, "ok");
+        assert_eq!(
+            reason,
+            "p99 schedule lateness within 200.0 ms, CPU within 180 % of one core, no generator-lag flags"
+        );
     }
 }
