@@ -98,6 +98,8 @@ pub async fn run(
         target_slots: AtomicU64::new(0),
         next_ordinal: AtomicU64::new(0),
         established: AtomicU64::new(0),
+        // Within one poll interval, and leaving half the drain bound for the disconnect itself.
+        end_spread: cfg.script.poll_interval.min(cfg.drain_timeout / 2),
     });
     let (tx, rx) = stop::channel();
     let tx = Arc::new(tx);

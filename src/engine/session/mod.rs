@@ -22,7 +22,7 @@ use crate::engine::stop::{Phase, PhaseRx};
 use crate::protocol::codes;
 use crate::report::model::SessionRow;
 use rand::rngs::SmallRng;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,6 +52,11 @@ pub struct SessionCtx {
     pub next_ordinal: AtomicU64,
     /// Sessions whose request_chat succeeded.
     pub established: AtomicU64,
+    /// At the planned end of the run, each session waits a random share of this
+    /// window before its disconnect, as customers would leave at their next tick,
+    /// instead of every chat disconnecting in the same millisecond (a burst the
+    /// tool itself would create). Zero: at once. Ctrl-C and aborts never wait.
+    pub end_spread: Duration,
 }
 
 /// Why a session ended (first cause wins).
@@ -271,6 +276,9 @@ pub async fn run_session(
         );
         gaps = g;
         if let Some(end) = sh.end() {
+            if end == End::RunEnded && !ctx.end_spread.is_zero() {
+                tokio::time::sleep(rng.gen_range(Duration::ZERO..ctx.end_spread)).await;
+            }
             if end.needs_disconnect() {
                 script::disconnect(&ctx, &sh).await;
             }

@@ -128,7 +128,34 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
         target_slots: AtomicU64::new(1),
         next_ordinal: AtomicU64::new(0),
         established: AtomicU64::new(0),
+        end_spread: Duration::ZERO,
     })
+}
+
+/// `n` sessions on one fake with the given end spread, ended by `phase` at 4.1 s;
+/// returns the disconnect instants (seconds since start), sorted.
+async fn disconnects_after(phase: Phase, spread: Duration, n: u64) -> Vec<f64> {
+    let fake = Fake::new(|op, _| match op {
+        "refresh" => (Duration::from_millis(300), ok()),
+        _ => (now(), ok()),
+    });
+    let mut c = Arc::into_inner(ctx(fake.clone(), script(EndMode::WaitForAgent), 45)).unwrap();
+    c.end_spread = spread;
+    c.target_slots = AtomicU64::new(n);
+    let c = Arc::new(c);
+    let (tx, rx) = stop::channel();
+    let t0 = Instant::now();
+    let sessions: Vec<_> = (0..n)
+        .map(|slot| tokio::spawn(run_session(c.clone(), slot, t0, rx.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(4100)).await;
+    tx.end(phase);
+    for s in sessions {
+        s.await.unwrap();
+    }
+    let mut at = fake.times(t0, "disconnect");
+    at.sort_by(f64::total_cmp);
+    at
 }
 
 /// Violations recorded so far, by report name.
@@ -352,6 +379,23 @@ async fn run_end_disconnects_once_after_the_in_flight_poll() {
     // The poll sent at 4.0 finishes (answer at 4.3) before the disconnect leaves.
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 4.0]);
     assert_eq!(fake.times(t0, "disconnect"), vec![4.3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_planned_end_spreads_the_disconnects_over_the_window() {
+    let at = disconnects_after(Phase::Ended, Duration::from_secs(2), 20).await;
+    assert_eq!(at.len(), 20);
+    // After the in-flight poll (answered at 4.3), within the 2 s window, not in one burst.
+    assert!(at[0] >= 4.3 && at[19] < 6.3, "{at:?}");
+    let distinct = at.windows(2).filter(|w| w[1] - w[0] > 0.0005).count() + 1;
+    assert!(distinct >= 15, "{at:?}");
+    assert!(at[19] - at[0] > 1.0, "{at:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_disconnects_at_once_whatever_the_spread() {
+    let at = disconnects_after(Phase::Interrupted, Duration::from_secs(2), 5).await;
+    assert_eq!(at, vec![4.3; 5]);
 }
 
 #[tokio::test(start_paused = true)]
