@@ -4,7 +4,6 @@
 
 use chatload::gate::{
     self, catalogue, evaluate, metrics, parse_threshold, write_junit, Observed, Regression,
-    ThresholdsSpec,
 };
 use chatload::report::model::{Summary, ThresholdResult};
 use serde_json::Value;

@@ -30,7 +30,6 @@ use crate::report::model::{Summary, ThresholdResult};
 use crate::util::trim_decimals;
 use expr::{ExprError, Literal};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// The `[thresholds]` table of a scenario file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -42,31 +41,6 @@ pub struct ThresholdsSpec {
     pub abort_on_fail: bool,
     /// Grace period before abort-on-fail checks start, e.g. `"10s"`.
     pub grace: Option<String>,
-}
-
-impl ThresholdsSpec {
-    /// Parse every expression of `checks`; the first bad one is the error.
-    pub fn parse(&self) -> Result<Vec<Threshold>, UsageError> {
-        self.checks
-            .iter()
-            .map(|c| {
-                parse_threshold(c)
-                    .map_err(|e| UsageError::new(format!("[thresholds] checks: {}", e.0)))
-            })
-            .collect()
-    }
-
-    /// The grace period (`humantime` syntax such as `10s`); 10 s when absent, as `run` uses.
-    pub fn grace_duration(&self) -> Result<Duration, UsageError> {
-        match &self.grace {
-            None => Ok(Duration::from_secs(10)),
-            Some(g) => humantime::parse_duration(g).map_err(|e| {
-                UsageError::new(format!(
-                    "[thresholds] grace = '{g}': {e}; write a duration such as \"10s\" or \"1m\""
-                ))
-            }),
-        }
-    }
 }
 
 /// The right-hand side of a threshold, in the metric's base unit.

@@ -278,3 +278,44 @@ fn junit_path_is_checked_before_the_run() {
     let err = junit_path(Some(&missing)).unwrap_err().to_string();
     assert!(err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn thresholds_table_and_flags_parse_with_the_bad_check_named() {
+    let text = "[thresholds]\nchecks = ['poll.p99 < 1s', 'sessions.flagged == 0']\ngrace = '5s'\n";
+    let mut args = no_flags();
+    args.thresholds = vec!["errors.rate < 1%".into()];
+    let cfg = build(&args, Some(&file(text))).unwrap();
+    assert_eq!(cfg.parsed_thresholds.len(), 3);
+    assert_eq!(cfg.abort_grace, Duration::from_secs(5));
+    assert_eq!(
+        build(&no_flags(), None).unwrap().abort_grace,
+        Duration::from_secs(10)
+    );
+
+    let bad = err(
+        &no_flags(),
+        "[thresholds]\nchecks = ['poll.p99 < 1s', 'poll.p99 < 1x']\n",
+    );
+    assert!(
+        bad.starts_with("thresholds.checks[1]: threshold 'poll.p99 < 1x' at column 13"),
+        "{bad}"
+    );
+    let mut flag = no_flags();
+    flag.thresholds = vec!["pol.p99 < 1s".into()];
+    let bad = build(&flag, None).unwrap_err().to_string();
+    assert!(
+        bad.starts_with("--threshold: ") && bad.contains("did you mean 'poll.p99'"),
+        "{bad}"
+    );
+    let grace = err(&no_flags(), "[thresholds]\ngrace = 'soon'\n");
+    assert!(grace.starts_with("thresholds.grace: "), "{grace}");
+}
+
+#[test]
+fn the_ci_gate_scenario_builds_with_its_eleven_gates() {
+    let text = include_str!("../../../scenarios/ci-gate.toml");
+    let cfg = build(&no_flags(), Some(&file(text))).unwrap();
+    assert!(cfg.thresholds.abort_on_fail);
+    assert_eq!(cfg.parsed_thresholds.len(), 11);
+    assert_eq!(cfg.abort_grace, Duration::from_secs(10));
+}
