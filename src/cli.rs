@@ -163,6 +163,10 @@ pub struct ServeArgs {
     /// transcript_hole; OPERATION is a common operation name or any.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
+    /// Break one protocol behaviour on purpose, repeatable (for testing conformance
+    /// suites): a `chatload conformance` rule id such as transcript.no-holes.
+    #[arg(long = "misbehave", value_name = "RULE")]
+    pub misbehave: Vec<String>,
 }
 
 /// Flags of `chatload report`.

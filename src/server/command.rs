@@ -73,6 +73,12 @@ pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
             .map_err(|e| UsageError::new(format!("--fault '{spec}': {e}")))?;
         c.faults.push(rule);
     }
+    for name in &args.misbehave {
+        let m = name
+            .parse()
+            .map_err(|e| UsageError::new(format!("--misbehave: {e}")))?;
+        c.misbehave.push(m);
+    }
     c.validate()?;
     Ok(c)
 }

@@ -7,6 +7,7 @@
 
 pub use super::delay::{duration_serde, parse_duration, DelaySpec};
 pub use super::fault_rule::{FaultKind, FaultRule, OperationSelector};
+pub use super::misbehave::Misbehave;
 use crate::error::UsageError;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -32,6 +33,9 @@ pub struct ServerConfig {
     pub agent: AgentConfig,
     /// Injected faults, evaluated in order.
     pub faults: Vec<FaultRule>,
+    /// Deliberate protocol breakage for conformance mutation tests (`--misbehave`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misbehave: Vec<Misbehave>,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +47,7 @@ impl Default for ServerConfig {
             max_message_length: 4096,
             agent: AgentConfig::default(),
             faults: Vec::new(),
+            misbehave: Vec::new(),
         }
     }
 }
