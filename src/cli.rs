@@ -5,6 +5,9 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod conformance;
+pub use conformance::ConformanceArgs;
+
 /// Load tester for Genesys customer web chat (GMS Chat API v2 and Web API Server).
 #[derive(Debug, Parser)]
 #[command(name = "chatload", version, about, long_about = None, after_help = EXIT_CODES)]
@@ -33,6 +36,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Evaluate thresholds and baseline regressions against a finished run.
     Check(CheckArgs),
+    /// Check a Chat Server against the protocol (one verdict per rule) before loading it.
+    Conformance(ConformanceArgs),
 }
 
 /// Flags of `chatload run`. Every flag overrides the scenario file's field of the same name.

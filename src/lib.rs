@@ -7,9 +7,11 @@
 //! - [`engine`]: the load engine (`chatload run`): scenarios, plan, sessions, metrics.
 //! - [`report`]: the one report model and one exporter per format.
 //! - [`gate`]: thresholds, baselines and JUnit (`chatload check`).
+//! - [`conformance`]: `chatload conformance`, one verdict per protocol rule.
 //! - [`error`]: usage errors and exit codes.
 
 pub mod cli;
+pub mod conformance;
 pub mod engine;
 pub mod error;
 pub mod gate;
@@ -28,5 +30,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Serve(args) => server::serve_command(args).await,
         Command::Report(args) => report::report_command(args),
         Command::Check(args) => gate::check_command(args),
+        Command::Conformance(args) => conformance::conformance_command(args).await,
     }
 }
