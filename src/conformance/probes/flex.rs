@@ -189,13 +189,15 @@ fn judge_timeout(f: &mut Findings, plan: FlexPlan, mid: Duration, half: Duration
     let measured = format!("measured {} ± {}", human(mid), human(half));
     let within = |t: Duration| t.max(mid) - t.min(mid) <= half;
     match plan.configured {
-        Some(c) if within(c) => f.pass(TIMEOUT),
+        Some(c) if within(c) => f.pass_with(TIMEOUT, format!("{measured}; configured {}", human(c))),
         Some(c) => f.fail(
             TIMEOUT,
             format!("{measured}, but --flex-disconnect-timeout says {}", human(c)),
             &[],
         ),
-        None if within(GENESYS_DEFAULT) => f.pass(TIMEOUT),
+        None if within(GENESYS_DEFAULT) => {
+            f.pass_with(TIMEOUT, format!("{measured}: Genesys's default 45s"))
+        }
         None => f.warn(
             TIMEOUT,
             format!("{measured}, not Genesys's default 45s; give later runs --flex-disconnect-timeout {}", human(mid)),
