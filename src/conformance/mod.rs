@@ -41,7 +41,12 @@ pub async fn conformance_command(args: ConformanceArgs) -> anyhow::Result<Exit> 
         cfg.flex.mode = flex::FlexMode::Off;
     }
     let say = |line: &str| eprintln!("{line}");
-    let report = run(&cfg, &say).await?;
+    let report = tokio::select! {
+        r = run(&cfg, &say) => r?,
+        _ = tokio::signal::ctrl_c() => anyhow::bail!(
+            "interrupted (Ctrl-C) before the suite finished: no report written; the probe chats left open expire on the server by themselves"
+        ),
+    };
     export::write_files(&report, &cfg.out, cfg.junit.as_deref())?;
     let print = || -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();

@@ -254,6 +254,16 @@ mod tests {
             e.contains("--fault 'status1:poll:every=0'") && e.contains("at least 1"),
             "{e}"
         );
+        let e = config_from_args(&args(&["--misbehave", "transcript.holes"]))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.starts_with("--misbehave: unknown misbehaviour 'transcript.holes'")
+                && e.contains("transcript.no-holes"),
+            "{e}"
+        );
+        let c = config_from_args(&args(&["--misbehave", "gms.end.disconnect"])).unwrap();
+        assert_eq!(c.misbehave, [crate::server::Misbehave::EndDisconnect]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "[server]\nseed = 1\nflex = 2\n").unwrap();

@@ -30,9 +30,19 @@ async fn unreachable_target_is_an_error_naming_the_cause() {
     assert_eq!(chatload::error::Exit::for_error(&e).code(), 3);
 }
 
-/// Accept connections on 127.0.0.1:0; answer every request with `answer`
-/// (None: read it and never answer).
-async fn raw_server(answer: Option<&'static str>) -> String {
+/// What [`raw_server`] answers.
+#[derive(Clone, Copy)]
+enum Answer {
+    /// This HTML page, HTTP 200.
+    Page(&'static str),
+    /// An HTML page quoting the request it got (headers and body).
+    Echo,
+    /// Nothing, ever.
+    Hang,
+}
+
+/// Accept connections on 127.0.0.1:0 and answer every request with `answer`.
+async fn raw_server(answer: Answer) -> String {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move {
@@ -43,11 +53,18 @@ async fn raw_server(answer: Option<&'static str>) -> String {
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 64 * 1024];
                 loop {
-                    match sock.read(&mut buf).await {
+                    let n = match sock.read(&mut buf).await {
                         Ok(0) | Err(_) => return,
-                        Ok(_) => {}
-                    }
-                    let Some(body) = answer else { continue };
+                        Ok(n) => n,
+                    };
+                    let body = match answer {
+                        Answer::Hang => continue,
+                        Answer::Page(p) => p.to_string(),
+                        Answer::Echo => format!(
+                            "<html><pre>{}</pre></html>",
+                            String::from_utf8_lossy(&buf[..n])
+                        ),
+                    };
                     let head = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n",
                         body.len()
@@ -69,7 +86,10 @@ async fn raw_server(answer: Option<&'static str>) -> String {
 #[tokio::test]
 async fn an_html_page_on_every_path_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let base = raw_server(Some("<html><body><h1>Welcome to nginx!</h1></body></html>")).await;
+    let base = raw_server(Answer::Page(
+        "<html><body><h1>Welcome to nginx!</h1></body></html>",
+    ))
+    .await;
     let report = run(&args(&base, "gms-v2", dir.path())).await.unwrap();
     let accepts = &report.rules[0];
     assert_eq!(accepts.id, "gms.request.accepts");
@@ -97,7 +117,7 @@ async fn an_html_page_on_every_path_fails_clearly() {
 #[tokio::test]
 async fn a_server_that_never_answers_ends_in_bounded_time() {
     let dir = tempfile::tempdir().unwrap();
-    let base = raw_server(None).await;
+    let base = raw_server(Answer::Hang).await;
     let mut a = args(&base, "gms-v2", dir.path());
     a.request_timeout = Some("300ms".into());
     let t = Instant::now();
@@ -150,4 +170,33 @@ async fn polls_that_hang_time_out_per_request_and_the_suite_ends() {
         Verdict::Pass,
         "request chat itself works"
     );
+}
+
+/// A server that quotes every request back (headers included) gets no secret
+/// into the report: header values and secureKeys are redacted; the HTML page
+/// escapes what the server sent.
+#[tokio::test]
+async fn an_echoing_server_gets_no_secret_into_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = raw_server(Answer::Echo).await;
+    let mut a = args(&base, "gms-v2", dir.path());
+    a.headers = vec![chatload::cli::HeaderArg(
+        "x-api-key: s3cret-header-value".into(),
+    )];
+    a.flex_probe = Some("off".into());
+    let report = run(&a).await.unwrap();
+    assert_eq!(report.header_names, ["x-api-key"]);
+    let mut json = Vec::new();
+    chatload::conformance::export::json::write_json(&report, &mut json).unwrap();
+    let json = String::from_utf8(json).unwrap();
+    assert!(
+        json.contains("x-api-key: <redacted>"),
+        "the echo is in the evidence"
+    );
+    assert!(!json.contains("s3cret-header-value"));
+    let mut html = Vec::new();
+    chatload::conformance::export::html::write_html(&report, &mut html).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(!html.contains("s3cret-header-value"));
+    assert!(html.contains("&lt;pre&gt;") && !html.contains("<pre>POST"));
 }
