@@ -40,6 +40,13 @@ pub async fn conformance_command(args: ConformanceArgs) -> anyhow::Result<Exit> 
     if !cfg.wanted("flex.timeout") && !cfg.wanted("flex.expired-answer") {
         cfg.flex.mode = flex::FlexMode::Off;
     }
+    // Check the output directory before the suite, which may take minutes.
+    std::fs::create_dir_all(&cfg.out).map_err(|e| {
+        crate::error::UsageError::new(format!(
+            "--out '{}': cannot create the directory ({e}); give a writable directory",
+            cfg.out.display()
+        ))
+    })?;
     let say = |line: &str| eprintln!("{line}");
     let report = tokio::select! {
         r = run(&cfg, &say) => r?,

@@ -95,6 +95,28 @@ async fn exit_codes_files_only_and_junit() {
         "{stderr}"
     );
 
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let bad_out = file.join("out");
+    let o = chatload(&[
+        "conformance",
+        "--target",
+        &base,
+        "--out",
+        bad_out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("--out") && stderr.contains("cannot create"),
+        "{stderr}"
+    );
+    assert_eq!(
+        server.server.stats().chats.created,
+        2,
+        "a bad --out stops before any probe"
+    );
+
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let closed = format!("http://{}", l.local_addr().unwrap());
     drop(l);

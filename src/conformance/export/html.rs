@@ -54,7 +54,13 @@ fn header(r: &Report, out: &mut String) {
         ("dialect", r.dialect.clone()),
         ("started", r.started_at.clone()),
         ("duration", format!("{:.1} s", r.elapsed_s)),
-        ("headers sent", r.header_names.join(", ")),
+        (
+            "custom headers",
+            match r.header_names.is_empty() {
+                true => "none".to_string(),
+                false => r.header_names.join(", "),
+            },
+        ),
         (
             "rules",
             format!(
