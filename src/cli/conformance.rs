@@ -4,8 +4,16 @@ use super::HeaderArg;
 use clap::Args;
 use std::path::PathBuf;
 
+/// Exit codes of `chatload conformance`, shown in its `--help`.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  every rule passed, warned or was skipped
+  1  a rule failed
+  2  usage error (bad flag, unwritable --out or --junit)
+  3  the target never answered, or Ctrl-C";
+
 /// Flags of `chatload conformance`.
 #[derive(Debug, Default, Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct ConformanceArgs {
     /// Base URL of the Chat Server to check (e.g. http://127.0.0.1:8080).
     #[arg(long, value_name = "URL")]
@@ -41,8 +49,12 @@ pub struct ConformanceArgs {
     /// Header sent on every request, repeatable: 'Name: value' (value env:VAR reads a variable).
     #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
     pub headers: Vec<HeaderArg>,
-    /// Output directory [default: reports/conformance-<UTC timestamp>].
-    #[arg(long, value_name = "DIR")]
+    /// Output directory (default `reports/conformance-<UTC timestamp>`).
+    #[arg(
+        long,
+        value_name = "DIR",
+        help = "Output directory [default: reports/conformance-<UTC timestamp>]"
+    )]
     pub out: Option<PathBuf>,
     /// Also write one JUnit testcase per rule to FILE.
     #[arg(long, value_name = "FILE")]
