@@ -85,3 +85,44 @@ pub fn assert_no_secret(text: &str, server: &chatload::server::ReferenceServer) 
         assert!(!text.contains(&k), "secureKey {k} leaked");
     }
 }
+
+/// Without `--flex-disconnect-timeout`, a timeout other than 45 s is a `warn`
+/// naming the measured value; a timeout beyond the cap is a `warn` too. Neither
+/// is a failure.
+#[tokio::test]
+async fn an_unusual_or_unreachable_timeout_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = spawn_server(server_config()).await;
+    let mut unusual = args(&server.base_url(), "gms-v2", &dir.path().join("a"));
+    unusual.flex_disconnect_timeout = None;
+    let mut beyond = args(&server.base_url(), "webapi", &dir.path().join("b"));
+    beyond.flex_disconnect_timeout = None;
+    beyond.flex_probe_cap = Some("1s".into());
+    let (a, b) = tokio::join!(run(&unusual), run(&beyond));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let warned = |r: &chatload::conformance::model::Report| {
+        let rule = r
+            .rules
+            .iter()
+            .find(|x| x.id.ends_with(".flex.timeout"))
+            .unwrap();
+        assert_eq!(rule.verdict, Verdict::Warn, "{}", rule.message);
+        assert!(r.passed());
+        rule.message.clone()
+    };
+    let m = warned(&a);
+    assert!(
+        m.contains("not Genesys's default 45s") && m.contains("measured "),
+        "{m}"
+    );
+    assert!(a.flex_disconnect_timeout.configured_ms.is_none());
+    let m = warned(&b);
+    assert!(m.contains("no idle chat expired within the cap 1s"), "{m}");
+    assert_eq!(b.flex_disconnect_timeout.measured_ms, None);
+    let expired = b
+        .rules
+        .iter()
+        .find(|x| x.id == "webapi.flex.expired-answer")
+        .unwrap();
+    assert_eq!(expired.verdict, Verdict::Skip);
+}
