@@ -9,8 +9,7 @@ use crate::engine::client::Target;
 use crate::engine::config::{headers_from_flags, CustomHeaders};
 use crate::error::UsageError;
 use crate::protocol::Dialect;
-use crate::server::config::{check_flex_timeout, parse_duration};
-use crate::util::{check_output_file, BadOutputFile};
+use crate::util::{check_flex_timeout, check_output_file, parse_duration, BadOutputFile};
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -72,7 +72,10 @@ pub async fn conformance_command(args: ConformanceArgs) -> anyhow::Result<Exit> 
 }
 
 /// Run the suite and build the report. An error means the target never answered.
-pub async fn run(cfg: &config::ConformanceConfig, say: &dyn Fn(&str)) -> anyhow::Result<Report> {
+pub async fn run(
+    cfg: &config::ConformanceConfig,
+    say: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<Report> {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let clock = Instant::now();
     let prober = transport::Prober::new(

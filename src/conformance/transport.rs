@@ -13,7 +13,7 @@ use super::model::{Exchange, RequestRecord, ResponseRecord};
 use super::redact::Redactor;
 use crate::engine::client::{classify, classify_error, gms_v2, http_client, webapi};
 use crate::engine::client::{Call, Identity, Target};
-use crate::engine::metrics::Outcome;
+use crate::metrics::Outcome;
 use crate::protocol::{Dialect, Envelope, Operation};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;

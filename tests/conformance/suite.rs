@@ -25,13 +25,13 @@ async fn reference_server_passes_every_rule_in_both_dialects() {
         spawn_server(config.clone()).await,
         spawn_server(config).await,
     ];
-    let runs = futures::future::join_all(["gms-v2", "webapi"].iter().zip(&servers).map(
-        |(dialect, s)| {
-            let a = args(&s.base_url(), dialect, &dir.path().join(dialect));
-            async move { run(&a).await.expect("suite runs") }
-        },
-    ))
-    .await;
+    let gms = args(&servers[0].base_url(), "gms-v2", &dir.path().join("gms"));
+    let web = args(&servers[1].base_url(), "webapi", &dir.path().join("webapi"));
+    let (gms, web) = tokio::join!(run(&gms), run(&web));
+    let runs = [
+        gms.expect("gms-v2 suite runs"),
+        web.expect("webapi suite runs"),
+    ];
     for (report, server) in runs.iter().zip(&servers) {
         let not_pass: Vec<_> = report
             .rules

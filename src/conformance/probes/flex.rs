@@ -26,7 +26,12 @@ pub struct FlexPlan {
 }
 
 /// Run the probe; `say` prints progress lines (stderr in the command).
-pub async fn run(p: &Prober, f: &mut Findings, plan: FlexPlan, say: &dyn Fn(&str)) -> FlexResult {
+pub async fn run(
+    p: &Prober,
+    f: &mut Findings,
+    plan: FlexPlan,
+    say: &(dyn Fn(&str) + Sync),
+) -> FlexResult {
     let mut result = FlexResult {
         mode: plan.mode.as_str().into(),
         configured_ms: plan.configured.map(ms),

@@ -32,7 +32,7 @@ pub struct SuiteOutcome {
 pub async fn run_suite(
     p: &Prober,
     plan: flex::FlexPlan,
-    say: &dyn Fn(&str),
+    say: &(dyn Fn(&str) + Sync),
 ) -> Result<SuiteOutcome, String> {
     let mut f = Findings::default();
     lifecycle::run(p, &mut f).await?;
