@@ -81,7 +81,7 @@ impl Default for AgentConfig {
 pub fn check_flex_timeout(t: Duration, field: &str) -> Result<(), UsageError> {
     if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
         return Err(UsageError::new(format!(
-            "{field} must be between 1s and 1728000s (20 days), got {}",
+            "{field}: must be between 1s and 1728000s (20 days), got {}; the default is 45s",
             humantime::format_duration(t)
         )));
     }
@@ -98,12 +98,12 @@ impl ServerConfig {
         let p = &self.webapi_prefix;
         if !p.is_empty() && (!p.starts_with('/') || p.ends_with('/') || p.contains(['?', '#'])) {
             return Err(UsageError::new(format!(
-                "server.webapi_prefix '{p}' must be empty or start with '/' and not end with '/', e.g. \"/webapi\""
+                "server.webapi_prefix: '{p}' must be empty or start with '/' and not end with '/'; e.g. \"/webapi\""
             )));
         }
         if self.max_message_length == 0 {
             return Err(UsageError::new(
-                "server.max_message_length must be at least 1",
+                "server.max_message_length: must be at least 1; the default is 4096",
             ));
         }
         self.agent
@@ -111,7 +111,7 @@ impl ServerConfig {
             .validate("server.agent.reply_after")?;
         if self.agent.end_after_messages == Some(0) {
             return Err(UsageError::new(
-                "server.agent.end_after_messages must be at least 1 (leave it out to never end)",
+                "server.agent.end_after_messages: must be at least 1; leave it out to never end",
             ));
         }
         for (i, rule) in self.faults.iter().enumerate() {
