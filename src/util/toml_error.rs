@@ -171,6 +171,9 @@ fn with_fix(message: &str, key: Option<&str>) -> String {
             "a boolean" => ("true or false", format!("{key} = true (no quotes)")),
             "a string" => ("a quoted string", format!("{key} = \"30s\"")),
             "a sequence" => ("a list", format!("{key} = [\"...\"]")),
+            t if t.starts_with("struct ") || t == "a map" => {
+                ("a table", format!("{key} = {{ ... }} or a [{key}] table"))
+            }
             other => {
                 return format!("expected {other}, found {found}; see 'Scenario file' in README.md")
             }

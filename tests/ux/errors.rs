@@ -33,6 +33,7 @@ const RUN_CASES: &[(&str, &str)] = &[
     ("[load]\nduration = \"0s\"\n", "load.duration"),
     ("[load]\nsesions = 3\n", "load.sesions"),
     ("seed = true\n", "seed"),
+    ("[customer]\njitter = 5\n", "customer.jitter"),
     ("request_timeout = \"0s\"\n", "request_timeout"),
     (
         "flex_disconnect_timeout = \"0s\"\n",

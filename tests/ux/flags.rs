@@ -100,10 +100,12 @@ fn run_json_with_short_threshold_flag_and_an_alias() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(json["scenario"]["dialect"], "gms-v2");
     assert_eq!(json["thresholds"][0]["expression"], "sessions.flagged == 0");
+    // The text summary goes to stderr, and says what its session counts mean.
     assert!(
-        stderr.contains("\nsessions: "),
-        "the text summary goes to stderr"
+        stderr.contains("\nsessions: 2 started in 2 slots (a slot starts a new customer"),
+        "{stderr}"
     );
+    assert!(stderr.contains(" ended by client  the customer disconnected after its script"));
     assert!(stderr.contains("reports: r"), "{stderr}");
 }
 
