@@ -1,5 +1,5 @@
 //! `chatload conformance`: check a Chat Server against the protocol
-//! (PROTOCOL.md Part 1 and the seed table) before loading it. A fixed suite of
+//! (docs/protocol.md and the seed table) before loading it. A fixed suite of
 //! probes, a few chats each, sent one request at a time; one verdict per rule
 //! (`pass`, `fail`, `warn`, `skip`) with the redacted evidence of failures.
 //!

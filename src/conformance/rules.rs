@@ -15,7 +15,7 @@ pub struct RuleDef {
     pub name: &'static str,
     /// What a conforming server does, in one line.
     pub statement: &'static str,
-    /// Where the rule comes from (PROTOCOL.md part and heading, or the seed table).
+    /// Where the rule comes from (a docs/protocol.md heading, or the seed table).
     pub source: &'static str,
     /// Only the webapi dialect has it.
     pub webapi_only: bool,
@@ -30,10 +30,10 @@ const fn rule(name: &'static str, statement: &'static str, source: &'static str)
     }
 }
 
-const P1_ENVELOPE: &str = "PROTOCOL.md Part 1, Envelope";
-const P1_TRANSCRIPT: &str = "PROTOCOL.md Part 1, Transcript";
-const P1_END: &str = "PROTOCOL.md Part 1, End of a chat";
-const P1_FLEX: &str = "PROTOCOL.md Part 1, flex-disconnect-timeout; Part 2 §4.1";
+const P1_ENVELOPE: &str = "docs/protocol.md, Envelope";
+const P1_TRANSCRIPT: &str = "docs/protocol.md, Transcript";
+const P1_END: &str = "docs/protocol.md, statusCode × chatEnded";
+const P1_FLEX: &str = "docs/protocol.md, flex-disconnect-timeout";
 
 /// Every rule, in report order.
 pub const RULES: [RuleDef; 20] = [
@@ -45,23 +45,23 @@ pub const RULES: [RuleDef; 20] = [
     rule(
         "request.name-required",
         "Request Chat without a name is HTTP 400 with an errors list holding code 161",
-        "PROTOCOL.md Part 1, Envelope (validation errors); Part 2 §2.7",
+        "docs/protocol.md, Envelope (validation errors)",
     ),
     RuleDef {
         name: "request.tenant-required",
         statement: "Request Chat without tenantName is HTTP 400 with an errors list holding code 240",
-        source: "PROTOCOL.md Part 1, Envelope (validation errors); Part 2 §3.2",
+        source: "docs/protocol.md, Envelope (validation errors; webapi tenantName)",
         webapi_only: true,
     },
     rule(
         "request.content-type",
         "A request with a wrong content type (text/plain) is answered with an HTTP 4xx",
-        "PROTOCOL.md Part 1, Dialects; Part 2 §2.1, §3.2",
+        "docs/protocol.md, Dialects",
     ),
     rule(
         "transcript.joined-first",
         "A poll from position 1 starts with the customer's ParticipantJoined (party type Client)",
-        "PROTOCOL.md Part 2 §2.3 (Request Chat example)",
+        "docs/protocol.md, Transcript",
     ),
     rule(
         "transcript.no-holes",
@@ -121,7 +121,7 @@ pub const RULES: [RuleDef; 20] = [
     rule(
         "identity.adopt",
         "When an answer carries a new alias, userId or secureKey, requests with the new identity work",
-        "PROTOCOL.md Part 1, Identity and Alias rotation",
+        "docs/protocol.md, Identity",
     ),
     rule(
         "status.no-1-ended",

@@ -1,6 +1,6 @@
 //! The requests the engine's dialect builders do not make: a Request Chat
 //! without a name or without `tenantName`, and `updateNickname`
-//! (`UpdateUserNickname` on webapi). Bodies follow PROTOCOL.md Part 1.
+//! (`UpdateUserNickname` on webapi). Bodies follow docs/protocol.md.
 
 use crate::engine::client::{Identity, Target};
 use crate::protocol::{Dialect, Operation};
