@@ -114,8 +114,8 @@ pub fn on_customer_message(chat: &mut Chat, key: u64, now: Instant, cx: &Cx) -> 
         return None;
     }
     let n = chat.customer_messages;
-    let u = rng::unit(cx.config.seed, key, u64::from(n));
-    let mut at = now + agent.reply_after.sample(u);
+    let mut rng = rng::rng_for(cx.config.seed, key, u64::from(n));
+    let mut at = now + agent.reply_after.sample(&mut rng);
     if let Some((join_at, _)) = chat.pending.iter().find(|(_, a)| *a == AgentAction::Join) {
         at = at.max(*join_at);
     }
