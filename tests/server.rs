@@ -21,6 +21,8 @@ mod faults;
 mod gms;
 #[path = "server/malformed.rs"]
 mod malformed;
+#[path = "server/pool.rs"]
+mod pool;
 #[path = "server/socket.rs"]
 mod socket;
 #[path = "server/webapi.rs"]

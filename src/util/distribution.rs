@@ -140,9 +140,11 @@ impl DurationDist {
                 &["mean", "sd"],
                 "{ distribution = \"lognormal\", mean = \"6m\", sd = \"3m\" }",
             ),
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "unknown distribution '{other}': expected fixed, uniform, exponential or lognormal"
-            )),
+            ))
+            }
         };
         if let Some((extra, _)) = keys.iter().find(|(k, _)| !wanted.contains(&k.as_str())) {
             return Err(format!(
