@@ -11,6 +11,8 @@ mod helpers;
 mod agent;
 #[path = "server/cli.rs"]
 mod cli;
+#[path = "server/erlang.rs"]
+mod erlang;
 #[path = "server/exact.rs"]
 mod exact;
 #[path = "server/expiry.rs"]
