@@ -4,19 +4,11 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-#[cfg(unix)]
-#[tokio::test]
-async fn serve_runs_until_sigterm_and_prints_the_counters() {
+/// Start `chatload serve --listen 127.0.0.1:0 ARGS`; the child and its base URL.
+fn start(args: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chatload"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--fault",
-            "status2:poll:every=1",
-            "--seed",
-            "3",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -31,6 +23,27 @@ async fn serve_runs_until_sigterm_and_prints_the_counters() {
         .expect("url in the banner")
         .to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    (child, base)
+}
+
+/// SIGTERM the child; its exit code and stdout (the counters table).
+fn stop(child: std::process::Child) -> (Option<i32>, String) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("exit");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_runs_until_sigterm_and_prints_the_counters() {
+    let (child, base) = start(&["--fault", "status2:poll:every=1", "--seed", "3"]);
     let client = reqwest::Client::new();
     let v: serde_json::Value = client
         .post(format!(
@@ -44,16 +57,55 @@ async fn serve_runs_until_sigterm_and_prints_the_counters() {
         .await
         .expect("json");
     assert_eq!(v["statusCode"], 2);
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let out = child.wait_with_output().expect("exit");
-    assert_eq!(out.status.code(), Some(0));
-    let table = String::from_utf8_lossy(&out.stdout);
+    let (code, table) = stop(child);
+    assert_eq!(code, Some(0));
     assert!(table.contains("gms-v2/poll"), "{table}");
     assert!(table.contains("status2"), "{table}");
+    assert!(!table.contains("agent pool"), "{table}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_with_an_agent_pool_queues_and_reports_the_pool() {
+    let (child, base) = start(&["--agents", "1", "--chats-per-agent", "1"]);
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        let v: serde_json::Value = client
+            .post(format!("{base}/genesys/2/chat/svc"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("nickname=Ann")
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(v["statusCode"], 0, "{v}");
+    }
+    let stats: serde_json::Value = client
+        .get(format!("{base}/__chatload/stats"))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json");
+    let pool = &stats["pool"];
+    assert_eq!(
+        (&pool["joined"], &pool["queued"]),
+        (&1.into(), &1.into()),
+        "{stats}"
+    );
+    assert_eq!(pool["waiting"], 1, "{stats}");
+    let (code, table) = stop(child);
+    assert_eq!(code, Some(0));
+    assert!(table.contains("agent pool (1 agents x 1 chats)"), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().eq(["queued", "1"])),
+        "{table}"
+    );
 }
 
 #[test]
