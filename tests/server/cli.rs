@@ -23,6 +23,8 @@ fn start(args: &[&str]) -> (std::process::Child, String) {
         .expect("url in the banner")
         .to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    // Keep the pipe open: the server writes more of its banner.
+    child.stderr = Some(stderr.into_inner());
     (child, base)
 }
 
@@ -40,22 +42,19 @@ fn stop(child: std::process::Child) -> (Option<i32>, String) {
     )
 }
 
+/// Send and read the JSON answer.
+async fn json(req: reqwest::RequestBuilder) -> serde_json::Value {
+    let resp = req.send().await.expect("request");
+    resp.json().await.expect("json")
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn serve_runs_until_sigterm_and_prints_the_counters() {
     let (child, base) = start(&["--fault", "status2:poll:every=1", "--seed", "3"]);
     let client = reqwest::Client::new();
-    let v: serde_json::Value = client
-        .post(format!(
-            "{base}/genesys/2/chat/svc/0000000000000000/refresh"
-        ))
-        .body("userId=u&secureKey=k&alias=1")
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let refresh = format!("{base}/genesys/2/chat/svc/0000000000000000/refresh");
+    let v = json(client.post(refresh).body("userId=u&secureKey=k&alias=1")).await;
     assert_eq!(v["statusCode"], 2);
     let (code, table) = stop(child);
     assert_eq!(code, Some(0));
@@ -70,26 +69,15 @@ async fn serve_with_an_agent_pool_queues_and_reports_the_pool() {
     let (child, base) = start(&["--agents", "1", "--chats-per-agent", "1"]);
     let client = reqwest::Client::new();
     for _ in 0..2 {
-        let v: serde_json::Value = client
-            .post(format!("{base}/genesys/2/chat/svc"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("nickname=Ann")
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json");
+        let v = json(
+            client
+                .post(format!("{base}/genesys/2/chat/svc"))
+                .body("nickname=Ann"),
+        )
+        .await;
         assert_eq!(v["statusCode"], 0, "{v}");
     }
-    let stats: serde_json::Value = client
-        .get(format!("{base}/__chatload/stats"))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json");
+    let stats = json(client.get(format!("{base}/__chatload/stats"))).await;
     let pool = &stats["pool"];
     assert_eq!(
         (&pool["joined"], &pool["queued"]),
