@@ -124,8 +124,9 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// `agents` × `chats_per_agent` free slots.
+    /// `agents` × `chats_per_agent` free slots (at least one).
     pub fn new(agents: u32, chats_per_agent: u32) -> Self {
+        let (agents, chats_per_agent) = (agents.max(1), chats_per_agent.max(1));
         let slots = u64::from(agents) * u64::from(chats_per_agent);
         let state = State {
             free: slots,
@@ -198,7 +199,7 @@ pub fn on_end(chat: &mut Chat, at: Instant, cx: &Cx) {
         Seat::Held => pool.release(at),
         Seat::Queued => {
             let mut st = pool.state.lock();
-            st.counts.waiting -= 1;
+            st.counts.waiting = st.counts.waiting.saturating_sub(1);
             st.counts.left_queue += 1;
         }
         Seat::Own | Seat::Freed => return,
@@ -228,7 +229,7 @@ impl Inner {
                 chat.seat = Seat::Held;
                 {
                     let mut st = pool.state.lock();
-                    st.counts.waiting -= 1;
+                    st.counts.waiting = st.counts.waiting.saturating_sub(1);
                     st.counts.joined += 1;
                     st.wait_total += start - h.enqueued;
                 }
