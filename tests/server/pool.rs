@@ -171,3 +171,41 @@ async fn stats_show_the_pool_only_when_there_is_one() {
     assert_eq!(v["pool"]["joined"], 1);
     assert_eq!(v["pool"]["busy"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_chats_lose_no_slot() {
+    // Four tasks on two threads each hold three chats at a time on 2 slots,
+    // send, and disconnect; whatever the interleaving, every chat is counted
+    // once and every slot comes back.
+    let (server, r) = server(pool(2, 1, None));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let r = r.clone();
+        tasks.spawn(async move {
+            for _ in 0..100 {
+                let mut open = Vec::new();
+                for _ in 0..3 {
+                    open.push(gms_chat(&r).await.0);
+                }
+                for c in &open {
+                    form(&r, &c.gms("send"), &format!("{}&message=hi", c.form())).await;
+                    form(&r, &c.gms("disconnect"), &c.form()).await;
+                }
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task");
+    }
+    let p = counts(&server);
+    assert_eq!(p.joined + p.left_queue, 1200, "{p:?}");
+    assert_eq!((p.busy, p.waiting), (0, 0), "{p:?}");
+    assert!(p.queued >= 100, "{p:?}");
+    assert_eq!(server.stats().chats.ended_by_client, 1200);
+    // Both slots are free again: two new chats join at once.
+    gms_chat(&r).await;
+    gms_chat(&r).await;
+    let after = counts(&server);
+    assert_eq!((after.busy, after.waiting), (2, 0), "{after:?}");
+    assert_eq!((after.joined, after.queued), (p.joined + 2, p.queued));
+}
