@@ -133,7 +133,7 @@ fn bad_tables_name_the_key_the_rule_and_the_fix() {
         ),
         (
             "{ distribution = \"lognormal\", mean = \"soon\", sd = \"1m\" }",
-            &["`mean`", "invalid duration 'soon'"][..],
+            &["`mean`", "'soon' is not a duration"][..],
         ),
         (
             "{ value = \"1s\" }",
