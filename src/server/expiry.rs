@@ -92,6 +92,7 @@ impl Inner {
                 }
             });
         }
+        self.pool_handoff();
         due.len()
     }
 }
