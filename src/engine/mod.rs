@@ -13,10 +13,12 @@
 
 pub mod client;
 pub mod config;
+pub mod customers;
 pub mod metrics;
 pub mod pacing;
 pub mod plan;
 pub mod progress;
+mod reach_report;
 pub mod runner;
 pub mod scenario;
 pub mod session;

@@ -73,12 +73,13 @@ pub async fn run(
         &cfg.webapi_prefix,
     )
     .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
-    let client = ChatClient::with_headers(
+    let client = ChatClient::with_transport(
         target,
         cfg.request_timeout,
         cfg.max_body_bytes,
         cfg.max_connections,
         cfg.headers.map().clone(),
+        &cfg.transport,
     )?;
     let t0 = Instant::now();
     let started_at = chrono::Utc::now();
@@ -129,6 +130,7 @@ pub async fn run(
     drop(progress);
     metrics.tick(Instant::now().into_std());
     let mut summary = metrics.build_summary(info.clone(), Instant::now().into_std());
+    super::reach_report::observed(&mut summary, ctx.client.observed());
     summary.run.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     summary.run.elapsed_s = t0.elapsed().as_secs_f64();
     summary.run.end = match phase {
@@ -370,6 +372,7 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
         poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
         seed: cfg.seed,
         header_names: cfg.headers.names(),
+        reach: super::reach_report::info(cfg, base),
     }
 }
 

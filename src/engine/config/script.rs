@@ -118,5 +118,6 @@ pub(super) fn build_script(
         typing_time,
         send_pause,
         end,
+        customers: None,
     })
 }

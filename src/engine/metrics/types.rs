@@ -41,11 +41,13 @@ pub enum TransportErrorKind {
     HttpStatus,
     /// Anything else.
     Other,
+    /// The TLS handshake failed (unknown issuer, expired, name mismatch, alert...).
+    Tls,
 }
 
 impl TransportErrorKind {
     /// Every kind, in report order (index = `kind as usize`).
-    pub const ALL: [TransportErrorKind; 9] = [
+    pub const ALL: [TransportErrorKind; 10] = [
         TransportErrorKind::Timeout,
         TransportErrorKind::Connect,
         TransportErrorKind::Reset,
@@ -55,6 +57,7 @@ impl TransportErrorKind {
         TransportErrorKind::BodyTooLarge,
         TransportErrorKind::HttpStatus,
         TransportErrorKind::Other,
+        TransportErrorKind::Tls,
     ];
 
     /// Report name (`timeout`, `connect`, ...).
@@ -69,6 +72,7 @@ impl TransportErrorKind {
             TransportErrorKind::BodyTooLarge => "body_too_large",
             TransportErrorKind::HttpStatus => "http_status",
             TransportErrorKind::Other => "other",
+            TransportErrorKind::Tls => "tls",
         }
     }
 }

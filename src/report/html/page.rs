@@ -32,9 +32,10 @@ pub fn header(s: &Summary, out: &mut String) {
         format::count(sc.sessions),
         format::count(s.sessions.peak_active)
     );
-    let facts: [(&str, String); 10] = [
+    let facts: [(&str, String); 11] = [
         ("dialect", sc.dialect.clone()),
         ("target", target),
+        ("connection", super::reach::connection(sc)),
         ("started", s.run.started_at.clone()),
         ("duration", duration),
         ("sessions", sessions),
@@ -56,6 +57,7 @@ pub fn header(s: &Summary, out: &mut String) {
         let _ = write!(out, "<div><dt>{}</dt><dd>{}</dd></div>", esc(k), esc(v));
     }
     out.push_str("</dl>\n");
+    super::reach::insecure_banner(sc, out);
     if s.run.end != "completed" && !s.run.end.is_empty() {
         let _ = writeln!(
             out,
