@@ -111,6 +111,37 @@ mod tests {
     }
 
     #[test]
+    fn a_customer_file_row_sets_names_and_user_data_over_the_widget_defaults() {
+        let customer = crate::engine::customers::Customer {
+            email: "ann@example.com".into(),
+            subject: "billing".into(),
+            user_data: vec![
+                ("GCTI_LanguageCode".into(), "fr-FR".into()),
+                ("segment".into(), "gold & co".into()),
+            ],
+            ..crate::engine::customers::Customer::named("Ann")
+        };
+        let (_, body) = build(
+            &target(),
+            &Identity::default(),
+            &Call::RequestChat {
+                customer: &customer,
+            },
+        );
+        assert!(body.contains("&nickname=Ann&firstName=Ann&lastName=Customer&emailAddress=ann%40example.com&subject=billing&"), "{body}");
+        assert!(
+            body.contains("userData%5BGCTI_LanguageCode%5D=fr-FR"),
+            "{body}"
+        );
+        assert!(!body.contains("en-US"), "{body}");
+        assert!(
+            body.ends_with("&userData%5Bsegment%5D=gold+%26+co"),
+            "{body}"
+        );
+        assert!(body.contains("userData%5B_genesys_source%5D=web"), "{body}");
+    }
+
+    #[test]
     fn refresh_carries_position_and_draft() {
         let (url, body) = build(
             &target(),

@@ -282,13 +282,13 @@ pub fn tls_reason(err: &(dyn std::error::Error + 'static)) -> Option<String> {
             return Some(r.to_string());
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(r) = inner.downcast_ref::<rustls::Error>() {
-                    return Some(r.to_string());
-                }
-            }
             if io.to_string().contains("tls handshake eof") {
                 return Some("the server closed the connection during the TLS handshake".into());
+            }
+            // io::Error::source skips the error it wraps: step into it (may be nested).
+            if let Some(inner) = io.get_ref() {
+                cur = Some(inner);
+                continue;
             }
         }
         cur = e.source();

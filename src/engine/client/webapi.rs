@@ -78,6 +78,27 @@ mod tests {
     }
 
     #[test]
+    fn a_customer_file_row_becomes_the_user_data_object() {
+        let customer = crate::engine::customers::Customer {
+            email: "ann@example.com".into(),
+            user_data: vec![("segment".into(), "gold".into())],
+            ..crate::engine::customers::Customer::named("Ann")
+        };
+        let (_, body) = build(
+            &target(),
+            &Identity::default(),
+            &Call::RequestChat {
+                customer: &customer,
+            },
+        );
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["nickname"], "Ann");
+        assert_eq!(v["emailAddress"], "ann@example.com");
+        assert_eq!(v["userData"]["segment"], "gold");
+        assert_eq!(v["userData"]["GCTI_LanguageCode"], "en-US");
+    }
+
+    #[test]
     fn request_chat_and_get_messages() {
         let (url, body) = build(
             &target(),
