@@ -371,17 +371,19 @@ impl ChatClient {
         let sent = Instant::now();
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {
+                let cookie = jar.and_then(|j| j.header_for(&url));
                 let mut req = http
-                    .post(url.clone())
+                    .post(url)
                     .header(reqwest::header::CONTENT_TYPE, content_type);
-                if let Some(cookie) = jar.and_then(|j| j.header_for(&url)) {
+                if let Some(cookie) = cookie {
                     req = req.header(reqwest::header::COOKIE, cookie);
                 }
                 match req.body(body).send().await {
                     Ok(resp) => {
                         self.observed.version(resp.version());
                         if let Some(jar) = jar {
-                            jar.store_from(&url, resp.headers());
+                            // Redirects are not followed: the answer's URL is the request's.
+                            jar.store_from(resp.url(), resp.headers());
                         }
                         self.read(resp).await
                     }

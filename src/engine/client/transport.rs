@@ -20,8 +20,8 @@ use std::sync::Mutex;
 /// Distinct TLS failure reasons kept for the report.
 pub const MAX_TLS_SAMPLES: usize = 5;
 
-/// Where requests go through.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Where requests go through (`Debug` never shows the proxy's credentials).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum ProxyChoice {
     /// Straight to the target.
     #[default]
@@ -33,6 +33,19 @@ pub enum ProxyChoice {
         /// `NO_PROXY` list.
         no_proxy: Option<String>,
     },
+}
+
+impl std::fmt::Debug for ProxyChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProxyChoice::Direct => f.write_str("Direct"),
+            ProxyChoice::Via { url, no_proxy } => f
+                .debug_struct("Via")
+                .field("url", &redact_url(url))
+                .field("no_proxy", no_proxy)
+                .finish(),
+        }
+    }
 }
 
 /// The transport options of a run.
@@ -243,6 +256,11 @@ mod tests {
             redact_url("http://user:s3cret@proxy:3128/x?y"),
             "http://proxy:3128"
         );
+        let via = ProxyChoice::Via {
+            url: "http://user:s3cret@proxy:3128".into(),
+            no_proxy: None,
+        };
+        assert!(!format!("{via:?}").contains("s3cret"));
     }
 
     #[test]
