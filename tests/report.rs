@@ -9,8 +9,9 @@ mod schema_check;
 
 use fixture::{fixture, sessions};
 
-use chatload::engine::metrics::{
-    GapCause, Metrics, Outcome, RequestRecord, TransportErrorKind, ViolationKind,
+use chatload::metrics::{
+    EndReason, GapCause, Metrics, Outcome, RequestRecord, RunFacts, SessionEnd, TransportErrorKind,
+    ViolationKind,
 };
 use chatload::protocol::Operation;
 use chatload::report::model::*;
@@ -93,7 +94,11 @@ fn text_summary_has_every_section() {
         "service time (from the actual send instant), ms",
         "poll                 -           -          -         1",
         "poll               200           0      false         9",
-        "sessions: 2 started, 2 completed, 1 ended by client, 1 ended by server, 0 failed, peak 2 active",
+        "sessions: 2 started in 2 slots (a slot starts a new customer when its session ends), peak 2 active",
+        "          2 completed        established and ended normally: by the customer, by the agent, or disconnected by chatload at the planned end",
+        "          1 ended by client  the customer disconnected after its script (end-of-run disconnects are not counted here, though they are in the disconnect requests)",
+        "          1 ended by server  the agent ended the chat, statusCode 2, or the chat expired",
+        "          0 failed           never established, out of retries, statusCode 2 or expired",
         "flagged sessions: 1 (50.00 %), near misses: 0 (0.00 %)",
         "poll gaps vs flex-disconnect-timeout 45000 ms (near miss above 80 %): 8 gaps, p50 2000.0 ms, p99 46000.5 ms, max 46000.5 ms",
         "flagged gaps by cause: retries 1",
@@ -141,14 +146,12 @@ fn built_summary() -> Summary {
     }
     m.record_violation(ViolationKind::Status1ChatEnded);
     for i in 0..40 {
-        let row = SessionRow {
+        m.session_ended(SessionEnd {
             ordinal: i,
             chat_id: format!("c{i}"),
             polls: 3,
-            end_reason: "client_disconnect".into(),
-            ..SessionRow::default()
-        };
-        m.session_ended(row);
+            end: EndReason::ClientDisconnect,
+        });
     }
     m.tick(base + Duration::from_secs(2));
     let scenario = ScenarioInfo {
@@ -158,7 +161,7 @@ fn built_summary() -> Summary {
         flex_disconnect_timeout_ms: 10_000,
         ..ScenarioInfo::default()
     };
-    let mut s = m.build_summary(scenario, base + Duration::from_secs(2));
+    let mut s = m.build_summary(RunFacts::completed(scenario, Duration::from_secs(2)));
     s.thresholds = fixture().thresholds;
     s
 }

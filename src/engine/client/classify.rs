@@ -13,7 +13,7 @@
 //! A request without any answer is `timeout` (also mid-body), `connect`, or
 //! `reset` (closed before or during the answer).
 
-use crate::engine::metrics::{Outcome, TransportErrorKind};
+use crate::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::Envelope;
 use serde_json::error::Category;
 

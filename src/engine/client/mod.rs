@@ -14,7 +14,7 @@ pub mod webapi;
 
 pub use classify::{classify, classify_error};
 
-use crate::engine::metrics::{Outcome, TransportErrorKind};
+use crate::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::{Dialect, Envelope, Operation};
 use std::future::Future;
 use std::pin::Pin;

@@ -13,7 +13,7 @@
 //! drive a real CONNECT proxy on 127.0.0.1.
 
 use super::tls::TlsSettings;
-use crate::engine::metrics::TransportErrorKind;
+use crate::metrics::TransportErrorKind;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Mutex;
 

@@ -127,7 +127,7 @@ pub(super) fn build_transport(
         );
     }
     let proxy = build_proxy(args, sc, src, target_url.as_ref(), env)?;
-    let cookies = sc.cookies.as_ref().map_or(true, |v| *v.get_ref());
+    let cookies = sc.cookies.as_ref().is_none_or(|v| *v.get_ref());
     Ok(Transport {
         tls: settings,
         proxy,
@@ -172,7 +172,7 @@ fn build_proxy(
             "{field}: {example} (or \"none\" to ignore HTTPS_PROXY/HTTP_PROXY)"
         )));
     }
-    if url::Url::parse(value).map_or(true, |u| u.host_str().map_or(true, str::is_empty)) {
+    if url::Url::parse(value).map_or(true, |u| u.host_str().is_none_or(str::is_empty)) {
         return Err(UsageError::new(format!(
             "{field}: '{shown}' is not a proxy URL; e.g. http://proxy.example.com:3128"
         )));
