@@ -20,6 +20,7 @@ use toml::Spanned;
 
 mod headers;
 mod load;
+mod reach;
 mod script;
 
 pub use headers::{from_flags as headers_from_flags, CustomHeaders};
@@ -51,6 +52,8 @@ pub struct RunConfig {
     pub max_connections: usize,
     /// Custom headers sent on every request (values are secrets; `Debug` hides them).
     pub headers: CustomHeaders,
+    /// TLS, HTTP/2, proxy and cookie options.
+    pub transport: crate::engine::client::transport::Transport,
     /// Bounded wait for disconnects at the end.
     pub drain_timeout: Duration,
     /// The load plan.
@@ -262,7 +265,12 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     }
     let headers = headers::build_headers(&args.headers, sc, &src, &|var| std::env::var(var).ok())?;
     let plan = load::build_plan(args, sc, &src)?;
-    let script = script::build_script(args, sc, &src)?;
+    let mut script = script::build_script(args, sc, &src)?;
+    script.customers = reach::build_customers(args, sc, &src)?;
+    let mut reach_warnings = Vec::new();
+    let env = |var: &str| std::env::var(var).ok();
+    let transport =
+        reach::build_transport(args, sc, &src, target.as_deref(), &env, &mut reach_warnings)?;
     let retry = load::build_retry(sc, &src)?;
     let seed = args
         .seed
@@ -311,6 +319,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
         max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
         headers,
+        transport,
         drain_timeout,
         plan,
         script,
@@ -329,6 +338,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     let server_warning = embedded_server(&mut cfg, sc.server.as_ref(), flex_given)?;
     cfg.warnings = cadence_warnings(&cfg);
     cfg.warnings.extend(server_warning);
+    cfg.warnings.extend(reach_warnings);
     cfg.warnings.extend(load::stages_replaced_warning(args, sc));
     Ok(cfg)
 }

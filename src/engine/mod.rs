@@ -12,9 +12,11 @@
 
 pub mod client;
 pub mod config;
+pub mod customers;
 pub mod pacing;
 pub mod plan;
 pub mod progress;
+mod reach_report;
 pub mod runner;
 pub mod scenario;
 pub mod session;

@@ -72,13 +72,14 @@ pub async fn run(
     let info = scenario_info(&cfg, &base);
     let (phase, abandoned) = run_sessions(&cfg, &ctx, &info, t0, shutdown).await;
     ctx.metrics.tick(Instant::now().into_std());
-    let summary = ctx.metrics.build_summary(RunFacts {
+    let mut summary = ctx.metrics.build_summary(RunFacts {
         scenario: info,
         started_at,
         end: run_end(phase),
         elapsed: t0.elapsed(),
         thresholds: &cfg.parsed_thresholds,
     });
+    super::reach_report::observed(&mut summary, ctx.client.observed());
     crate::report::write_reports(&dir, &summary, &ctx.metrics.session_rows())
         .with_context(|| format!("could not write the reports into '{}'", dir.display()))?;
     if let Some(path) = &cfg.junit {
@@ -112,12 +113,13 @@ fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
         &cfg.webapi_prefix,
     )
     .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
-    ChatClient::with_headers(
+    ChatClient::with_transport(
         target,
         cfg.request_timeout,
         cfg.max_body_bytes,
         cfg.max_connections,
         cfg.headers.map().clone(),
+        &cfg.transport,
     )
 }
 
@@ -389,6 +391,7 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
         poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
         seed: cfg.seed,
         header_names: cfg.headers.names(),
+        reach: super::reach_report::info(cfg, base),
     }
 }
 

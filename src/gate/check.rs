@@ -170,6 +170,12 @@ pub fn untrusted_reason(s: &Summary) -> Option<String> {
     if s.requests.total > 0 && connect == s.requests.total {
         return Some("the target was unreachable: every request failed to connect".to_string());
     }
+    let tls = s.transport_errors.get("tls").copied().unwrap_or(0);
+    if s.requests.total > 0 && tls == s.requests.total {
+        return Some(
+            "every TLS handshake failed; see the reasons under transport_error_samples".to_string(),
+        );
+    }
     let established = s.outcomes.iter().any(|o| {
         o.operation == Operation::RequestChat.as_str() && o.status_code == Some(0) && o.count > 0
     });

@@ -36,8 +36,12 @@ pub struct Summary {
     /// Outcome counts per (operation, HTTP status, statusCode, chatEnded).
     pub outcomes: Vec<OutcomeCount>,
     /// Transport failures by kind (`timeout`, `connect`, `reset`, `invalid_json`, `wrong_types`,
-    /// `missing_status_code`, `body_too_large`, `http_status`, `other`).
+    /// `missing_status_code`, `body_too_large`, `http_status`, `other`, `tls`).
     pub transport_errors: BTreeMap<String, u64>,
+    /// The first distinct reasons of some transport kinds (`tls`: e.g. `invalid peer
+    /// certificate: UnknownIssuer`); absent when there were none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transport_error_samples: BTreeMap<String, Vec<String>>,
     /// Session lifecycle counts.
     pub sessions: Sessions,
     /// Poll-gap analysis against flex-disconnect-timeout.
@@ -98,6 +102,65 @@ pub struct ScenarioInfo {
     /// Names (lower case) of the custom headers sent on every request; never their values.
     #[serde(default)]
     pub header_names: Vec<String>,
+    /// How the target was reached: TLS, HTTP version, proxy, cookies, customer data.
+    #[serde(flatten)]
+    pub reach: ReachInfo,
+}
+
+/// How the target was reached (`scenario.tls`, `.http`, `.proxy`, `.cookies`, `.customers`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReachInfo {
+    /// TLS of an https target (absent for http targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
+    /// HTTP versions asked for and answered with.
+    #[serde(default)]
+    pub http: HttpInfo,
+    /// The proxy requests went through (`scheme://host:port`, never credentials); absent = direct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// True when each customer kept its own cookie jar.
+    #[serde(default)]
+    pub cookies: bool,
+    /// The customers file, when one was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customers: Option<CustomersInfo>,
+}
+
+/// TLS settings of a run against an https target.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// True when the server's certificate was NOT verified (`--insecure`).
+    pub insecure: bool,
+    /// Extra CA file trusted (`--cacert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Client certificate file of mutual TLS (the key is never recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// Name the certificate was checked against instead of the URL's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+}
+
+/// HTTP versions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HttpInfo {
+    /// True when HTTP/2 was offered by ALPN (`--http2`).
+    pub http2_offered: bool,
+    /// Versions of the answers received, e.g. `["HTTP/2"]` (empty when none arrived).
+    pub versions: Vec<String>,
+}
+
+/// The customers file of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomersInfo {
+    /// File name as given.
+    pub file: String,
+    /// Rows (customers) in it.
+    pub rows: u64,
+    /// `sequential` or `random`.
+    pub order: String,
 }
 
 /// When the run happened and how it ended.

@@ -57,6 +57,8 @@ vocabulary! {
         HttpStatus => "http_status",
         /// Anything else.
         Other => "other",
+        /// The TLS handshake failed (unknown issuer, expired, name mismatch, alert...).
+        Tls => "tls",
     }
 }
 

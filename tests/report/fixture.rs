@@ -59,6 +59,7 @@ pub fn fixture() -> Summary {
             poll_interval_ms: 2000,
             seed: 7,
             header_names: vec!["apikey".into(), "authorization".into()],
+            reach: Default::default(),
         },
         run: RunInfo {
             started_at: "2026-01-01T00:00:00Z".into(),

@@ -138,6 +138,10 @@ pub struct Shared {
     pub position: AtomicU64,
     /// Non-zero while the customer is typing (the draft goes into refresh).
     pub typing: AtomicU64,
+    /// Who the customer is (from the customers file, or the script's nickname).
+    pub customer: crate::engine::customers::Customer,
+    /// The customer's cookie jar (None with `cookies = false`).
+    pub jar: Option<crate::engine::client::cookies::Jar>,
     end: Mutex<Option<EndReason>>,
     ended: Notify,
 }
@@ -193,7 +197,7 @@ impl Shared {
             let id = self.id.lock().unwrap_or_else(|p| p.into_inner());
             client.build(&id, call)
         };
-        client.send(url, body).await
+        client.send_with(url, body, self.jar.as_ref()).await
     }
 
     /// Adopt identity from a statusCode 0 answer.
@@ -220,7 +224,16 @@ pub fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Rep
 pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut run: PhaseRx) {
     let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let sh = Shared::default();
+    let named = crate::engine::customers::Customer::named(&ctx.script.nickname);
+    let customer = match &ctx.script.customers {
+        Some(data) => data.customer(ordinal, &mut rng, &named),
+        None => named,
+    };
+    let sh = Shared {
+        customer,
+        jar: ctx.client.cookies().then(Default::default),
+        ..Shared::default()
+    };
     sh.position.store(1, Ordering::Relaxed);
     ctx.metrics.session_started();
     let mut polls = 0;

@@ -55,6 +55,8 @@ pub struct CustomerScript {
     pub send_pause: Duration,
     /// How the session ends.
     pub end: EndMode,
+    /// Customer profiles from a file (None: every customer is `nickname`).
+    pub customers: Option<std::sync::Arc<crate::engine::customers::CustomerData>>,
 }
 
 /// Send one operation at `intended`, retrying per policy. False when the session ended.
@@ -91,8 +93,8 @@ pub async fn request_chat(
     run: &mut PhaseRx,
     intended: Instant,
 ) -> Option<Instant> {
-    let nickname = ctx.script.nickname.as_str();
-    let make = |_| Call::RequestChat { nickname };
+    let customer = &sh.customer;
+    let make = |_| Call::RequestChat { customer };
     let (done, ended) = send(
         ctx,
         sh,
@@ -188,7 +190,7 @@ pub async fn script_loop(
         _ => None,
     };
     let mut at = started;
-    for _ in 0..s.messages {
+    for i in 0..s.messages {
         at += s.think_jitter.apply(s.think_time, rng);
         if s.typing {
             if !wait(sh, run, at, deadline).await {
@@ -215,7 +217,11 @@ pub async fn script_loop(
         if !wait(sh, run, at, deadline).await {
             return;
         }
-        let text = s.message_text.as_str();
+        let own = &sh.customer.messages;
+        let text = match own.len() {
+            0 => s.message_text.as_str(),
+            n => own[(i % n as u64) as usize].as_str(),
+        };
         let sent = op(ctx, sh, run, at, |_| Call::Send { text }).await;
         sh.typing.store(0, Ordering::Relaxed);
         if !sent {

@@ -107,6 +107,7 @@ fn script(end: EndMode) -> CustomerScript {
         typing_time: Duration::from_secs(1),
         send_pause: Duration::ZERO,
         end,
+        customers: None,
     }
 }
 

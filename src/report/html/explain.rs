@@ -20,7 +20,8 @@ pub fn violation_rule(kind: &str) -> &'static str {
 pub fn transport_error(kind: &str) -> &'static str {
     match kind {
         "timeout" => "No complete answer within the request timeout.",
-        "connect" => "The TCP/TLS connection could not be opened (refused, unreachable).",
+        "connect" => "The TCP connection could not be opened (refused, unreachable).",
+        "tls" => "The TLS handshake failed (unknown issuer, expired or mismatched certificate, alert); see the reasons.",
         "reset" => "The connection was closed or reset mid-request.",
         "invalid_json" => "The body was not JSON (e.g. an HTML error page from a proxy).",
         "wrong_types" => "JSON whose fields have the wrong types.",

@@ -33,9 +33,10 @@ pub fn header(s: &Summary, out: &mut String) {
         format::count(sc.sessions),
         format::count(s.sessions.peak_active)
     );
-    let facts: [(&str, String); 10] = [
+    let facts: [(&str, String); 11] = [
         ("dialect", sc.dialect.clone()),
         ("target", target),
+        ("connection", super::reach::connection(sc)),
         ("started", s.run.started_at.clone()),
         ("duration", duration),
         ("sessions", sessions),
@@ -57,6 +58,7 @@ pub fn header(s: &Summary, out: &mut String) {
         let _ = write!(out, "<div><dt>{}</dt><dd>{}</dd></div>", esc(k), esc(v));
     }
     out.push_str("</dl>\n");
+    super::reach::insecure_banner(sc, out);
     if !matches!(s.run.end, RunEnd::Completed | RunEnd::Unknown) {
         let _ = writeln!(
             out,
