@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// The transport kind (or None: an HTTP response kept in the outcomes) each misbehaviour must give.
 fn expected_kind(bad: Bad) -> Option<&'static str> {
     match bad {
-        Bad::Ok | Bad::Http503 => None,
+        Bad::Ok | Bad::Http503 | Bad::Redirect0 | Bad::AbsurdIndex => None,
         Bad::Garbage | Bad::Html => Some("invalid_json"),
         Bad::StatusString | Bad::MessagesString | Bad::Status7 => Some("wrong_types"),
         Bad::NoStatus => Some("missing_status_code"),
@@ -30,11 +30,12 @@ fn expected_outcomes(served: &BTreeMap<Bad, u64>) -> Vec<(u16, Option<u8>, Optio
         .map(|(_, n)| n)
         .sum();
     let mut want = vec![
-        (200, Some(0), Some(false), n(Bad::Ok)),
+        (200, Some(0), Some(false), n(Bad::Ok) + n(Bad::AbsurdIndex)),
         (0, None, None, no_http),
         (302, None, None, n(Bad::Redirect)),
         (500, None, None, n(Bad::Http500)),
         (503, Some(1), Some(false), n(Bad::Http503)),
+        (302, Some(0), Some(false), n(Bad::Redirect0)),
     ];
     want.retain(|w| w.3 > 0);
     want.sort();
@@ -275,4 +276,44 @@ async fn a_request_chat_that_always_fails_ends_the_session_after_max_consecutive
         "{asked} for {rows:?}"
     );
     assert_eq!(o.summary.sessions.failed, failed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_302_carrying_status_code_0_is_an_error_and_never_resets_the_retries() {
+    // Every poll is a 302 whose body says statusCode 0: were it a success, the
+    // sessions would poll all run long; as an error they give up after 3.
+    let h = start(vec![Bad::Redirect0], false).await;
+    let (o, _dir) = run_against(&h.url).await;
+    let seen = h.seen.lock().unwrap();
+    assert_classified_exactly(&o, &seen);
+    assert_eq!(o.summary.requests.errors, seen.polls[&Bad::Redirect0]);
+    let rows = session_rows(&o);
+    assert!(rows.iter().any(|r| r.1 == "retries_exhausted"), "{rows:?}");
+    for (polls, end) in &rows {
+        assert!(*polls <= 3, "{rows:?}");
+        if end == "retries_exhausted" {
+            assert_eq!(*polls, 3, "{rows:?}");
+        }
+    }
+    // No gap was measured: no poll ever succeeded.
+    assert_eq!(o.summary.gaps.count, 0, "{:?}", o.summary.gaps);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hole_is_one_event_and_an_absurd_index_is_its_own_violation() {
+    // Each session's first poll carries index u64::MAX, a hole up to 1000 and a repeat.
+    let mut plan = vec![Bad::AbsurdIndex];
+    plan.extend([Bad::Ok; 100]);
+    let h = start(plan, true).await;
+    let (o, _dir) = run_against(&h.url).await;
+    let seen = h.seen.lock().unwrap();
+    assert_classified_exactly(&o, &seen);
+    let served = seen.polls[&Bad::AbsurdIndex];
+    assert!(served >= 3, "{:?}", seen.polls);
+    let v = &o.summary.violations;
+    assert_eq!(v["absurd_index"], served, "{v:?}");
+    // One hole event per answer (not 999 missing indexes), one repeat.
+    assert_eq!(v["transcript_hole"], served, "{v:?}");
+    assert_eq!(v["transcript_repeat"], served, "{v:?}");
+    assert_eq!(o.summary.violations_total(), 3 * served);
 }

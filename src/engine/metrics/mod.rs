@@ -47,7 +47,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use timeline::Timeline;
 
-pub use types::{GapCause, LiveStats, Outcome, RequestRecord, TransportErrorKind, ViolationKind};
+pub use types::{
+    GapCause, LiveStats, Outcome, RequestRecord, TransportErrorKind, ViolationKind, MAX_INDEX_JUMP,
+    MAX_SERVER_STRING,
+};
 
 /// How many recorder shards per available core. Threads take consecutive slots,
 /// so the tokio workers (one per core, started together) each get a shard of

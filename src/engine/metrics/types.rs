@@ -132,15 +132,31 @@ pub enum ViolationKind {
     TranscriptRepeat,
     /// A statusCode 0 answer without the identity triple / nextPosition it must carry.
     MissingField,
+    /// A transcript index absurdly far ahead of the position (ignored, position kept).
+    AbsurdIndex,
+    /// A server-supplied identity field too long to store or to build a request from:
+    /// the session ends (chatIds, keys and aliases are capped at
+    /// [`MAX_SERVER_STRING`] bytes).
+    InvalidIdentity,
 }
+
+/// Longest server-supplied string (chatId, userId, secureKey, alias) a session
+/// stores; a longer one is an `invalid_identity` violation. Real ones are < 100 bytes.
+pub const MAX_SERVER_STRING: usize = 1024;
+
+/// A transcript index more than this far ahead of the position is `absurd_index`
+/// (no chat skips a million messages between two polls).
+pub const MAX_INDEX_JUMP: u64 = 1 << 20;
 
 impl ViolationKind {
     /// Every kind, in report order (index = `kind as usize`).
-    pub const ALL: [ViolationKind; 4] = [
+    pub const ALL: [ViolationKind; 6] = [
         ViolationKind::Status1ChatEnded,
         ViolationKind::TranscriptHole,
         ViolationKind::TranscriptRepeat,
         ViolationKind::MissingField,
+        ViolationKind::AbsurdIndex,
+        ViolationKind::InvalidIdentity,
     ];
 
     /// Report name.
@@ -150,6 +166,8 @@ impl ViolationKind {
             ViolationKind::TranscriptHole => "transcript_hole",
             ViolationKind::TranscriptRepeat => "transcript_repeat",
             ViolationKind::MissingField => "missing_field",
+            ViolationKind::AbsurdIndex => "absurd_index",
+            ViolationKind::InvalidIdentity => "invalid_identity",
         }
     }
 }

@@ -2,7 +2,8 @@
 //! customer script side by side in one task, then disconnect if the client ended it.
 //!
 //! The statusCode/chatEnded state machine (the seed table) is [`step`]:
-//! 0/false continue; 0/true end; 1/false retry with backoff (give up after
+//! 0/false continue; 0/true end (statusCode 0 succeeds on a 2xx only: on any
+//! other HTTP status it retries); 1/false retry with backoff (give up after
 //! `max_consecutive`); 1/true a server violation, kept as a failed attempt
 //! (the last successful chatEnded stays false); 2 end. Transport failures
 //! retry like statusCode 1. Requests are never cancelled mid-flight, so
@@ -128,10 +129,12 @@ pub enum Step {
 /// Apply the seed table to a reply (records a 1/true violation).
 pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
     match reply.outcome {
+        // Only a 2xx can succeed: a 302 or 500 carrying `{"statusCode":0}` is an
+        // error (counted so by the metrics) and must not reset the gap or the retries.
         Outcome::Response {
+            http_status: 200..=299,
             status_code: Some(0),
             chat_ended,
-            ..
         } => Step::Ok {
             ended: chat_ended == Some(true),
         },

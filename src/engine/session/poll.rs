@@ -9,7 +9,7 @@
 
 use super::{record, step, End, SessionCtx, Shared, Step};
 use crate::engine::client::Call;
-use crate::engine::metrics::{GapCause, Metrics, ViolationKind};
+use crate::engine::metrics::{GapCause, Metrics, ViolationKind, MAX_INDEX_JUMP};
 use crate::engine::pacing::PollSchedule;
 use crate::engine::stop::PhaseRx;
 use crate::protocol::Envelope;
@@ -105,15 +105,20 @@ pub fn attribute_gap(
 
 /// Advance the transcript position from a poll answer, flagging holes and repeats.
 /// Returns the new position.
+///
+/// A hole is one event however many indexes it skips; an index more than
+/// [`MAX_INDEX_JUMP`] ahead is `absurd_index` and ignored (the position stays),
+/// so a hostile `u64::MAX` neither inflates the count nor ends the transcript.
 pub fn track_transcript(position: u64, env: &Envelope, metrics: &Metrics) -> u64 {
     let mut pos = position;
     for idx in env.messages.iter().filter_map(|m| m.index) {
         if idx < pos {
             metrics.record_violation(ViolationKind::TranscriptRepeat);
+        } else if idx - pos > MAX_INDEX_JUMP {
+            metrics.record_violation(ViolationKind::AbsurdIndex);
         } else {
-            // Counted at once: a hostile index (up to u64::MAX) must not loop per hole.
             if idx > pos {
-                metrics.record_violations(ViolationKind::TranscriptHole, idx - pos);
+                metrics.record_violation(ViolationKind::TranscriptHole);
             }
             pos = idx.saturating_add(1);
         }
