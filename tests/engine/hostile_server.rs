@@ -57,6 +57,8 @@ pub enum Bad {
     /// A statusCode 0 answer whose events carry index u64::MAX, then 1000 (a hole
     /// of 999 indexes from position 1), then 1000 again (a repeat).
     AbsurdIndex,
+    /// A statusCode 0 answer whose chatId is 2,000 bytes (over the 1,024-byte cap).
+    HugeId,
 }
 
 /// Every misbehaviour, for a test that mixes them all.
@@ -298,6 +300,13 @@ async fn misbehave(stream: &mut TcpStream, bad: Bad, chat: &str) {
             let _ = stream.shutdown().await;
         }
         Bad::Redirect0 => answer(stream, 302, &ok_body(chat, false)).await,
+        Bad::HugeId => {
+            let body = format!(
+                r#"{{"statusCode":0,"chatEnded":false,"chatId":"{}","alias":"a1","userId":"u","secureKey":"k","nextPosition":1,"messages":[]}}"#,
+                "x".repeat(2000)
+            );
+            answer(stream, 200, body.as_bytes()).await
+        }
         Bad::AbsurdIndex => {
             let event = |i: u64| format!(r#"{{"from":{{"nickname":"a","participantId":2,"type":"Agent"}},"index":{i},"type":"Message","utcTime":0,"text":"x"}}"#);
             let body = format!(

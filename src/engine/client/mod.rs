@@ -11,7 +11,7 @@ pub mod webapi;
 
 pub use classify::{classify, classify_error};
 
-use crate::engine::metrics::{Outcome, TransportErrorKind};
+use crate::engine::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
 use std::future::Future;
 use std::pin::Pin;
@@ -113,6 +113,16 @@ impl Identity {
         take(&mut self.user_id, &env.user_id);
         take(&mut self.secure_key, &env.secure_key);
         take(&mut self.alias, &env.alias);
+    }
+
+    /// True when every identity field `env` carries is short enough to store and to
+    /// address a chat with (at most [`MAX_SERVER_STRING`] bytes each): a server that
+    /// sends a 900 KB chatId must not grow memory or make requests unbuildable.
+    pub fn fits(env: &Envelope) -> bool {
+        [&env.chat_id, &env.user_id, &env.secure_key, &env.alias]
+            .into_iter()
+            .flatten()
+            .all(|v| v.len() <= MAX_SERVER_STRING)
     }
 
     /// True when a chat can be addressed (request_chat gave all four fields).

@@ -79,6 +79,8 @@ pub enum End {
     RetriesExhausted,
     /// request_chat never succeeded.
     RequestFailed,
+    /// The server sent an identity too long to keep (`invalid_identity`).
+    InvalidIdentity,
 }
 
 impl End {
@@ -93,6 +95,7 @@ impl End {
             End::ServerFatal => "server_fatal",
             End::RetriesExhausted => "retries_exhausted",
             End::RequestFailed => "request_failed",
+            End::InvalidIdentity => "invalid_identity",
         }
     }
 
@@ -234,11 +237,18 @@ impl Shared {
         client.send(url, body).await
     }
 
-    /// Adopt identity from a statusCode 0 answer.
-    pub fn adopt(&self, reply: &Reply) {
+    /// Adopt identity from a statusCode 0 answer. False (and the session ends with
+    /// an `invalid_identity` violation) when an identity field is too long to keep.
+    pub fn adopt(&self, reply: &Reply, metrics: &Metrics) -> bool {
         if let Some(env) = &reply.envelope {
+            if !Identity::fits(env) {
+                metrics.record_violation(ViolationKind::InvalidIdentity);
+                self.finish(End::InvalidIdentity);
+                return false;
+            }
             self.id.lock().unwrap_or_else(|p| p.into_inner()).adopt(env);
         }
+        true
     }
 }
 

@@ -179,7 +179,9 @@ pub async fn poll_loop(
         prev_done = reply.done;
         match step(&reply, &ctx.metrics) {
             Step::Ok { ended } => {
-                sh.adopt(&reply);
+                if !sh.adopt(&reply, &ctx.metrics) {
+                    break;
+                }
                 if let Some(env) = &reply.envelope {
                     let pos = track_transcript(position, env, &ctx.metrics);
                     sh.position.store(pos, Ordering::Relaxed);

@@ -142,7 +142,9 @@ async fn send<'a>(
         record(&ctx.metrics, &call, at, &reply);
         match step(&reply, &ctx.metrics) {
             Step::Ok { ended } => {
-                sh.adopt(&reply);
+                if !sh.adopt(&reply, &ctx.metrics) {
+                    return None;
+                }
                 return Some((reply.done, ended));
             }
             Step::Retry => {
