@@ -110,6 +110,10 @@ mod hostile;
 #[path = "engine/headers.rs"]
 mod headers;
 
+/// URL userinfo: Basic auth to the target, `user:***@host` everywhere it is shown.
+#[path = "engine/userinfo.rs"]
+mod userinfo;
+
 /// SIGINT through the real binary: reports written, every chat disconnected, exit 3.
 #[cfg(unix)]
 #[test]

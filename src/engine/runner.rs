@@ -362,7 +362,8 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
     ScenarioInfo {
         name: cfg.name.clone(),
         dialect: cfg.dialect.to_string(),
-        target: base.to_string(),
+        // Shown in summary.json, report.html and stdout: never a URL password.
+        target: crate::util::redact::redact_url(base),
         embedded_server: cfg.target.is_none(),
         sessions: cfg.plan.peak_sessions(),
         duration_s: cfg.plan.duration().as_secs_f64(),

@@ -1,6 +1,8 @@
 //! Small helpers shared by several modules: output-file checks, the duration
 //! bound, number text.
 
+pub mod redact;
+
 use std::path::Path;
 use std::time::Duration;
 

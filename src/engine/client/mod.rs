@@ -53,8 +53,10 @@ impl Target {
             Dialect::GmsV2 => format!("{base}/genesys/2/chat/{service}"),
             Dialect::WebApi => format!("{base}{prefix}/api/v2/chats"),
         };
-        let collection = reqwest::Url::parse(&collection)
-            .map_err(|e| anyhow::anyhow!("bad target URL '{collection}': {e}"))?;
+        let collection = reqwest::Url::parse(&collection).map_err(|e| {
+            let shown = crate::util::redact::redact_url(&collection);
+            anyhow::anyhow!("bad target URL '{shown}': {e}")
+        })?;
         Ok(Target {
             dialect,
             base,
