@@ -40,13 +40,24 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
     let print = || -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         crate::report::text::write_text(&outcome.summary, &mut out)?;
-        writeln!(out, "reports: {}", outcome.dir.display())
+        match outcome.unwritten.len() {
+            0 => writeln!(out, "reports: {}", outcome.dir.display()),
+            n => writeln!(
+                out,
+                "reports: {} ({n} file(s) could not be written; see stderr)",
+                outcome.dir.display()
+            ),
+        }
     };
-    // The reports are already on disk: a reader that closed stdout early (`| head`)
+    // The reports are already on disk (or named on stderr as unwritten; the figures
+    // above are then the only complete copy): a reader that closed stdout early (`| head`)
     // must not change the run's verdict.
     match print() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
+    }
+    for r in &outcome.unwritten {
+        eprintln!("chatload: {r}");
     }
     for r in &outcome.reasons {
         eprintln!("chatload: {r}");

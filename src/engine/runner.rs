@@ -42,6 +42,9 @@ pub struct RunOutcome {
     pub reasons: Vec<String>,
     /// The embedded server, when one ran (stopped; its counters stay readable).
     pub server: Option<ReferenceServer>,
+    /// One message per report file that could not be written (each names the
+    /// file and the cause; every other file was written whole). Empty normally.
+    pub unwritten: Vec<String>,
 }
 
 /// Slots of the plan: which are running, and the lowest index that may be free.
@@ -139,15 +142,26 @@ pub async fn run(
     .to_string();
     summary.aborted_by_threshold = phase == Phase::Aborted;
     summary.thresholds = crate::gate::evaluate(&summary, &cfg.parsed_thresholds);
-    crate::report::write_reports(&dir, &summary, &metrics.session_rows())
-        .with_context(|| format!("could not write the reports into '{}'", dir.display()))?;
-    if let Some(path) = &cfg.junit {
-        write_junit_file(path, &summary)?;
-    }
+    // Disconnect first, write second: close the connection pool (and stop the
+    // embedded server) so a run at its descriptor limit still has descriptors
+    // for its report files.
+    drop(tasks);
+    let sessions = metrics.session_rows();
+    drop(ctx);
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }
-    let (exit, mut reasons) = judge(&summary);
+    let mut unwritten = crate::report::write_reports_each(&dir, &summary, &sessions);
+    if let Some(path) = &cfg.junit {
+        if let Err(e) = write_junit_file(path, &summary) {
+            unwritten.push(format!("{e:#}"));
+        }
+    }
+    let (mut exit, mut reasons) = judge(&summary);
+    if !unwritten.is_empty() {
+        // The figures are on stdout, but a missing file is not a trustworthy run record.
+        exit = exit.worst(Exit::Untrusted);
+    }
     if abandoned > 0 {
         reasons.push(format!(
             "{abandoned} session(s) did not finish within the drain timeout and were abandoned"
@@ -159,6 +173,7 @@ pub async fn run(
         exit,
         reasons,
         server,
+        unwritten,
     })
 }
 
