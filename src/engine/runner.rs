@@ -127,7 +127,10 @@ pub async fn run(
         tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
     let abandoned = tasks.len();
     if drained.is_err() {
+        // Aborted sessions record their in-flight requests as `abandoned` and push
+        // their rows as they are dropped: wait for that (no I/O, it is immediate).
         tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
     drop(progress);
     metrics.tick(Instant::now().into_std());

@@ -45,3 +45,82 @@ async fn an_unwritable_report_file_is_named_and_the_summary_still_reaches_stdout
         assert!(out_dir.join(f).is_file(), "{f}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_cut_short_counts_in_flight_requests_as_abandoned_and_keeps_every_row() {
+    use chatload::engine::config::build;
+    use chatload::engine::scenario::ScenarioFile;
+    // Each chat's second poll hangs past the drain timeout (the request timeout is longer).
+    let h = start(vec![Bad::Ok, Bad::Hang], true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"name = "drain"
+target = "{}"
+seed = 3
+request_timeout = "30s"
+drain_timeout = "300ms"
+[load]
+sessions = 4
+duration = "30s"
+[customer]
+poll_interval = "100ms"
+messages = 0
+end = "wait-for-agent"
+"#,
+        h.url
+    );
+    let file = ScenarioFile::parse("drain.toml", text).unwrap();
+    let args = chatload::cli::RunArgs {
+        out: Some(dir.path().join("out")),
+        quiet: true,
+        ..Default::default()
+    };
+    let cfg = build(&args, Some(&file)).unwrap();
+    // Interrupt once every session has its hanging poll in flight.
+    let seen = h.seen.clone();
+    let interrupt = async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if seen
+                .lock()
+                .unwrap()
+                .polls
+                .get(&Bad::Hang)
+                .copied()
+                .unwrap_or(0)
+                >= 4
+            {
+                return;
+            }
+        }
+    };
+    let t0 = std::time::Instant::now();
+    let o = chatload::engine::runner::run(cfg, interrupt).await.unwrap();
+    assert!(t0.elapsed() < std::time::Duration::from_secs(20), "bounded");
+    let seen = h.seen.lock().unwrap();
+    let served: u64 = seen.routes.values().sum();
+    // Client total equals the server's: the 4 hanging polls are counted, as abandoned.
+    assert_eq!(o.summary.requests.total, served, "{:?}", seen.routes);
+    assert_eq!(
+        o.summary.transport_errors["abandoned"],
+        seen.polls[&Bad::Hang]
+    );
+    // Every session has its row, ended `abandoned`, with its polls.
+    let text = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    for r in &rows {
+        assert_eq!(r[7], "abandoned", "{text}");
+        assert_eq!(r[2], "2", "{text}");
+        assert_eq!(seen.polls_per_chat[r[1]], 2, "{text}");
+    }
+    assert!(
+        o.reasons.iter().any(|r| r.contains("abandoned")),
+        "{:?}",
+        o.reasons
+    );
+}

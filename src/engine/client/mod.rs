@@ -317,9 +317,19 @@ impl ChatClient {
 
     /// Send a built call and classify the answer.
     pub async fn send(&self, url: reqwest::Url, body: String) -> Reply {
-        let content_type = self.target.dialect.content_type();
+        let _slot = self.slot().await;
+        self.send_in_slot(url, body).await
+    }
+
+    /// Wait for a connection slot (held until the permit drops).
+    pub async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         // The semaphore is never closed; a failed acquire would only skip the cap.
-        let _slot = self.slots.acquire().await.ok();
+        self.slots.acquire().await.ok()
+    }
+
+    /// [`ChatClient::send`] for a caller that holds a [`ChatClient::slot`].
+    pub async fn send_in_slot(&self, url: reqwest::Url, body: String) -> Reply {
+        let content_type = self.target.dialect.content_type();
         let sent = Instant::now();
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {

@@ -41,11 +41,14 @@ pub enum TransportErrorKind {
     HttpStatus,
     /// Anything else.
     Other,
+    /// Still in flight when the drain timeout cut the run off (generator-side:
+    /// the target may have seen it; counted so client and server totals agree).
+    Abandoned,
 }
 
 impl TransportErrorKind {
     /// Every kind, in report order (index = `kind as usize`).
-    pub const ALL: [TransportErrorKind; 9] = [
+    pub const ALL: [TransportErrorKind; 10] = [
         TransportErrorKind::Timeout,
         TransportErrorKind::Connect,
         TransportErrorKind::Reset,
@@ -55,6 +58,7 @@ impl TransportErrorKind {
         TransportErrorKind::BodyTooLarge,
         TransportErrorKind::HttpStatus,
         TransportErrorKind::Other,
+        TransportErrorKind::Abandoned,
     ];
 
     /// Report name (`timeout`, `connect`, ...).
@@ -69,6 +73,7 @@ impl TransportErrorKind {
             TransportErrorKind::BodyTooLarge => "body_too_large",
             TransportErrorKind::HttpStatus => "http_status",
             TransportErrorKind::Other => "other",
+            TransportErrorKind::Abandoned => "abandoned",
         }
     }
 }

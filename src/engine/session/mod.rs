@@ -10,6 +10,7 @@
 //! client counts match the server's exactly; the end of a session waits for
 //! the in-flight request of each loop.
 
+mod abandon;
 mod poll;
 mod script;
 
@@ -81,6 +82,8 @@ pub enum End {
     RequestFailed,
     /// The server sent an identity too long to keep (`invalid_identity`).
     InvalidIdentity,
+    /// The drain timeout cut the session off (its in-flight request is `abandoned`).
+    Abandoned,
 }
 
 impl End {
@@ -96,6 +99,7 @@ impl End {
             End::RetriesExhausted => "retries_exhausted",
             End::RequestFailed => "request_failed",
             End::InvalidIdentity => "invalid_identity",
+            End::Abandoned => "abandoned",
         }
     }
 
@@ -179,6 +183,10 @@ pub struct Shared {
     pub position: AtomicU64,
     /// Non-zero while the customer is typing (the draft goes into refresh).
     pub typing: AtomicU64,
+    /// Polls sent so far (for the row of a session the drain cuts off).
+    pub polls: AtomicU64,
+    /// Largest poll gap so far, µs (idem).
+    pub max_gap_us: AtomicU64,
     end: Mutex<Option<End>>,
     ended: Notify,
 }
@@ -228,13 +236,28 @@ impl Shared {
         }
     }
 
-    /// Build and send one call with the current identity.
-    pub async fn call(&self, client: &ChatClient, call: &Call<'_>) -> Reply {
+    /// Build and send one call (scheduled at `intended`) with the current identity.
+    /// Should the session be dropped before the answer (a drain cut short), the
+    /// request is recorded as `abandoned`.
+    pub async fn call(&self, ctx: &SessionCtx, call: &Call<'_>, intended: Instant) -> Reply {
         let (url, body) = {
             let id = self.id.lock().unwrap_or_else(|p| p.into_inner());
-            client.build(&id, call)
+            ctx.client.build(&id, call)
         };
-        client.send(url, body).await
+        // Armed once the request may leave (a slot is held), not while it waits for one.
+        let _slot = ctx.client.slot().await;
+        let guard = abandon::InFlight::new(ctx, call.operation(), intended);
+        let reply = ctx.client.send_in_slot(url, body).await;
+        guard.disarm();
+        reply
+    }
+
+    /// The chat id adopted so far.
+    pub fn chat_id(&self) -> String {
+        self.id
+            .lock()
+            .map(|id| id.chat_id.clone())
+            .unwrap_or_default()
     }
 
     /// Adopt identity from a statusCode 0 answer. False (and the session ends with
@@ -276,6 +299,7 @@ pub async fn run_session(
     let sh = Shared::default();
     sh.position.store(1, Ordering::Relaxed);
     ctx.metrics.session_started();
+    let row_guard = abandon::RowGuard::new(&ctx, &sh, ordinal);
     let mut gaps = GapStats::default();
 
     let started = script::request_chat(&ctx, &sh, &mut run, start_at).await;
@@ -298,12 +322,8 @@ pub async fn run_session(
         }
     }
     let end = sh.end().unwrap_or(End::RequestFailed);
-    let chat_id = sh
-        .id
-        .lock()
-        .map(|id| id.chat_id.clone())
-        .unwrap_or_default();
-    let row = gaps.row(ordinal, chat_id, end.as_str());
+    let row = gaps.row(ordinal, sh.chat_id(), end.as_str());
+    row_guard.disarm();
     ctx.metrics.session_ended(row.clone());
     row
 }

@@ -161,7 +161,8 @@ pub async fn poll_loop(
             ""
         };
         let call = Call::Poll { position, draft };
-        let reply = sh.call(&ctx.client, &call).await;
+        sh.polls.fetch_add(1, Ordering::Relaxed);
+        let reply = sh.call(ctx, &call, intended).await;
         // `sent` is after any wait for a connection slot: that wait is the generator's.
         let sent = reply.sent;
         ctx.metrics
@@ -171,6 +172,8 @@ pub async fn poll_loop(
             let g = sent.saturating_duration_since(last);
             let cause = attribute_gap(last, intended, prev_done, sent, retried_since_ok, line);
             ctx.metrics.record_gap(ordinal, g, cause);
+            let g_us = u64::try_from(g.as_micros()).unwrap_or(u64::MAX);
+            sh.max_gap_us.fetch_max(g_us, Ordering::Relaxed);
             stats.observe(g, cause, ctx.flex, line);
             gap = Some(g);
         }

@@ -1,0 +1,90 @@
+//! What a drain cut short leaves behind: guards that, when a session task is
+//! dropped mid-flight (the runner aborts it at the drain timeout), record its
+//! in-flight request as `abandoned` (the server may well have seen it: it is
+//! counted, not lost) and push the session's sessions.csv row (end `abandoned`).
+
+use super::{End, SessionCtx, Shared};
+use crate::engine::metrics::{Outcome, RequestRecord, TransportErrorKind};
+use crate::protocol::Operation;
+use std::sync::atomic::Ordering;
+use tokio::time::Instant;
+
+/// Armed while one request is in flight; dropping it armed records the request as abandoned.
+pub(super) struct InFlight<'a> {
+    ctx: &'a SessionCtx,
+    operation: Operation,
+    intended: Instant,
+    sent: Instant,
+    armed: bool,
+}
+
+impl<'a> InFlight<'a> {
+    /// Arm for a request of `operation` scheduled at `intended`, leaving now.
+    pub(super) fn new(ctx: &'a SessionCtx, operation: Operation, intended: Instant) -> Self {
+        InFlight {
+            ctx,
+            operation,
+            intended,
+            sent: Instant::now(),
+            armed: true,
+        }
+    }
+
+    /// The answer arrived (the caller records it).
+    pub(super) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.ctx.metrics.record_request(&RequestRecord {
+                operation: self.operation,
+                intended: self.intended.into_std(),
+                sent: self.sent.into_std(),
+                done: Instant::now().into_std(),
+                outcome: Outcome::Transport(TransportErrorKind::Abandoned),
+            });
+        }
+    }
+}
+
+/// Armed for the whole session; dropping it armed pushes an `abandoned` row.
+pub(super) struct RowGuard<'a> {
+    ctx: &'a SessionCtx,
+    sh: &'a Shared,
+    ordinal: u64,
+    armed: bool,
+}
+
+impl<'a> RowGuard<'a> {
+    /// Arm for session `ordinal`.
+    pub(super) fn new(ctx: &'a SessionCtx, sh: &'a Shared, ordinal: u64) -> Self {
+        RowGuard {
+            ctx,
+            sh,
+            ordinal,
+            armed: true,
+        }
+    }
+
+    /// The session pushed its own row.
+    pub(super) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for RowGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let chat_id = self.sh.chat_id();
+        let mut row =
+            super::GapStats::default().row(self.ordinal, chat_id, End::Abandoned.as_str());
+        row.polls = self.sh.polls.load(Ordering::Relaxed);
+        row.max_gap_ms = self.sh.max_gap_us.load(Ordering::Relaxed) as f64 / 1000.0;
+        self.ctx.metrics.session_ended(row);
+    }
+}
