@@ -13,6 +13,7 @@
 
 pub mod client;
 pub mod config;
+pub mod fdlimit;
 pub mod metrics;
 pub mod pacing;
 pub mod plan;

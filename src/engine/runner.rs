@@ -58,6 +58,7 @@ pub async fn run(
     cfg: RunConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunOutcome> {
+    super::fdlimit::ensure(cfg.max_connections, cfg.target.is_none())?;
     let dir = report_dir(&cfg);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create the report directory '{}'", dir.display()))?;

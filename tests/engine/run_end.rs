@@ -124,3 +124,139 @@ end = "wait-for-agent"
         o.reasons
     );
 }
+
+/// `chatload run` with RLIMIT_NOFILE set to `(soft, hard)` and `hold` extra
+/// descriptors already open (inherited), as a crowded process would have.
+#[cfg(unix)]
+fn run_limited(args: &[&str], soft: u64, hard: u64, hold: i32) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chatload"));
+    cmd.args(args);
+    // SAFETY: only async-signal-safe libc calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: soft as libc::rlim_t,
+                rlim_max: hard as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for fd in 0..hold {
+                libc::dup2(0, 100 + fd);
+            }
+            Ok(())
+        });
+    }
+    cmd.output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_descriptor_limit_too_low_for_the_plan_stops_at_start_naming_the_fix() {
+    let out = run_limited(
+        &[
+            "run",
+            "--quiet",
+            "--duration",
+            "1s",
+            "--max-connections",
+            "1000",
+        ],
+        256,
+        256,
+        0,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("open-file limit") && err.contains("ulimit -n 2064"),
+        "{err}"
+    );
+    assert!(err.contains("is 256 (hard limit 256)"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_soft_limit_below_the_plan_is_raised_to_the_hard_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out_dir = out_dir.to_str().unwrap();
+    let out = run_limited(
+        &[
+            "run",
+            "--duration",
+            "1s",
+            "--sessions",
+            "2",
+            "--max-connections",
+            "500",
+            "--out",
+            out_dir,
+        ],
+        256,
+        4096,
+        0,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn descriptors_running_out_mid_run_are_local_limit_and_make_the_generator_overloaded() {
+    // Polls hang (open connections pile up) while 230 of 320 descriptors are taken:
+    // the start check passes (100 connections + 64), connects then fail with EMFILE.
+    let h = start(vec![Bad::Ok, Bad::Hang], true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out_dir = out_dir.to_str().unwrap().to_string();
+    let url = h.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        run_limited(
+            &[
+                "run",
+                "--target",
+                &url,
+                "--sessions",
+                "100",
+                "--duration",
+                "2s",
+                "--poll-interval",
+                "200ms",
+                "--max-connections",
+                "100",
+                "--out",
+                &out_dir,
+                "--quiet",
+            ],
+            320,
+            320,
+            230,
+        )
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
+    )
+    .unwrap_or_else(|e| panic!("{e}: {err}"));
+    let local = summary["transport_errors"]["local_limit"].as_u64().unwrap();
+    assert!(local > 0, "{}", summary["transport_errors"]);
+    assert_eq!(
+        summary["transport_errors"]["connect"], 0,
+        "never the target's fault"
+    );
+    assert_eq!(summary["generator"]["verdict"], "overloaded");
+    assert!(summary["generator"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("local_limit"));
+    // Requests that failed locally never reached the server; all others are its count.
+    let served: u64 = h.seen.lock().unwrap().routes.values().sum();
+    assert_eq!(
+        summary["requests"]["total"].as_u64().unwrap() - local,
+        served
+    );
+}

@@ -217,6 +217,16 @@ pub fn build(i: Inputs<'_>) -> Summary {
         i.scenario.poll_interval_ms,
         g.flagged_by_cause[super::GapCause::GeneratorLag as usize],
     );
+    let local = t.transport[TransportErrorKind::LocalLimit as usize];
+    if local > 0 {
+        // Out of descriptors or ports here: the figures describe this machine, not the target.
+        let why = format!("{local} request(s) failed on a local limit (local_limit: out of file descriptors or ports)");
+        s.generator.reason = match s.generator.verdict.as_str() {
+            "ok" => why,
+            _ => format!("{}; {why}", s.generator.reason),
+        };
+        s.generator.verdict = "overloaded".into();
+    }
     s.scenario = i.scenario;
     s
 }

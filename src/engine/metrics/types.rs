@@ -44,11 +44,14 @@ pub enum TransportErrorKind {
     /// Still in flight when the drain timeout cut the run off (generator-side:
     /// the target may have seen it; counted so client and server totals agree).
     Abandoned,
+    /// A local resource ran out (EMFILE, ENFILE, EADDRNOTAVAIL): the generator's
+    /// fault, never the target's; makes the generator verdict `overloaded`.
+    LocalLimit,
 }
 
 impl TransportErrorKind {
     /// Every kind, in report order (index = `kind as usize`).
-    pub const ALL: [TransportErrorKind; 10] = [
+    pub const ALL: [TransportErrorKind; 11] = [
         TransportErrorKind::Timeout,
         TransportErrorKind::Connect,
         TransportErrorKind::Reset,
@@ -59,6 +62,7 @@ impl TransportErrorKind {
         TransportErrorKind::HttpStatus,
         TransportErrorKind::Other,
         TransportErrorKind::Abandoned,
+        TransportErrorKind::LocalLimit,
     ];
 
     /// Report name (`timeout`, `connect`, ...).
@@ -74,6 +78,7 @@ impl TransportErrorKind {
             TransportErrorKind::HttpStatus => "http_status",
             TransportErrorKind::Other => "other",
             TransportErrorKind::Abandoned => "abandoned",
+            TransportErrorKind::LocalLimit => "local_limit",
         }
     }
 }
