@@ -8,9 +8,11 @@
 //! 100,000 sessions (one gap each, ended with a sessions.csv row) and a full
 //! one-hour timeline.
 
-use chatload::engine::metrics::{GapCause, Metrics, Outcome, RequestRecord};
+use chatload::metrics::{
+    EndReason, GapCause, Metrics, Outcome, RequestRecord, RunFacts, SessionEnd,
+};
 use chatload::protocol::Operation;
-use chatload::report::model::{ScenarioInfo, SessionRow};
+use chatload::report::model::ScenarioInfo;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -117,12 +119,11 @@ fn memory() -> (u64, f64, u64, f64, f64) {
         m.record_gap(i, Duration::from_millis(2000 + i % 100), GapCause::Cadence);
     }
     for ordinal in 0..SESSIONS {
-        m.session_ended(SessionRow {
+        m.session_ended(SessionEnd {
             ordinal,
             chat_id: format!("{ordinal:016x}-7c1e-4b6a-9d3f"),
             polls: 1800,
-            end_reason: "client_disconnect".into(),
-            ..SessionRow::default()
+            end: EndReason::ClientDisconnect,
         });
     }
     let sessions = rss_bytes();
@@ -133,7 +134,10 @@ fn memory() -> (u64, f64, u64, f64, f64) {
     let tick_us = tick_start.elapsed().as_secs_f64() * 1e6 / 3600.0;
     let timeline = rss_bytes();
     let build_start = Instant::now();
-    let summary = m.build_summary(ScenarioInfo::default(), base + Duration::from_secs(3600));
+    let summary = m.build_summary(RunFacts::completed(
+        ScenarioInfo::default(),
+        Duration::from_secs(3600),
+    ));
     let build_ms = build_start.elapsed().as_secs_f64() * 1e3;
     assert_eq!(summary.sessions.started, SESSIONS);
     assert!(summary.timeline.len() <= 1200);

@@ -4,7 +4,8 @@
 //! - [`cli`]: clap flag shapes only.
 //! - [`protocol`]: dialects, operation names and the JSON envelope (client and server share it).
 //! - [`server`]: the reference Chat Server (`chatload serve`, the embedded target, test ground truth).
-//! - [`engine`]: the load engine (`chatload run`): scenarios, plan, sessions, metrics.
+//! - [`engine`]: the load engine (`chatload run`): scenarios, plan, sessions, runner.
+//! - [`metrics`]: run metrics, the only producer of the report model.
 //! - [`report`]: the one report model and one exporter per format.
 //! - [`gate`]: thresholds, baselines and JUnit (`chatload check`).
 //! - [`error`]: usage errors and exit codes.
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod gate;
+pub mod metrics;
 pub mod protocol;
 pub mod report;
 pub mod server;

@@ -166,3 +166,7 @@ fn sigint_writes_reports_and_exits_3() {
         .unwrap_or(0);
     assert_eq!(disconnects, started, "{summary}");
 }
+
+/// The golden run: a deterministic run writes the checked-in summary.json and sessions.csv.
+#[path = "engine/golden.rs"]
+mod golden;

@@ -301,8 +301,8 @@ fn huge() -> Summary {
             max_gap_ms: 60_000.0 - i as f64,
             flagged: true,
             near_miss: false,
-            cause: "slow_response".to_string(),
-            end_reason: "client_disconnect".to_string(),
+            cause: Some(chatload::report::vocab::GapCause::SlowResponse),
+            end_reason: chatload::report::vocab::EndReason::ClientDisconnect,
         })
         .collect();
     s
@@ -421,7 +421,7 @@ fn report_command_rejects_missing_and_invalid_input() {
 
 /// A summary built by the real metrics module from a scripted 30-second run.
 fn metrics_summary() -> Summary {
-    use chatload::engine::metrics::{GapCause, Metrics, Outcome, RequestRecord};
+    use chatload::metrics::{GapCause, Metrics, Outcome, RequestRecord, RunFacts};
     use chatload::protocol::Operation;
     use chatload::report::model::ScenarioInfo;
     use std::time::{Duration, Instant};
@@ -463,7 +463,7 @@ fn metrics_summary() -> Summary {
         poll_interval_ms: 3_000,
         ..ScenarioInfo::default()
     };
-    m.build_summary(scenario, base + Duration::from_secs(30))
+    m.build_summary(RunFacts::completed(scenario, Duration::from_secs(30)))
 }
 
 #[test]

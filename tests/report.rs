@@ -9,8 +9,9 @@ mod schema_check;
 
 use fixture::{fixture, sessions};
 
-use chatload::engine::metrics::{
-    GapCause, Metrics, Outcome, RequestRecord, TransportErrorKind, ViolationKind,
+use chatload::metrics::{
+    EndReason, GapCause, Metrics, Outcome, RequestRecord, RunFacts, SessionEnd, TransportErrorKind,
+    ViolationKind,
 };
 use chatload::protocol::Operation;
 use chatload::report::model::*;
@@ -141,14 +142,12 @@ fn built_summary() -> Summary {
     }
     m.record_violation(ViolationKind::Status1ChatEnded);
     for i in 0..40 {
-        let row = SessionRow {
+        m.session_ended(SessionEnd {
             ordinal: i,
             chat_id: format!("c{i}"),
             polls: 3,
-            end_reason: "client_disconnect".into(),
-            ..SessionRow::default()
-        };
-        m.session_ended(row);
+            end: EndReason::ClientDisconnect,
+        });
     }
     m.tick(base + Duration::from_secs(2));
     let scenario = ScenarioInfo {
@@ -158,7 +157,7 @@ fn built_summary() -> Summary {
         flex_disconnect_timeout_ms: 10_000,
         ..ScenarioInfo::default()
     };
-    let mut s = m.build_summary(scenario, base + Duration::from_secs(2));
+    let mut s = m.build_summary(RunFacts::completed(scenario, Duration::from_secs(2)));
     s.thresholds = fixture().thresholds;
     s
 }

@@ -8,13 +8,11 @@
 //! - [`client`]: dialect clients (gms-v2, webapi) and response classification.
 //! - [`session`]: one customer: the seed-table state machine, poll gaps, the script.
 //! - [`runner`]: slots per the plan, embedded server, ticks, shutdown, reports.
-//! - [`metrics`]: shared run metrics (the only way sessions report).
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
 
 pub mod client;
 pub mod config;
 pub mod fdlimit;
-pub mod metrics;
 pub mod pacing;
 pub mod plan;
 pub mod progress;

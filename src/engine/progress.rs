@@ -1,7 +1,7 @@
 //! Live progress (indicatif): elapsed, active sessions, req/s, last-second p99,
 //! flags, errors. Hidden when stdout is not a terminal or with `--quiet`.
 
-use crate::engine::metrics::LiveStats;
+use crate::metrics::LiveStats;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;

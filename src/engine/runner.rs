@@ -10,11 +10,11 @@
 
 use super::client::{ChatClient, Target};
 use super::config::RunConfig;
-use super::metrics::Metrics;
 use super::progress::Progress;
 use super::session::{run_session, SessionCtx};
 use super::stop::{self, Phase, PhaseRx, PhaseTx};
 use crate::error::Exit;
+use crate::metrics::{Metrics, RunEnd, RunFacts};
 use crate::report::model::{ScenarioInfo, Summary};
 use crate::server::ReferenceServer;
 use anyhow::Context;
@@ -69,88 +69,24 @@ pub async fn run(
             (Some(srv), base, Some(stop))
         }
     };
-    let target = Target::new(
-        cfg.dialect,
-        &base,
-        &cfg.service,
-        &cfg.tenant,
-        &cfg.webapi_prefix,
-    )
-    .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
-    let client = ChatClient::with_headers(
-        target,
-        cfg.request_timeout,
-        cfg.max_body_bytes,
-        cfg.max_connections,
-        cfg.headers.map().clone(),
-    )?;
+    let client = client(&cfg, &base)?;
     let t0 = Instant::now();
     let started_at = chrono::Utc::now();
-    let metrics = Arc::new(Metrics::new(
-        t0.into_std(),
-        cfg.flex,
-        cfg.near_miss_fraction,
-    ));
-    let ctx = Arc::new(SessionCtx {
-        client,
-        metrics: metrics.clone(),
-        script: cfg.script.clone(),
-        retry: cfg.retry,
-        flex: cfg.flex,
-        near_miss_fraction: cfg.near_miss_fraction,
-        seed: cfg.seed,
-        target_slots: AtomicU64::new(0),
-        next_ordinal: AtomicU64::new(0),
-        established: AtomicU64::new(0),
-        // Within one poll interval, and leaving half the drain bound for the disconnect itself.
-        end_spread: cfg.script.poll_interval.min(cfg.drain_timeout / 2),
-    });
-    let (tx, rx) = stop::channel();
-    let tx = Arc::new(tx);
-    let tx2 = tx.clone();
-    let shutdown_task = tokio::spawn(async move {
-        shutdown.await;
-        tx2.end(Phase::Interrupted);
-    });
+    let ctx = session_ctx(&cfg, client, t0);
     let info = scenario_info(&cfg, &base);
-    let progress = Progress::new(cfg.quiet, cfg.plan.duration());
-    let mut tasks = JoinSet::new();
-    drive(&cfg, &ctx, &tx, rx, &mut tasks, &progress, &info, t0).await;
-    shutdown_task.abort();
-
-    let phase = tx.phase();
-    progress.note("draining: disconnecting active chats");
-    let bound = match phase {
-        Phase::Ended => cfg.drain_timeout + cfg.request_timeout,
-        _ => cfg.drain_timeout,
-    };
-    let drained =
-        tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
-    let abandoned = tasks.len();
-    if drained.is_err() {
-        // Aborted sessions record their in-flight requests as `abandoned` and push
-        // their rows as they are dropped: wait for that (no I/O, it is immediate).
-        tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
-    }
-    drop(progress);
-    metrics.tick(Instant::now().into_std());
-    let mut summary = metrics.build_summary(info.clone(), Instant::now().into_std());
-    summary.run.started_at = started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    summary.run.elapsed_s = t0.elapsed().as_secs_f64();
-    summary.run.end = match phase {
-        Phase::Running | Phase::Ended => "completed",
-        Phase::Interrupted => "interrupted",
-        Phase::Aborted => "aborted",
-    }
-    .to_string();
-    summary.aborted_by_threshold = phase == Phase::Aborted;
-    summary.thresholds = crate::gate::evaluate(&summary, &cfg.parsed_thresholds);
+    let (phase, abandoned) = run_sessions(&cfg, &ctx, &info, t0, shutdown).await;
+    ctx.metrics.tick(Instant::now().into_std());
+    let summary = ctx.metrics.build_summary(RunFacts {
+        scenario: info,
+        started_at,
+        end: run_end(phase),
+        elapsed: t0.elapsed(),
+        thresholds: &cfg.parsed_thresholds,
+    });
+    let sessions = ctx.metrics.session_rows();
     // Disconnect first, write second: close the connection pool (and stop the
     // embedded server) so a run at its descriptor limit still has descriptors
     // for its report files.
-    drop(tasks);
-    let sessions = metrics.session_rows();
     drop(ctx);
     if let Some(stop) = server_stop {
         let _ = stop.send(());
@@ -179,6 +115,92 @@ pub async fn run(
         server,
         unwritten,
     })
+}
+
+/// The dialect client for the target at `base`.
+fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
+    let target = Target::new(
+        cfg.dialect,
+        base,
+        &cfg.service,
+        &cfg.tenant,
+        &cfg.webapi_prefix,
+    )
+    .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
+    ChatClient::with_headers(
+        target,
+        cfg.request_timeout,
+        cfg.max_body_bytes,
+        cfg.max_connections,
+        cfg.headers.map().clone(),
+    )
+}
+
+/// What every session of the run shares, with fresh metrics starting at `t0`.
+fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionCtx> {
+    let metrics = Metrics::new(t0.into_std(), cfg.flex, cfg.near_miss_fraction);
+    Arc::new(SessionCtx {
+        client,
+        metrics: Arc::new(metrics),
+        script: cfg.script.clone(),
+        retry: cfg.retry,
+        flex: cfg.flex,
+        near_miss_fraction: cfg.near_miss_fraction,
+        seed: cfg.seed,
+        target_slots: AtomicU64::new(0),
+        next_ordinal: AtomicU64::new(0),
+        established: AtomicU64::new(0),
+        // Within one poll interval, and leaving half the drain bound for the disconnect itself.
+        end_spread: cfg.script.poll_interval.min(cfg.drain_timeout / 2),
+    })
+}
+
+/// Run the plan until it ends, `shutdown` completes or a threshold aborts, then drain
+/// (bounded). Returns the phase the run ended in and the sessions abandoned by the drain.
+async fn run_sessions(
+    cfg: &RunConfig,
+    ctx: &Arc<SessionCtx>,
+    info: &ScenarioInfo,
+    t0: Instant,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> (Phase, usize) {
+    let (tx, rx) = stop::channel();
+    let tx = Arc::new(tx);
+    let tx2 = tx.clone();
+    let shutdown_task = tokio::spawn(async move {
+        shutdown.await;
+        tx2.end(Phase::Interrupted);
+    });
+    let progress = Progress::new(cfg.quiet, cfg.plan.duration());
+    let mut tasks = JoinSet::new();
+    drive(cfg, ctx, &tx, rx, &mut tasks, &progress, info, t0).await;
+    shutdown_task.abort();
+
+    let phase = tx.phase();
+    progress.note("draining: disconnecting active chats");
+    let bound = match phase {
+        Phase::Ended => cfg.drain_timeout + cfg.request_timeout,
+        _ => cfg.drain_timeout,
+    };
+    let drained =
+        tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
+    let abandoned = tasks.len();
+    if drained.is_err() {
+        // Aborted sessions record their in-flight requests as `abandoned` and push
+        // their rows as they are dropped: wait for that (no I/O, it is immediate).
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+    (phase, abandoned)
+}
+
+/// How a run that ended in `phase` ended.
+fn run_end(phase: Phase) -> RunEnd {
+    match phase {
+        Phase::Running | Phase::Ended => RunEnd::Completed,
+        Phase::Interrupted => RunEnd::Interrupted,
+        Phase::Aborted => RunEnd::Aborted,
+    }
 }
 
 /// The exit code and its reasons: the gates' rules ([`crate::gate::exit_for`]), so
@@ -246,7 +268,7 @@ async fn drive(
             next_second += Duration::from_secs(1);
             ctx.metrics.tick(now.into_std());
             progress.update(elapsed, &ctx.metrics.live());
-            if abort_due(cfg, ctx, info, elapsed, now) {
+            if abort_due(cfg, ctx, info, elapsed) {
                 tx.end(Phase::Aborted);
                 break;
             }
@@ -255,20 +277,16 @@ async fn drive(
 }
 
 /// True when abort-on-fail is on, the grace period is over, and a threshold fails now.
-fn abort_due(
-    cfg: &RunConfig,
-    ctx: &SessionCtx,
-    info: &ScenarioInfo,
-    elapsed: Duration,
-    now: Instant,
-) -> bool {
+fn abort_due(cfg: &RunConfig, ctx: &SessionCtx, info: &ScenarioInfo, elapsed: Duration) -> bool {
     if !cfg.thresholds.abort_on_fail
         || elapsed < cfg.abort_grace
         || cfg.parsed_thresholds.is_empty()
     {
         return false;
     }
-    let summary = ctx.metrics.build_summary(info.clone(), now.into_std());
+    let summary = ctx
+        .metrics
+        .build_summary(RunFacts::completed(info.clone(), elapsed));
     // Metrics without data yet (early in the run) never abort.
     crate::gate::abort_check(&summary, &cfg.parsed_thresholds).is_some()
 }

@@ -13,6 +13,7 @@ use crate::error::{Exit, UsageError};
 use crate::protocol::Operation;
 use crate::report::json::load_summary;
 use crate::report::model::{Summary, ThresholdResult};
+use crate::report::vocab::{GeneratorVerdict, RunEnd};
 use anyhow::Context;
 use std::io::{self, Write};
 
@@ -110,7 +111,7 @@ fn verdict(
     if failed_r > 0 {
         exit = exit.worst(Exit::GateFailed);
     }
-    if summary.run.end == "aborted" || summary.aborted_by_threshold {
+    if summary.run.end == RunEnd::Aborted || summary.aborted_by_threshold {
         writeln!(out, "the run was aborted early by a failing threshold")?;
     }
     if let Some(why) = untrusted_reason(summary) {
@@ -129,10 +130,10 @@ fn verdict(
 /// refused every connection or never started a chat (no request_chat answered with statusCode 0
 /// while sessions were started). None when the run is trustworthy.
 pub fn untrusted_reason(s: &Summary) -> Option<String> {
-    if s.run.end == "interrupted" {
+    if s.run.end == RunEnd::Interrupted {
         return Some("the run was interrupted before it finished".to_string());
     }
-    if s.generator.verdict == "overloaded" {
+    if s.generator.verdict == GeneratorVerdict::Overloaded {
         return Some(format!(
             "the load generator was overloaded ({})",
             s.generator.reason

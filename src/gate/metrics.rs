@@ -6,9 +6,9 @@
 //! for (an operation that never happened, a rate over zero requests) resolves to
 //! [`Observed::NoData`], which makes a threshold fail: CI should not pass on silence.
 
-use crate::engine::metrics::{TransportErrorKind, ViolationKind};
 use crate::protocol::Operation;
 use crate::report::model::{LatencyStats, Summary};
+use crate::report::vocab::{GeneratorVerdict, TransportErrorKind, ViolationKind};
 use crate::util::trim_decimals;
 use std::collections::BTreeMap;
 
@@ -102,8 +102,8 @@ pub enum Better {
 pub enum Observed {
     /// A number in the metric's base unit.
     Value(f64),
-    /// A word (generator verdict).
-    Word(String),
+    /// A generator verdict.
+    Word(GeneratorVerdict),
     /// The run has no data for it; the reason says why.
     NoData(String),
 }
@@ -287,10 +287,10 @@ impl Metric {
             },
             Source::Requests(false) => Value(total as f64),
             Source::Requests(true) => Value(s.requests.rate_per_s),
-            Source::Verdict if s.generator.verdict.is_empty() => {
+            Source::Verdict if s.generator.verdict == GeneratorVerdict::Unknown => {
                 NoData("no generator verdict recorded".to_string())
             }
-            Source::Verdict => Observed::Word(s.generator.verdict.clone()),
+            Source::Verdict => Observed::Word(s.generator.verdict),
             Source::Lateness(f) => {
                 let l = &s.generator.schedule_lateness_ms;
                 Value(match *f {

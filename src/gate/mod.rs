@@ -27,6 +27,7 @@ pub use metrics::{Metric, Observed, Unit};
 
 use crate::error::{Exit, UsageError};
 use crate::report::model::{Summary, ThresholdResult};
+use crate::report::vocab::{GeneratorVerdict, RunEnd};
 use crate::util::trim_decimals;
 use expr::{ExprError, Literal};
 use serde::{Deserialize, Serialize};
@@ -50,8 +51,8 @@ pub enum Limit {
     Value(f64),
     /// A fraction of the run's flex-disconnect-timeout (durations only).
     Flex(f64),
-    /// A verdict word.
-    Word(String),
+    /// A generator verdict.
+    Word(GeneratorVerdict),
 }
 
 /// A parsed and checked threshold expression.
@@ -142,9 +143,9 @@ fn limit_for(
         (Unit::Count, _) => Err(mismatch("use a plain number such as 0")),
         (Unit::PerSecond, Literal::PerSecond(n) | Literal::Number(n)) => Ok(Limit::Value(*n)),
         (Unit::PerSecond, _) => Err(mismatch("use a rate such as 5000/s")),
-        (Unit::Verdict, Literal::Word(w)) if w == "ok" || w == "overloaded" => {
-            if matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                Ok(Limit::Word(w.clone()))
+        (Unit::Verdict, Literal::Word(w)) if verdict_word(w).is_some() => {
+            if let (Some(v), CmpOp::Eq | CmpOp::Ne) = (verdict_word(w), op) {
+                Ok(Limit::Word(v))
             } else {
                 Err(ExprError::new(
                     op_at,
@@ -160,6 +161,13 @@ fn limit_for(
     }
 }
 
+/// The generator verdict a threshold word names (`ok`, `overloaded`).
+fn verdict_word(w: &str) -> Option<GeneratorVerdict> {
+    GeneratorVerdict::ALL
+        .into_iter()
+        .find(|v| *v != GeneratorVerdict::Unknown && v.as_str() == w)
+}
+
 /// The flex-disconnect-timeout a summary's gaps were judged against, in ms.
 fn flex_ms(s: &Summary) -> Option<f64> {
     [
@@ -173,17 +181,28 @@ fn flex_ms(s: &Summary) -> Option<f64> {
 
 /// Evaluate one threshold.
 pub fn evaluate_one(summary: &Summary, t: &Threshold) -> ThresholdResult {
+    judge(summary, t).0
+}
+
+/// Evaluate one threshold; the flag is true when the metric had no data.
+fn judge(summary: &Summary, t: &Threshold) -> (ThresholdResult, bool) {
+    let observed = t.metric.resolve(summary);
+    let no_data = matches!(observed, Observed::NoData(_));
+    (judge_observed(summary, t, observed), no_data)
+}
+
+fn judge_observed(summary: &Summary, t: &Threshold, observed: Observed) -> ThresholdResult {
     let result = |observed: Option<f64>, display: String, passed: bool| ThresholdResult {
         expression: t.expression.clone(),
         observed,
         observed_display: display,
         passed,
     };
-    match (t.metric.resolve(summary), &t.limit) {
+    match (observed, &t.limit) {
         (Observed::NoData(why), _) => result(None, format!("no data ({why})"), false),
         (Observed::Word(w), Limit::Word(want)) => {
-            let passed = (&w == want) == (t.op == CmpOp::Eq);
-            result(None, w, passed)
+            let passed = (w == *want) == (t.op == CmpOp::Eq);
+            result(None, w.as_str().to_string(), passed)
         }
         (Observed::Value(v), Limit::Value(limit)) => {
             result(Some(v), t.metric.unit.format(v), t.op.holds(v, *limit))
@@ -224,8 +243,9 @@ pub fn evaluate(summary: &Summary, thresholds: &[Threshold]) -> Vec<ThresholdRes
 pub fn abort_check(summary: &Summary, thresholds: &[Threshold]) -> Option<ThresholdResult> {
     thresholds
         .iter()
-        .map(|t| evaluate_one(summary, t))
-        .find(|r| !r.passed && !r.observed_display.starts_with("no data"))
+        .map(|t| judge(summary, t))
+        .find(|(r, no_data)| !r.passed && !no_data)
+        .map(|(r, _)| r)
 }
 
 /// The exit code a run or a check ends with: [`Exit::Untrusted`] when [`untrusted_reason`]
@@ -234,7 +254,7 @@ pub fn abort_check(summary: &Summary, thresholds: &[Threshold]) -> Option<Thresh
 pub fn exit_for(summary: &Summary, results: &[ThresholdResult]) -> Exit {
     let failed = results.iter().any(|r| !r.passed)
         || summary.aborted_by_threshold
-        || summary.run.end == "aborted";
+        || summary.run.end == RunEnd::Aborted;
     let exit = if failed {
         Exit::GateFailed
     } else {

@@ -3,9 +3,9 @@
 //! are in the column names (`_ms`, `_s`); empty cells mean "absent" (no
 //! statusCode / chatEnded in the body).
 
-use crate::engine::metrics::GapCause;
 use crate::report::in_report_order;
 use crate::report::model::{LatencyStats, SessionRow, Summary, TimelinePoint};
+use crate::report::vocab::GapCause;
 use serde::Serialize;
 use std::io::Write;
 

@@ -17,6 +17,7 @@ pub mod html;
 pub mod json;
 pub mod model;
 pub mod text;
+pub mod vocab;
 
 pub use command::report_command;
 pub use model::{SessionRow, Summary};

@@ -9,6 +9,7 @@
 //! Units are in the field names (`_ms`, `_s`). Latencies are milliseconds as
 //! `f64` (microsecond resolution from the HDR histograms).
 
+use super::vocab::{EndReason, GapCause, GeneratorVerdict, RunEnd};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -107,7 +108,7 @@ pub struct RunInfo {
     /// Wall-clock seconds the run took (including drain).
     pub elapsed_s: f64,
     /// `completed`, `interrupted` (Ctrl-C/SIGTERM) or `aborted` (threshold abort-on-fail).
-    pub end: String,
+    pub end: RunEnd,
 }
 
 /// Request counts.
@@ -217,7 +218,7 @@ pub struct Generator {
     /// Number of cores available.
     pub cores: u64,
     /// `ok` or `overloaded`.
-    pub verdict: String,
+    pub verdict: GeneratorVerdict,
     /// Why the verdict was given.
     pub reason: String,
 }
@@ -298,11 +299,12 @@ pub struct SessionRow {
     pub flagged: bool,
     /// A gap exceeded the near-miss fraction (and none the timeout).
     pub near_miss: bool,
-    /// Cause of the worst flagged/near-miss gap (empty when neither).
-    pub cause: String,
+    /// Cause of the worst flagged/near-miss gap (written empty when neither).
+    #[serde(with = "super::vocab::cause_or_empty")]
+    pub cause: Option<GapCause>,
     /// How the session ended (`client_disconnect`, `agent_ended`, `server_fatal`, `expired`,
     /// `retries_exhausted`, `request_failed`, `interrupted`, `run_ended`).
-    pub end_reason: String,
+    pub end_reason: EndReason,
 }
 
 /// Result of one threshold (filled by the gates).

@@ -111,7 +111,10 @@ reply_after = "100ms"
 async fn gms_counts_match_the_server_and_no_secret_leaks() {
     let (o, _dir) = run_text(&format!("name = \"gms\"\ndialect = \"gms-v2\"\n{BASE}")).await;
     assert_eq!(o.exit, Exit::Success, "{:?}", o.reasons);
-    assert_eq!(o.summary.run.end, "completed");
+    assert_eq!(
+        o.summary.run.end,
+        chatload::report::vocab::RunEnd::Completed
+    );
     assert_counts_match(&o, "gms-v2");
     let s = stats(&o);
     assert_eq!(s.chats.live, 0, "every chat ended: {:?}", s.chats);
@@ -315,7 +318,10 @@ async fn shutdown_disconnects_every_chat_and_exits_untrusted() {
     })
     .await;
     assert_eq!(o.exit, Exit::Untrusted);
-    assert_eq!(o.summary.run.end, "interrupted");
+    assert_eq!(
+        o.summary.run.end,
+        chatload::report::vocab::RunEnd::Interrupted
+    );
     let s = stats(&o);
     assert_eq!(s.chats.live, 0, "{:?}", s.chats);
     assert_eq!(s.chats.ended_by_client, s.chats.created);
@@ -431,7 +437,7 @@ async fn abort_on_fail_stops_the_run_after_the_grace_period() {
     let (o, _dir) = run_text(&text).await;
     assert_eq!(o.exit, Exit::GateFailed, "{:?}", o.reasons);
     assert!(o.summary.aborted_by_threshold);
-    assert_eq!(o.summary.run.end, "aborted");
+    assert_eq!(o.summary.run.end, chatload::report::vocab::RunEnd::Aborted);
     assert!(
         o.summary.run.elapsed_s < 10.0,
         "{}",

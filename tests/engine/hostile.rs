@@ -136,7 +136,10 @@ async fn every_misbehaviour_is_classified_and_sessions_give_up_after_max_consecu
     let (o, _dir) = run_against(&h.url).await;
     let seen = h.seen.lock().unwrap();
     // The run ended by itself and wrote its reports.
-    assert_eq!(o.summary.run.end, "completed");
+    assert_eq!(
+        o.summary.run.end,
+        chatload::report::vocab::RunEnd::Completed
+    );
     for f in [
         "summary.json",
         "sessions.csv",
@@ -216,7 +219,10 @@ async fn failures_between_successes_never_exhaust_and_the_run_continues() {
     let h = start(plan, true).await;
     let (o, _dir) = run_against(&h.url).await;
     let seen = h.seen.lock().unwrap();
-    assert_eq!(o.summary.run.end, "completed");
+    assert_eq!(
+        o.summary.run.end,
+        chatload::report::vocab::RunEnd::Completed
+    );
     assert_classified_exactly(&o, &seen);
     assert!(seen.polls[&Bad::Ok] >= 3, "{:?}", seen.polls);
     let rows = session_rows(&o);
@@ -270,7 +276,10 @@ async fn a_request_chat_that_always_fails_ends_the_session_after_max_consecutive
     let h = start_with(vec![Bad::Ok], true, requests).await;
     let (o, _dir) = run_against(&h.url).await;
     let seen = h.seen.lock().unwrap();
-    assert_eq!(o.summary.run.end, "completed");
+    assert_eq!(
+        o.summary.run.end,
+        chatload::report::vocab::RunEnd::Completed
+    );
     assert_classified_exactly(&o, &seen);
     assert_eq!(
         seen.routes.get("refresh"),

@@ -153,9 +153,9 @@ fn usage_and_input_errors_exit_two() {
 fn untrusted_runs_exit_three() {
     let dir = tempfile::tempdir().unwrap();
     let mut interrupted = fixture();
-    interrupted.run.end = "interrupted".into();
+    interrupted.run.end = chatload::report::vocab::RunEnd::Interrupted;
     let mut overloaded = fixture();
-    overloaded.generator.verdict = "overloaded".into();
+    overloaded.generator.verdict = chatload::report::vocab::GeneratorVerdict::Overloaded;
     overloaded.generator.reason = "lateness p99 120 ms".into();
     for (name, s, text) in [
         (

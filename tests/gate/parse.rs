@@ -16,7 +16,10 @@ fn valid_forms_normalise_to_base_units() {
     assert_eq!(limit("gaps.max < 80% flex"), Flex(0.8));
     assert_eq!(limit("requests.rate >= 5000/s"), V(5000.0));
     assert_eq!(limit("requests.rate >= 5000"), V(5000.0));
-    assert_eq!(limit("generator.verdict == ok"), Word("ok".into()));
+    assert_eq!(
+        limit("generator.verdict == ok"),
+        Word(chatload::report::vocab::GeneratorVerdict::Ok)
+    );
     assert_eq!(limit("generator.lateness.p99 < 250us"), V(0.25));
     let t = parse_threshold("  violations.total == 0 ").unwrap();
     assert_eq!(t.expression, "violations.total == 0");

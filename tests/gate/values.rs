@@ -98,7 +98,9 @@ fn every_metric_name_resolves_to_its_exact_fixture_value() {
         match (want, &got) {
             (Some(w), Observed::Value(v)) => assert_eq!(*v, w, "{name}"),
             (None, Observed::NoData(_)) => {}
-            (None, Observed::Word(w)) if name == "generator.verdict" => assert_eq!(w, "ok"),
+            (None, Observed::Word(w)) if name == "generator.verdict" => {
+                assert_eq!(*w, chatload::report::vocab::GeneratorVerdict::Ok)
+            }
             _ => panic!("{name}: expected {want:?}, got {got:?}"),
         }
     }
@@ -231,7 +233,7 @@ mod run_support {
         assert_eq!(gate::exit_for(&s, &pass), Exit::Success);
         assert_eq!(gate::exit_for(&s, &fail), Exit::GateFailed);
         let mut aborted = s.clone();
-        aborted.run.end = "aborted".into();
+        aborted.run.end = chatload::report::vocab::RunEnd::Aborted;
         aborted.aborted_by_threshold = true;
         assert_eq!(gate::exit_for(&aborted, &pass), Exit::GateFailed);
         let mut unreachable = s.clone();

@@ -1,7 +1,9 @@
 //! A small hand-built [`Summary`] with every section filled, and its sessions.
 
-use chatload::engine::metrics::{TransportErrorKind, ViolationKind};
 use chatload::report::model::*;
+use chatload::report::vocab::{
+    EndReason, GapCause, GeneratorVerdict, RunEnd, TransportErrorKind, ViolationKind,
+};
 use std::collections::BTreeMap;
 
 fn stats(count: u64, base: f64) -> LatencyStats {
@@ -33,8 +35,11 @@ fn session(ordinal: u64, max_gap_ms: f64, flagged: bool, cause: &str, end: &str)
         max_gap_ms,
         flagged,
         near_miss: false,
-        cause: cause.into(),
-        end_reason: end.into(),
+        cause: GapCause::ALL.into_iter().find(|c| c.as_str() == cause),
+        end_reason: EndReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == end)
+            .unwrap(),
     }
 }
 
@@ -58,7 +63,7 @@ pub fn fixture() -> Summary {
         run: RunInfo {
             started_at: "2026-01-01T00:00:00Z".into(),
             elapsed_s: 10.0,
-            end: "completed".into(),
+            end: RunEnd::Completed,
         },
         requests: Requests {
             total: 12,
@@ -142,7 +147,7 @@ pub fn fixture() -> Summary {
             },
             cpu_percent: 12.5,
             cores: 2,
-            verdict: "ok".into(),
+            verdict: GeneratorVerdict::Ok,
             reason: "p99 schedule lateness within 200.0 ms, CPU within 180 % of one core, no generator-lag flags".into(),
         },
         timeline: vec![

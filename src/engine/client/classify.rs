@@ -14,7 +14,7 @@
 //! `reset` (closed before or during the answer); `local_limit` when this
 //! machine ran out of descriptors or ports (EMFILE, ENFILE, EADDRNOTAVAIL).
 
-use crate::engine::metrics::{Outcome, TransportErrorKind};
+use crate::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::Envelope;
 use serde_json::error::Category;
 

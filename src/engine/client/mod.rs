@@ -11,7 +11,7 @@ pub mod webapi;
 
 pub use classify::{classify, classify_error};
 
-use crate::engine::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
+use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
 use std::future::Future;
 use std::pin::Pin;

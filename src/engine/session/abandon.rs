@@ -3,8 +3,8 @@
 //! in-flight request as `abandoned` (the server may well have seen it: it is
 //! counted, not lost) and push the session's sessions.csv row (end `abandoned`).
 
-use super::{End, SessionCtx, Shared};
-use crate::engine::metrics::{Outcome, RequestRecord, TransportErrorKind};
+use super::{SessionCtx, Shared};
+use crate::metrics::{EndReason, Outcome, RequestRecord, SessionEnd, TransportErrorKind};
 use crate::protocol::Operation;
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
@@ -80,11 +80,12 @@ impl Drop for RowGuard<'_> {
         if !self.armed {
             return;
         }
-        let chat_id = self.sh.chat_id();
-        let mut row =
-            super::GapStats::default().row(self.ordinal, chat_id, End::Abandoned.as_str());
-        row.polls = self.sh.polls.load(Ordering::Relaxed);
-        row.max_gap_ms = self.sh.max_gap_us.load(Ordering::Relaxed) as f64 / 1000.0;
-        self.ctx.metrics.session_ended(row);
+        // Metrics already holds the gaps it measured; the row needs polls and the end.
+        self.ctx.metrics.session_ended(SessionEnd {
+            ordinal: self.ordinal,
+            chat_id: self.sh.chat_id(),
+            polls: self.sh.polls.load(Ordering::Relaxed),
+            end: EndReason::Abandoned,
+        });
     }
 }

@@ -14,15 +14,13 @@ mod abandon;
 mod poll;
 mod script;
 
-pub use poll::{attribute_gap, GapStats};
 pub use script::{CustomerScript, EndMode};
 
 use crate::engine::client::{Call, ChatClient, Identity, Reply};
-use crate::engine::metrics::{Metrics, Outcome, RequestRecord, ViolationKind};
 use crate::engine::pacing::RetryPolicy;
 use crate::engine::stop::{Phase, PhaseRx};
+use crate::metrics::{EndReason, Metrics, Outcome, RequestRecord, SessionEnd, ViolationKind};
 use crate::protocol::codes;
-use crate::report::model::SessionRow;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -61,59 +59,20 @@ pub struct SessionCtx {
     pub end_spread: Duration,
 }
 
-/// Why a session ended (first cause wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    /// The customer script finished (or the slot was ramped down): disconnect.
-    Client,
-    /// The run's duration is over: disconnect.
-    RunEnded,
-    /// Ctrl-C / abort: disconnect.
-    Interrupted,
-    /// statusCode 0 with chatEnded true on a customer call.
-    AgentEnded,
-    /// statusCode 2 after a gap above flex-disconnect-timeout (249).
-    Expired,
-    /// statusCode 2.
-    ServerFatal,
-    /// Too many consecutive failures.
-    RetriesExhausted,
-    /// request_chat never succeeded.
-    RequestFailed,
-    /// The server sent an identity too long to keep (`invalid_identity`).
-    InvalidIdentity,
-    /// The drain timeout cut the session off (its in-flight request is `abandoned`).
-    Abandoned,
+/// The end reason of a session the run's `phase` ended.
+fn end_of_phase(p: Phase) -> EndReason {
+    match p {
+        Phase::Running | Phase::Ended => EndReason::RunEnded,
+        Phase::Interrupted | Phase::Aborted => EndReason::Interrupted,
+    }
 }
 
-impl End {
-    /// The `end_reason` column of sessions.csv.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            End::Client => "client_disconnect",
-            End::RunEnded => "run_ended",
-            End::Interrupted => "interrupted",
-            End::AgentEnded => "agent_ended",
-            End::Expired => "expired",
-            End::ServerFatal => "server_fatal",
-            End::RetriesExhausted => "retries_exhausted",
-            End::RequestFailed => "request_failed",
-            End::InvalidIdentity => "invalid_identity",
-            End::Abandoned => "abandoned",
-        }
-    }
-
-    fn from_phase(p: Phase) -> End {
-        match p {
-            Phase::Running | Phase::Ended => End::RunEnded,
-            Phase::Interrupted | Phase::Aborted => End::Interrupted,
-        }
-    }
-
-    /// True when the client side must still send disconnect.
-    pub fn needs_disconnect(self) -> bool {
-        matches!(self, End::Client | End::RunEnded | End::Interrupted)
-    }
+/// True when the client side must still send disconnect.
+fn needs_disconnect(end: EndReason) -> bool {
+    matches!(
+        end,
+        EndReason::ClientDisconnect | EndReason::RunEnded | EndReason::Interrupted
+    )
 }
 
 /// The seed table applied to one answer.
@@ -185,15 +144,13 @@ pub struct Shared {
     pub typing: AtomicU64,
     /// Polls sent so far (for the row of a session the drain cuts off).
     pub polls: AtomicU64,
-    /// Largest poll gap so far, µs (idem).
-    pub max_gap_us: AtomicU64,
-    end: Mutex<Option<End>>,
+    end: Mutex<Option<EndReason>>,
     ended: Notify,
 }
 
 impl Shared {
     /// Record why the session ends (the first call wins) and wake both loops.
-    pub fn finish(&self, end: End) {
+    pub fn finish(&self, end: EndReason) {
         if let Ok(mut e) = self.end.lock() {
             if e.is_none() {
                 *e = Some(end);
@@ -203,7 +160,7 @@ impl Shared {
     }
 
     /// The end cause, once set.
-    pub fn end(&self) -> Option<End> {
+    pub fn end(&self) -> Option<EndReason> {
         self.end.lock().ok().and_then(|e| *e)
     }
 
@@ -229,7 +186,7 @@ impl Shared {
             biased;
             _ = self.ended() => false,
             p = run.ending() => {
-                self.finish(End::from_phase(p));
+                self.finish(end_of_phase(p));
                 false
             }
             _ = tokio::time::sleep_until(at) => self.end().is_none(),
@@ -266,7 +223,7 @@ impl Shared {
         if let Some(env) = &reply.envelope {
             if !Identity::fits(env) {
                 metrics.record_violation(ViolationKind::InvalidIdentity);
-                self.finish(End::InvalidIdentity);
+                self.finish(EndReason::InvalidIdentity);
                 return false;
             }
             self.id.lock().unwrap_or_else(|p| p.into_inner()).adopt(env);
@@ -286,46 +243,44 @@ pub fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Rep
     });
 }
 
-/// Run one session in `slot` to its end and return its sessions.csv row.
+/// Run one session in `slot` to its end and report it to metrics (which writes its row).
 /// `start_at` is the planned instant of its request_chat.
-pub async fn run_session(
-    ctx: Arc<SessionCtx>,
-    slot: u64,
-    start_at: Instant,
-    mut run: PhaseRx,
-) -> SessionRow {
+pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut run: PhaseRx) {
     let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let sh = Shared::default();
     sh.position.store(1, Ordering::Relaxed);
     ctx.metrics.session_started();
     let row_guard = abandon::RowGuard::new(&ctx, &sh, ordinal);
-    let mut gaps = GapStats::default();
+    let mut polls = 0;
 
     let started = script::request_chat(&ctx, &sh, &mut run, start_at).await;
     if let Some(started) = started {
         ctx.established.fetch_add(1, Ordering::Relaxed);
         let mut run2 = run.clone();
         let poll_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x5555_AAAA);
-        let (g, ()) = tokio::join!(
+        let (p, ()) = tokio::join!(
             poll::poll_loop(&ctx, &sh, ordinal, slot, started, poll_rng, &mut run),
             script::script_loop(&ctx, &sh, started, &mut rng, &mut run2),
         );
-        gaps = g;
+        polls = p;
         if let Some(end) = sh.end() {
-            if end == End::RunEnded && !ctx.end_spread.is_zero() {
+            if end == EndReason::RunEnded && !ctx.end_spread.is_zero() {
                 tokio::time::sleep(rng.gen_range(Duration::ZERO..ctx.end_spread)).await;
             }
-            if end.needs_disconnect() {
+            if needs_disconnect(end) {
                 script::disconnect(&ctx, &sh).await;
             }
         }
     }
-    let end = sh.end().unwrap_or(End::RequestFailed);
-    let row = gaps.row(ordinal, sh.chat_id(), end.as_str());
+    let end = sh.end().unwrap_or(EndReason::RequestFailed);
     row_guard.disarm();
-    ctx.metrics.session_ended(row.clone());
-    row
+    ctx.metrics.session_ended(SessionEnd {
+        ordinal,
+        chat_id: sh.chat_id(),
+        polls,
+        end,
+    });
 }
 
 #[cfg(test)]

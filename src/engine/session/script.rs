@@ -6,11 +6,11 @@
 //! keystroke before sending (so a message sent within 2 s has none). While
 //! the customer has a draft, refresh carries it as `message`.
 
-use super::{record, step, End, SessionCtx, Shared, Step};
+use super::{record, step, SessionCtx, Shared, Step};
 use crate::engine::client::Call;
-use crate::engine::metrics::ViolationKind;
 use crate::engine::pacing::Jitter;
 use crate::engine::stop::PhaseRx;
+use crate::metrics::{EndReason, ViolationKind};
 use rand::rngs::SmallRng;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -71,12 +71,12 @@ async fn op<'a>(
         run,
         intended,
         make,
-        End::RetriesExhausted,
-        End::ServerFatal,
+        EndReason::RetriesExhausted,
+        EndReason::ServerFatal,
     );
     match sent.await {
         Some((_, true)) => {
-            sh.finish(End::AgentEnded);
+            sh.finish(EndReason::AgentEnded);
             false
         }
         Some((_, false)) => true,
@@ -99,18 +99,18 @@ pub async fn request_chat(
         run,
         intended,
         make,
-        End::RequestFailed,
-        End::RequestFailed,
+        EndReason::RequestFailed,
+        EndReason::RequestFailed,
     )
     .await?;
     let complete = sh.id.lock().map(|id| id.complete()).unwrap_or(false);
     if !complete {
         ctx.metrics.record_violation(ViolationKind::MissingField);
-        sh.finish(End::RequestFailed);
+        sh.finish(EndReason::RequestFailed);
         return None;
     }
     if ended {
-        sh.finish(End::AgentEnded);
+        sh.finish(EndReason::AgentEnded);
         return None;
     }
     Some(done)
@@ -126,8 +126,8 @@ async fn send<'a>(
     run: &mut PhaseRx,
     intended: Instant,
     make: impl Fn(u64) -> Call<'a>,
-    exhausted: End,
-    fatal: End,
+    exhausted: EndReason,
+    fatal: EndReason,
 ) -> Option<(Instant, bool)> {
     let mut at = intended;
     let mut consecutive = 0u32;
@@ -168,7 +168,7 @@ async fn wait(sh: &Shared, run: &mut PhaseRx, at: Instant, deadline: Option<Inst
     match deadline {
         Some(d) if d <= at => {
             if sh.sleep_until(d, run).await {
-                sh.finish(End::Client);
+                sh.finish(EndReason::ClientDisconnect);
             }
             false
         }
@@ -234,7 +234,7 @@ pub async fn script_loop(
         }
     };
     if sh.sleep_until(end_at, run).await {
-        sh.finish(End::Client);
+        sh.finish(EndReason::ClientDisconnect);
     }
 }
 

@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::engine::client::{FakeAnswer, Responder, Target};
-use crate::engine::metrics::{GapCause, TransportErrorKind};
 use crate::engine::pacing::Jitter;
 use crate::engine::stop::{self, Phase};
+use crate::metrics::{GapCause, TransportErrorKind};
 use crate::protocol::Dialect;
 use serde_json::json;
 
@@ -161,15 +161,25 @@ async fn disconnects_after(phase: Phase, spread: Duration, n: u64) -> Vec<f64> {
 /// Violations recorded so far, by report name.
 fn violations(ctx: &SessionCtx) -> std::collections::BTreeMap<String, u64> {
     ctx.metrics
-        .build_summary(Default::default(), std::time::Instant::now())
+        .build_summary(crate::metrics::RunFacts::completed(
+            Default::default(),
+            Duration::ZERO,
+        ))
         .violations
 }
 
-async fn run_one(ctx: Arc<SessionCtx>) -> SessionRow {
+/// The sessions.csv row of the one session that ran on `ctx`.
+fn only_row(ctx: &SessionCtx) -> crate::report::model::SessionRow {
+    let mut rows = ctx.metrics.session_rows();
+    assert_eq!(rows.len(), 1);
+    rows.remove(0)
+}
+
+async fn run_one(ctx: Arc<SessionCtx>) -> crate::report::model::SessionRow {
     let (tx, rx) = stop::channel();
-    let row = run_session(ctx, 0, Instant::now(), rx).await;
+    run_session(ctx.clone(), 0, Instant::now(), rx).await;
     drop(tx);
-    row
+    only_row(&ctx)
 }
 
 #[tokio::test(start_paused = true)]
@@ -188,7 +198,7 @@ async fn polls_on_schedule_then_disconnects_after_duration() {
         vec![0.01, 2.01, 4.01, 6.01, 8.01]
     );
     assert_eq!(fake.times(t0, "disconnect"), vec![9.01]);
-    assert_eq!(row.end_reason, "client_disconnect");
+    assert_eq!(row.end_reason, EndReason::ClientDisconnect);
     assert_eq!(row.polls, 5);
     assert_eq!(row.chat_id, "c1");
     assert!(
@@ -196,7 +206,7 @@ async fn polls_on_schedule_then_disconnects_after_duration() {
         "{}",
         row.max_gap_ms
     );
-    assert!(!row.flagged && !row.near_miss && row.cause.is_empty());
+    assert!(!row.flagged && !row.near_miss && row.cause.is_none());
 }
 
 #[tokio::test(start_paused = true)]
@@ -206,7 +216,7 @@ async fn agent_end_on_poll_ends_without_disconnect() {
         _ => (now(), ok()),
     });
     let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 45)).await;
-    assert_eq!(row.end_reason, "agent_ended");
+    assert_eq!(row.end_reason, EndReason::AgentEnded);
     assert_eq!(row.polls, 3);
     assert!(fake.times(Instant::now(), "disconnect").is_empty());
 }
@@ -228,8 +238,8 @@ async fn status1_retries_with_backoff_and_attributes_the_gap_to_retries() {
     // 0 ok; 2 fails; +0.5 s fails; +1 s ok (gap 3.5 s > 3 s flex, cause retries); grid from 3.5.
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 2.5, 3.5, 5.5]);
     assert!(row.flagged);
-    assert_eq!(row.cause, GapCause::Retries.as_str());
-    assert_eq!(row.end_reason, "client_disconnect");
+    assert_eq!(row.cause, Some(GapCause::Retries));
+    assert_eq!(row.end_reason, EndReason::ClientDisconnect);
 }
 
 #[tokio::test(start_paused = true)]
@@ -240,7 +250,7 @@ async fn consecutive_failures_give_up_after_the_configured_count() {
         _ => (now(), ok()),
     });
     let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 45)).await;
-    assert_eq!(row.end_reason, "retries_exhausted");
+    assert_eq!(row.end_reason, EndReason::RetriesExhausted);
     assert_eq!(
         row.polls, 4,
         "one ok poll then max_consecutive = 3 failures"
@@ -262,7 +272,7 @@ async fn status1_with_chat_ended_is_a_failed_attempt_not_an_end() {
     );
     let row = run_one(ctx.clone()).await;
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 2.5, 4.5]);
-    assert_eq!(row.end_reason, "client_disconnect");
+    assert_eq!(row.end_reason, EndReason::ClientDisconnect);
     assert_eq!(violations(&ctx)["status1_chat_ended"], 1);
 }
 
@@ -273,7 +283,7 @@ async fn status2_ends_and_a_late_249_is_an_expiry() {
         _ => (now(), ok()),
     });
     let row = run_one(ctx(fake, script(EndMode::WaitForAgent), 45)).await;
-    assert_eq!(row.end_reason, "server_fatal");
+    assert_eq!(row.end_reason, EndReason::ServerFatal);
 
     // A poll answered 6 s late: the next one leaves at once, 6 s after the last good send,
     // past a 4 s flex: flagged, slow response, and its 2/249 answer is an expiry.
@@ -285,9 +295,9 @@ async fn status2_ends_and_a_late_249_is_an_expiry() {
     let t0 = Instant::now();
     let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 4)).await;
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 8.0]);
-    assert_eq!(row.end_reason, "expired");
+    assert_eq!(row.end_reason, EndReason::Expired);
     assert!(row.flagged);
-    assert_eq!(row.cause, GapCause::SlowResponse.as_str());
+    assert_eq!(row.cause, Some(GapCause::SlowResponse));
     assert!((row.max_gap_ms - 6000.0).abs() < 0.001);
 }
 
@@ -371,11 +381,12 @@ async fn run_end_disconnects_once_after_the_in_flight_poll() {
     let ctx = ctx(fake.clone(), script(EndMode::WaitForAgent), 45);
     let (tx, rx) = stop::channel();
     let t0 = Instant::now();
-    let session = tokio::spawn(run_session(ctx, 0, t0, rx));
+    let session = tokio::spawn(run_session(ctx.clone(), 0, t0, rx));
     tokio::time::sleep(Duration::from_millis(4100)).await;
     tx.end(Phase::Ended);
-    let row = session.await.unwrap();
-    assert_eq!(row.end_reason, "run_ended");
+    session.await.unwrap();
+    let row = only_row(&ctx);
+    assert_eq!(row.end_reason, EndReason::RunEnded);
     // The poll sent at 4.0 finishes (answer at 4.3) before the disconnect leaves.
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 4.0]);
     assert_eq!(fake.times(t0, "disconnect"), vec![4.3]);
@@ -403,36 +414,9 @@ async fn unreachable_target_fails_the_request() {
     let fake = Fake::new(|_, _| (now(), Err(TransportErrorKind::Connect)));
     let ctx = ctx(fake.clone(), script(EndMode::WaitForAgent), 45);
     let row = run_one(ctx.clone()).await;
-    assert_eq!(row.end_reason, "request_failed");
+    assert_eq!(row.end_reason, EndReason::RequestFailed);
     assert_eq!(fake.times(Instant::now(), "request").len(), 3);
     assert_eq!(ctx.established.load(Ordering::Relaxed), 0);
-}
-
-#[test]
-fn gap_causes_are_attributed() {
-    let l = Instant::now();
-    let s = |ms: u64| l + Duration::from_millis(ms);
-    let line = Duration::from_millis(3200);
-    // Retries win.
-    assert_eq!(
-        attribute_gap(l, s(2000), s(2000), s(5000), true, line),
-        GapCause::Retries
-    );
-    // Planned interval alone reaches the line: cadence.
-    assert_eq!(
-        attribute_gap(l, s(3500), s(10), s(3500), false, line),
-        GapCause::Cadence
-    );
-    // Previous answer arrived 3 s after the intended instant: slow response.
-    assert_eq!(
-        attribute_gap(l, s(2000), s(5000), s(5001), false, line),
-        GapCause::SlowResponse
-    );
-    // Answer on time, send 2 s late: generator lag.
-    assert_eq!(
-        attribute_gap(l, s(2000), s(10), s(4000), false, line),
-        GapCause::GeneratorLag
-    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ use super::format;
 use super::tables::{Cell, Table};
 use crate::protocol::Operation;
 use crate::report::model::Summary;
+use crate::report::vocab::{GeneratorVerdict, RunEnd};
 use std::fmt::Write;
 
 /// The `<title>` text.
@@ -38,7 +39,7 @@ pub fn header(s: &Summary, out: &mut String) {
         ("started", s.run.started_at.clone()),
         ("duration", duration),
         ("sessions", sessions),
-        ("run ended", s.run.end.clone()),
+        ("run ended", s.run.end.as_str().to_string()),
         (
             "flex-disconnect-timeout",
             format::ms(sc.flex_disconnect_timeout_ms as f64),
@@ -56,11 +57,11 @@ pub fn header(s: &Summary, out: &mut String) {
         let _ = write!(out, "<div><dt>{}</dt><dd>{}</dd></div>", esc(k), esc(v));
     }
     out.push_str("</dl>\n");
-    if s.run.end != "completed" && !s.run.end.is_empty() {
+    if !matches!(s.run.end, RunEnd::Completed | RunEnd::Unknown) {
         let _ = writeln!(
             out,
             r#"<p class="banner warn">This run did not complete: it was {}. Figures cover the part that ran.</p>"#,
-            esc(&s.run.end)
+            esc(s.run.end.as_str())
         );
     }
     gates(s, out);
@@ -236,12 +237,16 @@ pub fn key_figures(s: &Summary, out: &mut String) {
         if violations > 0 { "bad" } else { "ok" },
     );
     let g = &s.generator;
-    let tone = if g.verdict == "ok" { "ok" } else { "bad" };
+    let tone = if g.verdict == GeneratorVerdict::Ok {
+        "ok"
+    } else {
+        "bad"
+    };
     card(
         out,
         "generator",
         "Generator",
-        &g.verdict,
+        g.verdict.as_str(),
         &format!(
             "lateness p99 {} · CPU {} % of a core ({} cores). {}",
             format::ms(g.schedule_lateness_ms.p99),

@@ -282,8 +282,8 @@ pub fn worst_sessions(s: &Summary, out: &mut String) {
             Cell::text(chat_id),
             Cell::num(&format::ms(r.max_gap_ms)),
             status,
-            Cell::text(if r.cause.is_empty() { "–" } else { &r.cause }),
-            Cell::text(&r.end_reason),
+            Cell::text(r.cause.map_or("–", |c| c.as_str())),
+            Cell::text(r.end_reason.as_str()),
             Cell::num(&format::count(r.polls)),
         ]);
     }

@@ -9,8 +9,13 @@
 //! line fall on bucket edges) plus one overflow bucket `1.5 × timeout .. max`.
 //!
 //! Per session only the worst gap is kept, packed in one `AtomicU64`
-//! (`gap_µs << 3 | cause code`), in fixed-size chunks indexed by ordinal:
-//! 8 bytes per session, lock-free except when a new chunk is added.
+//! (`gap_ns << 3 | cause code`; the first of equal gaps stays), in fixed-size
+//! chunks indexed by ordinal: 8 bytes per session, lock-free except when a new
+//! chunk is added.
+//!
+//! This module is the one judge of a gap: the session hands over what happened
+//! ([`GapObservation`]); [`GapObservation::cause`] attributes it, [`GapPolicy::classify`]
+//! flags it, and every count (gaps, sessions, rows) derives from those two.
 
 use super::recorder::{add_hist, ms, new_histogram};
 use super::GapCause;
@@ -20,6 +25,7 @@ use std::ops::AddAssign;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::RwLock;
 use std::time::Duration;
+use std::time::Instant;
 
 /// Fixed-width buckets below 1.5 × timeout (an overflow bucket follows them).
 pub const GAP_BUCKETS: usize = 30;
@@ -109,6 +115,55 @@ impl GapPolicy {
     }
 }
 
+/// One poll gap as the session saw it: from the send of the last poll answered
+/// with statusCode 0 to the send of the next poll attempt, and its context.
+#[derive(Debug, Clone, Copy)]
+pub struct GapObservation {
+    /// Send of the last poll answered with statusCode 0.
+    pub last_ok_send: Instant,
+    /// The attempt's scheduled instant.
+    pub intended: Instant,
+    /// When the session's previous poll answer arrived.
+    pub prev_done: Instant,
+    /// When the attempt was sent.
+    pub sent: Instant,
+    /// Failed attempts intervened since the last good answer.
+    pub retried: bool,
+}
+
+impl GapObservation {
+    /// The gap.
+    pub fn gap(&self) -> Duration {
+        self.sent.saturating_duration_since(self.last_ok_send)
+    }
+
+    /// Why the gap was as long as it was, against the near-miss `line`.
+    ///
+    /// Retries win; a planned interval reaching the line is the cadence; otherwise the
+    /// larger of "previous answer arrived after the intended instant" (slow response)
+    /// and "sent after it could" (generator lag).
+    pub fn cause(&self, line: Duration) -> GapCause {
+        if self.retried {
+            return GapCause::Retries;
+        }
+        let planned = self.intended.saturating_duration_since(self.last_ok_send);
+        if planned >= line {
+            return GapCause::Cadence;
+        }
+        let slow = self.prev_done.saturating_duration_since(self.intended);
+        let lag = self
+            .sent
+            .saturating_duration_since(self.intended.max(self.prev_done));
+        if slow.is_zero() && lag.is_zero() {
+            GapCause::Cadence
+        } else if slow >= lag {
+            GapCause::SlowResponse
+        } else {
+            GapCause::GeneratorLag
+        }
+    }
+}
+
 /// Report code of a cause: 1 + index; 0 means none.
 fn cause_code(cause: GapCause) -> u64 {
     cause as u64 + 1
@@ -181,8 +236,8 @@ impl AddAssign<&GapStats> for GapStats {
 /// The worst gap of one session and its cause (None when at or below the near-miss line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WorstGap {
-    /// Largest gap, µs.
-    pub gap_us: u64,
+    /// Largest gap (the first of equal ones).
+    pub gap: Duration,
     /// Cause of that gap when it was a near miss or flagged.
     pub cause: Option<GapCause>,
 }
@@ -194,8 +249,8 @@ pub struct SessionGaps {
 }
 
 impl SessionGaps {
-    /// Keep `gap_us` as `session`'s worst gap if it is the largest so far.
-    pub fn record(&self, session: u64, gap_us: u64, class: GapClass, cause: GapCause) {
+    /// Keep `gap` as `session`'s worst gap if it is larger than every earlier one.
+    pub fn record(&self, session: u64, gap: Duration, class: GapClass, cause: GapCause) {
         if session >= MAX_TRACKED_SESSIONS {
             return;
         }
@@ -204,12 +259,19 @@ impl SessionGaps {
         } else {
             cause_code(cause)
         };
-        let packed = (gap_us.min(u64::MAX >> 3) << 3) | code;
+        let gap_ns = u64::try_from(gap.as_nanos()).unwrap_or(u64::MAX);
+        let packed = (gap_ns.min(u64::MAX >> 3) << 3) | code;
+        // Strictly larger gaps only: of equal gaps the first keeps its cause.
+        let keep = |slot: &AtomicU64| {
+            let _ = slot.fetch_update(Relaxed, Relaxed, |old| {
+                (packed >> 3 > old >> 3).then_some(packed)
+            });
+        };
         let (chunk, slot) = ((session as usize) / CHUNK, (session as usize) % CHUNK);
         {
             let chunks = self.chunks.read().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = chunks.get(chunk) {
-                c[slot].fetch_max(packed, Relaxed);
+                keep(&c[slot]);
                 return;
             }
         }
@@ -217,7 +279,7 @@ impl SessionGaps {
         while chunks.len() <= chunk {
             chunks.push((0..CHUNK).map(|_| AtomicU64::new(0)).collect());
         }
-        chunks[chunk][slot].fetch_max(packed, Relaxed);
+        keep(&chunks[chunk][slot]);
     }
 
     /// The worst gap of `session` (zero when none was recorded).
@@ -228,7 +290,7 @@ impl SessionGaps {
             .and_then(|s| chunks.get(s / CHUNK).map(|c| c[s % CHUNK].load(Relaxed)))
             .unwrap_or(0);
         WorstGap {
-            gap_us: packed >> 3,
+            gap: Duration::from_nanos(packed >> 3),
             cause: cause_from_code(packed & 7),
         }
     }
@@ -238,7 +300,7 @@ impl SessionGaps {
         let chunks = self.chunks.read().unwrap_or_else(|e| e.into_inner());
         let (mut flagged, mut near) = (0, 0);
         for v in chunks.iter().flat_map(|c| c.iter()) {
-            match policy.classify(Duration::from_micros(v.load(Relaxed) >> 3)) {
+            match policy.classify(Duration::from_nanos(v.load(Relaxed) >> 3)) {
                 GapClass::Flagged => flagged += 1,
                 GapClass::NearMiss => near += 1,
                 GapClass::Normal => {}
@@ -261,6 +323,66 @@ mod tests {
 
     fn policy() -> GapPolicy {
         GapPolicy::new(Duration::from_secs(10), 0.8)
+    }
+
+    /// The cause of a gap from `last` with the given instants.
+    fn attribute(
+        last_ok_send: Instant,
+        intended: Instant,
+        prev_done: Instant,
+        sent: Instant,
+        retried: bool,
+        line: Duration,
+    ) -> GapCause {
+        let o = GapObservation {
+            last_ok_send,
+            intended,
+            prev_done,
+            sent,
+            retried,
+        };
+        o.cause(line)
+    }
+
+    #[test]
+    fn gap_causes_are_attributed() {
+        let l = Instant::now();
+        let s = |ms: u64| l + Duration::from_millis(ms);
+        let line = Duration::from_millis(3200);
+        // Retries win.
+        assert_eq!(
+            attribute(l, s(2000), s(2000), s(5000), true, line),
+            GapCause::Retries
+        );
+        // Planned interval alone reaches the line: cadence.
+        assert_eq!(
+            attribute(l, s(3500), s(10), s(3500), false, line),
+            GapCause::Cadence
+        );
+        // Previous answer arrived 3 s after the intended instant: slow response.
+        assert_eq!(
+            attribute(l, s(2000), s(5000), s(5001), false, line),
+            GapCause::SlowResponse
+        );
+        // Answer on time, send 2 s late: generator lag.
+        assert_eq!(
+            attribute(l, s(2000), s(10), s(4000), false, line),
+            GapCause::GeneratorLag
+        );
+    }
+
+    #[test]
+    fn of_equal_worst_gaps_the_first_keeps_its_cause() {
+        let p = policy();
+        let s = SessionGaps::default();
+        let gap = Duration::from_millis(11_000);
+        s.record(3, gap, p.classify(gap), GapCause::SlowResponse);
+        s.record(3, gap, p.classify(gap), GapCause::Retries);
+        assert_eq!(s.get(3).cause, Some(GapCause::SlowResponse));
+        let longer = gap + Duration::from_nanos(1);
+        s.record(3, longer, p.classify(longer), GapCause::Retries);
+        assert_eq!(s.get(3).cause, Some(GapCause::Retries));
+        assert_eq!(s.get(3).gap, longer);
     }
 
     #[test]
@@ -315,7 +437,7 @@ mod tests {
         let s = SessionGaps::default();
         let rec = |sess, ms_: u64, cause| {
             let gap = Duration::from_millis(ms_);
-            s.record(sess, gap.as_micros() as u64, p.classify(gap), cause)
+            s.record(sess, gap, p.classify(gap), cause)
         };
         rec(0, 2000, GapCause::Cadence);
         rec(0, 11_000, GapCause::SlowResponse);
@@ -325,7 +447,7 @@ mod tests {
         assert_eq!(
             s.get(0),
             WorstGap {
-                gap_us: 11_000_000,
+                gap: Duration::from_millis(11_000),
                 cause: Some(GapCause::SlowResponse)
             }
         );
@@ -333,7 +455,7 @@ mod tests {
         assert_eq!(
             s.get(7),
             WorstGap {
-                gap_us: 7_000_000,
+                gap: Duration::from_millis(7_000),
                 cause: None
             }
         );

@@ -1,6 +1,6 @@
 //! Merged recorder + session data -> the one [`Summary`] every exporter reads.
 //!
-//! Session counts from end reasons (exact strings produced by the engine):
+//! Session counts from end reasons ([`EndReason`]'s `by_client`, `by_server`, `failed`, `completed`):
 //! - `ended_by_client`: `client_disconnect`;
 //! - `ended_by_server`: `agent_ended`, `server_fatal`, `expired`;
 //! - `failed`: `request_failed`, `retries_exhausted`, `server_fatal`, `expired`;
@@ -12,39 +12,24 @@
 use super::gaps::GapPolicy;
 use super::recorder::{ms, quantile_ms, round_dp, Recorder};
 use super::rows::RowStore;
-use super::{generator, TransportErrorKind, ViolationKind};
+use super::{generator, EndReason, RunFacts, TransportErrorKind, ViolationKind};
 use crate::protocol::Operation;
 use crate::report::model::{
     Gaps, LatencyStats, OutcomeCount, PercentileCurves, PercentilePoint, Requests, RunInfo,
-    ScenarioInfo, Sessions, Summary, TimelinePoint, SCHEMA_VERSION,
+    Sessions, Summary, TimelinePoint, SCHEMA_VERSION,
 };
+use crate::report::vocab::GeneratorVerdict;
+use crate::report::vocab::RunEnd;
 use hdrhistogram::Histogram;
 use std::time::Duration;
 
-/// End reasons counted as ended by the client.
-pub const BY_CLIENT: &[&str] = &["client_disconnect"];
-/// End reasons counted as ended by the server.
-pub const BY_SERVER: &[&str] = &["agent_ended", "server_fatal", "expired"];
-/// End reasons counted as failed.
-pub const FAILED: &[&str] = &[
-    "request_failed",
-    "retries_exhausted",
-    "server_fatal",
-    "expired",
-];
-/// End reasons counted as completed.
-pub const COMPLETED: &[&str] = &["client_disconnect", "agent_ended", "run_ended"];
 /// Sessions listed in `worst_sessions`.
 pub const WORST_SESSIONS: usize = 50;
 
 /// Everything the summary is built from.
 pub struct Inputs<'a> {
-    /// What was run.
-    pub scenario: ScenarioInfo,
-    /// RFC 3339 start.
-    pub started_at: String,
-    /// Run time so far.
-    pub elapsed: Duration,
+    /// What the runner knows: scenario, start, end, elapsed time, thresholds.
+    pub facts: RunFacts<'a>,
     /// CPU seconds used since the start, when known.
     pub cpu_seconds: Option<f64>,
     /// Gap judgement.
@@ -117,21 +102,77 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
-/// Build the summary.
-pub fn build(i: Inputs<'_>) -> Summary {
+/// Build the summary: the one place the report model is written.
+pub fn build(mut i: Inputs<'_>) -> Summary {
     let t = i.total;
+    let elapsed = i.facts.elapsed;
     let mut s = Summary {
         schema_version: SCHEMA_VERSION,
         chatload_version: env!("CARGO_PKG_VERSION").to_string(),
         run: RunInfo {
-            started_at: i.started_at,
-            elapsed_s: round_dp(i.elapsed.as_secs_f64(), 3),
-            end: "completed".into(),
+            started_at: i
+                .facts
+                .started_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            elapsed_s: elapsed.as_secs_f64(),
+            end: i.facts.end,
         },
-        timeline: i.timeline,
+        timeline: std::mem::take(&mut i.timeline),
         timeline_step_s: i.timeline_step_s,
+        aborted_by_threshold: i.facts.end == RunEnd::Aborted,
         ..Summary::default()
     };
+    per_operation(&mut s, t);
+    s.requests = requests(t, elapsed, std::mem::take(&mut s.requests.by_operation));
+    s.outcomes = outcomes(t);
+    s.transport_errors = TransportErrorKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_string(), t.transport[*k as usize]))
+        .collect();
+    s.violations = ViolationKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_string(), t.violations[*k as usize]))
+        .collect();
+    s.sessions = sessions(&i);
+    let max_ms = if t.gaps.hist.is_empty() {
+        0.0
+    } else {
+        ms(t.gaps.hist.max())
+    };
+    s.gaps = gaps(&i, max_ms);
+    s.gap_histogram = i.policy.buckets(&t.gaps.buckets, max_ms);
+    s.worst_sessions = i.rows.worst(WORST_SESSIONS);
+    s.generator = generator::generator(
+        t.lateness.as_deref(),
+        i.cpu_seconds,
+        elapsed,
+        i.facts.scenario.poll_interval_ms,
+        t.gaps.flagged_by_cause[super::GapCause::GeneratorLag as usize],
+    );
+    local_limit_overload(&mut s, t.transport[TransportErrorKind::LocalLimit as usize]);
+    s.scenario = std::mem::take(&mut i.facts.scenario);
+    s.thresholds = crate::gate::evaluate(&s, i.facts.thresholds);
+    s
+}
+
+/// Requests that failed on a local limit (out of descriptors or ports here) make the
+/// generator `overloaded`: the figures describe this machine, not the target.
+fn local_limit_overload(s: &mut Summary, local: u64) {
+    if local == 0 {
+        return;
+    }
+    let why = format!(
+        "{local} request(s) failed on a local limit (local_limit: out of file descriptors or ports)"
+    );
+    s.generator.reason = match s.generator.verdict {
+        GeneratorVerdict::Overloaded => format!("{}; {why}", s.generator.reason),
+        _ => why,
+    };
+    s.generator.verdict = GeneratorVerdict::Overloaded;
+}
+
+/// Per-operation counts, latency and service-time stats and percentile curves.
+fn per_operation(s: &mut Summary, t: &Recorder) {
     for op in Operation::ALL {
         let Some(h) = t.op(op) else { continue };
         let name = op.as_str().to_string();
@@ -148,19 +189,31 @@ pub fn build(i: Inputs<'_>) -> Summary {
         };
         s.percentile_curves.insert(name, curves);
     }
+}
+
+/// Request totals and rates.
+fn requests(
+    t: &Recorder,
+    elapsed: Duration,
+    by_operation: std::collections::BTreeMap<String, u64>,
+) -> Requests {
     let total = t.requests();
-    s.requests = Requests {
+    Requests {
         total,
         errors: t.errors,
         error_rate: ratio(t.errors, total),
-        rate_per_s: if i.elapsed.is_zero() {
+        rate_per_s: if elapsed.is_zero() {
             0.0
         } else {
-            round_dp(total as f64 / i.elapsed.as_secs_f64(), 3)
+            round_dp(total as f64 / elapsed.as_secs_f64(), 3)
         },
-        by_operation: std::mem::take(&mut s.requests.by_operation),
-    };
-    s.outcomes = t
+        by_operation,
+    }
+}
+
+/// Outcome buckets, sorted.
+fn outcomes(t: &Recorder) -> Vec<OutcomeCount> {
+    let mut out: Vec<OutcomeCount> = t
         .outcomes
         .sorted()
         .into_iter()
@@ -172,34 +225,30 @@ pub fn build(i: Inputs<'_>) -> Summary {
             count,
         })
         .collect();
-    s.outcomes.sort();
-    s.transport_errors = TransportErrorKind::ALL
-        .iter()
-        .map(|k| (k.as_str().to_string(), t.transport[*k as usize]))
-        .collect();
-    s.violations = ViolationKind::ALL
-        .iter()
-        .map(|k| (k.as_str().to_string(), t.violations[*k as usize]))
-        .collect();
-    s.sessions = Sessions {
+    out.sort();
+    out
+}
+
+/// Session lifecycle counts.
+fn sessions(i: &Inputs<'_>) -> Sessions {
+    Sessions {
         started: i.started,
-        completed: i.rows.count_ended(COMPLETED),
-        ended_by_client: i.rows.count_ended(BY_CLIENT),
-        ended_by_server: i.rows.count_ended(BY_SERVER),
-        failed: i.rows.count_ended(FAILED),
+        completed: i.rows.count_ended(EndReason::completed),
+        ended_by_client: i.rows.count_ended(EndReason::by_client),
+        ended_by_server: i.rows.count_ended(EndReason::by_server),
+        failed: i.rows.count_ended(EndReason::failed),
         flagged: i.flagged_sessions,
         near_miss: i.near_miss_sessions,
         flagged_rate: ratio(i.flagged_sessions, i.started),
         near_miss_rate: ratio(i.near_miss_sessions, i.started),
         peak_active: i.peak_active,
-    };
-    let g = &t.gaps;
-    let max_ms = if g.hist.is_empty() {
-        0.0
-    } else {
-        ms(g.hist.max())
-    };
-    s.gaps = Gaps {
+    }
+}
+
+/// Poll-gap figures.
+fn gaps(i: &Inputs<'_>, max_ms: f64) -> Gaps {
+    let g = &i.total.gaps;
+    Gaps {
         flex_disconnect_timeout_ms: i.policy.flex.as_millis() as u64,
         near_miss_fraction: i.policy.fraction,
         count: g.hist.len(),
@@ -207,26 +256,5 @@ pub fn build(i: Inputs<'_>) -> Summary {
         p99_ms: quantile_ms(&g.hist, 0.99),
         p50_ms: quantile_ms(&g.hist, 0.5),
         flagged_by_cause: super::gaps::cause_map(&g.flagged_by_cause),
-    };
-    s.gap_histogram = i.policy.buckets(&g.buckets, max_ms);
-    s.worst_sessions = i.rows.worst(WORST_SESSIONS);
-    s.generator = generator::generator(
-        t.lateness.as_deref(),
-        i.cpu_seconds,
-        i.elapsed,
-        i.scenario.poll_interval_ms,
-        g.flagged_by_cause[super::GapCause::GeneratorLag as usize],
-    );
-    let local = t.transport[TransportErrorKind::LocalLimit as usize];
-    if local > 0 {
-        // Out of descriptors or ports here: the figures describe this machine, not the target.
-        let why = format!("{local} request(s) failed on a local limit (local_limit: out of file descriptors or ports)");
-        s.generator.reason = match s.generator.verdict.as_str() {
-            "ok" => why,
-            _ => format!("{}; {why}", s.generator.reason),
-        };
-        s.generator.verdict = "overloaded".into();
     }
-    s.scenario = i.scenario;
-    s
 }

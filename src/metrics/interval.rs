@@ -58,7 +58,7 @@ impl AddAssign<&Interval> for Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::metrics::recorder::quantile_ms;
+    use crate::metrics::recorder::quantile_ms;
 
     #[test]
     fn interval_merge_and_reset() {

@@ -11,6 +11,7 @@
 //! /proc ABI) divided by wall time; elsewhere it reads as 0.
 
 use crate::report::model::{Generator, LatenessStats};
+use crate::report::vocab::GeneratorVerdict;
 use hdrhistogram::Histogram;
 use std::time::Duration;
 
@@ -91,7 +92,7 @@ pub fn verdict(
     cores: u64,
     poll_interval_ms: u64,
     generator_lag_flags: u64,
-) -> (String, String) {
+) -> (GeneratorVerdict, String) {
     let limit_ms = LATENESS_FLOOR_MS.max(poll_interval_ms as f64 * LATENESS_SHARE);
     let cpu_limit = CPU_SHARE * 100.0 * cores as f64;
     let mut why = Vec::new();
@@ -116,9 +117,9 @@ pub fn verdict(
         let reason = format!(
             "p99 schedule lateness within {limit_ms:.1} ms, CPU within {cpu_limit:.0} % of one core, no generator-lag flags"
         );
-        ("ok".into(), reason)
+        (GeneratorVerdict::Ok, reason)
     } else {
-        ("overloaded".into(), why.join("; "))
+        (GeneratorVerdict::Overloaded, why.join("; "))
     }
 }
 
@@ -142,13 +143,19 @@ mod tests {
             max: p99,
         };
         // 2 s poll: limit is 200 ms.
-        assert_eq!(verdict(&lat(150.0), 50.0, 2, 2000, 0).0, "ok");
+        assert_eq!(
+            verdict(&lat(150.0), 50.0, 2, 2000, 0).0,
+            GeneratorVerdict::Ok
+        );
         let (v, why) = verdict(&lat(250.0), 50.0, 2, 2000, 0);
-        assert_eq!(v, "overloaded");
+        assert_eq!(v, GeneratorVerdict::Overloaded);
         assert!(why.contains("250.0 ms > 200.0 ms"), "{why}");
         // Short poll: the 5 ms floor applies.
-        assert_eq!(verdict(&lat(6.0), 0.0, 2, 10, 0).0, "overloaded");
-        assert_eq!(verdict(&lat(4.0), 0.0, 2, 10, 0).0, "ok");
+        assert_eq!(
+            verdict(&lat(6.0), 0.0, 2, 10, 0).0,
+            GeneratorVerdict::Overloaded
+        );
+        assert_eq!(verdict(&lat(4.0), 0.0, 2, 10, 0).0, GeneratorVerdict::Ok);
         // CPU above 90 % of all cores.
         assert!(verdict(&lat(0.0), 181.0, 2, 2000, 0)
             .1
@@ -173,7 +180,7 @@ mod tests {
             max: 2.0,
         };
         let (verdict, reason) = verdict(&lat, 12.0, 2, 2000, 0);
-        assert_eq!(verdict, "ok");
+        assert_eq!(verdict, GeneratorVerdict::Ok);
         assert_eq!(
             reason,
             "p99 schedule lateness within 200.0 ms, CPU within 180 % of one core, no generator-lag flags"

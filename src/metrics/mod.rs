@@ -33,10 +33,10 @@ mod tests;
 mod timeline;
 mod types;
 
-pub use gaps::GAP_BUCKETS;
+pub use gaps::{GapObservation, GAP_BUCKETS};
 pub use timeline::MAX_POINTS;
 
-use crate::report::model::{ScenarioInfo, SessionRow, Summary, TimelinePoint};
+use crate::report::model::{SessionRow, Summary, TimelinePoint};
 use gaps::{GapClass, GapPolicy, SessionGaps};
 use interval::Interval;
 use recorder::{micros, Recorder};
@@ -48,8 +48,8 @@ use std::time::{Duration, Instant};
 use timeline::Timeline;
 
 pub use types::{
-    GapCause, LiveStats, Outcome, RequestRecord, TransportErrorKind, ViolationKind, MAX_INDEX_JUMP,
-    MAX_SERVER_STRING,
+    EndReason, GapCause, LiveStats, Outcome, RequestRecord, RunEnd, RunFacts, SessionEnd,
+    TransportErrorKind, ViolationKind, MAX_INDEX_JUMP, MAX_SERVER_STRING,
 };
 
 /// How many recorder shards per available core. Threads take consecutive slots,
@@ -115,7 +115,6 @@ struct TimelineState {
 /// Shared run metrics: one per run, behind an `Arc`, written by every session task.
 pub struct Metrics {
     start: Instant,
-    started_at: String,
     cpu_at_start: Option<f64>,
     policy: GapPolicy,
     shards: Box<[ShardSlot]>,
@@ -178,7 +177,6 @@ impl Metrics {
             .collect();
         Metrics {
             start,
-            started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             cpu_at_start: generator::process_cpu_seconds(),
             policy: GapPolicy::new(flex, near_miss_fraction),
             shards,
@@ -227,10 +225,18 @@ impl Metrics {
         self.shard().total.record_lateness(micros(lateness));
     }
 
-    /// Record one measured poll gap of `session` (cause only matters above the near-miss line).
+    /// Judge one poll gap of `session` as the session observed it: its cause and class.
+    /// True when the gap is above flex-disconnect-timeout.
+    pub fn observe_gap(&self, session: u64, o: &GapObservation) -> bool {
+        let cause = o.cause(self.policy.near);
+        self.record_gap(session, o.gap(), cause)
+    }
+
+    /// Record one poll gap of `session` with its cause (the cause only counts above the
+    /// near-miss line). True when the gap is above flex-disconnect-timeout.
     ///
     /// `session` is the session's ordinal, the same number as its [`SessionRow::ordinal`].
-    pub fn record_gap(&self, session: u64, gap: Duration, cause: GapCause) {
+    pub fn record_gap(&self, session: u64, gap: Duration, cause: GapCause) -> bool {
         let class = self.policy.classify(gap);
         let gap_us = micros(gap);
         {
@@ -243,10 +249,11 @@ impl Metrics {
                 shard.interval.flags_by_cause[cause as usize] += 1;
             }
         }
-        self.session_gaps.record(session, gap_us, class, cause);
+        self.session_gaps.record(session, gap, class, cause);
         if class == GapClass::Flagged {
             self.live.flags.fetch_add(1, Relaxed);
         }
+        class == GapClass::Flagged
     }
 
     /// Record a protocol violation.
@@ -268,18 +275,15 @@ impl Metrics {
         self.live.peak_active.fetch_max(active, Relaxed);
     }
 
-    /// A session ended; `row` is its sessions.csv row.
-    ///
-    /// `max_gap_ms`, `flagged`, `near_miss` and (when empty) `cause` are completed
-    /// from the gaps recorded for `row.ordinal`; `polls`, `chat_id` and `end_reason`
-    /// are the engine's.
-    pub fn session_ended(&self, row: SessionRow) {
+    /// A session ended; returns its sessions.csv row, whose gap fields (`max_gap_ms`,
+    /// `flagged`, `near_miss`, `cause`) are judged from the gaps recorded for it.
+    pub fn session_ended(&self, end: SessionEnd) -> SessionRow {
         let _ = self
             .live
             .active
             .fetch_update(Relaxed, Relaxed, |a| Some(a.saturating_sub(1)));
-        let worst = self.session_gaps.get(row.ordinal);
-        lock(&self.rows).push(row, worst, &self.policy);
+        let worst = self.session_gaps.get(end.ordinal);
+        lock(&self.rows).push(end, worst, &self.policy)
     }
 
     /// Close the current one-second timeline interval (call once a second).
@@ -357,10 +361,8 @@ impl Metrics {
         lock(&self.rows).rows()
     }
 
-    /// Build the report model from everything recorded so far.
-    ///
-    /// `run.end` is `completed`; the runner overwrites it for interrupted or aborted runs.
-    pub fn build_summary(&self, scenario: ScenarioInfo, now: Instant) -> Summary {
+    /// Build the report model from everything recorded so far and the run's `facts`.
+    pub fn build_summary(&self, facts: RunFacts<'_>) -> Summary {
         let mut total = Recorder::new();
         for slot in self.shards.iter() {
             total += &lock(&slot.shard).total;
@@ -369,9 +371,7 @@ impl Metrics {
         let rows = lock(&self.rows);
         let (flagged, near_miss) = self.session_gaps.count(&self.policy);
         summary::build(summary::Inputs {
-            scenario,
-            started_at: self.started_at.clone(),
-            elapsed: now.saturating_duration_since(self.start),
+            facts,
             cpu_seconds: generator::cpu_used_since(self.cpu_at_start),
             policy: &self.policy,
             total: &total,

@@ -3,6 +3,7 @@
 use super::*;
 use crate::protocol::Operation;
 use crate::report::model::ScenarioInfo;
+use crate::report::vocab::GeneratorVerdict;
 
 const MS: Duration = Duration::from_millis(1);
 const US: Duration = Duration::from_micros(1);
@@ -46,13 +47,15 @@ fn scenario() -> ScenarioInfo {
     }
 }
 
-fn row(ordinal: u64, end_reason: &str) -> SessionRow {
-    SessionRow {
+fn row(ordinal: u64, end_reason: &str) -> SessionEnd {
+    SessionEnd {
         ordinal,
         chat_id: format!("chat-{ordinal}"),
         polls: 4,
-        end_reason: end_reason.into(),
-        ..SessionRow::default()
+        end: EndReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == end_reason)
+            .unwrap(),
     }
 }
 
@@ -127,7 +130,7 @@ fn scripted_run_builds_the_expected_summary() {
     m.session_ended(row(0, "client_disconnect"));
     m.session_ended(row(1, "agent_ended"));
     // Session 2 is still active when the summary is built.
-    let s = m.build_summary(scenario(), base + Duration::from_secs(10));
+    let s = m.build_summary(RunFacts::completed(scenario(), Duration::from_secs(10)));
 
     assert_eq!(s.schema_version, crate::report::model::SCHEMA_VERSION);
     assert_eq!(s.requests.total, 104);
@@ -223,7 +226,14 @@ fn scripted_run_builds_the_expected_summary() {
     let worst: Vec<(u64, bool, bool, &str)> = s
         .worst_sessions
         .iter()
-        .map(|r| (r.ordinal, r.flagged, r.near_miss, r.cause.as_str()))
+        .map(|r| {
+            (
+                r.ordinal,
+                r.flagged,
+                r.near_miss,
+                r.cause.map_or("", GapCause::as_str),
+            )
+        })
         .collect();
     assert_eq!(
         worst,
@@ -234,7 +244,7 @@ fn scripted_run_builds_the_expected_summary() {
     );
 
     assert_eq!(s.generator.schedule_lateness_ms.p99, 1.0);
-    assert_eq!(s.generator.verdict, "overloaded"); // one flagged gap was generator lag
+    assert_eq!(s.generator.verdict, GeneratorVerdict::Overloaded); // one flagged gap was generator lag
     assert!(
         s.generator.reason.contains("generator lag"),
         "{}",
@@ -283,7 +293,7 @@ fn ticks_fill_the_timeline_and_live_figures() {
         (1, 0.7)
     );
 
-    let s = m.build_summary(scenario(), base + Duration::from_secs(2));
+    let s = m.build_summary(RunFacts::completed(scenario(), Duration::from_secs(2)));
     assert_eq!(s.timeline_step_s, 1);
     let t: Vec<(u64, u64, u64, f64, f64, u64, u64)> = s
         .timeline
@@ -310,7 +320,7 @@ fn ticks_fill_the_timeline_and_live_figures() {
 fn empty_run_has_every_key_and_no_nan() {
     let base = Instant::now();
     let m = Metrics::new(base, Duration::from_secs(45), 0.8);
-    let s = m.build_summary(scenario(), base);
+    let s = m.build_summary(RunFacts::completed(scenario(), Duration::ZERO));
     assert_eq!(s.requests.total, 0);
     assert_eq!(s.requests.rate_per_s, 0.0);
     assert_eq!(s.transport_errors.len(), TransportErrorKind::ALL.len());
@@ -319,7 +329,7 @@ fn empty_run_has_every_key_and_no_nan() {
     assert!(m.session_rows().is_empty());
     let json = serde_json::to_string(&s).unwrap();
     assert!(!json.contains("null"), "NaN or missing value: {json}");
-    assert_eq!(s.generator.verdict, "ok");
+    assert_eq!(s.generator.verdict, GeneratorVerdict::Ok);
 }
 
 #[test]
@@ -332,15 +342,23 @@ fn session_rows_are_sorted_and_completed_from_gaps() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].ordinal, 0);
     assert_eq!(
-        (rows[0].max_gap_ms, rows[0].flagged, rows[0].cause.as_str()),
+        (
+            rows[0].max_gap_ms,
+            rows[0].flagged,
+            rows[0].cause.map_or("", GapCause::as_str)
+        ),
         (11_000.0, true, "slow_response")
     );
     assert_eq!(
-        (rows[1].max_gap_ms, rows[1].flagged, rows[1].cause.as_str()),
+        (
+            rows[1].max_gap_ms,
+            rows[1].flagged,
+            rows[1].cause.map_or("", GapCause::as_str)
+        ),
         (10_001.0, true, "generator_lag")
     );
-    assert_eq!(rows[1].end_reason, "expired");
-    let s = m.build_summary(scenario(), base + Duration::from_secs(1));
+    assert_eq!(rows[1].end_reason, EndReason::Expired);
+    let s = m.build_summary(RunFacts::completed(scenario(), Duration::from_secs(1)));
     assert_eq!(
         (
             s.sessions.ended_by_server,
@@ -384,7 +402,7 @@ fn timeline_includes_the_open_interval_so_requests_add_up() {
     m.record_request(&r(Duration::from_secs(1)));
     m.record_request(&r(Duration::from_secs(1)));
     m.record_gap(0, Duration::from_secs(46), GapCause::Cadence);
-    let s = m.build_summary(scenario(), base + Duration::from_millis(1500));
+    let s = m.build_summary(RunFacts::completed(scenario(), Duration::from_millis(1500)));
     let t: Vec<(u64, u64, u64)> = s
         .timeline
         .iter()
@@ -394,7 +412,7 @@ fn timeline_includes_the_open_interval_so_requests_add_up() {
     assert_eq!(s.timeline[1].flags_by_cause["cadence"], 1);
     // Building the summary does not consume the open interval.
     m.tick(base + Duration::from_secs(2));
-    let s = m.build_summary(scenario(), base + Duration::from_secs(2));
+    let s = m.build_summary(RunFacts::completed(scenario(), Duration::from_secs(2)));
     assert_eq!(s.timeline.iter().map(|p| p.requests).sum::<u64>(), 3);
     assert_eq!(s.timeline.len(), 2);
 }
