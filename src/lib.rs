@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod fuzz_entry;
 pub mod gate;
 pub mod metrics;
 pub mod protocol;
