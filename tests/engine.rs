@@ -110,6 +110,14 @@ mod hostile;
 #[path = "engine/headers.rs"]
 mod headers;
 
+/// URL userinfo: Basic auth to the target, `user:***@host` everywhere it is shown.
+#[path = "engine/userinfo.rs"]
+mod userinfo;
+
+/// A run that ends badly: unwritable report files, a drain cut short.
+#[path = "engine/run_end.rs"]
+mod run_end;
+
 /// SIGINT through the real binary: reports written, every chat disconnected, exit 3.
 #[cfg(unix)]
 #[test]

@@ -238,3 +238,32 @@ fn write_reports_writes_every_file_without_secrets() {
     let sessions_csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
     assert_eq!(sessions_csv.lines().count(), 3);
 }
+
+#[test]
+fn a_file_that_cannot_be_written_is_named_and_every_other_file_is_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    // A directory where timeline.csv must go: its write fails, the others must not.
+    std::fs::create_dir_all(out.join("timeline.csv").join("x")).unwrap();
+    let failed = chatload::report::write_reports_each(&out, &fixture(), &sessions());
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("timeline.csv"), "{failed:?}");
+    let back = json::read_json(std::fs::File::open(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(back, fixture());
+    for name in [
+        "operations.csv",
+        "outcomes.csv",
+        "sessions.csv",
+        "report.html",
+    ] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+    // No temporary file is left behind, and the error says so through write_reports too.
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    let e = write_reports(&out, &fixture(), &sessions()).unwrap_err();
+    assert!(format!("{e:#}").contains("timeline.csv"), "{e:#}");
+}

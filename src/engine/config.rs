@@ -395,14 +395,15 @@ fn nonzero(d: Duration, field: &str, example: &str) -> Result<(), UsageError> {
 
 fn check_url(url: &str) -> Result<String, String> {
     let u = url.trim_end_matches('/');
+    let shown = crate::util::redact::redact_url(url);
     let rest = u
         .strip_prefix("http://")
         .or_else(|| u.strip_prefix("https://"))
         .ok_or_else(|| {
-            format!("'{url}' must start with http:// or https://; e.g. http://127.0.0.1:8080")
+            format!("'{shown}' must start with http:// or https://; e.g. http://127.0.0.1:8080")
         })?;
     if rest.is_empty() {
-        return Err(format!("'{url}' has no host; e.g. http://127.0.0.1:8080"));
+        return Err(format!("'{shown}' has no host; e.g. http://127.0.0.1:8080"));
     }
     Ok(u.to_string())
 }

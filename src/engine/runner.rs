@@ -42,6 +42,9 @@ pub struct RunOutcome {
     pub reasons: Vec<String>,
     /// The embedded server, when one ran (stopped; its counters stay readable).
     pub server: Option<ReferenceServer>,
+    /// One message per report file that could not be written (each names the
+    /// file and the cause; every other file was written whole). Empty normally.
+    pub unwritten: Vec<String>,
 }
 
 /// Slots of the plan: which are running, and the lowest index that may be free.
@@ -55,6 +58,7 @@ pub async fn run(
     cfg: RunConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunOutcome> {
+    super::fdlimit::ensure(cfg.max_connections, cfg.target.is_none())?;
     let dir = report_dir(&cfg);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create the report directory '{}'", dir.display()))?;
@@ -80,15 +84,25 @@ pub async fn run(
         thresholds: &cfg.parsed_thresholds,
     });
     super::reach_report::observed(&mut summary, ctx.client.observed());
-    crate::report::write_reports(&dir, &summary, &ctx.metrics.session_rows())
-        .with_context(|| format!("could not write the reports into '{}'", dir.display()))?;
-    if let Some(path) = &cfg.junit {
-        write_junit_file(path, &summary)?;
-    }
+    let sessions = ctx.metrics.session_rows();
+    // Disconnect first, write second: close the connection pool (and stop the
+    // embedded server) so a run at its descriptor limit still has descriptors
+    // for its report files.
+    drop(ctx);
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }
-    let (exit, mut reasons) = judge(&summary);
+    let mut unwritten = crate::report::write_reports_each(&dir, &summary, &sessions);
+    if let Some(path) = &cfg.junit {
+        if let Err(e) = write_junit_file(path, &summary) {
+            unwritten.push(format!("{e:#}"));
+        }
+    }
+    let (mut exit, mut reasons) = judge(&summary);
+    if !unwritten.is_empty() {
+        // The figures are on stdout, but a missing file is not a trustworthy run record.
+        exit = exit.worst(Exit::Untrusted);
+    }
     if abandoned > 0 {
         reasons.push(format!(
             "{abandoned} session(s) did not finish within the drain timeout and were abandoned"
@@ -100,6 +114,7 @@ pub async fn run(
         exit,
         reasons,
         server,
+        unwritten,
     })
 }
 
@@ -173,7 +188,10 @@ async fn run_sessions(
         tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
     let abandoned = tasks.len();
     if drained.is_err() {
+        // Aborted sessions record their in-flight requests as `abandoned` and push
+        // their rows as they are dropped: wait for that (no I/O, it is immediate).
         tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
     (phase, abandoned)
 }
@@ -383,7 +401,8 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
     ScenarioInfo {
         name: cfg.name.clone(),
         dialect: cfg.dialect.to_string(),
-        target: base.to_string(),
+        // Shown in summary.json, report.html and stdout: never a URL password.
+        target: crate::util::redact::redact_url(base),
         embedded_server: cfg.target.is_none(),
         sessions: cfg.plan.peak_sessions(),
         duration_s: cfg.plan.duration().as_secs_f64(),

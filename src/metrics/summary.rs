@@ -18,6 +18,7 @@ use crate::report::model::{
     Gaps, LatencyStats, OutcomeCount, PercentileCurves, PercentilePoint, Requests, RunInfo,
     Sessions, Summary, TimelinePoint, SCHEMA_VERSION,
 };
+use crate::report::vocab::GeneratorVerdict;
 use crate::report::vocab::RunEnd;
 use hdrhistogram::Histogram;
 use std::time::Duration;
@@ -148,9 +149,26 @@ pub fn build(mut i: Inputs<'_>) -> Summary {
         i.facts.scenario.poll_interval_ms,
         t.gaps.flagged_by_cause[super::GapCause::GeneratorLag as usize],
     );
+    local_limit_overload(&mut s, t.transport[TransportErrorKind::LocalLimit as usize]);
     s.scenario = std::mem::take(&mut i.facts.scenario);
     s.thresholds = crate::gate::evaluate(&s, i.facts.thresholds);
     s
+}
+
+/// Requests that failed on a local limit (out of descriptors or ports here) make the
+/// generator `overloaded`: the figures describe this machine, not the target.
+fn local_limit_overload(s: &mut Summary, local: u64) {
+    if local == 0 {
+        return;
+    }
+    let why = format!(
+        "{local} request(s) failed on a local limit (local_limit: out of file descriptors or ports)"
+    );
+    s.generator.reason = match s.generator.verdict {
+        GeneratorVerdict::Overloaded => format!("{}; {why}", s.generator.reason),
+        _ => why,
+    };
+    s.generator.verdict = GeneratorVerdict::Overloaded;
 }
 
 /// Per-operation counts, latency and service-time stats and percentile curves.

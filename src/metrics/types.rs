@@ -98,3 +98,11 @@ pub struct LiveStats {
     /// p99 latency (corrected) of the last full second, ms.
     pub last_second_p99_ms: f64,
 }
+
+/// Longest server-supplied string (chatId, userId, secureKey, alias) a session
+/// stores; a longer one is an `invalid_identity` violation. Real ones are < 100 bytes.
+pub const MAX_SERVER_STRING: usize = 1024;
+
+/// A transcript index more than this far ahead of the position is `absurd_index`
+/// (no chat skips a million messages between two polls).
+pub const MAX_INDEX_JUMP: u64 = 1 << 20;

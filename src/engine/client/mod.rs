@@ -14,7 +14,7 @@ pub mod webapi;
 
 pub use classify::{classify, classify_error};
 
-use crate::metrics::{Outcome, TransportErrorKind};
+use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
 use std::future::Future;
 use std::pin::Pin;
@@ -61,8 +61,10 @@ impl Target {
             Dialect::GmsV2 => format!("{base}/genesys/2/chat/{service}"),
             Dialect::WebApi => format!("{base}{prefix}/api/v2/chats"),
         };
-        let collection = reqwest::Url::parse(&collection)
-            .map_err(|e| anyhow::anyhow!("bad target URL '{collection}': {e}"))?;
+        let collection = reqwest::Url::parse(&collection).map_err(|e| {
+            let shown = crate::util::redact::redact_url(&collection);
+            anyhow::anyhow!("bad target URL '{shown}': {e}")
+        })?;
         Ok(Target {
             dialect,
             base,
@@ -121,6 +123,16 @@ impl Identity {
         take(&mut self.user_id, &env.user_id);
         take(&mut self.secure_key, &env.secure_key);
         take(&mut self.alias, &env.alias);
+    }
+
+    /// True when every identity field `env` carries is short enough to store and to
+    /// address a chat with (at most [`MAX_SERVER_STRING`] bytes each): a server that
+    /// sends a 900 KB chatId must not grow memory or make requests unbuildable.
+    pub fn fits(env: &Envelope) -> bool {
+        [&env.chat_id, &env.user_id, &env.secure_key, &env.alias]
+            .into_iter()
+            .flatten()
+            .all(|v| v.len() <= MAX_SERVER_STRING)
     }
 
     /// True when a chat can be addressed (request_chat gave all four fields).
@@ -382,9 +394,24 @@ impl ChatClient {
         body: String,
         jar: Option<&cookies::Jar>,
     ) -> Reply {
-        let content_type = self.target.dialect.content_type();
+        let _slot = self.slot().await;
+        self.send_in_slot(url, body, jar).await
+    }
+
+    /// Wait for a connection slot (held until the permit drops).
+    pub async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         // The semaphore is never closed; a failed acquire would only skip the cap.
-        let _slot = self.slots.acquire().await.ok();
+        self.slots.acquire().await.ok()
+    }
+
+    /// [`ChatClient::send`] for a caller that holds a [`ChatClient::slot`].
+    pub async fn send_in_slot(
+        &self,
+        url: reqwest::Url,
+        body: String,
+        jar: Option<&cookies::Jar>,
+    ) -> Reply {
+        let content_type = self.target.dialect.content_type();
         let sent = Instant::now();
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {

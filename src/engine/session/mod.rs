@@ -2,13 +2,15 @@
 //! customer script side by side in one task, then disconnect if the client ended it.
 //!
 //! The statusCode/chatEnded state machine (the seed table) is [`step`]:
-//! 0/false continue; 0/true end; 1/false retry with backoff (give up after
+//! 0/false continue; 0/true end (statusCode 0 succeeds on a 2xx only: on any
+//! other HTTP status it retries); 1/false retry with backoff (give up after
 //! `max_consecutive`); 1/true a server violation, kept as a failed attempt
 //! (the last successful chatEnded stays false); 2 end. Transport failures
 //! retry like statusCode 1. Requests are never cancelled mid-flight, so
 //! client counts match the server's exactly; the end of a session waits for
 //! the in-flight request of each loop.
 
+mod abandon;
 mod poll;
 mod script;
 
@@ -93,10 +95,12 @@ pub enum Step {
 /// Apply the seed table to a reply (records a 1/true violation).
 pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
     match reply.outcome {
+        // Only a 2xx can succeed: a 302 or 500 carrying `{"statusCode":0}` is an
+        // error (counted so by the metrics) and must not reset the gap or the retries.
         Outcome::Response {
+            http_status: 200..=299,
             status_code: Some(0),
             chat_ended,
-            ..
         } => Step::Ok {
             ended: chat_ended == Some(true),
         },
@@ -142,6 +146,8 @@ pub struct Shared {
     pub customer: crate::engine::customers::Customer,
     /// The customer's cookie jar (None with `cookies = false`).
     pub jar: Option<crate::engine::client::cookies::Jar>,
+    /// Polls sent so far (for the row of a session the drain cuts off).
+    pub polls: AtomicU64,
     end: Mutex<Option<EndReason>>,
     ended: Notify,
 }
@@ -191,20 +197,42 @@ impl Shared {
         }
     }
 
-    /// Build and send one call with the current identity.
-    pub async fn call(&self, client: &ChatClient, call: &Call<'_>) -> Reply {
+    /// Build and send one call (scheduled at `intended`) with the current identity.
+    /// Should the session be dropped before the answer (a drain cut short), the
+    /// request is recorded as `abandoned`.
+    pub async fn call(&self, ctx: &SessionCtx, call: &Call<'_>, intended: Instant) -> Reply {
         let (url, body) = {
             let id = self.id.lock().unwrap_or_else(|p| p.into_inner());
-            client.build(&id, call)
+            ctx.client.build(&id, call)
         };
-        client.send_with(url, body, self.jar.as_ref()).await
+        // Armed once the request may leave (a slot is held), not while it waits for one.
+        let _slot = ctx.client.slot().await;
+        let guard = abandon::InFlight::new(ctx, call.operation(), intended);
+        let reply = ctx.client.send_in_slot(url, body, self.jar.as_ref()).await;
+        guard.disarm();
+        reply
     }
 
-    /// Adopt identity from a statusCode 0 answer.
-    pub fn adopt(&self, reply: &Reply) {
+    /// The chat id adopted so far.
+    pub fn chat_id(&self) -> String {
+        self.id
+            .lock()
+            .map(|id| id.chat_id.clone())
+            .unwrap_or_default()
+    }
+
+    /// Adopt identity from a statusCode 0 answer. False (and the session ends with
+    /// an `invalid_identity` violation) when an identity field is too long to keep.
+    pub fn adopt(&self, reply: &Reply, metrics: &Metrics) -> bool {
         if let Some(env) = &reply.envelope {
+            if !Identity::fits(env) {
+                metrics.record_violation(ViolationKind::InvalidIdentity);
+                self.finish(EndReason::InvalidIdentity);
+                return false;
+            }
             self.id.lock().unwrap_or_else(|p| p.into_inner()).adopt(env);
         }
+        true
     }
 }
 
@@ -236,6 +264,7 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
     };
     sh.position.store(1, Ordering::Relaxed);
     ctx.metrics.session_started();
+    let row_guard = abandon::RowGuard::new(&ctx, &sh, ordinal);
     let mut polls = 0;
 
     let started = script::request_chat(&ctx, &sh, &mut run, start_at).await;
@@ -258,14 +287,10 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
         }
     }
     let end = sh.end().unwrap_or(EndReason::RequestFailed);
-    let chat_id = sh
-        .id
-        .lock()
-        .map(|id| id.chat_id.clone())
-        .unwrap_or_default();
+    row_guard.disarm();
     ctx.metrics.session_ended(SessionEnd {
         ordinal,
-        chat_id,
+        chat_id: sh.chat_id(),
         polls,
         end,
     });

@@ -13,7 +13,7 @@ use super::{record, step, SessionCtx, Shared, Step};
 use crate::engine::client::{Call, Reply};
 use crate::engine::pacing::PollSchedule;
 use crate::engine::stop::PhaseRx;
-use crate::metrics::{EndReason, GapObservation, Metrics, ViolationKind};
+use crate::metrics::{EndReason, GapObservation, Metrics, ViolationKind, MAX_INDEX_JUMP};
 use crate::protocol::Envelope;
 use rand::rngs::SmallRng;
 use std::sync::atomic::Ordering;
@@ -21,15 +21,20 @@ use tokio::time::Instant;
 
 /// Advance the transcript position from a poll answer, flagging holes and repeats.
 /// Returns the new position.
+///
+/// A hole is one event however many indexes it skips; an index more than
+/// [`MAX_INDEX_JUMP`] ahead is `absurd_index` and ignored (the position stays),
+/// so a hostile `u64::MAX` neither inflates the count nor ends the transcript.
 pub fn track_transcript(position: u64, env: &Envelope, metrics: &Metrics) -> u64 {
     let mut pos = position;
     for idx in env.messages.iter().filter_map(|m| m.index) {
         if idx < pos {
             metrics.record_violation(ViolationKind::TranscriptRepeat);
+        } else if idx - pos > MAX_INDEX_JUMP {
+            metrics.record_violation(ViolationKind::AbsurdIndex);
         } else {
-            // Counted at once: a hostile index (up to u64::MAX) must not loop per hole.
             if idx > pos {
-                metrics.record_violations(ViolationKind::TranscriptHole, idx - pos);
+                metrics.record_violation(ViolationKind::TranscriptHole);
             }
             pos = idx.saturating_add(1);
         }
@@ -82,7 +87,9 @@ impl PollState {
     ) -> Option<EndReason> {
         match step(reply, &ctx.metrics) {
             Step::Ok { ended } => {
-                sh.adopt(reply);
+                if !sh.adopt(reply, &ctx.metrics) {
+                    return Some(EndReason::InvalidIdentity);
+                }
                 if let Some(env) = &reply.envelope {
                     let pos = track_transcript(position, env, &ctx.metrics);
                     sh.position.store(pos, Ordering::Relaxed);
@@ -147,7 +154,8 @@ pub async fn poll_loop(
             ""
         };
         let call = Call::Poll { position, draft };
-        let reply = sh.call(&ctx.client, &call).await;
+        sh.polls.fetch_add(1, Ordering::Relaxed);
+        let reply = sh.call(ctx, &call, intended).await;
         let flagged = st.observe(ctx, ordinal, intended, &reply);
         record(&ctx.metrics, &call, intended, &reply);
         st.polls += 1;

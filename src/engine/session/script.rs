@@ -138,13 +138,15 @@ async fn send<'a>(
             return None;
         }
         let call = make(sh.position.load(Ordering::Relaxed));
-        let reply = sh.call(&ctx.client, &call).await;
+        let reply = sh.call(ctx, &call, at).await;
         ctx.metrics
             .record_lateness(reply.sent.saturating_duration_since(at));
         record(&ctx.metrics, &call, at, &reply);
         match step(&reply, &ctx.metrics) {
             Step::Ok { ended } => {
-                sh.adopt(&reply);
+                if !sh.adopt(&reply, &ctx.metrics) {
+                    return None;
+                }
                 return Some((reply.done, ended));
             }
             Step::Retry => {
@@ -248,7 +250,7 @@ pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) {
     loop {
         let intended = Instant::now();
         let call = Call::Disconnect;
-        let reply = sh.call(&ctx.client, &call).await;
+        let reply = sh.call(ctx, &call, intended).await;
         record(&ctx.metrics, &call, intended, &reply);
         match step(&reply, &ctx.metrics) {
             Step::Ok { .. } | Step::Fatal { .. } => return,
