@@ -21,9 +21,11 @@ use toml::Spanned;
 
 mod headers;
 mod load;
+mod output;
 mod script;
 
 pub use headers::CustomHeaders;
+pub use output::LiveOutput;
 
 /// A validated run.
 #[derive(Debug, Clone)]
@@ -76,6 +78,8 @@ pub struct RunConfig {
     pub junit: Option<PathBuf>,
     /// Hide progress.
     pub quiet: bool,
+    /// Streamed files, live metrics and CI progress lines.
+    pub live: LiveOutput,
     /// Warnings to print at start (cadence vs timeout, ...).
     pub warnings: Vec<String>,
 }
@@ -328,6 +332,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         out: args.out.clone(),
         junit: junit_path(args.junit.as_deref())?,
         quiet: args.quiet,
+        live: LiveOutput::from_args(args)?,
         warnings: Vec::new(),
     };
     let flex_given = args.flex_disconnect_timeout.is_some() || sc.flex_disconnect_timeout.is_some();
