@@ -12,7 +12,6 @@ use crate::cli::RunArgs;
 use crate::error::UsageError;
 use crate::gate::{parse_threshold, Threshold, ThresholdsSpec};
 use crate::protocol::Dialect;
-use crate::server::config::MAX_FLEX_TIMEOUT;
 use crate::server::ServerConfig;
 use crate::util::{check_output_file, BadOutputFile};
 use std::path::PathBuf;
@@ -84,19 +83,7 @@ pub struct RunConfig {
     pub warnings: Vec<String>,
 }
 
-pub use crate::util::MAX_DURATION;
-
-/// Parse a duration like `30s`, `500ms`, `2m` (at most 400 days).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 30s, 500ms or 2m"))?;
-    if d > MAX_DURATION {
-        return Err(format!(
-            "'{s}' is longer than 400 days; use a shorter duration"
-        ));
-    }
-    Ok(d)
-}
+use crate::util::parse_duration;
 
 /// Where a value came from, for messages.
 struct Src<'a> {
@@ -222,11 +209,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         "flex_disconnect_timeout",
         Duration::from_secs(45),
     )?;
-    if flex < Duration::from_secs(1) || flex > MAX_FLEX_TIMEOUT {
-        return Err(UsageError::new(
-            "flex_disconnect_timeout: must be between 1s and 1728000s (the Chat Server option's range); the default is 45s",
-        ));
-    }
+    crate::util::check_flex_timeout(flex, "flex_disconnect_timeout")?;
     let near_miss_fraction = flag_or(None, sc.near_miss_fraction.as_ref(), 0.8);
     if !(near_miss_fraction > 0.0 && near_miss_fraction < 1.0) {
         let v = sc

@@ -238,7 +238,7 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(
-            e.starts_with("--agent-join-after: invalid duration 'later'"),
+            e.starts_with("--agent-join-after: 'later' is not a duration"),
             "{e}"
         );
         let e = config_from_args(&args(&["--fault", "status1:poll:every=0"]))

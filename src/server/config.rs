@@ -5,14 +5,14 @@
 //! uniform range `{ min = "200ms", max = "2s" }` or an exponential distribution
 //! `{ mean = "1s" }`. [`ServerConfig::validate`] names the offending field.
 
-pub use super::delay::{duration_serde, parse_duration, DelaySpec};
+pub use super::delay::{duration_serde, DelaySpec};
 pub use super::fault_rule::{FaultKind, FaultRule, OperationSelector};
 use crate::error::UsageError;
+pub use crate::util::parse_duration;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Longest flex-disconnect-timeout Chat Server accepts (20 days).
-pub const MAX_FLEX_TIMEOUT: Duration = Duration::from_secs(1_728_000);
+pub use crate::util::{check_flex_timeout, MAX_FLEX_TIMEOUT};
 
 /// Options of the reference server (also the `[server]` table of a scenario file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,17 +75,6 @@ impl Default for AgentConfig {
             nickname: "Agent".to_string(),
         }
     }
-}
-
-/// The flex-disconnect-timeout range rule, naming `field` (a TOML key or a flag).
-pub fn check_flex_timeout(t: Duration, field: &str) -> Result<(), UsageError> {
-    if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
-        return Err(UsageError::new(format!(
-            "{field} must be between 1s and 1728000s (20 days), got {}",
-            humantime::format_duration(t)
-        )));
-    }
-    Ok(())
 }
 
 impl ServerConfig {
