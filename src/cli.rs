@@ -105,7 +105,8 @@ pub struct RunArgs {
     /// Hide live progress.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Length of one interval of latency.hlog and events.jsonl (default 1s).
+    /// Length of one interval of latency.hlog and events.jsonl (default 1s; 0 = write
+    /// neither: a killed run then cannot be rebuilt).
     #[arg(long, value_name = "DURATION")]
     pub log_interval: Option<String>,
     /// Serve live Prometheus metrics on http://ADDR/metrics while the run goes

@@ -15,7 +15,8 @@ use tokio::sync::oneshot;
 /// The streamed files' writer and, with `--metrics-listen`, the live metrics server.
 #[derive(Debug)]
 pub struct Outputs {
-    streamer: Streamer,
+    /// None with `--log-interval 0`.
+    streamer: Option<Streamer>,
     live: Option<(Arc<LiveMetrics>, oneshot::Sender<()>)>,
 }
 
@@ -62,8 +63,13 @@ impl Outputs {
                 .collect(),
             log_interval_s: cfg.live.log_interval.as_secs_f64(),
         };
-        let streamer = Streamer::start(dir, header, started_at.into(), cfg.live.log_interval)
-            .map_err(anyhow::Error::msg)?;
+        let streamer = if cfg.live.log_interval.is_zero() {
+            None
+        } else {
+            let every = cfg.live.log_interval;
+            let started = started_at.into();
+            Some(Streamer::start(dir, header, started, every).map_err(anyhow::Error::msg)?)
+        };
         Ok(Outputs { streamer, live })
     }
 
@@ -72,12 +78,16 @@ impl Outputs {
         if let Some((m, _)) = &self.live {
             m.update(&tick);
         }
-        self.streamer.send(tick);
+        if let Some(s) = &self.streamer {
+            s.send(tick);
+        }
     }
 
     /// True once a streamed file could not be written.
     pub fn failed(&self) -> bool {
-        self.streamer.failure().is_some()
+        self.streamer
+            .as_ref()
+            .is_some_and(|s| s.failure().is_some())
     }
 
     /// Close the files (every interval written) and stop the metrics server; the
@@ -86,7 +96,9 @@ impl Outputs {
         if let Some((_, stop)) = self.live {
             let _ = stop.send(());
         }
-        let streamer = self.streamer;
+        let Some(streamer) = self.streamer else {
+            return Ok(());
+        };
         tokio::task::spawn_blocking(move || streamer.finish())
             .await
             .unwrap_or_else(|e| Err(format!("the results writer failed: {e}")))

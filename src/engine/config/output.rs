@@ -13,7 +13,8 @@ const LOG_INTERVAL_RANGE: (Duration, Duration) =
 /// What the run shows and streams while it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveOutput {
-    /// One interval of latency.hlog and events.jsonl.
+    /// One interval of latency.hlog and events.jsonl (zero = no streamed files: a killed
+    /// run cannot be rebuilt).
     pub log_interval: Duration,
     /// Where `/metrics` is served (none = off).
     pub metrics_listen: Option<SocketAddr>,
@@ -35,16 +36,19 @@ impl LiveOutput {
     /// Validate the three flags.
     pub fn from_args(args: &RunArgs) -> Result<Self, UsageError> {
         let mut out = LiveOutput::default();
-        if let Some(s) = &args.log_interval {
+        if let Some(s) = args.log_interval.as_deref().filter(|s| s.trim() != "0") {
             let d =
                 parse_duration(s).map_err(|e| UsageError::new(format!("--log-interval: {e}")))?;
             let (lo, hi) = LOG_INTERVAL_RANGE;
             if d < lo || d > hi || d.subsec_nanos() != 0 {
                 return Err(UsageError::new(format!(
-                    "--log-interval '{s}' must be whole seconds from 1s to 1h; write it like 1s or 10s"
+                    "--log-interval '{s}' must be whole seconds from 1s to 1h (or 0 = off); write it like 1s or 10s"
                 )));
             }
             out.log_interval = d;
+        }
+        if args.log_interval.as_deref().map(str::trim) == Some("0") {
+            out.log_interval = Duration::ZERO;
         }
         if let Some(s) = &args.metrics_listen {
             let addr = s.trim().parse().map_err(|_| {
@@ -90,6 +94,8 @@ mod tests {
         assert_eq!(o.log_interval, Duration::from_secs(5));
         assert_eq!(o.metrics_listen, Some("127.0.0.1:0".parse().unwrap()));
         assert_eq!(o.progress_interval, Duration::ZERO);
+        let off = LiveOutput::from_args(&args(Some("0"), None, None)).unwrap();
+        assert_eq!(off.log_interval, Duration::ZERO);
     }
 
     #[test]
