@@ -229,6 +229,10 @@ async fn kill_9_then_report_rebuilds_within_one_interval() {
     ] {
         assert!(dir.join(f).is_file(), "{f}");
     }
+    // `check` calls the rebuilt run untrusted (exit 3), like an interrupted one.
+    let check = bin().arg("check").arg(&dir).output().unwrap();
+    assert_eq!(check.status.code(), Some(3), "{check:?}");
+    assert!(String::from_utf8_lossy(&check.stdout).contains("did not finish"));
     // A second `report` re-renders from the rebuilt summary.json (no second rebuild).
     let again = bin().arg("report").arg(&dir).output().unwrap();
     assert_eq!(again.status.code(), Some(0));
