@@ -258,7 +258,7 @@ async fn drive(
         while tasks.try_join_next().is_some() {}
         if now >= next_second {
             next_second += Duration::from_secs(1);
-            outputs.tick(ctx.metrics.tick(now.into_std()));
+            outputs.tick(off_the_workers(|| ctx.metrics.tick(now.into_std())));
             if outputs.failed() {
                 // The streamed files cannot be written: stop and disconnect; the error is
                 // reported once, by `run`, after the drain.
@@ -271,6 +271,16 @@ async fn drive(
                 break;
             }
         }
+    }
+}
+
+/// Run `f` (the once-a-second merge of the metric shards) without holding up the session
+/// tasks queued on this worker: on a multi-thread runtime they move to another worker.
+fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
