@@ -23,7 +23,7 @@ mod load;
 mod output;
 mod script;
 
-pub use headers::CustomHeaders;
+pub use headers::{from_flags as headers_from_flags, CustomHeaders};
 pub use output::LiveOutput;
 
 /// A validated run.
