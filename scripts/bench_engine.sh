@@ -10,6 +10,8 @@
 #        target); separate = `chatload serve` in its own process, so CPU and RSS
 #        are the client's alone (default: both).
 #   POLLS="2s 5s"  poll intervals to run (default both).
+#   LOG_INTERVAL=1s  --log-interval of the runs (0 = no latency.hlog/events.jsonl,
+#        to measure what the streamed files cost; default: chatload's own, 1s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS="${1:-20000}"
@@ -47,7 +49,7 @@ run_one() {
   fi
   $BIN run --quiet --sessions "$SESSIONS" --ramp-up "$ramp" --duration "$DURATION" \
     --poll-interval "$poll" --messages 0 --end wait-for-agent --seed 1 \
-    "${target[@]}" --out "$dir" >/dev/null 2>"$dir.err" &
+    ${LOG_INTERVAL:+--log-interval "$LOG_INTERVAL"} "${target[@]}" --out "$dir" >/dev/null 2>"$dir.err" &
   local pid=$!
   read -r ticks peak < <(watch_proc "$pid")
   wait "$pid" || true

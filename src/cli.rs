@@ -142,6 +142,17 @@ pub struct RunArgs {
     /// Hide live progress.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Length of one interval of latency.hlog and events.jsonl (default 1s; 0 = write
+    /// neither: a killed run then cannot be rebuilt).
+    #[arg(long, value_name = "DURATION")]
+    pub log_interval: Option<String>,
+    /// Serve live Prometheus metrics on http://ADDR/metrics while the run goes
+    /// (e.g. 127.0.0.1:9464; off by default).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// When stdout is not a terminal, print a progress line this often (default 10s; 0 = never).
+    #[arg(long, value_name = "DURATION")]
+    pub progress_interval: Option<String>,
     /// Print summary.json to stdout and the text summary to stderr (`chatload run --json | jq`).
     #[arg(long)]
     pub json: bool,

@@ -170,3 +170,10 @@ fn sigint_writes_reports_and_exits_3() {
 /// The golden run: a deterministic run writes the checked-in summary.json and sessions.csv.
 #[path = "engine/golden.rs"]
 mod golden;
+
+/// The reference server on 127.0.0.1:0 (ground truth for the streamed-results tests).
+mod common;
+
+/// The streamed run folder, live metrics and CI progress (issue 16).
+#[path = "engine/stream.rs"]
+mod stream;

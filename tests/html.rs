@@ -281,6 +281,7 @@ fn huge() -> Summary {
     s.timeline = (0..3600)
         .map(|t| TimelinePoint {
             t_s: t,
+            time_utc: String::new(),
             requests: 30_000 + t % 97,
             errors: t % 13,
             p50_ms: 12.0 + (t % 7) as f64,

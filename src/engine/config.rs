@@ -20,10 +20,12 @@ use toml::Spanned;
 
 mod headers;
 mod load;
+mod output;
 mod reach;
 mod script;
 
 pub use headers::{from_flags as headers_from_flags, CustomHeaders};
+pub use output::LiveOutput;
 
 /// A validated run.
 #[derive(Debug, Clone)]
@@ -78,6 +80,8 @@ pub struct RunConfig {
     pub junit: Option<PathBuf>,
     /// Hide progress.
     pub quiet: bool,
+    /// Streamed files, live metrics and CI progress lines.
+    pub live: LiveOutput,
     /// Warnings to print at start (cadence vs timeout, ...).
     pub warnings: Vec<String>,
 }
@@ -332,6 +336,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         out: out_dir(args.out.as_deref())?,
         junit: junit_path(args.junit.as_deref())?,
         quiet: args.quiet,
+        live: LiveOutput::from_args(args)?,
         warnings: Vec::new(),
     };
     let flex_given = args.flex_disconnect_timeout.is_some() || sc.flex_disconnect_timeout.is_some();

@@ -9,11 +9,13 @@
 //! - [`session`]: one customer: the seed-table state machine, poll gaps, the script.
 //! - [`runner`]: slots per the plan, embedded server, ticks, shutdown, reports.
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
+//! - [`live`]: the run's streamed files and `/metrics` endpoint, fed once a second.
 
 pub mod client;
 pub mod config;
 pub mod customers;
 pub mod fdlimit;
+pub mod live;
 pub mod pacing;
 pub mod plan;
 pub mod progress;

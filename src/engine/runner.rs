@@ -10,6 +10,7 @@
 
 use super::client::{ChatClient, Target};
 use super::config::RunConfig;
+use super::live::Outputs;
 use super::progress::Progress;
 use super::session::{run_session, SessionCtx};
 use super::stop::{self, Phase, PhaseRx, PhaseTx};
@@ -62,7 +63,7 @@ pub async fn run(
     let dir = report_dir(&cfg);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create the report directory '{}'", dir.display()))?;
-    let (server, base, server_stop) = match &cfg.target {
+    let (server, base, mut server_stop) = match &cfg.target {
         Some(t) => (None, t.clone(), None),
         None => {
             let (srv, base, stop) = start_embedded(&cfg).await?;
@@ -74,8 +75,15 @@ pub async fn run(
     let started_at = chrono::Utc::now();
     let ctx = session_ctx(&cfg, client, t0);
     let info = scenario_info(&cfg, &base);
-    let (phase, abandoned) = run_sessions(&cfg, &ctx, &info, t0, shutdown).await;
-    ctx.metrics.tick(Instant::now().into_std());
+    let outputs = Outputs::start(&cfg, &dir, &info, started_at).await?;
+    let (phase, abandoned) = run_sessions(&cfg, &ctx, &info, &outputs, t0, shutdown).await;
+    outputs.tick(ctx.metrics.tick(Instant::now().into_std()));
+    if let Err(e) = outputs.finish().await {
+        if let Some(stop) = server_stop.take() {
+            let _ = stop.send(());
+        }
+        return Err(anyhow::anyhow!(e));
+    }
     let mut summary = ctx.metrics.build_summary(RunFacts {
         scenario: info,
         started_at,
@@ -163,6 +171,7 @@ async fn run_sessions(
     cfg: &RunConfig,
     ctx: &Arc<SessionCtx>,
     info: &ScenarioInfo,
+    outputs: &Outputs,
     t0: Instant,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> (Phase, usize) {
@@ -173,9 +182,10 @@ async fn run_sessions(
         shutdown.await;
         tx2.end(Phase::Interrupted);
     });
-    let progress = Progress::new(cfg.quiet, cfg.plan.duration());
+    let progress = Progress::new(cfg.quiet, cfg.plan.duration(), cfg.live.progress_interval);
     let mut tasks = JoinSet::new();
-    drive(cfg, ctx, &tx, rx, &mut tasks, &progress, info, t0).await;
+    let watch = (&progress, outputs);
+    drive(cfg, ctx, &tx, rx, &mut tasks, watch, info, t0).await;
     shutdown_task.abort();
 
     let phase = tx.phase();
@@ -235,7 +245,7 @@ async fn drive(
     tx: &PhaseTx,
     mut rx: PhaseRx,
     tasks: &mut JoinSet<()>,
-    progress: &Progress,
+    (progress, outputs): (&Progress, &Outputs),
     info: &ScenarioInfo,
     t0: Instant,
 ) {
@@ -268,13 +278,29 @@ async fn drive(
         while tasks.try_join_next().is_some() {}
         if now >= next_second {
             next_second += Duration::from_secs(1);
-            ctx.metrics.tick(now.into_std());
+            outputs.tick(off_the_workers(|| ctx.metrics.tick(now.into_std())));
+            if outputs.failed() {
+                // The streamed files cannot be written: stop and disconnect; the error is
+                // reported once, by `run`, after the drain.
+                tx.end(Phase::Interrupted);
+                break;
+            }
             progress.update(elapsed, &ctx.metrics.live());
             if abort_due(cfg, ctx, info, elapsed) {
                 tx.end(Phase::Aborted);
                 break;
             }
         }
+    }
+}
+
+/// Run `f` (the once-a-second merge of the metric shards) without holding up the session
+/// tasks queued on this worker: on a multi-thread runtime they move to another worker.
+fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 

@@ -160,6 +160,12 @@ pub fn untrusted_reason(s: &Summary) -> Option<String> {
     if s.run.end == RunEnd::Interrupted {
         return Some("the run was interrupted before it finished".to_string());
     }
+    if s.run.end == RunEnd::Incomplete {
+        return Some(
+            "the run did not finish (the process died; summary rebuilt from its streamed files)"
+                .to_string(),
+        );
+    }
     if s.generator.verdict == GeneratorVerdict::Overloaded {
         return Some(format!(
             "the load generator was overloaded ({})",

@@ -24,9 +24,13 @@
 
 mod gaps;
 mod generator;
+pub mod hlog;
 mod interval;
+pub mod live;
+pub mod rebuild;
 mod recorder;
 mod rows;
+pub mod stream;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -67,7 +71,7 @@ thread_local! {
     static THREAD_SLOT: Cell<usize> = Cell::new(NEXT_THREAD_SLOT.fetch_add(1, Relaxed));
 }
 
-/// One shard: the cumulative recorder and the open timeline interval.
+/// One shard: what it recorded since the last tick and the open timeline interval.
 #[derive(Debug)]
 struct Shard {
     total: Recorder,
@@ -112,12 +116,35 @@ struct TimelineState {
     last_tick: Instant,
 }
 
+/// What one tick closed: the figures of one interval, for the streamed files and live metrics.
+#[derive(Debug)]
+pub struct Tick {
+    /// Start of the interval since the run's start.
+    pub from: Duration,
+    /// End of the interval since the run's start.
+    pub to: Duration,
+    /// The interval's timeline point (`time_utc` not yet filled).
+    pub point: TimelinePoint,
+    /// Everything recorded in the interval.
+    pub(crate) delta: Box<Recorder>,
+    /// Rows of the sessions that ended in the interval.
+    pub rows: Vec<SessionRow>,
+    /// Sessions started so far.
+    pub started: u64,
+    /// Sessions active now.
+    pub active: u64,
+    /// Most sessions active at once so far.
+    pub peak_active: u64,
+}
+
 /// Shared run metrics: one per run, behind an `Arc`, written by every session task.
 pub struct Metrics {
     start: Instant,
     cpu_at_start: Option<f64>,
     policy: GapPolicy,
     shards: Box<[ShardSlot]>,
+    /// Every closed interval merged (the shards hold what came after the last tick).
+    merged: Mutex<Recorder>,
     session_gaps: SessionGaps,
     rows: Mutex<RowStore>,
     timeline: Mutex<TimelineState>,
@@ -180,6 +207,7 @@ impl Metrics {
             cpu_at_start: generator::process_cpu_seconds(),
             policy: GapPolicy::new(flex, near_miss_fraction),
             shards,
+            merged: Mutex::new(Recorder::new()),
             session_gaps: SessionGaps::default(),
             rows: Mutex::new(RowStore::default()),
             timeline: Mutex::new(TimelineState {
@@ -286,11 +314,28 @@ impl Metrics {
         lock(&self.rows).push(end, worst, &self.policy)
     }
 
-    /// Close the current one-second timeline interval (call once a second).
-    pub fn tick(&self, now: Instant) {
-        let acc = self.open_interval(true);
+    /// Close the current one-second timeline interval (call once a second): the shards'
+    /// figures since the last tick are merged into the run's total and returned with the
+    /// interval's timeline point and the rows of the sessions that ended meanwhile.
+    pub fn tick(&self, now: Instant) -> Tick {
+        let mut acc = Interval::new();
+        let mut delta = Recorder::new();
+        for slot in self.shards.iter() {
+            let fresh = Recorder::new();
+            // Both under one lock, so the timeline point and the delta count the same requests.
+            let taken = {
+                let mut shard = lock(&slot.shard);
+                acc += &shard.interval;
+                shard.interval.reset();
+                std::mem::replace(&mut shard.total, fresh)
+            };
+            delta += &taken;
+        }
+        *lock(&self.merged) += &delta;
+        let rows = lock(&self.rows).take_new();
         let mut state = lock(&self.timeline);
         let point = self.point(&acc, state.last_tick);
+        let from = state.last_tick.saturating_duration_since(self.start);
         state.last_tick = now;
         self.live
             .last_second_requests
@@ -298,7 +343,17 @@ impl Metrics {
         self.live
             .last_second_p99_bits
             .store(point.p99_ms.to_bits(), Relaxed);
-        state.timeline.push_second(point);
+        state.timeline.push_second(point.clone());
+        Tick {
+            from,
+            to: now.saturating_duration_since(self.start),
+            point,
+            delta: Box::new(delta),
+            rows,
+            started: self.live.started.load(Relaxed),
+            active: self.live.active.load(Relaxed),
+            peak_active: self.live.peak_active.load(Relaxed),
+        }
     }
 
     /// The shards' open intervals merged; emptied when `reset`.
@@ -322,6 +377,7 @@ impl Metrics {
             .round() as u64;
         TimelinePoint {
             t_s,
+            time_utc: String::new(),
             requests: acc.requests,
             errors: acc.errors,
             p50_ms: recorder::quantile_ms(&acc.latency, 0.5),
@@ -363,7 +419,7 @@ impl Metrics {
 
     /// Build the report model from everything recorded so far and the run's `facts`.
     pub fn build_summary(&self, facts: RunFacts<'_>) -> Summary {
-        let mut total = Recorder::new();
+        let mut total = lock(&self.merged).clone();
         for slot in self.shards.iter() {
             total += &lock(&slot.shard).total;
         }

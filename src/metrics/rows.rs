@@ -26,6 +26,8 @@ struct CompactRow {
 #[derive(Debug, Default)]
 pub struct RowStore {
     rows: Vec<CompactRow>,
+    /// Rows before this index were handed out by [`RowStore::take_new`].
+    streamed: usize,
     end_reasons: [u64; EndReason::ALL.len()],
 }
 
@@ -74,6 +76,37 @@ impl RowStore {
             cause: r.cause,
             end_reason: r.end,
         }
+    }
+
+    /// The rows stored since the last call (in end order), for the streamed sessions.csv.
+    pub fn take_new(&mut self) -> Vec<SessionRow> {
+        let new = self.rows[self.streamed..]
+            .iter()
+            .map(Self::to_row)
+            .collect();
+        self.streamed = self.rows.len();
+        new
+    }
+
+    /// Store a row read back from a streamed sessions.csv (rebuilding a run).
+    pub fn push_row(&mut self, r: &SessionRow) {
+        self.end_reasons[r.end_reason as usize] += 1;
+        let class = if r.flagged {
+            GapClass::Flagged
+        } else if r.near_miss {
+            GapClass::NearMiss
+        } else {
+            GapClass::Normal
+        };
+        self.rows.push(CompactRow {
+            ordinal: r.ordinal,
+            chat_id: r.chat_id.clone().into_boxed_str(),
+            polls: r.polls,
+            max_gap_us: (r.max_gap_ms * 1000.0).round() as u64,
+            class,
+            cause: r.cause,
+            end: r.end_reason,
+        });
     }
 
     /// All rows sorted by ordinal.

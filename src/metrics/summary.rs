@@ -15,8 +15,8 @@ use super::rows::RowStore;
 use super::{generator, EndReason, RunFacts, TransportErrorKind, ViolationKind};
 use crate::protocol::Operation;
 use crate::report::model::{
-    Gaps, LatencyStats, OutcomeCount, PercentileCurves, PercentilePoint, Requests, RunInfo,
-    Sessions, Summary, TimelinePoint, SCHEMA_VERSION,
+    EncodedHistograms, Gaps, LatencyStats, OutcomeCount, PercentileCurves, PercentilePoint,
+    Requests, RunInfo, Sessions, Summary, TimelinePoint, SCHEMA_VERSION,
 };
 use crate::report::vocab::GeneratorVerdict;
 use crate::report::vocab::RunEnd;
@@ -117,7 +117,7 @@ pub fn build(mut i: Inputs<'_>) -> Summary {
             elapsed_s: elapsed.as_secs_f64(),
             end: i.facts.end,
         },
-        timeline: std::mem::take(&mut i.timeline),
+        timeline: with_wall_clock(std::mem::take(&mut i.timeline), i.facts.started_at),
         timeline_step_s: i.timeline_step_s,
         aborted_by_threshold: i.facts.end == RunEnd::Aborted,
         ..Summary::default()
@@ -187,8 +187,30 @@ fn per_operation(s: &mut Summary, t: &Recorder) {
             corrected: curve(&h.corrected),
             service_time: curve(&h.service),
         };
-        s.percentile_curves.insert(name, curves);
+        s.percentile_curves.insert(name.clone(), curves);
+        let encoded = EncodedHistograms {
+            corrected: super::hlog::encode(&h.corrected),
+            service_time: super::hlog::encode(&h.service),
+        };
+        s.histograms.insert(name, encoded);
     }
+}
+
+/// The UTC wall-clock time `secs` seconds after `start`, RFC 3339 with milliseconds.
+pub fn wall_clock(start: chrono::DateTime<chrono::Utc>, secs: f64) -> String {
+    let at = start + chrono::Duration::milliseconds((secs * 1000.0).round() as i64);
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Timeline points with `time_utc` filled from the run's start.
+fn with_wall_clock(
+    mut points: Vec<TimelinePoint>,
+    start: chrono::DateTime<chrono::Utc>,
+) -> Vec<TimelinePoint> {
+    for p in &mut points {
+        p.time_utc = wall_clock(start, p.t_s as f64);
+    }
+    points
 }
 
 /// Request totals and rates.
@@ -212,7 +234,7 @@ fn requests(
 }
 
 /// Outcome buckets, sorted.
-fn outcomes(t: &Recorder) -> Vec<OutcomeCount> {
+pub fn outcomes(t: &Recorder) -> Vec<OutcomeCount> {
     let mut out: Vec<OutcomeCount> = t
         .outcomes
         .sorted()

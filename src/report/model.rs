@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the `summary.json` contract.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything a finished (or interrupted) run reports.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -57,6 +57,10 @@ pub struct Summary {
     pub timeline_step_s: u64,
     /// Percentile distribution per operation, for HdrHistogram-style plots.
     pub percentile_curves: BTreeMap<String, PercentileCurves>,
+    /// Full HDR histograms per operation (both views), mergeable by other programs
+    /// (schema 2; absent in schema 1 files).
+    #[serde(default)]
+    pub histograms: BTreeMap<String, EncodedHistograms>,
     /// Poll-gap histogram buckets (for the gap distribution chart).
     pub gap_histogram: Vec<GapBucket>,
     /// The worst sessions by max gap (at most 50), worst first.
@@ -302,6 +306,9 @@ pub struct LatenessStats {
 pub struct TimelinePoint {
     /// Seconds since start (start of the interval).
     pub t_s: u64,
+    /// The same instant as UTC wall-clock time, RFC 3339 (absent in schema 1 files).
+    #[serde(default)]
+    pub time_utc: String,
     /// Requests completed in the interval.
     pub requests: u64,
     /// Failed requests in the interval.
@@ -316,6 +323,17 @@ pub struct TimelinePoint {
     pub flags_total: u64,
     /// Flagged gaps in this interval by cause.
     pub flags_by_cause: BTreeMap<String, u64>,
+}
+
+/// Both latency views of one operation as full histograms: each is the base64 of the
+/// HdrHistogram compressed V2 encoding (values in µs, 1 µs ..= 1 h, 3 significant
+/// digits), the same encoding as the histograms of latency.hlog.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EncodedHistograms {
+    /// Corrected latency (from the intended instant).
+    pub corrected: String,
+    /// Service time (from the actual send).
+    pub service_time: String,
 }
 
 /// Percentile curves of one operation, both views.

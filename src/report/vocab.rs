@@ -181,6 +181,9 @@ vocabulary! {
         Interrupted => "interrupted",
         /// A threshold with abort-on-fail stopped the run.
         Aborted => "aborted",
+        /// The process died mid-run (kill -9, OOM, lost machine); `chatload report`
+        /// rebuilt the summary from the streamed files, up to the last interval written.
+        Incomplete => "incomplete",
     }
 }
 

@@ -154,6 +154,7 @@ pub fn fixture() -> Summary {
         timeline: vec![
             TimelinePoint {
                 t_s: 0,
+                time_utc: "2026-11-21T09:30:00.000Z".into(),
                 requests: 4,
                 errors: 0,
                 p50_ms: 1.5,
@@ -164,6 +165,7 @@ pub fn fixture() -> Summary {
             },
             TimelinePoint {
                 t_s: 1,
+                time_utc: "2026-11-21T09:30:01.000Z".into(),
                 requests: 8,
                 errors: 1,
                 p50_ms: 2.0,

@@ -59,7 +59,21 @@ pub fn header(s: &Summary, out: &mut String) {
     }
     out.push_str("</dl>\n");
     super::reach::insecure_banner(sc, out);
-    if !matches!(s.run.end, RunEnd::Completed | RunEnd::Unknown) {
+    if s.run.end == RunEnd::Incomplete {
+        let until = chrono::DateTime::parse_from_rfc3339(&s.run.started_at)
+            .map(|t| {
+                let at = t + chrono::Duration::milliseconds((s.run.elapsed_s * 1000.0) as i64);
+                at.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            r#"<p class="banner warn" data-run-end="incomplete">This run did not finish: the process stopped before writing its reports. This report was rebuilt from the files it streamed and has data up to {} ({:.0} s after the start).</p>"#,
+            esc(&until),
+            s.run.elapsed_s
+        );
+    } else if !matches!(s.run.end, RunEnd::Completed | RunEnd::Unknown) {
         let _ = writeln!(
             out,
             r#"<p class="banner warn">This run did not complete: it was {}. Figures cover the part that ran.</p>"#,
