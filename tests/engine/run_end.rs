@@ -11,8 +11,10 @@ async fn an_unwritable_report_file_is_named_and_the_summary_still_reaches_stdout
     let h = start(vec![Bad::Ok], true).await;
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    // sessions.csv cannot be created: a directory is in its place.
-    std::fs::create_dir_all(out_dir.join("sessions.csv").join("x")).unwrap();
+    // outcomes.csv (written once, at the end) cannot be created: a directory is in
+    // its place. (sessions.csv is streamed during the run: a failure there stops the
+    // run, see tests/engine/stream.rs.)
+    std::fs::create_dir_all(out_dir.join("outcomes.csv").join("x")).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chatload"));
     cmd.args(["run", "--target", &h.url, "--sessions", "2"])
         .args(["--duration", "1s", "--poll-interval", "200ms"])
@@ -24,7 +26,7 @@ async fn an_unwritable_report_file_is_named_and_the_summary_still_reaches_stdout
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("sessions.csv"), "{stderr}");
+    assert!(stderr.contains("outcomes.csv"), "{stderr}");
     assert!(
         stdout.contains("1 file(s) could not be written"),
         "{stdout}"
@@ -38,7 +40,7 @@ async fn an_unwritable_report_file_is_named_and_the_summary_still_reaches_stdout
     assert!(stdout.contains(&served.to_string()), "{stdout}");
     for f in [
         "operations.csv",
-        "outcomes.csv",
+        "sessions.csv",
         "timeline.csv",
         "report.html",
     ] {
