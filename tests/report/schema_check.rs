@@ -147,7 +147,8 @@ fn walk(s: &Value, path: &str, out: &mut Vec<String>) {
                     .map(|r| r.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
                 if let Some((_, keys)) = OPTIONAL.iter().find(|(p, _)| *p == path) {
-                    required.extend(keys.iter().copied());
+                    // Only summary.schema.json has them; conformance.schema.json shares this walk.
+                    required.extend(keys.iter().copied().filter(|k| props.contains_key(*k)));
                 }
                 required.sort_unstable();
                 let mut keys: Vec<&str> = props.keys().map(String::as_str).collect();
