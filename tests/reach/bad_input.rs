@@ -199,8 +199,8 @@ fn customers_files_name_file_line_and_column() {
 fn insecure_with_a_ca_file_warns() {
     let pki = pki::make();
     let args = chatload::cli::RunArgs {
-        target: Some("https://127.0.0.1:1".into()),
-        reach: chatload::cli::ReachArgs {
+        target: chatload::cli::TargetArgs {
+            url: Some("https://127.0.0.1:1".into()),
             insecure: true,
             cacert: Some(pki.ca.clone()),
             ..Default::default()

@@ -41,7 +41,7 @@ async fn run_with(text: &str, mut args: RunArgs) -> (RunOutcome, tempfile::TempD
 
 fn cacert(pki: &pki::Pki) -> RunArgs {
     let mut a = RunArgs::default();
-    a.reach.cacert = Some(pki.ca.clone());
+    a.target.cacert = Some(pki.ca.clone());
     a
 }
 
@@ -148,7 +148,7 @@ async fn insecure_runs_unverified_and_says_so_everywhere() {
     let srv = net::tls_server(&pki.server_cert, &pki.server_key, None).await;
     let target = format!("https://127.0.0.1:{}", srv.addr.port());
     let mut args = RunArgs::default();
-    args.reach.insecure = true;
+    args.target.insecure = true;
     let file = ScenarioFile::parse("r.toml", scenario(&target, "")).unwrap();
     let cfg = chatload::engine::config::build(&args, Some(&file)).unwrap();
     assert!(
@@ -187,8 +187,8 @@ async fn mutual_tls_needs_the_client_certificate() {
     let samples = &s.transport_error_samples["tls"];
     assert!(samples.iter().any(|r| r.contains("alert")), "{samples:?}");
     let mut args = cacert(&pki);
-    args.reach.client_cert = Some(pki.client_cert.clone());
-    args.reach.client_key = Some(pki.client_key.clone());
+    args.target.client_cert = Some(pki.client_cert.clone());
+    args.target.client_key = Some(pki.client_key.clone());
     let (o, _d) = run_with(&scenario(&target, ""), args).await;
     clean(&o);
     assert_counts_match(&o, &[&srv]);
@@ -206,7 +206,7 @@ async fn http2_is_negotiated_when_asked_and_recorded() {
     let srv = net::tls_server(&pki.server_cert, &pki.server_key, None).await;
     let target = format!("https://localhost:{}", srv.addr.port());
     let mut args = cacert(&pki);
-    args.reach.http2 = true;
+    args.target.http2 = true;
     let (o, _d) = run_with(&scenario(&target, ""), args).await;
     clean(&o);
     assert_counts_match(&o, &[&srv]);

@@ -5,6 +5,7 @@
 //! The client holds no per-session state: the session passes its [`Identity`].
 //! Error messages never include request bodies (they carry the secureKey).
 
+pub mod body;
 mod classify;
 pub mod cookies;
 pub mod gms_v2;
@@ -447,28 +448,12 @@ impl ChatClient {
         }
     }
 
-    async fn read(&self, mut resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
+    async fn read(&self, resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.max_body as u64)
-        {
-            return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
+        match body::read_body(resp, self.max_body, &self.observed).await {
+            Ok(body) => classify(status, &body),
+            Err(kind) => (Outcome::Transport(kind), None),
         }
-        let mut body = Vec::new();
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > self.max_body {
-                        return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
-            }
-        }
-        classify(status, &body)
     }
 }
 
