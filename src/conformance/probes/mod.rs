@@ -56,9 +56,6 @@ pub async fn run_suite(
         }
         () = stop => true,
     };
-    if interrupted {
-        f.not_run(NOT_RUN);
-    }
     let flex = flex.unwrap_or_else(|| FlexResult {
         mode: plan.mode.as_str().into(),
         configured_ms: plan.configured.map(|d| d.as_millis() as u64),
@@ -83,6 +80,9 @@ pub async fn run_suite(
         ADOPT,
         "the server never announced a new alias, userId or secureKey, so there was nothing to adopt",
     );
+    if interrupted {
+        f.not_run(NOT_RUN);
+    }
     Ok(SuiteOutcome {
         findings: f,
         flex,
