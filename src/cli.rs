@@ -154,6 +154,9 @@ pub struct ReachArgs {
     /// Customer profiles, CSV with a header row or JSON Lines (customer.data.file).
     #[arg(long, value_name = "FILE")]
     pub customers: Option<PathBuf>,
+    /// Message texts, one per line, for customers without their own (customer.data.messages).
+    #[arg(long, value_name = "FILE")]
+    pub messages_file: Option<PathBuf>,
 }
 
 /// The `--dialect` values; an alias is accepted as typed and resolved by `Dialect::from_str`.

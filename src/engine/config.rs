@@ -251,6 +251,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     let plan = load::build_plan(args, sc, &src)?;
     let mut script = script::build_script(args, sc, &src)?;
     script.customers = reach::build_customers(args, sc, &src)?;
+    script.message_lines = reach::build_messages(args, sc, &src)?;
     let mut reach_warnings = Vec::new();
     let env = |var: &str| std::env::var(var).ok();
     let transport = reach::build_transport(

@@ -16,6 +16,7 @@ pub mod config;
 pub mod customers;
 pub mod fdlimit;
 pub mod live;
+pub mod messages;
 pub mod pacing;
 pub mod plan;
 pub mod progress;

@@ -390,3 +390,42 @@ async fn customers_come_from_the_file_with_their_messages() {
     );
     assert!(names.contains(&"Cid".to_string()), "{names:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messages_file_gives_each_session_its_own_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = [
+        "Where is my parcel?",
+        "Can I change my plan?",
+        "Why was I charged twice?",
+        "How do I reset my password?",
+    ];
+    let file = write(tmp.path(), "messages.txt", &(lines.join("\n") + "\n\n"));
+    let srv = net::plain_server().await;
+    let target = format!("http://127.0.0.1:{}", srv.addr.port());
+    let extra = format!("[customer.data]\nmessages = \"{}\"\n", file.display());
+    let (o, _d) = run_with(&scenario(&target, &extra), RunArgs::default()).await;
+    clean(&o);
+    assert_counts_match(&o, &[&srv]);
+    let csv = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
+    let mut rows = csv.lines();
+    let col = rows
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|h| h == "chat_id")
+        .unwrap();
+    let mut texts = Vec::new();
+    for row in rows {
+        let chat = row.split(',').nth(col).unwrap();
+        for e in srv.server.transcript(chat).unwrap() {
+            if e.kind == "Message" && e.from.nickname != "Agent" {
+                texts.extend(e.text.clone());
+            }
+        }
+    }
+    // Sessions of one message each, in turn, take the next line: every line is
+    // sent, and no other text (such as the default message_text).
+    let distinct: std::collections::BTreeSet<&str> = texts.iter().map(String::as_str).collect();
+    assert_eq!(distinct, lines.into_iter().collect(), "{texts:?}");
+}

@@ -10,6 +10,7 @@ use crate::cli::{RunArgs, TargetArgs};
 use crate::engine::client::tls::{self, TlsSettings};
 use crate::engine::client::transport::{self, ProxyChoice, Transport};
 use crate::engine::customers::{CustomerData, Order};
+use crate::engine::messages::MessageLines;
 use crate::engine::scenario::Scenario;
 use crate::error::UsageError;
 use std::path::{Path, PathBuf};
@@ -222,5 +223,26 @@ pub(super) fn build_customers(
     };
     CustomerData::load(&path, order)
         .map(|d| Some(Arc::new(d)))
+        .map_err(UsageError::new)
+}
+
+/// `--messages-file FILE` / `[customer.data] messages`: the texts, or None.
+pub(super) fn build_messages(
+    args: &RunArgs,
+    sc: &Scenario,
+    src: &Src<'_>,
+) -> Result<Option<Arc<MessageLines>>, UsageError> {
+    let file = sc.customer.data.as_ref().and_then(|d| d.messages.as_ref());
+    let Some((path, _)) = path_of(
+        src,
+        args.reach.messages_file.as_ref(),
+        "messages-file",
+        file,
+        "customer.data.messages",
+    ) else {
+        return Ok(None);
+    };
+    MessageLines::load(&path)
+        .map(|m| Some(Arc::new(m)))
         .map_err(UsageError::new)
 }
