@@ -10,14 +10,18 @@
 #        target); separate = `chatload serve` in its own process, so CPU and RSS
 #        are the client's alone (default: both).
 #   POLLS="2s 5s"  poll intervals to run (default both).
+#   BIN=path  benchmark this binary instead of building target/release/chatload
+#        (e.g. a copy of the release build before a change, for before/after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS="${1:-20000}"
 DURATION="${2:-60s}"
 MODES="${MODE:-embedded separate}"
 POLLS="${POLLS:-2s 5s}"
-cargo build --release --quiet
-BIN=target/release/chatload
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/chatload
+fi
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"; [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
 ulimit -n 65536 2>/dev/null || true
@@ -56,9 +60,12 @@ run_one() {
   jq -r --arg mode "$mode" --arg poll "$poll" --argjson ticks "$ticks" --argjson hz "$hz" \
         --argjson peak "$peak" --argjson n "$SESSIONS" '
     "\($mode) poll=\($poll) sessions=\(.sessions.peak_active)/\($n) flagged=\(.sessions.flagged)" +
-    " req/s=\(.requests.rate_per_s | floor) lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
+    " req/s=\(.requests.rate_per_s | floor) lateness_p50_ms=\(.generator.schedule_lateness_ms.p50)" +
+    " lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
     " lateness_max_ms=\(.generator.schedule_lateness_ms.max) cpu_us_per_req=\((($ticks / $hz) * 1e6 / ([.requests.total,1]|max)) | floor)" +
-    " rss_kib_per_session=\(($peak / $n * 10 | floor) / 10) verdict=\(.generator.verdict) end=\(.run.end)"' \
+    " rss_kib_per_session=\(($peak / $n * 10 | floor) / 10)" +
+    " poll_p50_ms=\(.latency_ms.poll.p50) poll_service_p50_ms=\(.service_time_ms.poll.p50)" +
+    " verdict=\(.generator.verdict) end=\(.run.end)"' \
     "$dir/summary.json"
 }
 

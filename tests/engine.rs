@@ -162,3 +162,7 @@ fn sigint_writes_reports_and_exits_3() {
 /// The golden run: a deterministic run writes the checked-in summary.json and sessions.csv.
 #[path = "engine/golden.rs"]
 mod golden;
+
+/// The three views of the flex timeout, the planned end, session counts against the server.
+#[path = "engine/fidelity.rs"]
+mod fidelity;

@@ -147,6 +147,9 @@ fn built_summary() -> Summary {
             chat_id: format!("c{i}"),
             polls: 3,
             end: EndReason::ClientDisconnect,
+            established: true,
+            disconnected: true,
+            expired: false,
         });
     }
     m.tick(base + Duration::from_secs(2));
