@@ -189,7 +189,7 @@ impl Shared {
                 self.finish(end_of_phase(p));
                 false
             }
-            _ = tokio::time::sleep_until(at) => self.end().is_none(),
+            _ = crate::engine::pacing::clock::sleep_until(at) => self.end().is_none(),
         }
     }
 
