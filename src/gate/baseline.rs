@@ -195,11 +195,16 @@ fn value(o: Observed) -> Option<f64> {
 }
 
 /// Compare one metric.
-pub fn compare_one(m: &Metric, baseline: &Summary, current: &Summary, allowed: Allowed) -> Regression {
+pub fn compare_one(
+    m: &Metric,
+    baseline: &Summary,
+    current: &Summary,
+    allowed: Allowed,
+) -> Regression {
     let max_regression = allowed.fraction;
     let enough = |s: &Summary| {
         m.percentile_samples(s)
-            .map_or(true, |(q, n)| n as f64 * (1.0 - q) >= MIN_TAIL_SAMPLES - 1e-9)
+            .is_none_or(|(q, n)| n as f64 * (1.0 - q) >= MIN_TAIL_SAMPLES - 1e-9)
     };
     let base = value(m.resolve(baseline));
     let cur = value(m.resolve(current));
@@ -291,20 +296,28 @@ mod tests {
     #[test]
     fn zero_baselines_use_the_noise_floor() {
         // errors 0 -> 0.1%: within the 0.1 point floor; 0 -> 0.2%: fails.
-        let rs = compare(&with_poll_p99(0.2, 0), &with_poll_p99(0.9, 1), &[], Allowed::fraction(0.10));
+        let rs = compare(
+            &with_poll_p99(0.2, 0),
+            &with_poll_p99(0.9, 1),
+            &[],
+            Allowed::fraction(0.10),
+        );
         assert_eq!(find(&rs, "errors.rate").verdict, Verdict::Pass);
         assert_eq!(find(&rs, "errors.rate").delta_pct, None);
         assert_eq!(find(&rs, "poll.p99").verdict, Verdict::Pass);
-        let rs = compare(&with_poll_p99(0.2, 0), &with_poll_p99(0.2, 2), &[], Allowed::fraction(0.10));
+        let rs = compare(
+            &with_poll_p99(0.2, 0),
+            &with_poll_p99(0.2, 2),
+            &[],
+            Allowed::fraction(0.10),
+        );
         assert_eq!(find(&rs, "errors.rate").verdict, Verdict::Fail);
     }
 
     #[test]
     fn identical_summaries_pass_and_a_scaled_one_fails() {
-        let base: Summary = serde_json::from_str(include_str!(
-            "../../tests/fixtures/golden/summary.json"
-        ))
-        .unwrap();
+        let base: Summary =
+            serde_json::from_str(include_str!("../../tests/fixtures/summary.json")).unwrap();
         let rs = compare(&base, &base.clone(), &[], Allowed::fraction(0.10));
         assert!(rs.iter().all(|r| r.verdict != Verdict::Fail), "{rs:?}");
         // 3x slower: every compared latency fails.

@@ -135,9 +135,18 @@ impl<W: Write> Text<'_, W> {
         let s = &self.s.sessions;
         writeln!(
             self.w,
-            "\nsessions: {} started, {} completed, {} ended by client, {} ended by server, {} failed, peak {} active",
-            s.started, s.completed, s.ended_by_client, s.ended_by_server, s.failed, s.peak_active
+            "\nsessions: {} started in {} slots (a slot starts a new customer when its session ends), peak {} active",
+            s.started, self.s.scenario.sessions, s.peak_active
         )?;
+        for (n, name, meaning) in [
+            (s.completed, "completed", "established and ended normally: by the customer, by the agent, or disconnected by chatload at the planned end"),
+            (s.never_started, "never started", "request chat never succeeded (not completed)"),
+            (s.ended_by_client, "ended by client", "the disconnect was answered statusCode 0: after the script, a ramp-down, the planned end (run_ended) or Ctrl-C"),
+            (s.ended_by_server, "ended by server", "the agent ended the chat, statusCode 2, or the chat expired"),
+            (s.failed, "failed", "never established, out of retries, statusCode 2 or expired"),
+        ] {
+            writeln!(self.w, "  {n:>9} {name:<16} {meaning}")?;
+        }
         writeln!(
             self.w,
             "flagged sessions: {} ({:.2} %), near misses: {} ({:.2} %)",
@@ -145,6 +154,11 @@ impl<W: Write> Text<'_, W> {
             pct(s.flagged, s.started),
             s.near_miss,
             pct(s.near_miss, s.started)
+        )?;
+        writeln!(
+            self.w,
+            "flex timeout, three views (sessions): flagged {} (a poll gap over it), idle_over_flex {} (no request of any kind for that long), expired {} (the server dropped the chat)",
+            s.flagged, s.idle_over_flex, s.expired
         )
     }
 

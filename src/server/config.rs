@@ -5,14 +5,14 @@
 //! uniform range `{ min = "200ms", max = "2s" }` or an exponential distribution
 //! `{ mean = "1s" }`. [`ServerConfig::validate`] names the offending field.
 
-pub use super::delay::{duration_serde, parse_duration, DelaySpec};
+pub use super::delay::{duration_serde, DelaySpec};
 pub use super::fault_rule::{FaultKind, FaultRule, OperationSelector};
 use crate::error::UsageError;
+pub use crate::util::parse_duration;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Longest flex-disconnect-timeout Chat Server accepts (20 days).
-pub const MAX_FLEX_TIMEOUT: Duration = Duration::from_secs(1_728_000);
+pub use crate::util::{check_flex_timeout, MAX_FLEX_TIMEOUT};
 
 /// Options of the reference server (also the `[server]` table of a scenario file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,17 +77,6 @@ impl Default for AgentConfig {
     }
 }
 
-/// The flex-disconnect-timeout range rule, naming `field` (a TOML key or a flag).
-pub fn check_flex_timeout(t: Duration, field: &str) -> Result<(), UsageError> {
-    if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
-        return Err(UsageError::new(format!(
-            "{field} must be between 1s and 1728000s (20 days), got {}",
-            humantime::format_duration(t)
-        )));
-    }
-    Ok(())
-}
-
 impl ServerConfig {
     /// Check every rule; the error names the field, the rule and the fix.
     pub fn validate(&self) -> Result<(), UsageError> {
@@ -98,12 +87,12 @@ impl ServerConfig {
         let p = &self.webapi_prefix;
         if !p.is_empty() && (!p.starts_with('/') || p.ends_with('/') || p.contains(['?', '#'])) {
             return Err(UsageError::new(format!(
-                "server.webapi_prefix '{p}' must be empty or start with '/' and not end with '/', e.g. \"/webapi\""
+                "server.webapi_prefix: '{p}' must be empty or start with '/' and not end with '/'; e.g. \"/webapi\""
             )));
         }
         if self.max_message_length == 0 {
             return Err(UsageError::new(
-                "server.max_message_length must be at least 1",
+                "server.max_message_length: must be at least 1; the default is 4096",
             ));
         }
         self.agent
@@ -111,7 +100,7 @@ impl ServerConfig {
             .validate("server.agent.reply_after")?;
         if self.agent.end_after_messages == Some(0) {
             return Err(UsageError::new(
-                "server.agent.end_after_messages must be at least 1 (leave it out to never end)",
+                "server.agent.end_after_messages: must be at least 1; leave it out to never end",
             ));
         }
         for (i, rule) in self.faults.iter().enumerate() {

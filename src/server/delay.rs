@@ -3,7 +3,7 @@
 //! and exponential distributions (`{ mean }` / `exp:1s`).
 
 use crate::error::UsageError;
-use crate::util::MAX_DURATION;
+use crate::util::parse_duration;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -95,20 +95,6 @@ impl std::str::FromStr for DelaySpec {
     }
 }
 
-/// Parse a humantime duration (at most [`MAX_DURATION`], 400 days, so adding it to
-/// an instant cannot overflow) with a message that shows the expected syntax.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| {
-        format!("invalid duration '{s}' ({e}): expected e.g. \"500ms\", \"2s\", \"1m\"")
-    })?;
-    if d > MAX_DURATION {
-        return Err(format!(
-            "duration '{s}' is longer than 400 days; use a shorter duration"
-        ));
-    }
-    Ok(d)
-}
-
 impl Serialize for DelaySpec {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -181,6 +167,6 @@ pub mod duration_serde {
     /// Read `"45s"`, `"1500ms"`, `"1m 30s"`.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
-        super::parse_duration(&s).map_err(de::Error::custom)
+        crate::util::parse_duration(&s).map_err(de::Error::custom)
     }
 }

@@ -1,11 +1,41 @@
-//! Small helpers shared by several modules: output-file checks, the duration
-//! bound, number text.
+//! Small helpers shared by several modules: output-file checks, the one duration
+//! parser and flex-disconnect-timeout range rule (engine and server), number text.
+
+pub mod toml_error;
 
 use std::path::Path;
 use std::time::Duration;
 
 /// Longest duration accepted anywhere (keeps instant arithmetic far from overflow).
 pub const MAX_DURATION: Duration = Duration::from_secs(400 * 24 * 3600);
+
+/// Longest flex-disconnect-timeout Chat Server accepts (20 days).
+pub const MAX_FLEX_TIMEOUT: Duration = Duration::from_secs(1_728_000);
+
+/// Parse a duration like `30s`, `500ms`, `2m` (at most [`MAX_DURATION`], 400 days, so
+/// adding it to an instant cannot overflow). The one duration rule of flags, scenario
+/// files and the server's configuration; the caller prefixes the field.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 30s, 500ms or 2m"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "'{s}' is longer than 400 days; use a shorter duration"
+        ));
+    }
+    Ok(d)
+}
+
+/// The flex-disconnect-timeout range rule (Chat Server's own), naming `field`.
+pub fn check_flex_timeout(t: Duration, field: &str) -> Result<(), crate::error::UsageError> {
+    if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
+        return Err(crate::error::UsageError::new(format!(
+            "{field}: must be between 1s and 1728000s (20 days, the Chat Server option's range), got {}; the default is 45s",
+            humantime::format_duration(t)
+        )));
+    }
+    Ok(())
+}
 
 /// Why a path cannot name an output file.
 #[derive(Debug, PartialEq, Eq)]

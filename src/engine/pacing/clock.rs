@@ -166,7 +166,7 @@ impl Timer {
             st.seq += 1;
             let seq = st.seq;
             st.heap.push(Reverse(Entry { at, seq, waker }));
-            st.parked && st.wakes_at.map_or(true, |w| at < w)
+            st.parked && st.wakes_at.is_none_or(|w| at < w)
         };
         if wake_thread {
             self.thread.unpark();

@@ -20,7 +20,6 @@ use crate::engine::pacing::RetryPolicy;
 use crate::engine::stop::{Phase, PhaseRx};
 use crate::metrics::{EndReason, Metrics, Outcome, RequestRecord, SessionEnd, ViolationKind};
 use crate::protocol::codes;
-use crate::report::model::SessionRow;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -243,14 +242,9 @@ pub fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Rep
     });
 }
 
-/// Run one session in `slot` to its end and return its sessions.csv row (as metrics judged it).
+/// Run one session in `slot` to its end and report it to metrics (which writes its row).
 /// `start_at` is the planned instant of its request_chat.
-pub async fn run_session(
-    ctx: Arc<SessionCtx>,
-    slot: u64,
-    start_at: Instant,
-    mut run: PhaseRx,
-) -> SessionRow {
+pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut run: PhaseRx) {
     let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let sh = Shared {
@@ -299,7 +293,7 @@ pub async fn run_session(
         established: started.is_some(),
         disconnected: disconnected.accepted,
         expired: end == EndReason::Expired || disconnected.expired,
-    })
+    });
 }
 
 /// Once the session ends, if the planned end of the run ended it: disconnect at

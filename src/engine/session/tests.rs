@@ -168,11 +168,18 @@ fn violations(ctx: &SessionCtx) -> std::collections::BTreeMap<String, u64> {
         .violations
 }
 
-async fn run_one(ctx: Arc<SessionCtx>) -> SessionRow {
+/// The sessions.csv row of the one session that ran on `ctx`.
+fn only_row(ctx: &SessionCtx) -> crate::report::model::SessionRow {
+    let mut rows = ctx.metrics.session_rows();
+    assert_eq!(rows.len(), 1);
+    rows.remove(0)
+}
+
+async fn run_one(ctx: Arc<SessionCtx>) -> crate::report::model::SessionRow {
     let (tx, rx) = stop::channel();
-    let row = run_session(ctx, 0, Instant::now(), rx).await;
+    run_session(ctx.clone(), 0, Instant::now(), rx).await;
     drop(tx);
-    row
+    only_row(&ctx)
 }
 
 #[tokio::test(start_paused = true)]
@@ -374,10 +381,11 @@ async fn run_end_disconnects_once_after_the_in_flight_poll() {
     let ctx = ctx(fake.clone(), script(EndMode::WaitForAgent), 45);
     let (tx, rx) = stop::channel();
     let t0 = Instant::now();
-    let session = tokio::spawn(run_session(ctx, 0, t0, rx));
+    let session = tokio::spawn(run_session(ctx.clone(), 0, t0, rx));
     tokio::time::sleep(Duration::from_millis(4100)).await;
     tx.end(Phase::Ended);
-    let row = session.await.unwrap();
+    session.await.unwrap();
+    let row = only_row(&ctx);
     assert_eq!(row.end_reason, EndReason::RunEnded);
     // The poll sent at 4.0 finishes (answer at 4.3) before the disconnect leaves.
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 4.0]);
