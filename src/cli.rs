@@ -6,6 +6,9 @@ use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod conformance;
+pub use conformance::ConformanceArgs;
+
 /// Load tester for Genesys customer web chat (GMS Chat API v2 and Web API Server).
 #[derive(Debug, Parser)]
 #[command(name = "chatload", version = VERSION, about, long_about = None, after_help = AFTER_HELP)]
@@ -64,6 +67,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.
     Man,
+    /// Check a Chat Server against the protocol (one verdict per rule) before loading it.
+    Conformance(ConformanceArgs),
 }
 
 /// Flags of `chatload run`. Every flag overrides the scenario file's field of the same name.
@@ -200,12 +205,26 @@ pub struct ServeArgs {
     /// The agent ends the chat after replying to this many customer messages.
     #[arg(long, value_name = "N")]
     pub agent_end_after_messages: Option<u32>,
+    /// The agent ends the chat this long after joining: 5m, 1m..9m, exp:5m or lognormal:6m:3m.
+    #[arg(long, value_name = "DELAY")]
+    pub agent_end_after: Option<String>,
+    /// Pool of N agents: chats wait in one FIFO queue for a free one (default: every
+    /// chat gets its own agent at once).
+    #[arg(long, value_name = "N")]
+    pub agents: Option<u32>,
+    /// Chats one pool agent handles at once (default 1; needs --agents).
+    #[arg(long, value_name = "M")]
+    pub chats_per_agent: Option<u32>,
     /// Inject a fault, repeatable: KIND:OPERATION:every=N or KIND:OPERATION:rate=R
     /// (delay also takes :delay=2s / 100ms..2s / exp:1s). Kinds: status1,
     /// status1_chat_ended, status2, http_5xx, delay, drop, alias_rotation,
     /// transcript_hole; OPERATION is a common operation name or any.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
+    /// Break one protocol behaviour on purpose, repeatable (for testing conformance
+    /// suites): a `chatload conformance` rule id such as transcript.no-holes.
+    #[arg(long = "misbehave", value_name = "RULE")]
+    pub misbehave: Vec<String>,
 }
 
 /// Flags of `chatload report`.

@@ -1,6 +1,7 @@
 //! Small helpers shared by several modules: output-file checks, the one duration
 //! parser and flex-disconnect-timeout range rule (engine and server), number text.
 
+pub mod distribution;
 pub mod toml_error;
 
 use std::path::Path;
