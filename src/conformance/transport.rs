@@ -301,7 +301,8 @@ impl Prober {
 
     /// The first distinct TLS failure reasons seen.
     pub fn tls_reasons(&self) -> Vec<String> {
-        self.observed.tls_reasons()
+        let kind = crate::metrics::TransportErrorKind::Tls.as_str();
+        self.observed.samples().remove(kind).unwrap_or_default()
     }
 
     /// Redact a text with everything learnt so far.

@@ -9,6 +9,7 @@ pub mod body;
 mod classify;
 pub mod cookies;
 pub mod gms_v2;
+pub mod samples;
 pub mod tls;
 pub mod transport;
 pub mod webapi;
@@ -450,10 +451,38 @@ impl ChatClient {
 
     async fn read(&self, resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
-        match body::read_body(resp, self.max_body, &self.observed).await {
-            Ok(body) => classify(status, &body),
-            Err(kind) => (Outcome::Transport(kind), None),
+        let body = match body::read_body(resp, self.max_body, &self.observed).await {
+            Ok(body) => body,
+            Err(TransportErrorKind::BodyTooLarge) => return self.too_large(),
+            Err(kind) => return (Outcome::Transport(kind), None),
+        };
+        let (outcome, envelope) = classify(status, &body);
+        match outcome {
+            Outcome::Transport(kind) => self.observed.note(kind, classify::decode_error(&body)),
+            // Counted as `http_status` by metrics: say which status it was.
+            Outcome::Response {
+                status_code: None,
+                http_status,
+                ..
+            } if !(200..300).contains(&http_status) => {
+                let reason = reqwest::StatusCode::from_u16(http_status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                let text = format!("HTTP {http_status} {reason} without an envelope");
+                self.observed.note(TransportErrorKind::HttpStatus, text);
+            }
+            Outcome::Response { .. } => {}
         }
+        (outcome, envelope)
+    }
+
+    fn too_large(&self) -> (Outcome, Option<Envelope>) {
+        let kind = TransportErrorKind::BodyTooLarge;
+        let limit = self.max_body;
+        self.observed
+            .note(kind, format!("body over max_body_bytes ({limit} bytes)"));
+        (Outcome::Transport(kind), None)
     }
 }
 
