@@ -157,6 +157,16 @@ pub struct ServeArgs {
     /// The agent ends the chat after replying to this many customer messages.
     #[arg(long, value_name = "N")]
     pub agent_end_after_messages: Option<u32>,
+    /// The agent ends the chat this long after joining: 5m, 1m..9m, exp:5m or lognormal:6m:3m.
+    #[arg(long, value_name = "DELAY")]
+    pub agent_end_after: Option<String>,
+    /// Pool of N agents: chats wait in one FIFO queue for a free one (default: every
+    /// chat gets its own agent at once).
+    #[arg(long, value_name = "N")]
+    pub agents: Option<u32>,
+    /// Chats one pool agent handles at once (default 1; needs --agents).
+    #[arg(long, value_name = "M")]
+    pub chats_per_agent: Option<u32>,
     /// Inject a fault, repeatable: KIND:OPERATION:every=N or KIND:OPERATION:rate=R
     /// (delay also takes :delay=2s / 100ms..2s / exp:1s). Kinds: status1,
     /// status1_chat_ended, status2, http_5xx, delay, drop, alias_rotation,

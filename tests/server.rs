@@ -11,6 +11,8 @@ mod helpers;
 mod agent;
 #[path = "server/cli.rs"]
 mod cli;
+#[path = "server/erlang.rs"]
+mod erlang;
 #[path = "server/exact.rs"]
 mod exact;
 #[path = "server/expiry.rs"]
@@ -21,6 +23,8 @@ mod faults;
 mod gms;
 #[path = "server/malformed.rs"]
 mod malformed;
+#[path = "server/pool.rs"]
+mod pool;
 #[path = "server/socket.rs"]
 mod socket;
 #[path = "server/webapi.rs"]

@@ -67,6 +67,14 @@ pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
     if let Some(n) = args.agent_end_after_messages {
         c.agent.end_after_messages = Some(n);
     }
+    if let Some(v) = &args.agent_end_after {
+        c.agent.end_after = Some(
+            v.parse::<DelaySpec>()
+                .map_err(|e| UsageError::new(format!("--agent-end-after: {e}")))?,
+        );
+    }
+    c.agents = args.agents.or(c.agents);
+    c.chats_per_agent = args.chats_per_agent.or(c.chats_per_agent);
     for spec in &args.faults {
         let rule: FaultRule = spec
             .parse()
@@ -155,15 +163,31 @@ pub fn render_table(stats: &Stats) -> String {
         );
     }
     let c = &stats.chats;
-    let _ = writeln!(out, "chats");
-    for (name, n) in [
+    let chats = [
         ("created", c.created),
         ("ended_by_client", c.ended_by_client),
         ("ended_by_agent", c.ended_by_agent),
         ("expired", c.expired),
         ("live", c.live),
-    ] {
-        let _ = writeln!(out, "  {name:<28} {n:>10}");
+    ];
+    section(&mut out, "chats", chats.map(|(k, n)| (k, n.to_string())));
+    if let Some(p) = &stats.pool {
+        let title = format!(
+            "agent pool ({} agents x {} chats)",
+            p.agents, p.chats_per_agent
+        );
+        let total_s = p.queue_wait_us_total as f64 / 1e6;
+        let rows = [
+            ("queued", p.queued.to_string()),
+            ("joined", p.joined.to_string()),
+            ("left_queue", p.left_queue.to_string()),
+            ("waiting", p.waiting.to_string()),
+            ("busy", p.busy.to_string()),
+            ("max_queue_len", p.max_queue_len.to_string()),
+            ("queue_wait_total_s", format!("{total_s:.3}")),
+            ("asa_s", format!("{:.3}", p.asa_secs())),
+        ];
+        section(&mut out, &title, rows);
     }
     let _ = writeln!(out, "faults");
     if stats.faults.is_empty() {
@@ -173,6 +197,14 @@ pub fn render_table(stats: &Stats) -> String {
         let _ = writeln!(out, "  {kind:<28} {n:>10}");
     }
     out
+}
+
+/// A titled block of `name value` rows.
+fn section<const N: usize>(out: &mut String, title: &str, rows: [(&str, String); N]) {
+    let _ = writeln!(out, "{title}");
+    for (name, v) in rows {
+        let _ = writeln!(out, "  {name:<28} {v:>10}");
+    }
 }
 
 #[cfg(test)]
@@ -261,6 +293,46 @@ mod tests {
     }
 
     #[test]
+    fn pool_flags_build_a_pool() {
+        let c = config_from_args(&args(&[
+            "--agents",
+            "4",
+            "--chats-per-agent",
+            "2",
+            "--agent-end-after",
+            "lognormal:6m:3m",
+        ]))
+        .unwrap();
+        assert_eq!((c.agents, c.chats_per_agent), (Some(4), Some(2)));
+        assert_eq!(
+            c.agent.end_after,
+            Some(DelaySpec::LogNormal {
+                mean: Duration::from_secs(360),
+                sd: Duration::from_secs(180)
+            })
+        );
+        assert_eq!(config_from_args(&args(&[])).unwrap().agents, None);
+        for (argv, needle) in [
+            (
+                &["--chats-per-agent", "2"][..],
+                "needs a pool: add agents = N (--agents N)",
+            ),
+            (&["--agents", "2", "--no-agent"][..], "(--no-agent)"),
+            (
+                &["--agent-end-after", "lognormal:6m"][..],
+                "--agent-end-after: 'lognormal:6m'",
+            ),
+        ] {
+            let e = config_from_args(&args(argv)).unwrap_err().0;
+            assert!(e.contains(needle), "{argv:?}: expected '{needle}' in: {e}");
+        }
+        let server = ReferenceServer::new(c);
+        let text = render_table(&server.stats());
+        assert!(text.contains("agent pool (4 agents x 2 chats)"), "{text}");
+        assert!(text.contains("queue_wait_total_s"), "{text}");
+    }
+
+    #[test]
     fn table_lists_every_counter() {
         let server = ReferenceServer::default();
         let text = render_table(&server.stats());
@@ -275,6 +347,10 @@ mod tests {
         ] {
             assert!(text.contains(section), "{section} in {text}");
         }
+        assert!(
+            !text.contains("agent pool"),
+            "no pool, no pool section: {text}"
+        );
     }
 
     /// The banner is printed before the server first polls the shutdown future: a

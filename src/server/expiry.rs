@@ -88,6 +88,7 @@ impl Inner {
                 }
             });
         }
+        self.pool_handoff();
         due.len()
     }
 }

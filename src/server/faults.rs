@@ -64,8 +64,8 @@ impl Faults {
             match rule.kind {
                 FaultKind::Delay => {
                     if d.delay.is_none() {
-                        let u = rng::unit(self.seed, 1_000_000 + i as u64, n);
-                        d.delay = rule.delay.map(|spec| spec.sample(u));
+                        let mut rng = rng::rng_for(self.seed, 1_000_000 + i as u64, n);
+                        d.delay = rule.delay.map(|spec| spec.sample(&mut rng));
                     }
                 }
                 FaultKind::AliasRotation => d.alias_rotation = true,

@@ -40,7 +40,7 @@ pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
         if parts.method != Method::GET {
             return json(405, &bad_request(405, 405, "use GET for the stats").1);
         }
-        let body = serde_json::to_vec(&inner.counters.snapshot()).unwrap_or_default();
+        let body = serde_json::to_vec(&inner.stats()).unwrap_or_default();
         return with_type(200, Body::from(body), "application/json");
     }
     let (route, reply, delay) = match route_of(&inner, path) {

@@ -12,6 +12,7 @@
 //! - `ops`: what each operation does to a chat (dialect-free).
 //! - `store`: the sharded chat map, identity, transcript.
 //! - `agent`: the simulated agent and lazy expiry of one chat.
+//! - `pool`: the agent pool (N agents × M chats, FIFO queue) when configured.
 //! - `expiry`: the one timer queue and its sweeper task.
 //! - `faults`: deterministic fault decisions.
 //! - `stats`: the atomic counters behind [`Stats`].
@@ -28,6 +29,7 @@ mod faults;
 mod gms;
 mod http;
 mod ops;
+mod pool;
 mod rng;
 mod stats;
 mod store;
@@ -36,6 +38,7 @@ mod webapi;
 pub use command::serve_command;
 pub use config::{AgentConfig, DelaySpec, FaultKind, FaultRule, OperationSelector, ServerConfig};
 pub use http::STATS_PATH;
+pub use pool::PoolCounts;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -87,6 +90,7 @@ pub(crate) struct Inner {
     clock: Clock,
     issued_keys: Mutex<Vec<String>>,
     sweeper_started: AtomicBool,
+    pool: Option<pool::Pool>,
 }
 
 impl Inner {
@@ -95,7 +99,15 @@ impl Inner {
             config: &self.config,
             counters: &self.counters,
             clock: &self.clock,
+            pool: self.pool.as_ref(),
         }
+    }
+
+    /// The counters, with the pool's.
+    fn stats(&self) -> Stats {
+        let mut stats = self.counters.snapshot();
+        stats.pool = self.pool.as_ref().map(pool::Pool::snapshot);
+        stats
     }
 
     fn note_key(&self, key: &str) {
@@ -164,6 +176,9 @@ impl ReferenceServer {
             clock: Clock::new(),
             issued_keys: Mutex::new(Vec::new()),
             sweeper_started: AtomicBool::new(false),
+            pool: config
+                .agents
+                .map(|n| pool::Pool::new(n, config.chats_per_agent.unwrap_or(1))),
             config,
         };
         ReferenceServer {
@@ -220,7 +235,7 @@ impl ReferenceServer {
 
     /// A snapshot of the counters (the ground truth).
     pub fn stats(&self) -> Stats {
-        self.inner.counters.snapshot()
+        self.inner.stats()
     }
 
     /// Every secureKey handed out so far (the first 100,000), for tests that
@@ -244,6 +259,7 @@ impl ReferenceServer {
                 (Some(chat.events_from(1, agent)), gone)
             }
         });
+        inner.pool_handoff();
         live.or_else(|| inner.store.ended_events(key, agent))
     }
 
@@ -320,6 +336,9 @@ pub struct Stats {
     pub chats: ChatCounts,
     /// Faults injected by kind.
     pub faults: BTreeMap<String, u64>,
+    /// The agent pool's counters (absent without a pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolCounts>,
 }
 
 impl Stats {

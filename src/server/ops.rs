@@ -7,7 +7,8 @@
 use super::agent::{self, Advance};
 pub use super::answer::*;
 use super::faults::Decision;
-use super::store::{AgentAction, Chat, ChatState, EventKind, PartyKind};
+use super::pool::Seat;
+use super::store::{Chat, ChatState, EventKind, PartyKind};
 use super::{rng, Inner};
 use crate::protocol::{codes, Operation};
 use std::borrow::Cow;
@@ -50,6 +51,7 @@ impl Inner {
             polled_from: 1,
             pending: Default::default(),
             user_data: Vec::new(),
+            seat: Seat::Own,
         };
         chat.merge_user_data(&input.user_data);
         let utc = self.clock.utc_ms(now);
@@ -72,14 +74,14 @@ impl Inner {
             chat.customer_messages = 1;
         }
         if self.config.agent.enabled {
-            agent::schedule(
-                &mut chat,
-                now + self.config.agent.join_after,
-                AgentAction::Join,
-            );
-        }
-        if chat.customer_messages == 1 {
-            agent::on_customer_message(&mut chat, key, now, &cx);
+            chat.seat = match &self.pool {
+                None => Seat::Own,
+                Some(pool) if pool.arrive() => Seat::Held,
+                Some(_) => Seat::Queued,
+            };
+            if chat.seat != Seat::Queued {
+                agent::start(&mut chat, key, now, &cx);
+            }
         }
         if faults.transcript_hole {
             self.punch_hole(&mut chat, utc);
@@ -89,9 +91,14 @@ impl Inner {
         let mut envelope = success(&chat, &chat_id, false);
         envelope.messages = chat.events_from(1, &self.config.agent.nickname);
         self.counters.chat_created();
-        // Insert before arming, so the sweeper always finds the chat.
+        let queued = chat.seat == Seat::Queued;
+        // Insert before arming (and queueing), so the sweeper always finds the chat.
         self.store.insert(key, chat);
         self.timers.push(wake, key);
+        if let (true, Some(pool)) = (queued, &self.pool) {
+            pool.enqueue(key, now);
+            self.pool_handoff();
+        }
         (200, envelope)
     }
 
@@ -123,7 +130,7 @@ impl Inner {
         };
         let now = Instant::now();
         let cx = self.cx();
-        self.store.with_chat(key, |chat| {
+        let answer = self.store.with_chat(key, |chat| {
             let Some(chat) = chat else {
                 return (not_executed(true), false);
             };
@@ -171,7 +178,9 @@ impl Inner {
                 env.messages = chat.events_from(pos, &self.config.agent.nickname);
             }
             ((200, env), closing)
-        })
+        });
+        self.pool_handoff();
+        answer
     }
 
     /// Where the answer's events start: polls always (absent or 0 = 1), other
@@ -252,6 +261,7 @@ impl Inner {
                 chat.append(EventKind::ParticipantLeft, client, utc, None, None);
                 chat.pending.clear();
                 self.counters.chat_ended(super::stats::EndReason::Client);
+                super::pool::on_end(chat, now, &self.cx());
                 return true;
             }
             Operation::PushUrl => {

@@ -1,6 +1,8 @@
 //! Small helpers shared by several modules: output-file checks, the one duration
 //! parser and flex-disconnect-timeout range rule (engine and server), number text.
 
+pub mod distribution;
+
 use std::path::Path;
 use std::time::Duration;
 
