@@ -162,3 +162,10 @@ fn sigint_writes_reports_and_exits_3() {
 /// The golden run: a deterministic run writes the checked-in summary.json and sessions.csv.
 #[path = "engine/golden.rs"]
 mod golden;
+
+#[path = "engine/open.rs"]
+mod open;
+
+#[path = "report/schema_check.rs"]
+#[allow(dead_code)]
+mod schema_check;

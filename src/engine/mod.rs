@@ -10,6 +10,7 @@
 //! - [`runner`]: slots per the plan, embedded server, ticks, shutdown, reports.
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
 
+pub mod arrivals;
 pub mod client;
 pub mod config;
 pub mod pacing;

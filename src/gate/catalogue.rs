@@ -132,6 +132,21 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
             Count,
             "peak concurrently active sessions",
         ),
+        e(
+            "sessions.dropped",
+            Count,
+            "open model: arrivals not started because the concurrency cap was full",
+        ),
+        e(
+            "sessions.dropped.rate",
+            Fraction,
+            "sessions.dropped / sessions.arrivals_planned",
+        ),
+        e(
+            "sessions.arrivals_planned",
+            Count,
+            "open model: arrivals the plan offered",
+        ),
         e("gaps.max", Millis, "largest poll gap"),
         e("gaps.p99", Millis, "99th percentile poll gap"),
         e("gaps.p50", Millis, "median poll gap"),

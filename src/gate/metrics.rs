@@ -31,7 +31,7 @@ fn known(mut kinds: impl Iterator<Item = &'static str>, s: &str) -> Option<&'sta
     kinds.find(|k| *k == s)
 }
 
-const SESSION_COUNTS: [&str; 8] = [
+const SESSION_COUNTS: [&str; 10] = [
     "started",
     "completed",
     "ended_by_client",
@@ -40,8 +40,10 @@ const SESSION_COUNTS: [&str; 8] = [
     "flagged",
     "near_miss",
     "peak_active",
+    "dropped",
+    "arrivals_planned",
 ];
-const SESSION_RATES: [&str; 3] = ["failed", "flagged", "near_miss"];
+const SESSION_RATES: [&str; 4] = ["failed", "flagged", "near_miss", "dropped"];
 const OUTCOME_CLASSES: [&str; 5] = [
     "status_code_0",
     "status_code_1",
@@ -367,8 +369,18 @@ fn session(s: &Summary, field: &str, is_rate: bool) -> Observed {
         "failed" => ss.failed,
         "flagged" => ss.flagged,
         "near_miss" => ss.near_miss,
+        // The closed model drops nothing and plans no arrivals.
+        "dropped" => ss.dropped.unwrap_or(0),
+        "arrivals_planned" => ss.arrivals_planned.unwrap_or(0),
         _ => ss.peak_active,
     };
+    if field == "dropped" && is_rate {
+        let planned = ss.arrivals_planned.unwrap_or(0);
+        if planned == 0 {
+            return Observed::NoData("no arrivals planned (closed model)".to_string());
+        }
+        return Observed::Value(n as f64 / planned as f64);
+    }
     if !is_rate {
         return Observed::Value(n as f64);
     }

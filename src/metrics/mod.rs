@@ -25,6 +25,7 @@
 mod gaps;
 mod generator;
 mod interval;
+mod open;
 mod recorder;
 mod rows;
 mod summary;
@@ -122,6 +123,8 @@ pub struct Metrics {
     rows: Mutex<RowStore>,
     timeline: Mutex<TimelineState>,
     live: LiveCounters,
+    /// Open model figures (None in the closed model).
+    open: Mutex<Option<open::OpenStats>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -187,6 +190,7 @@ impl Metrics {
                 last_tick: start,
             }),
             live: LiveCounters::default(),
+            open: Mutex::new(None),
         }
     }
 
@@ -268,6 +272,26 @@ impl Metrics {
         *count = count.saturating_add(n);
     }
 
+    /// This is an open run offering `offered_rate` arrivals per second on average.
+    pub fn open_model(&self, offered_rate: f64) {
+        *lock(&self.open) = Some(open::OpenStats::new(offered_rate));
+    }
+
+    /// One planned arrival of the open model, handled `lateness` after its instant;
+    /// `dropped` when the concurrency cap was full (no session started).
+    pub fn arrival(&self, lateness: Duration, dropped: bool) {
+        if let Some(o) = lock(&self.open).as_mut() {
+            o.arrival(lateness, dropped);
+        }
+    }
+
+    /// A session of the open model ended after `lifetime` (request chat to its end).
+    pub fn open_session_ended(&self, lifetime: Duration) {
+        if let Some(o) = lock(&self.open).as_mut() {
+            o.chat_ended(lifetime);
+        }
+    }
+
     /// A session started (request_chat about to be sent).
     pub fn session_started(&self) {
         self.live.started.fetch_add(1, Relaxed);
@@ -290,7 +314,10 @@ impl Metrics {
     pub fn tick(&self, now: Instant) {
         let acc = self.open_interval(true);
         let mut state = lock(&self.timeline);
-        let point = self.point(&acc, state.last_tick);
+        let mut point = self.point(&acc, state.last_tick);
+        point.dropped = lock(&self.open)
+            .as_mut()
+            .map_or(0, |o| o.interval_dropped());
         state.last_tick = now;
         self.live
             .last_second_requests
@@ -329,18 +356,22 @@ impl Metrics {
             active_sessions: self.live.active.load(Relaxed),
             flags_total: self.live.flags.load(Relaxed),
             flags_by_cause: gaps::cause_map(&acc.flags_by_cause),
+            dropped: 0,
         }
     }
 
     /// The timeline including the interval still open (so its requests add up to the total).
     fn timeline_snapshot(&self) -> (Vec<TimelinePoint>, u64) {
         let open = self.open_interval(false);
+        let dropped = lock(&self.open).as_ref().map_or(0, |o| o.open_dropped());
         let state = lock(&self.timeline);
-        if open.requests == 0 && open.flags_by_cause.iter().all(|&n| n == 0) {
+        if open.requests == 0 && open.flags_by_cause.iter().all(|&n| n == 0) && dropped == 0 {
             return state.timeline.snapshot();
         }
         let mut timeline = state.timeline.clone();
-        timeline.push_second(self.point(&open, state.last_tick));
+        let mut point = self.point(&open, state.last_tick);
+        point.dropped = dropped;
+        timeline.push_second(point);
         timeline.snapshot()
     }
 
@@ -363,6 +394,7 @@ impl Metrics {
 
     /// Build the report model from everything recorded so far and the run's `facts`.
     pub fn build_summary(&self, facts: RunFacts<'_>) -> Summary {
+        let facts_elapsed = facts.elapsed;
         let mut total = Recorder::new();
         for slot in self.shards.iter() {
             total += &lock(&slot.shard).total;
@@ -382,6 +414,7 @@ impl Metrics {
             near_miss_sessions: near_miss,
             timeline,
             timeline_step_s,
+            open_model: lock(&self.open).as_ref().map(|o| o.report(facts_elapsed)),
         })
     }
 }

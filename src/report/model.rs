@@ -63,6 +63,9 @@ pub struct Summary {
     /// True when a threshold with abort-on-fail stopped the run early.
     #[serde(default)]
     pub aborted_by_threshold: bool,
+    /// Open model: Little's law figures and arrival lateness (absent in the closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_model: Option<OpenModel>,
 }
 
 impl Summary {
@@ -187,6 +190,33 @@ pub struct Sessions {
     pub near_miss_rate: f64,
     /// Peak number of concurrently active sessions.
     pub peak_active: u64,
+    /// Open model: arrivals the plan offered (absent in the closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals_planned: Option<u64>,
+    /// Open model: arrivals not started because the concurrency cap was full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<u64>,
+}
+
+/// The open model's Little's law block: did the server keep up with the offered load?
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpenModel {
+    /// Mean arrivals per second the plan offered.
+    pub offered_rate_per_s: f64,
+    /// Arrivals the plan offered so far.
+    pub arrivals_planned: u64,
+    /// Arrivals dropped at the concurrency cap.
+    pub dropped: u64,
+    /// `dropped / arrivals_planned`.
+    pub drop_rate: f64,
+    /// Mean length of the sessions that ran (request chat to end), seconds.
+    pub mean_chat_length_s: f64,
+    /// Little's law: offered rate × mean chat length.
+    pub expected_concurrency: f64,
+    /// Time-averaged number of active sessions over the run.
+    pub measured_concurrency: f64,
+    /// How late the spawner handled each planned arrival (generator self-check).
+    pub arrival_lateness_ms: LatenessStats,
 }
 
 /// Poll-gap analysis.
@@ -253,6 +283,13 @@ pub struct TimelinePoint {
     pub flags_total: u64,
     /// Flagged gaps in this interval by cause.
     pub flags_by_cause: BTreeMap<String, u64>,
+    /// Open model: arrivals dropped at the concurrency cap in the interval.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Percentile curves of one operation, both views.

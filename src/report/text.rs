@@ -21,6 +21,7 @@ pub fn write_text(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
     )?;
     t.outcomes()?;
     t.sessions()?;
+    t.open_model()?;
     t.gaps()?;
     t.generator()?;
     t.thresholds()
@@ -146,6 +147,37 @@ impl<W: Write> Text<'_, W> {
             s.near_miss,
             pct(s.near_miss, s.started)
         )
+    }
+
+    /// The open model's Little's law lines (nothing for a closed run).
+    fn open_model(&mut self) -> io::Result<()> {
+        let Some(o) = &self.s.open_model else {
+            return Ok(());
+        };
+        writeln!(
+            self.w,
+            "open model: offered {:.3} chats/s ({:.0}/h), {} arrivals planned, mean chat {:.1} s",
+            o.offered_rate_per_s,
+            o.offered_rate_per_s * 3600.0,
+            o.arrivals_planned,
+            o.mean_chat_length_s
+        )?;
+        writeln!(
+            self.w,
+            "  mean concurrency: expected {:.1} (rate × length), measured {:.1}; arrival lateness p99 {:.1} ms",
+            o.expected_concurrency, o.measured_concurrency, o.arrival_lateness_ms.p99
+        )?;
+        if o.dropped > 0 {
+            writeln!(
+                self.w,
+                "  DROPPED {} arrivals ({:.2} %) at the concurrency cap: raise --sessions or the server did not keep up",
+                o.dropped,
+                o.drop_rate * 100.0
+            )?;
+        } else {
+            writeln!(self.w, "  no arrivals dropped")?;
+        }
+        Ok(())
     }
 
     fn gaps(&mut self) -> io::Result<()> {

@@ -7,7 +7,7 @@ use chatload::error::Exit;
 use chatload::server::Stats;
 use std::time::Duration;
 
-async fn run_text(text: &str) -> (RunOutcome, tempfile::TempDir) {
+pub(crate) async fn run_text(text: &str) -> (RunOutcome, tempfile::TempDir) {
     run_until(text, std::future::pending()).await
 }
 
@@ -27,12 +27,12 @@ async fn run_until(
     (outcome, dir)
 }
 
-fn stats(o: &RunOutcome) -> Stats {
+pub(crate) fn stats(o: &RunOutcome) -> Stats {
     o.server.as_ref().expect("embedded server").stats()
 }
 
 /// Per-route request counts of the server equal the client's per operation, exactly.
-fn assert_counts_match(o: &RunOutcome, dialect: &str) {
+pub(crate) fn assert_counts_match(o: &RunOutcome, dialect: &str) {
     let server = stats(o);
     let client = &o.summary.requests.by_operation;
     for (route, n) in &server.requests {

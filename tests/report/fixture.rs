@@ -125,6 +125,8 @@ pub fn fixture() -> Summary {
             flagged_rate: 0.5,
             near_miss_rate: 0.0,
             peak_active: 2,
+            arrivals_planned: None,
+            dropped: None,
         },
         gaps: Gaps {
             flex_disconnect_timeout_ms: 45_000,
@@ -160,6 +162,7 @@ pub fn fixture() -> Summary {
                 active_sessions: 2,
                 flags_total: 0,
                 flags_by_cause: causes(0),
+                dropped: 0,
             },
             TimelinePoint {
                 t_s: 1,
@@ -170,6 +173,7 @@ pub fn fixture() -> Summary {
                 active_sessions: 1,
                 flags_total: 1,
                 flags_by_cause: causes(1),
+                dropped: 0,
             },
         ],
         timeline_step_s: 1,
