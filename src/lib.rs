@@ -9,15 +9,18 @@
 //! - [`report`]: the one report model and one exporter per format.
 //! - [`gate`]: thresholds, baselines and JUnit (`chatload check`).
 //! - [`error`]: usage errors and exit codes.
+//! - [`init`], [`shell`]: `chatload init` (starter scenario), `completions` and `man`.
 
 pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod gate;
+pub mod init;
 pub mod metrics;
 pub mod protocol;
 pub mod report;
 pub mod server;
+pub mod shell;
 pub mod util;
 
 use cli::{Cli, Command};
@@ -30,5 +33,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Serve(args) => server::serve_command(args).await,
         Command::Report(args) => report::report_command(args),
         Command::Check(args) => gate::check_command(args),
+        Command::Init(args) => init::init_command(&args),
+        Command::Completions(args) => shell::print(|out| {
+            shell::write_completions(args.shell, out);
+            Ok(())
+        }),
+        Command::Man => shell::print(shell::write_man),
     }
 }

@@ -1,4 +1,4 @@
-//! Conformance tests of the reference Chat Server (PROTOCOL.md Part 1), both
+//! Conformance tests of the reference Chat Server (docs/protocol.md), both
 //! dialects. Most go through `router().oneshot` (no socket); the `socket`
 //! module uses a real listener on 127.0.0.1:0 for drop and shutdown.
 

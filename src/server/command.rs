@@ -5,6 +5,7 @@ use super::config::{check_flex_timeout, parse_duration, DelaySpec, FaultRule, Se
 use super::{ReferenceServer, Stats};
 use crate::cli::ServeArgs;
 use crate::error::{Exit, UsageError};
+use crate::util::toml_error::Located;
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -85,26 +86,105 @@ pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
     Ok(c)
 }
 
-/// A scenario-style file with a `[server]` table.
+/// A scenario file seen by `serve`: its `[server]` table, and the scenario's own
+/// flex-disconnect-timeout and webapi prefix (which `run` also gives its embedded
+/// server). Every other key is the client's business and ignored here.
 #[derive(Deserialize)]
-struct WithServer {
-    server: ServerConfig,
+struct ScenarioView {
+    server: Option<ServerConfig>,
+    #[serde(default, with = "option_duration")]
+    flex_disconnect_timeout: Option<std::time::Duration>,
+    webapi_prefix: Option<String>,
 }
 
-/// Read a TOML file holding either a `[server]` table or the bare options.
+mod option_duration {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_duration(&s)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Top-level keys that only a scenario file has: with any of them (or `[server]`)
+/// the file is read as a scenario, otherwise as a bare server table whose unknown
+/// keys are errors.
+const SCENARIO_KEYS: [&str; 16] = [
+    "server",
+    "name",
+    "target",
+    "dialect",
+    "service",
+    "tenant",
+    "near_miss_fraction",
+    "request_timeout",
+    "max_body_bytes",
+    "max_connections",
+    "drain_timeout",
+    "headers",
+    "load",
+    "customer",
+    "retry",
+    "thresholds",
+];
+
+/// Read a TOML file: a scenario (its `[server]` table is used, other tables are
+/// ignored) or the bare server options. Errors read `file:line:col: field: rule; fix`.
 pub fn read_config(path: &Path) -> Result<ServerConfig, UsageError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError::new(format!("--config: cannot read '{}': {e}", path.display())))?;
-    let bad = |e: toml::de::Error| UsageError::new(format!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        UsageError::new(format!(
+            "--config: cannot read '{}': {e}; check the path",
+            path.display()
+        ))
+    })?;
+    let name = path.display().to_string();
+    let located = Located::new(&name, &text);
+    let bad = |e: toml::de::Error| UsageError::new(located.de_error(e.message(), e.span()));
     let table: toml::Table = toml::from_str(&text).map_err(bad)?;
-    let config = if table.contains_key("server") {
-        toml::from_str::<WithServer>(&text).map_err(bad)?.server
+    let scenario = table.keys().any(|k| SCENARIO_KEYS.contains(&k.as_str()));
+    let server_sets = |key: &str| {
+        table
+            .get("server")
+            .and_then(|s| s.as_table())
+            .is_some_and(|t| t.contains_key(key))
+    };
+    let config = if scenario {
+        let view: ScenarioView = toml::from_str(&text).map_err(bad)?;
+        let mut c = view.server.unwrap_or_default();
+        match view.flex_disconnect_timeout {
+            Some(t) if !server_sets("flex_disconnect_timeout") => c.flex_disconnect_timeout = t,
+            _ => {}
+        }
+        match view.webapi_prefix {
+            Some(p) if !server_sets("webapi_prefix") => c.webapi_prefix = p,
+            _ => {}
+        }
+        c
     } else {
         toml::from_str::<ServerConfig>(&text).map_err(bad)?
     };
-    config
-        .validate()
-        .map_err(|e| UsageError::new(format!("{}: {e}", path.display())))?;
+    config.validate().map_err(|e| {
+        let msg = if scenario {
+            // A timeout or prefix taken from the scenario's top level is named as written.
+            let top_level = ["flex_disconnect_timeout", "webapi_prefix"]
+                .into_iter()
+                .find(|k| e.0.starts_with(&format!("server.{k}:")) && !server_sets(k));
+            match top_level {
+                Some(_) => located.locate(e.0.strip_prefix("server.").unwrap_or(&e.0)),
+                None => located.locate(&e.0),
+            }
+        } else {
+            // A bare table has no `server.` prefix: name the key as written.
+            located.locate(e.0.strip_prefix("server.").unwrap_or(&e.0))
+        };
+        UsageError::new(match msg.starts_with(&name) {
+            true => msg,
+            false => format!("{name}: {msg}"),
+        })
+    })?;
     Ok(config)
 }
 
@@ -263,7 +343,7 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(
-            e.starts_with("--flex-disconnect-timeout must be between 1s"),
+            e.starts_with("--flex-disconnect-timeout: must be between 1s"),
             "{e}"
         );
         let e = config_from_args(&args(&["--agent-join-after", "later"]))
@@ -285,7 +365,7 @@ mod tests {
         std::fs::write(&path, "[server]\nseed = 1\nflex = 2\n").unwrap();
         let e = read_config(&path).unwrap_err().0;
         assert!(
-            e.contains("bad.toml") && e.contains("line 3") && e.contains("unknown field `flex`"),
+            e.contains("bad.toml:3:1: server.flex: unknown field `flex`; did you mean `flex_disconnect_timeout`?"),
             "{e}"
         );
         let e = read_config(&dir.path().join("missing.toml")).unwrap_err().0;

@@ -100,12 +100,12 @@ impl ServerConfig {
         let p = &self.webapi_prefix;
         if !p.is_empty() && (!p.starts_with('/') || p.ends_with('/') || p.contains(['?', '#'])) {
             return Err(UsageError::new(format!(
-                "server.webapi_prefix '{p}' must be empty or start with '/' and not end with '/', e.g. \"/webapi\""
+                "server.webapi_prefix: '{p}' must be empty or start with '/' and not end with '/'; e.g. \"/webapi\""
             )));
         }
         if self.max_message_length == 0 {
             return Err(UsageError::new(
-                "server.max_message_length must be at least 1",
+                "server.max_message_length: must be at least 1; the default is 4096",
             ));
         }
         self.agent
@@ -113,7 +113,7 @@ impl ServerConfig {
             .validate("server.agent.reply_after")?;
         if self.agent.end_after_messages == Some(0) {
             return Err(UsageError::new(
-                "server.agent.end_after_messages must be at least 1 (leave it out to never end)",
+                "server.agent.end_after_messages: must be at least 1; leave it out to never end",
             ));
         }
         if let Some(end) = &self.agent.end_after {

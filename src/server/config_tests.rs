@@ -107,7 +107,7 @@ fn validation_names_the_field_and_the_rule() {
     };
     check(
         c.clone(),
-        "server.flex_disconnect_timeout must be between 1s and 1728000s",
+        "server.flex_disconnect_timeout: must be between 1s and 1728000s",
     );
     c.flex_disconnect_timeout = Duration::from_secs(1_728_001);
     check(c, "server.flex_disconnect_timeout");
@@ -126,11 +126,11 @@ fn validation_names_the_field_and_the_rule() {
     for (r, needle) in [
         (
             rule(Some(0), None),
-            "server.faults[0].every must be at least 1",
+            "server.faults[0].every: must be at least 1",
         ),
         (
             rule(None, Some(1.5)),
-            "server.faults[0].rate must be between 0 and 1",
+            "server.faults[0].rate: must be between 0 and 1",
         ),
         (rule(None, None), "add `every = N`"),
         (rule(Some(1), Some(0.1)), "either `every` or `rate`"),
@@ -152,7 +152,7 @@ fn validation_names_the_field_and_the_rule() {
             faults: vec![delay],
             ..ServerConfig::default()
         },
-        "needs `delay =",
+        "add `delay =",
     );
     let mut c = ServerConfig::default();
     c.agent.reply_after = DelaySpec::Uniform {
@@ -182,7 +182,9 @@ fn fault_flags_parse() {
     for (bad, needle) in [
         ("boom:poll:every=1", "unknown fault kind 'boom'"),
         ("status1", "expected KIND:OPERATION"),
-        ("status1:poll", "add `every = N`"),
+        ("status1:poll", "add :every=N or :rate=R"),
+        ("delay:poll:rate=0.1", "needs :delay=SPEC"),
+        ("status1:poll:every=1:delay=2s", ":delay= only applies"),
         ("status1:poll:every=x", "every='x' is not a whole number"),
         (
             "status1:poll:rate=2",

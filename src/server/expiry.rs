@@ -29,7 +29,7 @@ impl TimerQueue {
     /// Look at chat `key` at `at`.
     pub fn push(&self, at: Instant, key: u64) {
         let mut heap = self.heap.lock();
-        let earliest = heap.peek().map_or(true, |Reverse((t, _))| at < *t);
+        let earliest = heap.peek().is_none_or(|Reverse((t, _))| at < *t);
         heap.push(Reverse((at, key)));
         drop(heap);
         if earliest {

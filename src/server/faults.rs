@@ -54,7 +54,7 @@ impl Faults {
             }
             let n = self.matched[i].fetch_add(1, Ordering::Relaxed) + 1;
             let fires = match (rule.every, rule.rate) {
-                (Some(every), _) => n % every.max(1) == 0,
+                (Some(every), _) => n.is_multiple_of(every.max(1)),
                 (None, Some(rate)) => rng::unit(self.seed, i as u64, n) < rate,
                 (None, None) => false,
             };

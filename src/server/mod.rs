@@ -35,7 +35,7 @@ mod stats;
 mod store;
 mod webapi;
 
-pub use command::serve_command;
+pub use command::{read_config, serve_command};
 pub use config::{AgentConfig, DelaySpec, FaultKind, FaultRule, OperationSelector, ServerConfig};
 pub use http::STATS_PATH;
 pub use pool::PoolCounts;
@@ -354,9 +354,9 @@ impl Stats {
         self.responses
             .iter()
             .filter(|r| r.route == route)
-            .filter(|r| http_status.map_or(true, |h| h == r.http_status))
-            .filter(|r| status_code.map_or(true, |s| s == r.status_code))
-            .filter(|r| chat_ended.map_or(true, |e| e == r.chat_ended))
+            .filter(|r| http_status.is_none_or(|h| h == r.http_status))
+            .filter(|r| status_code.is_none_or(|s| s == r.status_code))
+            .filter(|r| chat_ended.is_none_or(|e| e == r.chat_ended))
             .map(|r| r.count)
             .sum()
     }

@@ -1,6 +1,6 @@
 //! What each chat operation does, dialect-free: both dialects parse their
 //! bodies into [`RequestInput`] / [`OpInput`] and get an [`Envelope`] back.
-//! This layer knows the chat state machine of PROTOCOL.md Part 1 (identity,
+//! This layer knows the chat state machine of docs/protocol.md (identity,
 //! transcript positions, end of chat, flex timer reset, alias rotation and
 //! transcript holes); it knows nothing about HTTP bodies.
 

@@ -10,8 +10,7 @@
 //! is uniform and `{ mean }` exponential (the older delay forms). As a flag:
 //! `"6m"`, `"1m..9m"`, `"exp:5m"` or `"lognormal:6m:3m"`.
 
-use super::parse_duration;
-use super::MAX_DURATION;
+use super::{parse_duration, MAX_DURATION};
 use rand::Rng;
 use rand_distr::{Exp1, LogNormal};
 use serde::de::{self, MapAccess, Visitor};

@@ -21,6 +21,23 @@ pub(super) fn build_plan(
         || args.arrival_rate.is_some();
     let open_rate = open_rate(args, sc, src)?;
     if let (Some(stages), false) = (&load.stages, flags_given) {
+        let open = stages.get_ref().iter().any(|s| s.arrival_rate.is_some());
+        for (field, given) in [
+            // An open plan's cap is load.sessions.
+            (
+                "sessions",
+                load.sessions.as_ref().filter(|_| !open).map(|v| v.span()),
+            ),
+            ("ramp_up", load.ramp_up.as_ref().map(|v| v.span())),
+            ("duration", load.duration.as_ref().map(|v| v.span())),
+        ] {
+            if let (Some(span), Some(f)) = (given, src.file) {
+                return Err(UsageError::new(format!(
+                    "{}: load.{field}: cannot be used with [[load.stages]] (the stages set the load); remove load.{field} or the stages",
+                    f.at(span)
+                )));
+            }
+        }
         if stages.get_ref().is_empty() {
             return Err(src.err(
                 "load.stages",
@@ -28,7 +45,6 @@ pub(super) fn build_plan(
                 "needs at least one stage; or remove it and use load.sessions",
             ));
         }
-        let open = stages.get_ref().iter().any(|s| s.arrival_rate.is_some());
         let mut out = Vec::new();
         for (i, st) in stages.get_ref().iter().enumerate() {
             out.push(stage(st, i, open, src)?);
@@ -66,7 +82,15 @@ pub(super) fn build_plan(
         "load.duration",
         Duration::from_secs(30),
     )?;
-    nonzero(duration, "load.duration (--duration)", "30s")?;
+    let name = |flag: &Option<String>, flag_name, field| match flag {
+        Some(_) => flag_name,
+        None => field,
+    };
+    nonzero(
+        duration,
+        name(&args.duration, "--duration", "load.duration"),
+        "30s",
+    )?;
     let ramp_up = src.duration(
         args.ramp_up.as_deref(),
         "ramp-up",
@@ -76,7 +100,8 @@ pub(super) fn build_plan(
     )?;
     if ramp_up > duration {
         return Err(UsageError::new(format!(
-            "load.ramp_up (--ramp-up): {} is longer than the duration {}; shorten the ramp or lengthen the duration",
+            "{}: {} is longer than the duration {}; shorten the ramp or lengthen the duration",
+            name(&args.ramp_up, "--ramp-up", "load.ramp_up"),
             humantime::format_duration(ramp_up),
             humantime::format_duration(duration)
         )));
@@ -119,7 +144,11 @@ fn stage(st: &StageSection, i: usize, open: bool, src: &Src<'_>) -> Result<Stage
         match (&st.sessions, &st.arrival_rate, open) {
             (Some(n), None, false) => {
                 if *n.get_ref() > 1_000_000 {
-                    return Err(src.err(&format!("{f}.sessions"), n, "must be at most 1000000"));
+                    return Err(src.err(
+                        &format!("{f}.sessions"),
+                        n,
+                        "must be at most 1000000; e.g. 1000",
+                    ));
                 }
                 (n.span(), (*n.get_ref(), 0.0))
             }
@@ -236,7 +265,7 @@ pub(super) fn build_retry(sc: &Scenario, src: &Src<'_>) -> Result<RetryPolicy, U
             .as_ref()
             .map(|v| src.at("retry.max_consecutive", v));
         return Err(UsageError::new(format!(
-            "{}: must be at least 1 (Genesys Widgets tolerate 5)",
+            "{}: must be at least 1; Genesys Widgets tolerate 5",
             at.unwrap_or_default()
         )));
     }
@@ -258,5 +287,25 @@ pub(super) fn build_retry(sc: &Scenario, src: &Src<'_>) -> Result<RetryPolicy, U
         max_consecutive,
         backoff,
         backoff_max: backoff_max.max(backoff),
+    })
+}
+
+/// `--sessions`, `--duration` or `--ramp-up` next to a file's `[[load.stages]]`: the
+/// flags replace the stages by one ramp-and-hold stage; say so instead of dropping
+/// the stages silently.
+pub(super) fn stages_replaced_warning(args: &RunArgs, sc: &Scenario) -> Option<String> {
+    let flags: Vec<&str> = [
+        (args.sessions.is_some(), "--sessions"),
+        (args.duration.is_some(), "--duration"),
+        (args.ramp_up.is_some(), "--ramp-up"),
+    ]
+    .into_iter()
+    .filter_map(|(given, name)| given.then_some(name))
+    .collect();
+    (sc.load.stages.is_some() && !flags.is_empty()).then(|| {
+        format!(
+            "{} replace the scenario's [[load.stages]] by one ramp-and-hold stage; drop the flags to run the stages",
+            flags.join(", ")
+        )
     })
 }
