@@ -6,6 +6,9 @@ use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod conformance;
+pub use conformance::ConformanceArgs;
+
 /// Load tester for Genesys customer web chat (GMS Chat API v2 and Web API Server).
 #[derive(Debug, Parser)]
 #[command(name = "chatload", version = VERSION, about, long_about = None, after_help = AFTER_HELP)]
@@ -64,6 +67,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to stdout.
     Man,
+    /// Check a Chat Server against the protocol (one verdict per rule) before loading it.
+    Conformance(ConformanceArgs),
 }
 
 /// Flags of `chatload run`. Every flag overrides the scenario file's field of the same name.
@@ -224,6 +229,10 @@ pub struct ServeArgs {
     /// transcript_hole; OPERATION is a common operation name or any.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
+    /// Break one protocol behaviour on purpose, repeatable (for testing conformance
+    /// suites): a `chatload conformance` rule id such as transcript.no-holes.
+    #[arg(long = "misbehave", value_name = "RULE")]
+    pub misbehave: Vec<String>,
 }
 
 /// Flags of `chatload report`.

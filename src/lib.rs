@@ -8,10 +8,12 @@
 //! - [`metrics`]: run metrics, the only producer of the report model.
 //! - [`report`]: the one report model and one exporter per format.
 //! - [`gate`]: thresholds, baselines and JUnit (`chatload check`).
+//! - [`conformance`]: `chatload conformance`, one verdict per protocol rule.
 //! - [`error`]: usage errors and exit codes.
 //! - [`init`], [`shell`]: `chatload init` (starter scenario), `completions` and `man`.
 
 pub mod cli;
+pub mod conformance;
 pub mod engine;
 pub mod error;
 pub mod gate;
@@ -39,5 +41,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             Ok(())
         }),
         Command::Man => shell::print(shell::write_man),
+        Command::Conformance(args) => conformance::conformance_command(args).await,
     }
 }

@@ -22,7 +22,7 @@ mod headers;
 mod load;
 mod script;
 
-pub use headers::CustomHeaders;
+pub use headers::{from_flags as headers_from_flags, CustomHeaders};
 
 /// A validated run.
 #[derive(Debug, Clone)]

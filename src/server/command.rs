@@ -82,6 +82,12 @@ pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
             .map_err(|e| UsageError::new(format!("--fault '{spec}': {e}")))?;
         c.faults.push(rule);
     }
+    for name in &args.misbehave {
+        let m = name
+            .parse()
+            .map_err(|e| UsageError::new(format!("--misbehave: {e}")))?;
+        c.misbehave.push(m);
+    }
     c.validate()?;
     Ok(c)
 }
@@ -360,6 +366,16 @@ mod tests {
             e.contains("--fault 'status1:poll:every=0'") && e.contains("at least 1"),
             "{e}"
         );
+        let e = config_from_args(&args(&["--misbehave", "transcript.holes"]))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.starts_with("--misbehave: unknown misbehaviour 'transcript.holes'")
+                && e.contains("transcript.no-holes"),
+            "{e}"
+        );
+        let c = config_from_args(&args(&["--misbehave", "gms.end.disconnect"])).unwrap();
+        assert_eq!(c.misbehave, [crate::server::Misbehave::EndDisconnect]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "[server]\nseed = 1\nflex = 2\n").unwrap();

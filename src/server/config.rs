@@ -7,6 +7,7 @@
 
 pub use super::delay::{duration_serde, DelaySpec};
 pub use super::fault_rule::{FaultKind, FaultRule, OperationSelector};
+pub use super::misbehave::Misbehave;
 use crate::error::UsageError;
 pub use crate::util::parse_duration;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,9 @@ pub struct ServerConfig {
     pub agent: AgentConfig,
     /// Injected faults, evaluated in order.
     pub faults: Vec<FaultRule>,
+    /// Deliberate protocol breakage for conformance mutation tests (`--misbehave`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misbehave: Vec<Misbehave>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +55,7 @@ impl Default for ServerConfig {
             chats_per_agent: None,
             agent: AgentConfig::default(),
             faults: Vec::new(),
+            misbehave: Vec::new(),
         }
     }
 }

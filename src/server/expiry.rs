@@ -76,7 +76,11 @@ impl Inner {
             self.store.with_chat(key, |chat| {
                 let Some(chat) = chat else { return ((), false) };
                 match agent::advance(chat, now, &cx) {
-                    Advance::Expired | Advance::Gone => ((), true),
+                    Advance::Expired => {
+                        self.misbehave.note_expired(key);
+                        ((), true)
+                    }
+                    Advance::Gone => ((), true),
                     Advance::Open => {
                         if chat.armed_at == at {
                             let next = agent::next_wake(chat);

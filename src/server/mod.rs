@@ -16,6 +16,7 @@
 //! - `expiry`: the one timer queue and its sweeper task.
 //! - `faults`: deterministic fault decisions.
 //! - `stats`: the atomic counters behind [`Stats`].
+//! - `misbehave`: deliberate protocol breakage for conformance mutation tests.
 //! - `command`: `chatload serve`.
 
 mod agent;
@@ -28,6 +29,7 @@ mod fault_rule;
 mod faults;
 mod gms;
 mod http;
+mod misbehave;
 mod ops;
 mod pool;
 mod rng;
@@ -36,7 +38,9 @@ mod store;
 mod webapi;
 
 pub use command::{read_config, serve_command};
-pub use config::{AgentConfig, DelaySpec, FaultKind, FaultRule, OperationSelector, ServerConfig};
+pub use config::{
+    AgentConfig, DelaySpec, FaultKind, FaultRule, Misbehave, OperationSelector, ServerConfig,
+};
 pub use http::STATS_PATH;
 pub use pool::PoolCounts;
 
@@ -90,6 +94,7 @@ pub(crate) struct Inner {
     clock: Clock,
     issued_keys: Mutex<Vec<String>>,
     sweeper_started: AtomicBool,
+    misbehave: misbehave::Misbehaviour,
     pool: Option<pool::Pool>,
 }
 
@@ -167,6 +172,15 @@ impl ReferenceServer {
             .flex_disconnect_timeout
             .clamp(Duration::from_millis(1), config::MAX_FLEX_TIMEOUT);
         config.max_message_length = config.max_message_length.max(1);
+        if config.misbehave.contains(&Misbehave::StatusNoOneEnded) {
+            config.faults.push(FaultRule {
+                kind: FaultKind::Status1ChatEnded,
+                operation: OperationSelector::Only(crate::protocol::Operation::Poll),
+                every: Some(2),
+                rate: None,
+                delay: None,
+            });
+        }
         let salt = rng::mix(config.seed ^ 0x00C4_A710_AD00);
         let inner = Inner {
             store: store::Store::new(salt),
@@ -176,6 +190,7 @@ impl ReferenceServer {
             clock: Clock::new(),
             issued_keys: Mutex::new(Vec::new()),
             sweeper_started: AtomicBool::new(false),
+            misbehave: misbehave::Misbehaviour::new(&config.misbehave),
             pool: config
                 .agents
                 .map(|n| pool::Pool::new(n, config.chats_per_agent.unwrap_or(1))),
