@@ -10,14 +10,20 @@
 #        target); separate = `chatload serve` in its own process, so CPU and RSS
 #        are the client's alone (default: both).
 #   POLLS="2s 5s"  poll intervals to run (default both).
+#   LOG_INTERVAL=1s  --log-interval of the runs (0 = no latency.hlog/events.jsonl,
+#        to measure what the streamed files cost; default: chatload's own, 1s).
+#   BIN=path  benchmark this binary instead of building target/release/chatload
+#        (e.g. a copy of the release build before a change, for before/after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS="${1:-20000}"
 DURATION="${2:-60s}"
 MODES="${MODE:-embedded separate}"
 POLLS="${POLLS:-2s 5s}"
-cargo build --release --quiet
-BIN=target/release/chatload
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/chatload
+fi
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"; [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
 ulimit -n 65536 2>/dev/null || true
@@ -47,7 +53,7 @@ run_one() {
   fi
   $BIN run --quiet --sessions "$SESSIONS" --ramp-up "$ramp" --duration "$DURATION" \
     --poll-interval "$poll" --messages 0 --end wait-for-agent --seed 1 \
-    "${target[@]}" --out "$dir" >/dev/null 2>"$dir.err" &
+    ${LOG_INTERVAL:+--log-interval "$LOG_INTERVAL"} "${target[@]}" --out "$dir" >/dev/null 2>"$dir.err" &
   local pid=$!
   read -r ticks peak < <(watch_proc "$pid")
   wait "$pid" || true
@@ -56,9 +62,12 @@ run_one() {
   jq -r --arg mode "$mode" --arg poll "$poll" --argjson ticks "$ticks" --argjson hz "$hz" \
         --argjson peak "$peak" --argjson n "$SESSIONS" '
     "\($mode) poll=\($poll) sessions=\(.sessions.peak_active)/\($n) flagged=\(.sessions.flagged)" +
-    " req/s=\(.requests.rate_per_s | floor) lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
+    " req/s=\(.requests.rate_per_s | floor) lateness_p50_ms=\(.generator.schedule_lateness_ms.p50)" +
+    " lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
     " lateness_max_ms=\(.generator.schedule_lateness_ms.max) cpu_us_per_req=\((($ticks / $hz) * 1e6 / ([.requests.total,1]|max)) | floor)" +
-    " rss_kib_per_session=\(($peak / $n * 10 | floor) / 10) verdict=\(.generator.verdict) end=\(.run.end)"' \
+    " rss_kib_per_session=\(($peak / $n * 10 | floor) / 10)" +
+    " poll_p50_ms=\(.latency_ms.poll.p50) poll_service_p50_ms=\(.service_time_ms.poll.p50)" +
+    " verdict=\(.generator.verdict) end=\(.run.end)"' \
     "$dir/summary.json"
 }
 

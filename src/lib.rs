@@ -16,6 +16,7 @@ pub mod cli;
 pub mod conformance;
 pub mod engine;
 pub mod error;
+pub mod fuzz_entry;
 pub mod gate;
 pub mod init;
 pub mod metrics;
@@ -33,7 +34,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Run(args) => engine::run_command(args).await,
         Command::Serve(args) => server::serve_command(args).await,
-        Command::Report(args) => report::report_command(args),
+        Command::Report(args) => {
+            // A run that never finished is first rebuilt from its streamed files.
+            metrics::rebuild::rebuild_if_needed(&args.run_dir)?;
+            report::report_command(args)
+        }
         Command::Check(args) => gate::check_command(args),
         Command::Init(args) => init::init_command(&args),
         Command::Completions(args) => shell::print(|out| {

@@ -110,6 +110,14 @@ mod hostile;
 #[path = "engine/headers.rs"]
 mod headers;
 
+/// URL userinfo: Basic auth to the target, `user:***@host` everywhere it is shown.
+#[path = "engine/userinfo.rs"]
+mod userinfo;
+
+/// A run that ends badly: unwritable report files, a drain cut short.
+#[path = "engine/run_end.rs"]
+mod run_end;
+
 /// SIGINT through the real binary: reports written, every chat disconnected, exit 3.
 #[cfg(unix)]
 #[test]
@@ -163,9 +171,21 @@ fn sigint_writes_reports_and_exits_3() {
 #[path = "engine/golden.rs"]
 mod golden;
 
+/// The open model: arrival rates, stages, the cap and drops (issue 17).
 #[path = "engine/open.rs"]
 mod open;
 
 #[path = "report/schema_check.rs"]
 #[allow(dead_code)]
 mod schema_check;
+
+/// The reference server on 127.0.0.1:0 (ground truth for the streamed-results tests).
+mod common;
+
+/// The streamed run folder, live metrics and CI progress (issue 16).
+#[path = "engine/stream.rs"]
+mod stream;
+
+/// The three views of the flex timeout, the planned end, session counts against the server.
+#[path = "engine/fidelity.rs"]
+mod fidelity;

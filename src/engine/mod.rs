@@ -9,13 +9,18 @@
 //! - [`session`]: one customer: the seed-table state machine, poll gaps, the script.
 //! - [`runner`]: slots per the plan, embedded server, ticks, shutdown, reports.
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
+//! - [`live`]: the run's streamed files and `/metrics` endpoint, fed once a second.
 
 pub mod arrivals;
 pub mod client;
 pub mod config;
+pub mod customers;
+pub mod fdlimit;
+pub mod live;
 pub mod pacing;
 pub mod plan;
 pub mod progress;
+mod reach_report;
 pub mod runner;
 pub mod scenario;
 pub mod session;
@@ -44,7 +49,14 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
     let print = || -> std::io::Result<()> {
         let mut text = Vec::new();
         crate::report::text::write_text(&outcome.summary, &mut text)?;
-        writeln!(text, "reports: {}", outcome.dir.display())?;
+        match outcome.unwritten.len() {
+            0 => writeln!(text, "reports: {}", outcome.dir.display())?,
+            n => writeln!(
+                text,
+                "reports: {} ({n} file(s) could not be written; see stderr)",
+                outcome.dir.display()
+            )?,
+        }
         if json {
             std::io::stderr().lock().write_all(&text)?;
             let mut out = std::io::stdout().lock();
@@ -54,11 +66,15 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
             std::io::stdout().lock().write_all(&text)
         }
     };
-    // The reports are already on disk: a reader that closed stdout early (`| head`)
+    // The reports are already on disk (or named on stderr as unwritten; the figures
+    // above are then the only complete copy): a reader that closed stdout early (`| head`)
     // must not change the run's verdict.
     match print() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
+    }
+    for r in &outcome.unwritten {
+        eprintln!("chatload: {r}");
     }
     for r in &outcome.reasons {
         eprintln!("chatload: {r}");

@@ -1,21 +1,31 @@
-//! Live progress (indicatif): elapsed, active sessions, req/s, last-second p99,
-//! flags, errors. Hidden when stdout is not a terminal or with `--quiet`.
+//! Live progress: elapsed, active sessions, req/s, p99, flags, errors.
+//!
+//! On a terminal an indicatif line redrawn each second; when stdout is not a terminal
+//! (a CI log) one plain line on stderr every `--progress-interval` (10 s; 0 = never);
+//! nothing with `--quiet`.
 
 use crate::metrics::LiveStats;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// The progress line; finishes (clears) on drop.
 #[derive(Debug)]
 pub struct Progress {
     bar: ProgressBar,
+    /// Plain-line mode: the period and the (elapsed, requests) of the last line.
+    plain: Option<(Duration, Mutex<(Duration, u64)>)>,
 }
 
 impl Progress {
-    /// A visible spinner line, or a hidden one when `quiet` or stdout is not a terminal.
-    pub fn new(quiet: bool, planned: Duration) -> Self {
-        let bar = if quiet || !std::io::stdout().is_terminal() {
+    /// A visible spinner line on a terminal; plain lines every `every` (zero = never)
+    /// when stdout is not a terminal; nothing when `quiet`.
+    pub fn new(quiet: bool, planned: Duration, every: Duration) -> Self {
+        let tty = std::io::stdout().is_terminal();
+        let plain =
+            (!quiet && !tty && !every.is_zero()).then(|| (every, Mutex::new((Duration::ZERO, 0))));
+        let bar = if quiet || !tty {
             ProgressBar::hidden()
         } else {
             let bar = ProgressBar::new(planned.as_secs().max(1));
@@ -25,10 +35,10 @@ impl Progress {
             bar.set_style(style);
             bar
         };
-        Progress { bar }
+        Progress { bar, plain }
     }
 
-    /// Show the figures of the last second.
+    /// Show the figures of the last second (and a plain line when one is due).
     pub fn update(&self, elapsed: Duration, live: &LiveStats) {
         self.bar.set_position(elapsed.as_secs());
         self.bar.set_message(format!(
@@ -39,6 +49,29 @@ impl Progress {
             live.flags,
             live.errors
         ));
+        if let Some(line) = self.plain_line(elapsed, live) {
+            eprintln!("{line}");
+        }
+    }
+
+    /// The plain progress line due at `elapsed`, if one is.
+    fn plain_line(&self, elapsed: Duration, live: &LiveStats) -> Option<String> {
+        let (every, last) = self.plain.as_ref()?;
+        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+        let since = elapsed.saturating_sub(last.0);
+        if since < *every {
+            return None;
+        }
+        let rate = live.requests.saturating_sub(last.1) as f64 / since.as_secs_f64().max(1e-3);
+        *last = (elapsed, live.requests);
+        Some(format!(
+            "chatload: {}s elapsed | active {} | {rate:.1} req/s | p99 {:.1} ms | flags {} | errors {}",
+            elapsed.as_secs(),
+            live.active_sessions,
+            live.last_second_p99_ms,
+            live.flags,
+            live.errors
+        ))
     }
 
     /// Say what the run is doing now (e.g. draining).

@@ -15,6 +15,7 @@
 use super::arrivals::Arrivals;
 use super::client::{ChatClient, Target};
 use super::config::RunConfig;
+use super::live::Outputs;
 use super::plan::LoadMode;
 use super::progress::Progress;
 use super::session::{run_session, SessionCtx};
@@ -48,6 +49,9 @@ pub struct RunOutcome {
     pub reasons: Vec<String>,
     /// The embedded server, when one ran (stopped; its counters stay readable).
     pub server: Option<ReferenceServer>,
+    /// One message per report file that could not be written (each names the
+    /// file and the cause; every other file was written whole). Empty normally.
+    pub unwritten: Vec<String>,
 }
 
 /// Slots of the plan: which are running, and the lowest index that may be free.
@@ -61,10 +65,11 @@ pub async fn run(
     cfg: RunConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunOutcome> {
+    super::fdlimit::ensure(cfg.max_connections, cfg.target.is_none())?;
     let dir = report_dir(&cfg);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create the report directory '{}'", dir.display()))?;
-    let (server, base, server_stop) = match &cfg.target {
+    let (server, base, mut server_stop) = match &cfg.target {
         Some(t) => (None, t.clone(), None),
         None => {
             let (srv, base, stop) = start_embedded(&cfg).await?;
@@ -76,24 +81,42 @@ pub async fn run(
     let started_at = chrono::Utc::now();
     let ctx = session_ctx(&cfg, client, t0);
     let info = scenario_info(&cfg, &base);
-    let (phase, abandoned) = run_sessions(&cfg, &ctx, &info, t0, shutdown).await;
-    ctx.metrics.tick(Instant::now().into_std());
-    let summary = ctx.metrics.build_summary(RunFacts {
+    let outputs = Outputs::start(&cfg, &dir, &info, started_at).await?;
+    let (phase, abandoned) = run_sessions(&cfg, &ctx, &info, &outputs, t0, shutdown).await;
+    outputs.tick(ctx.metrics.tick(Instant::now().into_std()));
+    if let Err(e) = outputs.finish().await {
+        if let Some(stop) = server_stop.take() {
+            let _ = stop.send(());
+        }
+        return Err(anyhow::anyhow!(e));
+    }
+    let mut summary = ctx.metrics.build_summary(RunFacts {
         scenario: info,
         started_at,
         end: run_end(phase),
         elapsed: t0.elapsed(),
         thresholds: &cfg.parsed_thresholds,
     });
-    crate::report::write_reports(&dir, &summary, &ctx.metrics.session_rows())
-        .with_context(|| format!("could not write the reports into '{}'", dir.display()))?;
-    if let Some(path) = &cfg.junit {
-        write_junit_file(path, &summary)?;
-    }
+    super::reach_report::observed(&mut summary, ctx.client.observed());
+    let sessions = ctx.metrics.session_rows();
+    // Disconnect first, write second: close the connection pool (and stop the
+    // embedded server) so a run at its descriptor limit still has descriptors
+    // for its report files.
+    drop(ctx);
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }
-    let (exit, mut reasons) = judge(&summary);
+    let mut unwritten = crate::report::write_reports_each(&dir, &summary, &sessions);
+    if let Some(path) = &cfg.junit {
+        if let Err(e) = write_junit_file(path, &summary) {
+            unwritten.push(format!("{e:#}"));
+        }
+    }
+    let (mut exit, mut reasons) = judge(&summary);
+    if !unwritten.is_empty() {
+        // The figures are on stdout, but a missing file is not a trustworthy run record.
+        exit = exit.worst(Exit::Untrusted);
+    }
     if abandoned > 0 {
         reasons.push(format!(
             "{abandoned} session(s) did not finish within the drain timeout and were abandoned"
@@ -105,6 +128,7 @@ pub async fn run(
         exit,
         reasons,
         server,
+        unwritten,
     })
 }
 
@@ -118,12 +142,13 @@ fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
         &cfg.webapi_prefix,
     )
     .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
-    ChatClient::with_headers(
+    ChatClient::with_transport(
         target,
         cfg.request_timeout,
         cfg.max_body_bytes,
         cfg.max_connections,
         cfg.headers.map().clone(),
+        &cfg.transport,
     )
 }
 
@@ -152,6 +177,7 @@ async fn run_sessions(
     cfg: &RunConfig,
     ctx: &Arc<SessionCtx>,
     info: &ScenarioInfo,
+    outputs: &Outputs,
     t0: Instant,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> (Phase, usize) {
@@ -162,9 +188,10 @@ async fn run_sessions(
         shutdown.await;
         tx2.end(Phase::Interrupted);
     });
-    let progress = Progress::new(cfg.quiet, cfg.plan.duration());
+    let progress = Progress::new(cfg.quiet, cfg.plan.duration(), cfg.live.progress_interval);
     let mut tasks = JoinSet::new();
-    drive(cfg, ctx, &tx, rx, &mut tasks, &progress, info, t0).await;
+    let watch = (&progress, outputs);
+    drive(cfg, ctx, &tx, rx, &mut tasks, watch, info, t0).await;
     shutdown_task.abort();
 
     let phase = tx.phase();
@@ -177,7 +204,10 @@ async fn run_sessions(
         tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
     let abandoned = tasks.len();
     if drained.is_err() {
+        // Aborted sessions record their in-flight requests as `abandoned` and push
+        // their rows as they are dropped: wait for that (no I/O, it is immediate).
         tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
     (phase, abandoned)
 }
@@ -221,7 +251,7 @@ async fn drive(
     tx: &PhaseTx,
     mut rx: PhaseRx,
     tasks: &mut JoinSet<()>,
-    progress: &Progress,
+    (progress, outputs): (&Progress, &Outputs),
     info: &ScenarioInfo,
     t0: Instant,
 ) {
@@ -262,7 +292,13 @@ async fn drive(
         while tasks.try_join_next().is_some() {}
         if now >= next_second {
             next_second += Duration::from_secs(1);
-            ctx.metrics.tick(now.into_std());
+            outputs.tick(off_the_workers(|| ctx.metrics.tick(now.into_std())));
+            if outputs.failed() {
+                // The streamed files cannot be written: stop and disconnect; the error is
+                // reported once, by `run`, after the drain.
+                tx.end(Phase::Interrupted);
+                break;
+            }
             progress.update(elapsed, &ctx.metrics.live());
             if abort_due(cfg, ctx, info, elapsed) {
                 tx.end(Phase::Aborted);
@@ -343,6 +379,16 @@ impl OpenSpawner {
             }
             self.next = self.arrivals.next().map(|d| self.t0 + d);
         }
+    }
+}
+
+/// Run `f` (the once-a-second merge of the metric shards) without holding up the session
+/// tasks queued on this worker: on a multi-thread runtime they move to another worker.
+fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
@@ -469,7 +515,8 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
     ScenarioInfo {
         name: cfg.name.clone(),
         dialect: cfg.dialect.to_string(),
-        target: base.to_string(),
+        // Shown in summary.json, report.html and stdout: never a URL password.
+        target: crate::util::redact::redact_url(base),
         embedded_server: cfg.target.is_none(),
         sessions: cfg.plan.peak_sessions(),
         duration_s: cfg.plan.duration().as_secs_f64(),
@@ -477,6 +524,7 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
         poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
         seed: cfg.seed,
         header_names: cfg.headers.names(),
+        reach: super::reach_report::info(cfg, base),
     }
 }
 

@@ -24,10 +24,14 @@
 
 mod gaps;
 mod generator;
+pub mod hlog;
 mod interval;
+pub mod live;
 mod open;
+pub mod rebuild;
 mod recorder;
 mod rows;
+pub mod stream;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -50,7 +54,7 @@ use timeline::Timeline;
 
 pub use types::{
     EndReason, GapCause, LiveStats, Outcome, RequestRecord, RunEnd, RunFacts, SessionEnd,
-    TransportErrorKind, ViolationKind,
+    TransportErrorKind, ViolationKind, MAX_INDEX_JUMP, MAX_SERVER_STRING,
 };
 
 /// How many recorder shards per available core. Threads take consecutive slots,
@@ -68,7 +72,7 @@ thread_local! {
     static THREAD_SLOT: Cell<usize> = Cell::new(NEXT_THREAD_SLOT.fetch_add(1, Relaxed));
 }
 
-/// One shard: the cumulative recorder and the open timeline interval.
+/// One shard: what it recorded since the last tick and the open timeline interval.
 #[derive(Debug)]
 struct Shard {
     total: Recorder,
@@ -113,13 +117,38 @@ struct TimelineState {
     last_tick: Instant,
 }
 
+/// What one tick closed: the figures of one interval, for the streamed files and live metrics.
+#[derive(Debug)]
+pub struct Tick {
+    /// Start of the interval since the run's start.
+    pub from: Duration,
+    /// End of the interval since the run's start.
+    pub to: Duration,
+    /// The interval's timeline point (`time_utc` not yet filled).
+    pub point: TimelinePoint,
+    /// Everything recorded in the interval.
+    pub(crate) delta: Box<Recorder>,
+    /// Rows of the sessions that ended in the interval.
+    pub rows: Vec<SessionRow>,
+    /// Sessions started so far.
+    pub started: u64,
+    /// Sessions active now.
+    pub active: u64,
+    /// Most sessions active at once so far.
+    pub peak_active: u64,
+}
+
 /// Shared run metrics: one per run, behind an `Arc`, written by every session task.
 pub struct Metrics {
     start: Instant,
     cpu_at_start: Option<f64>,
     policy: GapPolicy,
     shards: Box<[ShardSlot]>,
+    /// Every closed interval merged (the shards hold what came after the last tick).
+    merged: Mutex<Recorder>,
     session_gaps: SessionGaps,
+    /// Worst idle gap per session (Chat Server's view), judged like a poll gap.
+    idle_gaps: SessionGaps,
     rows: Mutex<RowStore>,
     timeline: Mutex<TimelineState>,
     live: LiveCounters,
@@ -183,7 +212,9 @@ impl Metrics {
             cpu_at_start: generator::process_cpu_seconds(),
             policy: GapPolicy::new(flex, near_miss_fraction),
             shards,
+            merged: Mutex::new(Recorder::new()),
             session_gaps: SessionGaps::default(),
+            idle_gaps: SessionGaps::default(),
             rows: Mutex::new(RowStore::default()),
             timeline: Mutex::new(TimelineState {
                 timeline: Timeline::default(),
@@ -260,6 +291,16 @@ impl Metrics {
         class == GapClass::Flagged
     }
 
+    /// Judge one idle gap of `session` (Chat Server's view: from the last request the server
+    /// took to the next send of any kind). True when it is above flex-disconnect-timeout:
+    /// Chat Server would have dropped the chat.
+    pub fn observe_idle(&self, session: u64, gap: Duration) -> bool {
+        let class = self.policy.classify(gap);
+        self.idle_gaps
+            .record(session, gap, GapClass::Normal, GapCause::Cadence);
+        class == GapClass::Flagged
+    }
+
     /// Record a protocol violation.
     pub fn record_violation(&self, kind: ViolationKind) {
         self.record_violations(kind, 1);
@@ -300,24 +341,43 @@ impl Metrics {
     }
 
     /// A session ended; returns its sessions.csv row, whose gap fields (`max_gap_ms`,
-    /// `flagged`, `near_miss`, `cause`) are judged from the gaps recorded for it.
+    /// `flagged`, `near_miss`, `cause`, `max_idle_ms`, `idle_over_flex`) are judged from
+    /// the gaps recorded for it.
     pub fn session_ended(&self, end: SessionEnd) -> SessionRow {
         let _ = self
             .live
             .active
             .fetch_update(Relaxed, Relaxed, |a| Some(a.saturating_sub(1)));
         let worst = self.session_gaps.get(end.ordinal);
-        lock(&self.rows).push(end, worst, &self.policy)
+        let idle = self.idle_gaps.get(end.ordinal).gap;
+        lock(&self.rows).push(end, (worst, idle), &self.policy)
     }
 
-    /// Close the current one-second timeline interval (call once a second).
-    pub fn tick(&self, now: Instant) {
-        let acc = self.open_interval(true);
+    /// Close the current one-second timeline interval (call once a second): the shards'
+    /// figures since the last tick are merged into the run's total and returned with the
+    /// interval's timeline point and the rows of the sessions that ended meanwhile.
+    pub fn tick(&self, now: Instant) -> Tick {
+        let mut acc = Interval::new();
+        let mut delta = Recorder::new();
+        for slot in self.shards.iter() {
+            let fresh = Recorder::new();
+            // Both under one lock, so the timeline point and the delta count the same requests.
+            let taken = {
+                let mut shard = lock(&slot.shard);
+                acc += &shard.interval;
+                shard.interval.reset();
+                std::mem::replace(&mut shard.total, fresh)
+            };
+            delta += &taken;
+        }
+        *lock(&self.merged) += &delta;
+        let rows = lock(&self.rows).take_new();
         let mut state = lock(&self.timeline);
         let mut point = self.point(&acc, state.last_tick);
         point.dropped = lock(&self.open)
             .as_mut()
             .map_or(0, |o| o.interval_dropped());
+        let from = state.last_tick.saturating_duration_since(self.start);
         state.last_tick = now;
         self.live
             .last_second_requests
@@ -325,7 +385,17 @@ impl Metrics {
         self.live
             .last_second_p99_bits
             .store(point.p99_ms.to_bits(), Relaxed);
-        state.timeline.push_second(point);
+        state.timeline.push_second(point.clone());
+        Tick {
+            from,
+            to: now.saturating_duration_since(self.start),
+            point,
+            delta: Box::new(delta),
+            rows,
+            started: self.live.started.load(Relaxed),
+            active: self.live.active.load(Relaxed),
+            peak_active: self.live.peak_active.load(Relaxed),
+        }
     }
 
     /// The shards' open intervals merged; emptied when `reset`.
@@ -349,6 +419,7 @@ impl Metrics {
             .round() as u64;
         TimelinePoint {
             t_s,
+            time_utc: String::new(),
             requests: acc.requests,
             errors: acc.errors,
             p50_ms: recorder::quantile_ms(&acc.latency, 0.5),
@@ -395,13 +466,14 @@ impl Metrics {
     /// Build the report model from everything recorded so far and the run's `facts`.
     pub fn build_summary(&self, facts: RunFacts<'_>) -> Summary {
         let facts_elapsed = facts.elapsed;
-        let mut total = Recorder::new();
+        let mut total = lock(&self.merged).clone();
         for slot in self.shards.iter() {
             total += &lock(&slot.shard).total;
         }
         let (timeline, timeline_step_s) = self.timeline_snapshot();
         let rows = lock(&self.rows);
         let (flagged, near_miss) = self.session_gaps.count(&self.policy);
+        let (idle_over_flex, _) = self.idle_gaps.count(&self.policy);
         summary::build(summary::Inputs {
             facts,
             cpu_seconds: generator::cpu_used_since(self.cpu_at_start),
@@ -412,6 +484,7 @@ impl Metrics {
             peak_active: self.live.peak_active.load(Relaxed),
             flagged_sessions: flagged,
             near_miss_sessions: near_miss,
+            idle_over_flex_sessions: idle_over_flex,
             timeline,
             timeline_step_s,
             open_model: lock(&self.open).as_ref().map(|o| o.report(facts_elapsed)),

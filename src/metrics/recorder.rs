@@ -119,7 +119,8 @@ pub struct OpHistograms {
 }
 
 impl OpHistograms {
-    fn new() -> Self {
+    /// Both views, empty.
+    pub fn new() -> Self {
         OpHistograms {
             corrected: new_histogram(),
             service: new_histogram(),

@@ -101,6 +101,7 @@ mod tests {
     fn second(t: u64) -> TimelinePoint {
         TimelinePoint {
             t_s: t,
+            time_utc: String::new(),
             requests: 10,
             errors: t % 2,
             p50_ms: t as f64,

@@ -61,6 +61,7 @@ impl<'a> OperationRow<'a> {
 #[derive(Debug, Serialize)]
 struct TimelineRow {
     t_s: u64,
+    time_utc: String,
     requests: u64,
     errors: u64,
     p50_ms: f64,
@@ -78,6 +79,7 @@ impl From<&TimelinePoint> for TimelineRow {
         let by = |c: GapCause| p.flags_by_cause.get(c.as_str()).copied().unwrap_or(0);
         TimelineRow {
             t_s: p.t_s,
+            time_utc: p.time_utc.clone(),
             requests: p.requests,
             errors: p.errors,
             p50_ms: p.p50_ms,
@@ -130,11 +132,12 @@ pub const OUTCOMES_HEADER: &[&str] = &[
 #[rustfmt::skip]
 pub const SESSIONS_HEADER: &[&str] = &[
     "ordinal", "chat_id", "polls", "max_gap_ms", "flagged", "near_miss", "cause", "end_reason",
+    "max_idle_ms", "idle_over_flex", "expired",
 ];
 /// timeline.csv header.
 #[rustfmt::skip]
 pub const TIMELINE_HEADER: &[&str] = &[
-    "t_s", "requests", "errors", "p50_ms", "p99_ms", "active_sessions", "flags_total",
+    "t_s", "time_utc", "requests", "errors", "p50_ms", "p99_ms", "active_sessions", "flags_total",
     "flags_generator_lag", "flags_slow_response", "flags_retries", "flags_cadence",
 ];
 

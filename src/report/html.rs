@@ -21,6 +21,7 @@ mod format;
 mod open_model;
 mod outcome_chart;
 mod page;
+mod reach;
 mod scale;
 mod svg;
 mod tables;

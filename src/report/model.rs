@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the `summary.json` contract.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything a finished (or interrupted) run reports.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,8 +36,12 @@ pub struct Summary {
     /// Outcome counts per (operation, HTTP status, statusCode, chatEnded).
     pub outcomes: Vec<OutcomeCount>,
     /// Transport failures by kind (`timeout`, `connect`, `reset`, `invalid_json`, `wrong_types`,
-    /// `missing_status_code`, `body_too_large`, `http_status`, `other`).
+    /// `missing_status_code`, `body_too_large`, `http_status`, `other`, `tls`).
     pub transport_errors: BTreeMap<String, u64>,
+    /// The first distinct reasons of some transport kinds (`tls`: e.g. `invalid peer
+    /// certificate: UnknownIssuer`); absent when there were none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transport_error_samples: BTreeMap<String, Vec<String>>,
     /// Session lifecycle counts.
     pub sessions: Sessions,
     /// Poll-gap analysis against flex-disconnect-timeout.
@@ -53,6 +57,10 @@ pub struct Summary {
     pub timeline_step_s: u64,
     /// Percentile distribution per operation, for HdrHistogram-style plots.
     pub percentile_curves: BTreeMap<String, PercentileCurves>,
+    /// Full HDR histograms per operation (both views), mergeable by other programs
+    /// (schema 2; absent in schema 1 files).
+    #[serde(default)]
+    pub histograms: BTreeMap<String, EncodedHistograms>,
     /// Poll-gap histogram buckets (for the gap distribution chart).
     pub gap_histogram: Vec<GapBucket>,
     /// The worst sessions by max gap (at most 50), worst first.
@@ -101,6 +109,65 @@ pub struct ScenarioInfo {
     /// Names (lower case) of the custom headers sent on every request; never their values.
     #[serde(default)]
     pub header_names: Vec<String>,
+    /// How the target was reached: TLS, HTTP version, proxy, cookies, customer data.
+    #[serde(flatten)]
+    pub reach: ReachInfo,
+}
+
+/// How the target was reached (`scenario.tls`, `.http`, `.proxy`, `.cookies`, `.customers`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReachInfo {
+    /// TLS of an https target (absent for http targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
+    /// HTTP versions asked for and answered with.
+    #[serde(default)]
+    pub http: HttpInfo,
+    /// The proxy requests went through (`scheme://host:port`, never credentials); absent = direct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// True when each customer kept its own cookie jar.
+    #[serde(default)]
+    pub cookies: bool,
+    /// The customers file, when one was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customers: Option<CustomersInfo>,
+}
+
+/// TLS settings of a run against an https target.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// True when the server's certificate was NOT verified (`--insecure`).
+    pub insecure: bool,
+    /// Extra CA file trusted (`--cacert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Client certificate file of mutual TLS (the key is never recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// Name the certificate was checked against instead of the URL's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+}
+
+/// HTTP versions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HttpInfo {
+    /// True when HTTP/2 was offered by ALPN (`--http2`).
+    pub http2_offered: bool,
+    /// Versions of the answers received, e.g. `["HTTP/2"]` (empty when none arrived).
+    pub versions: Vec<String>,
+}
+
+/// The customers file of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomersInfo {
+    /// File name as given.
+    pub file: String,
+    /// Rows (customers) in it.
+    pub rows: u64,
+    /// `sequential` or `random`.
+    pub order: String,
 }
 
 /// When the run happened and how it ended.
@@ -174,7 +241,12 @@ pub struct Sessions {
     pub started: u64,
     /// Sessions whose chat was established and that ended normally (any party).
     pub completed: u64,
-    /// Ended by the client (disconnect / Complete answered 0/true).
+    /// Sessions whose request chat never succeeded (not `completed`, whatever ended them).
+    #[serde(default)]
+    pub never_started: u64,
+    /// Ended by the client: its disconnect / Complete was answered statusCode 0 (the
+    /// server's `ended_by_client`), including sessions disconnected at the planned end
+    /// (end reason `run_ended`) or by Ctrl-C.
     pub ended_by_client: u64,
     /// Ended by the server (0/true from the agent side, or statusCode 2).
     pub ended_by_server: u64,
@@ -184,6 +256,14 @@ pub struct Sessions {
     pub flagged: u64,
     /// Sessions with a gap above the near-miss fraction but none above the timeout.
     pub near_miss: u64,
+    /// Sessions whose chat went without any request for longer than flex-disconnect-timeout
+    /// (Chat Server's rule: the chat would have been dropped), see [`SessionRow::max_idle_ms`].
+    #[serde(default)]
+    pub idle_over_flex: u64,
+    /// Sessions the server actually expired (statusCode 2 / chatEnded true / 249 after such a
+    /// silence), whether seen by a request in the run or by the disconnect.
+    #[serde(default)]
+    pub expired: u64,
     /// `flagged / started`.
     pub flagged_rate: f64,
     /// `near_miss / started`.
@@ -269,6 +349,9 @@ pub struct LatenessStats {
 pub struct TimelinePoint {
     /// Seconds since start (start of the interval).
     pub t_s: u64,
+    /// The same instant as UTC wall-clock time, RFC 3339 (absent in schema 1 files).
+    #[serde(default)]
+    pub time_utc: String,
     /// Requests completed in the interval.
     pub requests: u64,
     /// Failed requests in the interval.
@@ -290,6 +373,17 @@ pub struct TimelinePoint {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// Both latency views of one operation as full histograms: each is the base64 of the
+/// HdrHistogram compressed V2 encoding (values in µs, 1 µs ..= 1 h, 3 significant
+/// digits), the same encoding as the histograms of latency.hlog.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EncodedHistograms {
+    /// Corrected latency (from the intended instant).
+    pub corrected: String,
+    /// Service time (from the actual send).
+    pub service_time: String,
 }
 
 /// Percentile curves of one operation, both views.
@@ -342,6 +436,16 @@ pub struct SessionRow {
     /// How the session ended (`client_disconnect`, `agent_ended`, `server_fatal`, `expired`,
     /// `retries_exhausted`, `request_failed`, `interrupted`, `run_ended`).
     pub end_reason: EndReason,
+    /// Longest time the chat went without a request the server took (Chat Server's view:
+    /// from a request answered statusCode 0, or still in flight, to the next send of any kind).
+    #[serde(default)]
+    pub max_idle_ms: f64,
+    /// `max_idle_ms` passed flex-disconnect-timeout: Chat Server would have dropped the chat.
+    #[serde(default)]
+    pub idle_over_flex: bool,
+    /// The server did drop it: a statusCode 2 / chatEnded true / 249 answer after such a silence.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 /// Result of one threshold (filled by the gates).

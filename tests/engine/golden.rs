@@ -6,7 +6,8 @@
 //!
 //! Masked, because they depend on the wall clock or the host, not on the run:
 //! `run.started_at` (wall-clock start), `scenario.target` (the embedded server's
-//! port), `generator.cpu_percent`, `generator.cores`. Nothing else.
+//! port), `generator.cpu_percent`, `generator.cores`, and each timeline point's
+//! `time_utc` (start + `t_s`). Nothing else.
 //! Regenerate (only for an intended change of output): `GOLDEN_UPDATE=1 cargo test --test engine golden`.
 
 use chatload::engine::config::build;
@@ -84,6 +85,11 @@ fn mask(mut v: Value) -> Value {
     v["scenario"]["target"] = "<masked>".into();
     v["generator"]["cpu_percent"] = "<masked>".into();
     v["generator"]["cores"] = "<masked>".into();
+    if let Some(points) = v["timeline"].as_array_mut() {
+        for p in points {
+            p["time_utc"] = "<masked>".into();
+        }
+    }
     v
 }
 

@@ -40,6 +40,7 @@ fn session(ordinal: u64, max_gap_ms: f64, flagged: bool, cause: &str, end: &str)
             .into_iter()
             .find(|r| r.as_str() == end)
             .unwrap(),
+        ..SessionRow::default()
     }
 }
 
@@ -59,6 +60,7 @@ pub fn fixture() -> Summary {
             poll_interval_ms: 2000,
             seed: 7,
             header_names: vec!["apikey".into(), "authorization".into()],
+            reach: Default::default(),
         },
         run: RunInfo {
             started_at: "2026-01-01T00:00:00Z".into(),
@@ -125,8 +127,7 @@ pub fn fixture() -> Summary {
             flagged_rate: 0.5,
             near_miss_rate: 0.0,
             peak_active: 2,
-            arrivals_planned: None,
-            dropped: None,
+            ..Sessions::default()
         },
         gaps: Gaps {
             flex_disconnect_timeout_ms: 45_000,
@@ -155,6 +156,7 @@ pub fn fixture() -> Summary {
         timeline: vec![
             TimelinePoint {
                 t_s: 0,
+                time_utc: "2026-11-21T09:30:00.000Z".into(),
                 requests: 4,
                 errors: 0,
                 p50_ms: 1.5,
@@ -166,6 +168,7 @@ pub fn fixture() -> Summary {
             },
             TimelinePoint {
                 t_s: 1,
+                time_utc: "2026-11-21T09:30:01.000Z".into(),
                 requests: 8,
                 errors: 1,
                 p50_ms: 2.0,

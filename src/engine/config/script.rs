@@ -126,6 +126,7 @@ pub(super) fn build_script(
         typing_time,
         send_pause,
         end,
+        customers: None,
     })
 }
 

@@ -95,14 +95,34 @@ fn time_axis(s: &Summary) -> (Axis, f64) {
         .map(|p| p.t_s as f64 + step)
         .fold(0.0, f64::max);
     let (div, label) = if end > 600.0 {
-        (60.0, "time since start (min)")
+        (60.0, "time since start (min) / UTC")
     } else {
-        (1.0, "time since start (s)")
+        (1.0, "time since start (s) / UTC")
     };
-    (
-        Axis::new(Scale::linear_from_zero(end / div), label, format::num),
-        div,
-    )
+    let mut axis = Axis::new(Scale::linear_from_zero(end / div), label, format::num);
+    // Each tick also names its UTC wall-clock time, to line up with server dashboards.
+    if let Some(start) = run_start(s) {
+        let ticks = axis.scale.ticks(format::num);
+        let ticks = ticks
+            .into_iter()
+            .map(|(v, l)| (v, format!("{l} · {}", utc_hms(start, v * div))))
+            .collect();
+        axis.fixed_ticks = Some(ticks);
+    }
+    (axis, div)
+}
+
+/// The run's start, when summary.json states a valid one.
+fn run_start(s: &Summary) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(&s.run.started_at)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// `HH:MM:SS` UTC, `secs` after `start`.
+fn utc_hms(start: chrono::DateTime<chrono::Utc>, secs: f64) -> String {
+    let at = start + chrono::Duration::milliseconds((secs * 1000.0) as i64);
+    at.format("%H:%M:%SZ").to_string()
 }
 
 /// Fewest requests an interval needs for its p99 to be drawn: with fewer, a
@@ -321,7 +341,14 @@ pub fn flags_over_time(s: &Summary) -> Chart {
         for (i, cause) in causes.iter().enumerate() {
             let n = sums.get(cause).copied().unwrap_or(0);
             if n > 0 {
-                let tip = format!("{}: {} flagged ({} s from start)", cause, n, from);
+                let utc = run_start(s).map(|t| format!(", {}", utc_hms(t, *from)));
+                let tip = format!(
+                    "{}: {} flagged ({} s from start{})",
+                    cause,
+                    n,
+                    from,
+                    utc.unwrap_or_default()
+                );
                 let (a, b) = (from / div, to / div);
                 chart.bar(a, b, base, base + n as f64, &cause_class(cause, i), &tip);
                 base += n as f64;

@@ -33,9 +33,10 @@ pub fn header(s: &Summary, out: &mut String) {
         format::count(sc.sessions),
         format::count(s.sessions.peak_active)
     );
-    let facts: [(&str, String); 10] = [
+    let facts: [(&str, String); 11] = [
         ("dialect", sc.dialect.clone()),
         ("target", target),
+        ("connection", super::reach::connection(sc)),
         ("started", s.run.started_at.clone()),
         ("duration", duration),
         ("sessions", sessions),
@@ -57,7 +58,22 @@ pub fn header(s: &Summary, out: &mut String) {
         let _ = write!(out, "<div><dt>{}</dt><dd>{}</dd></div>", esc(k), esc(v));
     }
     out.push_str("</dl>\n");
-    if !matches!(s.run.end, RunEnd::Completed | RunEnd::Unknown) {
+    super::reach::insecure_banner(sc, out);
+    if s.run.end == RunEnd::Incomplete {
+        let until = chrono::DateTime::parse_from_rfc3339(&s.run.started_at)
+            .map(|t| {
+                let at = t + chrono::Duration::milliseconds((s.run.elapsed_s * 1000.0) as i64);
+                at.with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            r#"<p class="banner warn" data-run-end="incomplete">This run did not finish: the process stopped before writing its reports. This report was rebuilt from the files it streamed and has data up to {} ({:.0} s after the start).</p>"#,
+            esc(&until),
+            s.run.elapsed_s
+        );
+    } else if !matches!(s.run.end, RunEnd::Completed | RunEnd::Unknown) {
         let _ = writeln!(
             out,
             r#"<p class="banner warn">This run did not complete: it was {}. Figures cover the part that ran.</p>"#,
@@ -270,5 +286,38 @@ pub fn key_figures(s: &Summary, out: &mut String) {
         &format!("{} gaps measured", format::count(gp.count)),
         "",
     );
+    timeout_views(s, out);
     out.push_str("</div></section>\n");
+}
+
+/// The card of the three views of flex-disconnect-timeout and one sentence on each.
+fn timeout_views(s: &Summary, out: &mut String) {
+    let ss = &s.sessions;
+    card(
+        out,
+        "timeout-views",
+        "Flagged / idle over flex / expired",
+        &format!(
+            "{} / {} / {}",
+            format::count(ss.flagged),
+            format::count(ss.idle_over_flex),
+            format::count(ss.expired)
+        ),
+        &format!(
+            "sessions; {} never started",
+            format::count(ss.never_started)
+        ),
+        if ss.expired > 0 || ss.idle_over_flex > 0 {
+            "bad"
+        } else if ss.flagged > 0 {
+            "warn"
+        } else {
+            "ok"
+        },
+    );
+    out.push_str(r#"<dl class="views" data-section="timeout-views">"#);
+    for (name, meaning) in super::explain::TIMEOUT_VIEWS {
+        let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(meaning));
+    }
+    out.push_str("</dl>");
 }

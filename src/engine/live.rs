@@ -1,0 +1,106 @@
+//! What a run shows and keeps while it goes: the streamed run folder
+//! ([`crate::metrics::stream`]) and the `/metrics` endpoint ([`crate::metrics::live`]),
+//! both fed by the runner's once-a-second tick, never by the request path.
+
+use super::config::RunConfig;
+use crate::error::UsageError;
+use crate::metrics::live::LiveMetrics;
+use crate::metrics::stream::{StreamHeader, Streamer, EVENTS_KIND};
+use crate::metrics::Tick;
+use crate::report::model::ScenarioInfo;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// The streamed files' writer and, with `--metrics-listen`, the live metrics server.
+#[derive(Debug)]
+pub struct Outputs {
+    /// None with `--log-interval 0`.
+    streamer: Option<Streamer>,
+    live: Option<(Arc<LiveMetrics>, oneshot::Sender<()>)>,
+}
+
+impl Outputs {
+    /// Create the streamed files in `dir` and start serving `/metrics` when asked.
+    pub async fn start(
+        cfg: &RunConfig,
+        dir: &Path,
+        info: &ScenarioInfo,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Outputs> {
+        let live = match cfg.live.metrics_listen {
+            None => None,
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                    UsageError::new(format!(
+                        "--metrics-listen {addr}: could not listen ({e}); choose a free address, like 127.0.0.1:9464"
+                    ))
+                })?;
+                if !cfg.quiet {
+                    if let Ok(at) = listener.local_addr() {
+                        eprintln!("chatload: live metrics on http://{at}/metrics");
+                    }
+                }
+                let metrics = Arc::new(LiveMetrics::new());
+                let (stop_tx, stop_rx) = oneshot::channel::<()>();
+                let m = metrics.clone();
+                tokio::spawn(crate::metrics::live::serve(listener, m, async move {
+                    let _ = stop_rx.await;
+                }));
+                Some((metrics, stop_tx))
+            }
+        };
+        let header = StreamHeader {
+            kind: EVENTS_KIND.to_string(),
+            version: 1,
+            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            scenario: info.clone(),
+            near_miss_fraction: cfg.near_miss_fraction,
+            thresholds: cfg
+                .parsed_thresholds
+                .iter()
+                .map(|t| t.expression.clone())
+                .collect(),
+            log_interval_s: cfg.live.log_interval.as_secs_f64(),
+        };
+        let streamer = if cfg.live.log_interval.is_zero() {
+            None
+        } else {
+            let every = cfg.live.log_interval;
+            let started = started_at.into();
+            Some(Streamer::start(dir, header, started, every).map_err(anyhow::Error::msg)?)
+        };
+        Ok(Outputs { streamer, live })
+    }
+
+    /// Hand one tick to the live metrics and the writer.
+    pub fn tick(&self, tick: Tick) {
+        if let Some((m, _)) = &self.live {
+            m.update(&tick);
+        }
+        if let Some(s) = &self.streamer {
+            s.send(tick);
+        }
+    }
+
+    /// True once a streamed file could not be written.
+    pub fn failed(&self) -> bool {
+        self.streamer
+            .as_ref()
+            .is_some_and(|s| s.failure().is_some())
+    }
+
+    /// Close the files (every interval written) and stop the metrics server; the
+    /// writer's error, if any.
+    pub async fn finish(self) -> Result<(), String> {
+        if let Some((_, stop)) = self.live {
+            let _ = stop.send(());
+        }
+        let Some(streamer) = self.streamer else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || streamer.finish())
+            .await
+            .unwrap_or_else(|e| Err(format!("the results writer failed: {e}")))
+    }
+}

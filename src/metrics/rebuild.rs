@@ -1,0 +1,169 @@
+//! Rebuild a run that never finished (`kill -9`, OOM, a lost machine) from its streamed
+//! files ([`super::stream`]): latency.hlog gives the latency histograms, events.jsonl every
+//! other count and the timeline, sessions.csv the ended sessions. The summary is built by
+//! the same [`super::summary::build`] as at a normal end, with `run.end = "incomplete"` and
+//! the elapsed time of the last whole interval; a torn last line (the process died while
+//! writing it) is left out, so at most the last interval is lost.
+
+use super::gaps::GapPolicy;
+use super::hlog::{self, SERVICE_SUFFIX};
+use super::recorder::{add_hist, OpHistograms, Recorder};
+use super::rows::RowStore;
+use super::stream::{self, EventLine, StreamHeader, EVENTS_FILE, HLOG_FILE, SESSIONS_FILE};
+use super::summary;
+use super::timeline::Timeline;
+use super::{RunEnd, RunFacts};
+use crate::error::UsageError;
+use crate::protocol::Operation;
+use crate::report::model::{SessionRow, Summary};
+use std::path::Path;
+use std::time::Duration;
+
+/// True when `dir` holds streamed files but no summary.json (the run never finished).
+pub fn needs_rebuild(dir: &Path) -> bool {
+    dir.is_dir() && !dir.join("summary.json").exists() && dir.join(EVENTS_FILE).is_file()
+}
+
+/// `chatload report DIR` before rendering: when the run never finished, rebuild and write
+/// its reports (summary.json, CSV files, report.html) and say up to when it has data.
+pub fn rebuild_if_needed(dir: &Path) -> anyhow::Result<()> {
+    if !needs_rebuild(dir) {
+        return Ok(());
+    }
+    let (summary, rows) = rebuild(dir)?;
+    crate::report::write_reports(dir, &summary, &rows)?;
+    let until = summary::wall_clock(
+        chrono::DateTime::parse_from_rfc3339(&summary.run.started_at)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default(),
+        summary.run.elapsed_s,
+    );
+    println!(
+        "rebuilt {} from the streamed files: the run did not finish; data up to {until} ({:.0} s after the start)",
+        dir.join("summary.json").display(),
+        summary.run.elapsed_s
+    );
+    Ok(())
+}
+
+/// Lines of `text` that end in a newline (a torn last line is dropped).
+fn whole_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let end = text.rfind('\n').map_or(0, |i| i + 1);
+    text[..end].lines().enumerate().map(|(i, l)| (i + 1, l))
+}
+
+/// The summary and session rows of the run in `dir`, from its streamed files.
+pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
+    let bad = |file: &str, msg: String| {
+        UsageError::new(format!(
+            "{}: {msg}; the streamed files cannot be read back",
+            dir.join(file).display()
+        ))
+    };
+    let events = std::fs::read_to_string(dir.join(EVENTS_FILE))
+        .map_err(|e| bad(EVENTS_FILE, e.to_string()))?;
+    let mut lines = whole_lines(&events);
+    let header: StreamHeader = match lines.next() {
+        Some((_, l)) => serde_json::from_str(l)
+            .ok()
+            .filter(|h: &StreamHeader| h.kind == stream::EVENTS_KIND)
+            .ok_or_else(|| bad(EVENTS_FILE, "line 1 is not a chatload events header".into()))?,
+        None => {
+            return Err(bad(
+                EVENTS_FILE,
+                "empty (the run stopped before its first write)".into(),
+            )
+            .into())
+        }
+    };
+    let mut total = Recorder::new();
+    let mut timeline = Timeline::default();
+    let mut last = EventLine::default();
+    for (n, l) in lines {
+        let line: EventLine =
+            serde_json::from_str(l).map_err(|e| bad(EVENTS_FILE, format!("line {n}: {e}")))?;
+        stream::apply_line(&mut total, &line)
+            .map_err(|e| bad(EVENTS_FILE, format!("line {n}: {e}")))?;
+        for p in &line.timeline {
+            timeline.push_second(p.clone());
+        }
+        last = line;
+    }
+    let hlog_text =
+        std::fs::read(dir.join(HLOG_FILE)).map_err(|e| bad(HLOG_FILE, e.to_string()))?;
+    let until = Duration::from_secs_f64(last.t_s) + Duration::from_millis(1);
+    for i in hlog::read_log(&hlog_text).map_err(|e| bad(HLOG_FILE, e))? {
+        if i.start + i.len > until {
+            continue; // written after the last whole events line
+        }
+        let (name, service) = match i.tag.strip_suffix(SERVICE_SUFFIX) {
+            Some(name) => (name, true),
+            None => (i.tag.as_str(), false),
+        };
+        let Some(op) = Operation::from_name(name) else {
+            continue;
+        };
+        let h = total.ops[op as usize].get_or_insert_with(|| Box::new(OpHistograms::new()));
+        add_hist(
+            if service {
+                &mut h.service
+            } else {
+                &mut h.corrected
+            },
+            &i.hist,
+        );
+    }
+    let rows = read_rows(&dir.join(SESSIONS_FILE)).map_err(|e| bad(SESSIONS_FILE, e))?;
+    let mut store = RowStore::default();
+    for r in &rows {
+        store.push_row(r);
+    }
+    let thresholds: Vec<_> = header
+        .thresholds
+        .iter()
+        .filter_map(|t| crate::gate::parse_threshold(t).ok())
+        .collect();
+    let flex = Duration::from_millis(header.scenario.flex_disconnect_timeout_ms);
+    let policy = GapPolicy::new(flex, header.near_miss_fraction);
+    let (timeline, timeline_step_s) = timeline.snapshot();
+    let started_at = chrono::DateTime::parse_from_rfc3339(&header.started_at)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| bad(EVENTS_FILE, format!("line 1: started_at: {e}")))?;
+    let summary = summary::build(summary::Inputs {
+        facts: RunFacts {
+            scenario: header.scenario,
+            started_at,
+            end: RunEnd::Incomplete,
+            elapsed: Duration::from_secs_f64(last.t_s),
+            thresholds: &thresholds,
+        },
+        cpu_seconds: None,
+        policy: &policy,
+        total: &total,
+        rows: &store,
+        started: last.sessions_started_total,
+        peak_active: last.peak_active,
+        flagged_sessions: rows.iter().filter(|r| r.flagged).count() as u64,
+        near_miss_sessions: rows.iter().filter(|r| r.near_miss).count() as u64,
+        idle_over_flex_sessions: rows.iter().filter(|r| r.idle_over_flex).count() as u64,
+        timeline,
+        timeline_step_s,
+        // The open model's counters are not streamed: a rebuilt run has no Little's law block.
+        open_model: None,
+    });
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.ordinal);
+    Ok((summary, rows))
+}
+
+/// The rows of a streamed sessions.csv (a torn last row is dropped).
+fn read_rows(path: &Path) -> Result<Vec<SessionRow>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let end = text.rfind('\n').map_or(0, |i| i + 1);
+    let mut reader = csv::Reader::from_reader(&text.as_bytes()[..end]);
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, r)| r.map_err(|e| format!("row {}: {e}", i + 2)))
+        .collect()
+}
