@@ -31,19 +31,30 @@ fn known(mut kinds: impl Iterator<Item = &'static str>, s: &str) -> Option<&'sta
     kinds.find(|k| *k == s)
 }
 
-const SESSION_COUNTS: [&str; 10] = [
+const SESSION_COUNTS: [&str; 13] = [
     "started",
     "completed",
+    "never_started",
     "ended_by_client",
     "ended_by_server",
     "failed",
     "flagged",
     "near_miss",
+    "idle_over_flex",
+    "expired",
     "peak_active",
     "dropped",
     "arrivals_planned",
 ];
-const SESSION_RATES: [&str; 4] = ["failed", "flagged", "near_miss", "dropped"];
+const SESSION_RATES: [&str; 7] = [
+    "failed",
+    "never_started",
+    "flagged",
+    "near_miss",
+    "idle_over_flex",
+    "expired",
+    "dropped",
+];
 const OUTCOME_CLASSES: [&str; 5] = [
     "status_code_0",
     "status_code_1",
@@ -389,11 +400,14 @@ fn session(s: &Summary, field: &str, is_rate: bool) -> Observed {
     let n = match field {
         "started" => ss.started,
         "completed" => ss.completed,
+        "never_started" => ss.never_started,
         "ended_by_client" => ss.ended_by_client,
         "ended_by_server" => ss.ended_by_server,
         "failed" => ss.failed,
         "flagged" => ss.flagged,
         "near_miss" => ss.near_miss,
+        "idle_over_flex" => ss.idle_over_flex,
+        "expired" => ss.expired,
         // The closed model drops nothing and plans no arrivals.
         "dropped" => ss.dropped.unwrap_or(0),
         "arrivals_planned" => ss.arrivals_planned.unwrap_or(0),
