@@ -175,6 +175,10 @@ mod golden;
 #[path = "engine/open.rs"]
 mod open;
 
+/// Service level from the customer's side: queue wait, ASA, the target (issue 17).
+#[path = "engine/service.rs"]
+mod service;
+
 #[path = "report/schema_check.rs"]
 #[allow(dead_code)]
 mod schema_check;

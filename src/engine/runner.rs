@@ -155,6 +155,7 @@ fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
 /// What every session of the run shares, with fresh metrics starting at `t0`.
 fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionCtx> {
     let metrics = Metrics::new(t0.into_std(), cfg.flex, cfg.near_miss_fraction);
+    metrics.service_target(cfg.service_level_target);
     Arc::new(SessionCtx {
         client,
         metrics: Arc::new(metrics),

@@ -47,6 +47,8 @@ pub struct Scenario {
     pub max_connections: Option<Spanned<u64>>,
     /// How long the end of the run waits for active chats to disconnect.
     pub drain_timeout: Option<SpannedDuration>,
+    /// The service level counts chats an agent joined within this wait (default 20s).
+    pub service_level_target: Option<SpannedDuration>,
     /// TLS options for https targets (`[tls]`).
     pub tls: Option<TlsSection>,
     /// Offer HTTP/2 by ALPN on https targets.

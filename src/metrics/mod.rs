@@ -31,6 +31,7 @@ mod open;
 pub mod rebuild;
 mod recorder;
 mod rows;
+mod service;
 pub mod stream;
 mod summary;
 #[cfg(test)]
@@ -61,6 +62,9 @@ pub use types::{
 /// so the tokio workers (one per core, started together) each get a shard of
 /// their own; the slack covers blocking-pool threads. Each shard costs ~0.4 MB
 /// plus ~0.4 MB per operation used, hence the cap.
+/// The default service-level target: the share of chats joined within 20 s.
+pub const DEFAULT_SERVICE_TARGET: Duration = Duration::from_secs(20);
+
 const SHARDS_PER_CORE: usize = 2;
 /// Upper bound on shards (memory on many-core machines).
 const MAX_SHARDS: usize = 64;
@@ -154,6 +158,7 @@ pub struct Metrics {
     live: LiveCounters,
     /// Open model figures (None in the closed model).
     open: Mutex<Option<open::OpenStats>>,
+    service: Mutex<service::ServiceStats>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -222,6 +227,7 @@ impl Metrics {
             }),
             live: LiveCounters::default(),
             open: Mutex::new(None),
+            service: Mutex::new(service::ServiceStats::new(DEFAULT_SERVICE_TARGET)),
         }
     }
 
@@ -331,6 +337,26 @@ impl Metrics {
         if let Some(o) = lock(&self.open).as_mut() {
             o.chat_ended(lifetime);
         }
+    }
+
+    /// Judge the service level against `target` (default [`DEFAULT_SERVICE_TARGET`]).
+    pub fn service_target(&self, target: Duration) {
+        *lock(&self.service) = service::ServiceStats::new(target);
+    }
+
+    /// An agent joined a session whose customer waited `wait` (request chat to the answer).
+    pub fn agent_joined(&self, wait: Duration) {
+        lock(&self.service).joined(wait);
+    }
+
+    /// An established session ended before an agent joined.
+    pub fn never_joined(&self) {
+        lock(&self.service).never_joined();
+    }
+
+    /// The agent's first message came `after` the customer's first one.
+    pub fn agent_first_response(&self, after: Duration) {
+        lock(&self.service).first_response(after);
     }
 
     /// A session started (request_chat about to be sent).
@@ -488,6 +514,7 @@ impl Metrics {
             timeline,
             timeline_step_s,
             open_model: lock(&self.open).as_ref().map(|o| o.report(facts_elapsed)),
+            service_level: lock(&self.service).report(),
         })
     }
 }

@@ -150,6 +150,7 @@ pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
         timeline_step_s,
         // The open model's counters are not streamed: a rebuilt run has no Little's law block.
         open_model: None,
+        service_level: None,
     });
     let mut rows = rows;
     rows.sort_by_key(|r| r.ordinal);

@@ -58,6 +58,8 @@ pub struct Inputs<'a> {
     pub timeline_step_s: u64,
     /// Open model: the Little's law block (None in the closed model).
     pub open_model: Option<crate::report::model::OpenModel>,
+    /// The service level seen from the customer (None: no chat was established).
+    pub service_level: Option<crate::report::model::ServiceLevel>,
 }
 
 /// Percentile summary of a µs histogram, in ms.
@@ -143,6 +145,7 @@ pub fn build(mut i: Inputs<'_>) -> Summary {
         .collect();
     s.sessions = sessions(&i);
     s.open_model = i.open_model.take();
+    s.service_level = i.service_level.take();
     let max_ms = if t.gaps.hist.is_empty() {
         0.0
     } else {

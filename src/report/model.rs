@@ -74,6 +74,9 @@ pub struct Summary {
     /// Open model: Little's law figures and arrival lateness (absent in the closed model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_model: Option<OpenModel>,
+    /// Service level seen from the customer (absent when no chat was established).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
 }
 
 impl Summary {
@@ -297,6 +300,27 @@ pub struct OpenModel {
     pub measured_concurrency: f64,
     /// How late the spawner handled each planned arrival (generator self-check).
     pub arrival_lateness_ms: LatenessStats,
+}
+
+/// How long customers waited for an agent: queue wait, ASA, the service level.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceLevel {
+    /// Established chats an agent joined.
+    pub joined: u64,
+    /// Chats whose customer lost patience before an agent joined (and disconnected).
+    pub abandoned: u64,
+    /// Established chats that ended otherwise before an agent joined.
+    pub never_joined: u64,
+    /// Average speed of answer: mean queue wait of the joined chats.
+    pub asa_ms: f64,
+    /// The service-level target (`service_level_target`).
+    pub target_ms: u64,
+    /// Share of established chats joined within the target.
+    pub within_target_rate: f64,
+    /// Request chat to the poll answer that brought the agent's `ParticipantJoined`.
+    pub queue_wait_ms: LatencyStats,
+    /// The customer's first accepted message to the poll answer with the agent's first message.
+    pub first_response_ms: LatencyStats,
 }
 
 /// Poll-gap analysis.

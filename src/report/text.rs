@@ -22,6 +22,7 @@ pub fn write_text(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
     t.outcomes()?;
     t.sessions()?;
     t.open_model()?;
+    t.service_level()?;
     t.gaps()?;
     t.generator()?;
     t.thresholds()
@@ -203,6 +204,32 @@ impl<W: Write> Text<'_, W> {
             writeln!(self.w, "  no arrivals dropped")?;
         }
         Ok(())
+    }
+
+    /// Queue wait and ASA as the customer saw them (nothing when no chat was established).
+    fn service_level(&mut self) -> io::Result<()> {
+        let Some(sl) = &self.s.service_level else {
+            return Ok(());
+        };
+        writeln!(
+            self.w,
+            "service level: {:.2} % joined within {:.0} s; ASA {:.1} s; {} joined, {} abandoned, {} never joined",
+            sl.within_target_rate * 100.0,
+            sl.target_ms as f64 / 1000.0,
+            sl.asa_ms / 1000.0,
+            sl.joined,
+            sl.abandoned,
+            sl.never_joined
+        )?;
+        writeln!(
+            self.w,
+            "  queue wait p50 {:.1} s, p99 {:.1} s, max {:.1} s; agent first response p50 {:.1} s, p99 {:.1} s",
+            sl.queue_wait_ms.p50 / 1000.0,
+            sl.queue_wait_ms.p99 / 1000.0,
+            sl.queue_wait_ms.max / 1000.0,
+            sl.first_response_ms.p50 / 1000.0,
+            sl.first_response_ms.p99 / 1000.0
+        )
     }
 
     fn gaps(&mut self) -> io::Result<()> {

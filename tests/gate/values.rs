@@ -9,6 +9,10 @@ fn expected(name: &str) -> Option<Option<f64>> {
         // A closed run plans no arrivals.
         return Some(None);
     }
+    if matches!(name, "service_level" | "asa" | "abandoned.rate") {
+        // The fixture predates the service_level object.
+        return Some(None);
+    }
     Some(Some(match name {
         "sessions.dropped" | "sessions.arrivals_planned" => 0.0,
         "errors.count" => 26.0,
@@ -95,7 +99,7 @@ fn every_metric_name_resolves_to_its_exact_fixture_value() {
     let names = catalogue::all_names();
     assert_eq!(
         names.len(),
-        11 * 17 + 75,
+        11 * 17 + 78,
         "catalogue size changed: update this test"
     );
     for name in names {

@@ -126,7 +126,10 @@ pub fn loose_objects(schema: &Value) -> Vec<String> {
 /// (an https target, a proxy, a customers file, transport error samples, an open-model
 /// run), so older summaries stay valid. Any other optional key is a loose object.
 const OPTIONAL: &[(&str, &[&str])] = &[
-    ("#", &["transport_error_samples", "open_model"]),
+    (
+        "#",
+        &["transport_error_samples", "open_model", "service_level"],
+    ),
     ("#/properties/sessions", &["arrivals_planned", "dropped"]),
     ("#/properties/timeline/items", &["dropped"]),
     (

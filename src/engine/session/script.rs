@@ -234,6 +234,7 @@ pub async fn script_loop(
         if !sent {
             return;
         }
+        sh.service().message_sent(Instant::now());
     }
     let end_at = match s.end {
         EndMode::AfterMessages(linger) => at + linger,
