@@ -127,6 +127,7 @@ pub(super) fn build_script(
         send_pause,
         end,
         customers: None,
+        message_lines: None,
     })
 }
 

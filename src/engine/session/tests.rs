@@ -109,6 +109,7 @@ fn script(end: EndMode) -> CustomerScript {
         send_pause: Duration::ZERO,
         end,
         customers: None,
+        message_lines: None,
     }
 }
 
