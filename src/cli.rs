@@ -87,6 +87,14 @@ pub struct RunArgs {
     /// Whole run length including the ramp (e.g. 30s, 5m).
     #[arg(long, short = 'd', value_name = "DURATION", env = "CHATLOAD_DURATION")]
     pub duration: Option<String>,
+    /// Open model: chats arriving per second, minute or hour (e.g. 2/s, 1200/h);
+    /// --sessions becomes the concurrency cap.
+    #[arg(long, value_name = "RATE")]
+    pub arrival_rate: Option<String>,
+    /// Chat length: a duration (5m) or a distribution (exp:5m, lognormal:6m:3m, 1m..9m);
+    /// the chat ends after it unless --end says otherwise.
+    #[arg(long, value_name = "D")]
+    pub session_duration: Option<String>,
     /// Time to ramp linearly up to full load (e.g. 10s).
     #[arg(long, value_name = "DURATION", env = "CHATLOAD_RAMP_UP")]
     pub ramp_up: Option<String>,

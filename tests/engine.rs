@@ -171,6 +171,18 @@ fn sigint_writes_reports_and_exits_3() {
 #[path = "engine/golden.rs"]
 mod golden;
 
+/// The open model: arrival rates, stages, the cap and drops (issue 17).
+#[path = "engine/open.rs"]
+mod open;
+
+/// Service level from the customer's side: queue wait, ASA, the target (issue 17).
+#[path = "engine/service.rs"]
+mod service;
+
+#[path = "report/schema_check.rs"]
+#[allow(dead_code)]
+mod schema_check;
+
 /// The reference server on 127.0.0.1:0 (ground truth for the streamed-results tests).
 mod common;
 

@@ -60,6 +60,8 @@ pub struct RunConfig {
     pub transport: crate::engine::client::transport::Transport,
     /// Bounded wait for disconnects at the end.
     pub drain_timeout: Duration,
+    /// The service level's target queue wait.
+    pub service_level_target: Duration,
     /// The load plan.
     pub plan: LoadPlan,
     /// The customer.
@@ -229,6 +231,14 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         "drain_timeout",
         Duration::from_secs(5),
     )?;
+    let service_level_target = src.duration(
+        None,
+        "",
+        sc.service_level_target.as_ref(),
+        "service_level_target",
+        crate::metrics::DEFAULT_SERVICE_TARGET,
+    )?;
+    nonzero(service_level_target, "service_level_target", "20s")?;
     let max_body_bytes = flag_or(None, sc.max_body_bytes.as_ref(), 1 << 20);
     if max_body_bytes < 1024 {
         return Err(UsageError::new(
@@ -304,6 +314,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         headers,
         transport,
         drain_timeout,
+        service_level_target,
         plan,
         script,
         retry,

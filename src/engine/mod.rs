@@ -11,6 +11,7 @@
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
 //! - [`live`]: the run's streamed files and `/metrics` endpoint, fed once a second.
 
+pub mod arrivals;
 pub mod client;
 pub mod config;
 pub mod customers;

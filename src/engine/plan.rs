@@ -1,9 +1,11 @@
 //! The one load plan: every way of stating load (flags, `[load]`, stages)
 //! becomes a [`LoadPlan`], so the runner has a single code path.
 //!
-//! The model is closed: a stage names a number of concurrent sessions (slots).
-//! A slot whose session ends starts a new one when `restart` is on. A future
-//! arrival-rate mode would add a [`LoadMode`] variant and a rate per stage.
+//! Closed model: a stage names a number of concurrent sessions (slots); a slot
+//! whose session ends starts a new one when `restart` is on. Open model: a stage
+//! names an arrival rate (chats per second, linear ramps between rates); sessions
+//! arrive per [`super::arrivals::Arrivals`] up to a concurrency cap, and an
+//! arrival that finds the cap full is dropped.
 
 use std::time::Duration;
 
@@ -12,13 +14,32 @@ use std::time::Duration;
 pub enum LoadMode {
     /// A target number of concurrent sessions (slots) over time.
     Closed,
+    /// Sessions arrive at a rate, independent of how fast earlier ones end.
+    Open {
+        /// Inter-arrival times.
+        arrival: ArrivalProcess,
+        /// Most sessions active at once; an arrival finding them all busy is dropped.
+        cap: u64,
+    },
 }
 
-/// One stage: ramp linearly from the previous level to `target_sessions`, then hold.
+/// Inter-arrival times of the open model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrivalProcess {
+    /// Exponential inter-arrival times (a Poisson process), seeded.
+    Poisson,
+    /// Evenly spaced arrivals (1 / rate apart).
+    Uniform,
+}
+
+/// One stage: ramp linearly from the previous level to `target_sessions` (closed)
+/// or `arrival_rate` (open), then hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Stage {
-    /// Concurrent sessions at the end of the ramp.
+    /// Concurrent sessions at the end of the ramp (closed model; 0 in the open one).
     pub target_sessions: u64,
+    /// Arrivals per second at the end of the ramp (open model; 0 in the closed one).
+    pub arrival_rate: f64,
     /// Ramp length (zero = step).
     pub ramp: Duration,
     /// Hold length after the ramp.
@@ -26,7 +47,7 @@ pub struct Stage {
 }
 
 /// A whole plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LoadPlan {
     /// How sessions are started.
     pub mode: LoadMode,
@@ -43,6 +64,7 @@ impl LoadPlan {
             mode: LoadMode::Closed,
             stages: vec![Stage {
                 target_sessions: sessions,
+                arrival_rate: 0.0,
                 ramp: ramp_up,
                 hold: duration.saturating_sub(ramp_up),
             }],
@@ -55,13 +77,28 @@ impl LoadPlan {
         self.stages.iter().map(|s| s.ramp + s.hold).sum()
     }
 
-    /// Peak concurrent sessions.
+    /// Peak concurrent sessions (the cap in the open model).
     pub fn peak_sessions(&self) -> u64 {
+        if let LoadMode::Open { cap, .. } = self.mode {
+            return cap;
+        }
         self.stages
             .iter()
             .map(|s| s.target_sessions)
             .max()
             .unwrap_or(0)
+    }
+
+    /// Arrivals the open plan offers over its whole length (rate integrated).
+    pub fn offered_arrivals(&self) -> f64 {
+        let mut from = 0.0;
+        let mut sum = 0.0;
+        for s in &self.stages {
+            sum += (from + s.arrival_rate) / 2.0 * s.ramp.as_secs_f64()
+                + s.arrival_rate * s.hold.as_secs_f64();
+            from = s.arrival_rate;
+        }
+        sum
     }
 
     /// Target concurrent sessions at `t` since the start (0 after the end).
@@ -142,16 +179,19 @@ mod tests {
             stages: vec![
                 Stage {
                     target_sessions: 10,
+                    arrival_rate: 0.0,
                     ramp: secs(10.0),
                     hold: secs(10.0),
                 },
                 Stage {
                     target_sessions: 30,
+                    arrival_rate: 0.0,
                     ramp: secs(10.0),
                     hold: Duration::ZERO,
                 },
                 Stage {
                     target_sessions: 0,
+                    arrival_rate: 0.0,
                     ramp: secs(10.0),
                     hold: Duration::ZERO,
                 },

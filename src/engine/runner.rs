@@ -3,14 +3,20 @@
 //! check abort-on-fail thresholds, stop on the planned end or an injected
 //! shutdown, drain (bounded), write every report and decide the exit code.
 //!
-//! Each slot of the plan is one lightweight task that runs sessions one
-//! after another (restart after an end when the plan says so). The spawner
-//! ticks every 5 ms; every loop here is bounded by the plan's duration, the
-//! drain timeout and the request timeout.
+//! Closed model: each slot of the plan is one lightweight task that runs
+//! sessions one after another (restart after an end when the plan says so).
+//! Open model: the same spawner loop also sleeps until the next planned arrival
+//! ([`Arrivals`], a lazy sequence: no task or timer per arrival), measures how
+//! late it woke, and starts one session task per arrival unless the
+//! concurrency cap is full (then the arrival is counted as dropped). The
+//! spawner ticks every 5 ms; every loop here is bounded by the plan's
+//! duration, the drain timeout and the request timeout.
 
+use super::arrivals::Arrivals;
 use super::client::{ChatClient, Target};
 use super::config::RunConfig;
 use super::live::Outputs;
+use super::plan::LoadMode;
 use super::progress::Progress;
 use super::session::{run_session, SessionCtx};
 use super::stop::{self, Phase, PhaseRx, PhaseTx};
@@ -149,6 +155,7 @@ fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
 /// What every session of the run shares, with fresh metrics starting at `t0`.
 fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionCtx> {
     let metrics = Metrics::new(t0.into_std(), cfg.flex, cfg.near_miss_fraction);
+    metrics.service_target(cfg.service_level_target);
     Arc::new(SessionCtx {
         client,
         metrics: Arc::new(metrics),
@@ -255,13 +262,16 @@ async fn drive(
         lowest_free: AtomicU64::new(0),
     });
     let total = cfg.plan.duration();
+    let mut open = OpenSpawner::new(cfg, ctx, t0);
     let mut spawn_tick = tokio::time::interval(SPAWN_TICK);
     spawn_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut next_second = t0 + Duration::from_secs(1);
     loop {
+        let next_arrival = open.as_ref().and_then(|o| o.next);
         tokio::select! {
             biased;
             _ = rx.ending() => break,
+            _ = sleep_until_some(next_arrival) => {}
             _ = spawn_tick.tick() => {}
         }
         let now = Instant::now();
@@ -270,11 +280,16 @@ async fn drive(
             tx.end(Phase::Ended);
             break;
         }
-        // Look one tick ahead: a slot task is spawned early and sleeps until its planned
-        // instant, so the spawner's tick does not show up as scheduling lateness.
-        let target = cfg.plan.target_at(elapsed + SPAWN_TICK);
-        ctx.target_slots.store(target, Ordering::Relaxed);
-        spawn_missing(cfg, ctx, &slots, target, &rx, tasks, t0);
+        match open.as_mut() {
+            Some(o) => o.spawn_due(ctx, now, &rx, tasks),
+            None => {
+                // Look one tick ahead: a slot task is spawned early and sleeps until its planned
+                // instant, so the spawner's tick does not show up as scheduling lateness.
+                let target = cfg.plan.target_at(elapsed + SPAWN_TICK);
+                ctx.target_slots.store(target, Ordering::Relaxed);
+                spawn_missing(cfg, ctx, &slots, target, &rx, tasks, t0);
+            }
+        }
         while tasks.try_join_next().is_some() {}
         if now >= next_second {
             next_second += Duration::from_secs(1);
@@ -290,6 +305,80 @@ async fn drive(
                 tx.end(Phase::Aborted);
                 break;
             }
+        }
+    }
+}
+
+/// Sleep until `at`, or forever when there is no instant.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The open model's part of the spawner: the next planned arrival and the cap.
+struct OpenSpawner {
+    arrivals: Arrivals,
+    next: Option<Instant>,
+    t0: Instant,
+    cap: u64,
+    /// Sessions of the open model running now.
+    active: Arc<AtomicU64>,
+}
+
+impl OpenSpawner {
+    /// The spawner of an open plan (None for a closed one); tells the metrics.
+    fn new(cfg: &RunConfig, ctx: &SessionCtx, t0: Instant) -> Option<Self> {
+        let LoadMode::Open { arrival, cap } = cfg.plan.mode else {
+            return None;
+        };
+        let duration = cfg.plan.duration().as_secs_f64();
+        let offered = if duration > 0.0 {
+            cfg.plan.offered_arrivals() / duration
+        } else {
+            0.0
+        };
+        ctx.metrics.open_model(offered);
+        // Sessions of the open model never end for a ramp-down of slots.
+        ctx.target_slots.store(u64::MAX, Ordering::Relaxed);
+        let mut arrivals = Arrivals::new(&cfg.plan, arrival, cfg.seed);
+        let next = arrivals.next().map(|d| t0 + d);
+        Some(OpenSpawner {
+            arrivals,
+            next,
+            t0,
+            cap,
+            active: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Start (or drop, at the cap) every arrival due by `now`.
+    fn spawn_due(
+        &mut self,
+        ctx: &Arc<SessionCtx>,
+        now: Instant,
+        rx: &PhaseRx,
+        tasks: &mut JoinSet<()>,
+    ) {
+        while let Some(at) = self.next.filter(|t| *t <= now) {
+            let taken = self
+                .active
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                    (n < self.cap).then_some(n + 1)
+                })
+                .is_ok();
+            ctx.metrics.arrival(now - at, !taken);
+            if taken {
+                let (ctx, rx, active) = (ctx.clone(), rx.clone(), self.active.clone());
+                tasks.spawn(async move {
+                    let started = Instant::now();
+                    run_session(ctx.clone(), 0, at, rx).await;
+                    ctx.metrics.open_session_ended(started.elapsed());
+                    active.fetch_sub(1, Ordering::AcqRel);
+                });
+            }
+            self.next = self.arrivals.next().map(|d| self.t0 + d);
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct Scenario {
     pub max_connections: Option<Spanned<u64>>,
     /// How long the end of the run waits for active chats to disconnect.
     pub drain_timeout: Option<SpannedDuration>,
+    /// The service level counts chats an agent joined within this wait (default 20s).
+    pub service_level_target: Option<SpannedDuration>,
     /// TLS options for https targets (`[tls]`).
     pub tls: Option<TlsSection>,
     /// Offer HTTP/2 by ALPN on https targets.
@@ -88,14 +90,20 @@ pub struct LoadSection {
     pub restart: Option<Spanned<bool>>,
     /// Explicit stages instead of sessions/ramp_up/duration.
     pub stages: Option<Spanned<Vec<StageSection>>>,
+    /// Open model: chats arriving per unit of time (`"2/s"`, `"1200/h"`); `sessions` is then the cap.
+    pub arrival_rate: Option<Spanned<String>>,
+    /// Open model inter-arrival times: `poisson` (default) or `uniform`.
+    pub arrival: Option<Spanned<String>>,
 }
 
 /// One `[[load.stages]]` entry.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageSection {
-    /// Sessions at the end of the stage's ramp.
-    pub sessions: Spanned<u64>,
+    /// Sessions at the end of the stage's ramp (closed model).
+    pub sessions: Option<Spanned<u64>>,
+    /// Arrival rate at the end of the stage's ramp (open model, e.g. `"2/s"`).
+    pub arrival_rate: Option<Spanned<String>>,
     /// Linear ramp from the previous stage's level.
     pub ramp: Option<SpannedDuration>,
     /// Hold at `sessions` after the ramp.
@@ -168,8 +176,9 @@ pub struct CustomerSection {
     pub end: Option<Spanned<String>>,
     /// after-messages: wait this long after the last message before disconnecting.
     pub linger: Option<SpannedDuration>,
-    /// after-duration: disconnect this long after the chat started.
-    pub session_duration: Option<SpannedDuration>,
+    /// after-duration: disconnect this long after the chat started (a duration or a
+    /// distribution table, sampled per session).
+    pub session_duration: Option<Spanned<crate::util::distribution::DurationDist>>,
     /// Customer profiles from a file (`[customer.data]`).
     pub data: Option<CustomerDataSection>,
 }

@@ -162,6 +162,36 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
             Count,
             "peak concurrently active sessions",
         ),
+        e(
+            "sessions.dropped",
+            Count,
+            "open model: arrivals not started because the concurrency cap was full",
+        ),
+        e(
+            "sessions.dropped.rate",
+            Fraction,
+            "sessions.dropped / sessions.arrivals_planned",
+        ),
+        e(
+            "sessions.arrivals_planned",
+            Count,
+            "open model: arrivals the plan offered",
+        ),
+        e(
+            "service_level",
+            Fraction,
+            "share of established chats an agent joined within service_level_target",
+        ),
+        e(
+            "asa",
+            Millis,
+            "average speed of answer: mean queue wait of the joined chats",
+        ),
+        e(
+            "abandoned.rate",
+            Fraction,
+            "chats whose customer lost patience before an agent joined, of all that waited",
+        ),
         e("gaps.max", Millis, "largest poll gap"),
         e("gaps.p99", Millis, "99th percentile poll gap"),
         e("gaps.p50", Millis, "median poll gap"),

@@ -31,7 +31,7 @@ fn known(mut kinds: impl Iterator<Item = &'static str>, s: &str) -> Option<&'sta
     kinds.find(|k| *k == s)
 }
 
-const SESSION_COUNTS: [&str; 11] = [
+const SESSION_COUNTS: [&str; 13] = [
     "started",
     "completed",
     "never_started",
@@ -43,14 +43,17 @@ const SESSION_COUNTS: [&str; 11] = [
     "idle_over_flex",
     "expired",
     "peak_active",
+    "dropped",
+    "arrivals_planned",
 ];
-const SESSION_RATES: [&str; 6] = [
+const SESSION_RATES: [&str; 7] = [
     "failed",
     "never_started",
     "flagged",
     "near_miss",
     "idle_over_flex",
     "expired",
+    "dropped",
 ];
 const OUTCOME_CLASSES: [&str; 5] = [
     "status_code_0",
@@ -135,6 +138,8 @@ enum Source {
     Violation(&'static str),
     Requests(bool),
     Verdict,
+    /// `service_level`, `asa`, `abandoned.rate` (the summary's `service_level` object).
+    Service(&'static str),
     Lateness(&'static str),
 }
 
@@ -211,6 +216,9 @@ impl Metric {
             ),
             ["requests", "total"] => (Source::Requests(false), Unit::Count),
             ["requests", "rate"] => (Source::Requests(true), Unit::PerSecond),
+            ["service_level"] => (Source::Service("service_level"), Unit::Fraction),
+            ["asa"] => (Source::Service("asa"), Unit::Millis),
+            ["abandoned", "rate"] => (Source::Service("abandoned"), Unit::Fraction),
             ["generator", "verdict"] => (Source::Verdict, Unit::Verdict),
             ["generator", "lateness", f] => (
                 Source::Lateness(pick(&["p50", "p99", "max"], f)?),
@@ -232,7 +240,7 @@ impl Metric {
             Source::Session(f, false) if matches!(*f, "started" | "completed" | "peak_active") => {
                 Better::Higher
             }
-            Source::Gap("count") => Better::Higher,
+            Source::Gap("count") | Source::Service("service_level") => Better::Higher,
             _ => Better::Lower,
         }
     }
@@ -322,6 +330,7 @@ impl Metric {
             },
             Source::Requests(false) => Value(total as f64),
             Source::Requests(true) => Value(s.requests.rate_per_s),
+            Source::Service(f) => service(s, f),
             Source::Verdict if s.generator.verdict == GeneratorVerdict::Unknown => {
                 NoData("no generator verdict recorded".to_string())
             }
@@ -392,6 +401,21 @@ fn outcome_count(s: &Summary, class: &str) -> u64 {
         .sum()
 }
 
+/// `service_level` (within-target rate), `asa` (ms) or `abandoned` (rate of the chats
+/// that waited: joined, abandoned or never joined).
+fn service(s: &Summary, field: &str) -> Observed {
+    let Some(sl) = &s.service_level else {
+        return Observed::NoData("no chat was established (no service level)".to_string());
+    };
+    let waited = sl.joined + sl.abandoned + sl.never_joined;
+    match field {
+        "asa" if sl.joined == 0 => Observed::NoData("no agent joined any chat".to_string()),
+        "asa" => Observed::Value(sl.asa_ms),
+        "abandoned" => Observed::Value(sl.abandoned as f64 / waited.max(1) as f64),
+        _ => Observed::Value(sl.within_target_rate),
+    }
+}
+
 fn session(s: &Summary, field: &str, is_rate: bool) -> Observed {
     let ss = &s.sessions;
     let n = match field {
@@ -405,8 +429,18 @@ fn session(s: &Summary, field: &str, is_rate: bool) -> Observed {
         "near_miss" => ss.near_miss,
         "idle_over_flex" => ss.idle_over_flex,
         "expired" => ss.expired,
+        // The closed model drops nothing and plans no arrivals.
+        "dropped" => ss.dropped.unwrap_or(0),
+        "arrivals_planned" => ss.arrivals_planned.unwrap_or(0),
         _ => ss.peak_active,
     };
+    if field == "dropped" && is_rate {
+        let planned = ss.arrivals_planned.unwrap_or(0);
+        if planned == 0 {
+            return Observed::NoData("no arrivals planned (closed model)".to_string());
+        }
+        return Observed::Value(n as f64 / planned as f64);
+    }
     if !is_rate {
         return Observed::Value(n as f64);
     }

@@ -27,9 +27,11 @@ mod generator;
 pub mod hlog;
 mod interval;
 pub mod live;
+mod open;
 pub mod rebuild;
 mod recorder;
 mod rows;
+mod service;
 pub mod stream;
 mod summary;
 #[cfg(test)]
@@ -60,6 +62,9 @@ pub use types::{
 /// so the tokio workers (one per core, started together) each get a shard of
 /// their own; the slack covers blocking-pool threads. Each shard costs ~0.4 MB
 /// plus ~0.4 MB per operation used, hence the cap.
+/// The default service-level target: the share of chats joined within 20 s.
+pub const DEFAULT_SERVICE_TARGET: Duration = Duration::from_secs(20);
+
 const SHARDS_PER_CORE: usize = 2;
 /// Upper bound on shards (memory on many-core machines).
 const MAX_SHARDS: usize = 64;
@@ -151,6 +156,9 @@ pub struct Metrics {
     rows: Mutex<RowStore>,
     timeline: Mutex<TimelineState>,
     live: LiveCounters,
+    /// Open model figures (None in the closed model).
+    open: Mutex<Option<open::OpenStats>>,
+    service: Mutex<service::ServiceStats>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -218,6 +226,8 @@ impl Metrics {
                 last_tick: start,
             }),
             live: LiveCounters::default(),
+            open: Mutex::new(None),
+            service: Mutex::new(service::ServiceStats::new(DEFAULT_SERVICE_TARGET)),
         }
     }
 
@@ -309,6 +319,46 @@ impl Metrics {
         *count = count.saturating_add(n);
     }
 
+    /// This is an open run offering `offered_rate` arrivals per second on average.
+    pub fn open_model(&self, offered_rate: f64) {
+        *lock(&self.open) = Some(open::OpenStats::new(offered_rate));
+    }
+
+    /// One planned arrival of the open model, handled `lateness` after its instant;
+    /// `dropped` when the concurrency cap was full (no session started).
+    pub fn arrival(&self, lateness: Duration, dropped: bool) {
+        if let Some(o) = lock(&self.open).as_mut() {
+            o.arrival(lateness, dropped);
+        }
+    }
+
+    /// A session of the open model ended after `lifetime` (request chat to its end).
+    pub fn open_session_ended(&self, lifetime: Duration) {
+        if let Some(o) = lock(&self.open).as_mut() {
+            o.chat_ended(lifetime);
+        }
+    }
+
+    /// Judge the service level against `target` (default [`DEFAULT_SERVICE_TARGET`]).
+    pub fn service_target(&self, target: Duration) {
+        *lock(&self.service) = service::ServiceStats::new(target);
+    }
+
+    /// An agent joined a session whose customer waited `wait` (request chat to the answer).
+    pub fn agent_joined(&self, wait: Duration) {
+        lock(&self.service).joined(wait);
+    }
+
+    /// An established session ended before an agent joined.
+    pub fn never_joined(&self) {
+        lock(&self.service).never_joined();
+    }
+
+    /// The agent's first message came `after` the customer's first one.
+    pub fn agent_first_response(&self, after: Duration) {
+        lock(&self.service).first_response(after);
+    }
+
     /// A session started (request_chat about to be sent).
     pub fn session_started(&self) {
         self.live.started.fetch_add(1, Relaxed);
@@ -349,7 +399,10 @@ impl Metrics {
         *lock(&self.merged) += &delta;
         let rows = lock(&self.rows).take_new();
         let mut state = lock(&self.timeline);
-        let point = self.point(&acc, state.last_tick);
+        let mut point = self.point(&acc, state.last_tick);
+        point.dropped = lock(&self.open)
+            .as_mut()
+            .map_or(0, |o| o.interval_dropped());
         let from = state.last_tick.saturating_duration_since(self.start);
         state.last_tick = now;
         self.live
@@ -400,18 +453,22 @@ impl Metrics {
             active_sessions: self.live.active.load(Relaxed),
             flags_total: self.live.flags.load(Relaxed),
             flags_by_cause: gaps::cause_map(&acc.flags_by_cause),
+            dropped: 0,
         }
     }
 
     /// The timeline including the interval still open (so its requests add up to the total).
     fn timeline_snapshot(&self) -> (Vec<TimelinePoint>, u64) {
         let open = self.open_interval(false);
+        let dropped = lock(&self.open).as_ref().map_or(0, |o| o.open_dropped());
         let state = lock(&self.timeline);
-        if open.requests == 0 && open.flags_by_cause.iter().all(|&n| n == 0) {
+        if open.requests == 0 && open.flags_by_cause.iter().all(|&n| n == 0) && dropped == 0 {
             return state.timeline.snapshot();
         }
         let mut timeline = state.timeline.clone();
-        timeline.push_second(self.point(&open, state.last_tick));
+        let mut point = self.point(&open, state.last_tick);
+        point.dropped = dropped;
+        timeline.push_second(point);
         timeline.snapshot()
     }
 
@@ -434,6 +491,7 @@ impl Metrics {
 
     /// Build the report model from everything recorded so far and the run's `facts`.
     pub fn build_summary(&self, facts: RunFacts<'_>) -> Summary {
+        let facts_elapsed = facts.elapsed;
         let mut total = lock(&self.merged).clone();
         for slot in self.shards.iter() {
             total += &lock(&slot.shard).total;
@@ -455,6 +513,8 @@ impl Metrics {
             idle_over_flex_sessions: idle_over_flex,
             timeline,
             timeline_step_s,
+            open_model: lock(&self.open).as_ref().map(|o| o.report(facts_elapsed)),
+            service_level: lock(&self.service).report(),
         })
     }
 }

@@ -148,6 +148,9 @@ pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
         idle_over_flex_sessions: rows.iter().filter(|r| r.idle_over_flex).count() as u64,
         timeline,
         timeline_step_s,
+        // The open model's counters are not streamed: a rebuilt run has no Little's law block.
+        open_model: None,
+        service_level: None,
     });
     let mut rows = rows;
     rows.sort_by_key(|r| r.ordinal);

@@ -56,6 +56,10 @@ pub struct Inputs<'a> {
     pub timeline: Vec<TimelinePoint>,
     /// Seconds per timeline point.
     pub timeline_step_s: u64,
+    /// Open model: the Little's law block (None in the closed model).
+    pub open_model: Option<crate::report::model::OpenModel>,
+    /// The service level seen from the customer (None: no chat was established).
+    pub service_level: Option<crate::report::model::ServiceLevel>,
 }
 
 /// Percentile summary of a µs histogram, in ms.
@@ -140,6 +144,8 @@ pub fn build(mut i: Inputs<'_>) -> Summary {
         .map(|k| (k.as_str().to_string(), t.violations[*k as usize]))
         .collect();
     s.sessions = sessions(&i);
+    s.open_model = i.open_model.take();
+    s.service_level = i.service_level.take();
     let max_ms = if t.gaps.hist.is_empty() {
         0.0
     } else {
@@ -273,6 +279,8 @@ fn sessions(i: &Inputs<'_>) -> Sessions {
         flagged_rate: ratio(i.flagged_sessions, i.started),
         near_miss_rate: ratio(i.near_miss_sessions, i.started),
         peak_active: i.peak_active,
+        arrivals_planned: i.open_model.as_ref().map(|o| o.arrivals_planned),
+        dropped: i.open_model.as_ref().map(|o| o.dropped),
     }
 }
 

@@ -45,6 +45,7 @@ fn merge(acc: &mut TimelinePoint, later: &TimelinePoint) {
     acc.errors += later.errors;
     acc.active_sessions = later.active_sessions;
     acc.flags_total = later.flags_total;
+    acc.dropped += later.dropped;
     for (k, v) in &later.flags_by_cause {
         *acc.flags_by_cause.entry(k.clone()).or_insert(0) += v;
     }
@@ -108,6 +109,7 @@ mod tests {
             active_sessions: t,
             flags_total: t,
             flags_by_cause: [("retries".to_string(), 1)].into_iter().collect(),
+            dropped: t % 3,
         }
     }
 

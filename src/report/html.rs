@@ -18,6 +18,7 @@ mod charts;
 mod escape;
 mod explain;
 mod format;
+mod open_model;
 mod outcome_chart;
 mod page;
 mod reach;
@@ -71,6 +72,7 @@ fn slot(s: &Summary, name: &str) -> String {
             charts::latency_over_time(s).render(&mut out);
             charts::throughput(s).render(&mut out);
             out.push_str("</div>\n");
+            open_model::little(s, &mut out);
         }
         "outcomes" => {
             outcome_chart::outcomes(s).render(&mut out);

@@ -71,6 +71,12 @@ pub struct Summary {
     /// True when a threshold with abort-on-fail stopped the run early.
     #[serde(default)]
     pub aborted_by_threshold: bool,
+    /// Open model: Little's law figures and arrival lateness (absent in the closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_model: Option<OpenModel>,
+    /// Service level seen from the customer (absent when no chat was established).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
 }
 
 impl Summary {
@@ -267,6 +273,54 @@ pub struct Sessions {
     pub near_miss_rate: f64,
     /// Peak number of concurrently active sessions.
     pub peak_active: u64,
+    /// Open model: arrivals the plan offered (absent in the closed model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrivals_planned: Option<u64>,
+    /// Open model: arrivals not started because the concurrency cap was full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<u64>,
+}
+
+/// The open model's Little's law block: did the server keep up with the offered load?
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpenModel {
+    /// Mean arrivals per second the plan offered.
+    pub offered_rate_per_s: f64,
+    /// Arrivals the plan offered so far.
+    pub arrivals_planned: u64,
+    /// Arrivals dropped at the concurrency cap.
+    pub dropped: u64,
+    /// `dropped / arrivals_planned`.
+    pub drop_rate: f64,
+    /// Mean length of the sessions that ran (request chat to end), seconds.
+    pub mean_chat_length_s: f64,
+    /// Little's law: offered rate × mean chat length.
+    pub expected_concurrency: f64,
+    /// Time-averaged number of active sessions over the run.
+    pub measured_concurrency: f64,
+    /// How late the spawner handled each planned arrival (generator self-check).
+    pub arrival_lateness_ms: LatenessStats,
+}
+
+/// How long customers waited for an agent: queue wait, ASA, the service level.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceLevel {
+    /// Established chats an agent joined.
+    pub joined: u64,
+    /// Chats whose customer lost patience before an agent joined (and disconnected).
+    pub abandoned: u64,
+    /// Established chats that ended otherwise before an agent joined.
+    pub never_joined: u64,
+    /// Average speed of answer: mean queue wait of the joined chats.
+    pub asa_ms: f64,
+    /// The service-level target (`service_level_target`).
+    pub target_ms: u64,
+    /// Share of established chats joined within the target.
+    pub within_target_rate: f64,
+    /// Request chat to the poll answer that brought the agent's `ParticipantJoined`.
+    pub queue_wait_ms: LatencyStats,
+    /// The customer's first accepted message to the poll answer with the agent's first message.
+    pub first_response_ms: LatencyStats,
 }
 
 /// Poll-gap analysis.
@@ -336,6 +390,13 @@ pub struct TimelinePoint {
     pub flags_total: u64,
     /// Flagged gaps in this interval by cause.
     pub flags_by_cause: BTreeMap<String, u64>,
+    /// Open model: arrivals dropped at the concurrency cap in the interval.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Both latency views of one operation as full histograms: each is the base64 of the

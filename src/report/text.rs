@@ -21,6 +21,8 @@ pub fn write_text(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
     )?;
     t.outcomes()?;
     t.sessions()?;
+    t.open_model()?;
+    t.service_level()?;
     t.gaps()?;
     t.generator()?;
     t.thresholds()
@@ -170,6 +172,63 @@ impl<W: Write> Text<'_, W> {
             self.w,
             "flex timeout, three views (sessions): flagged {} (a poll gap over it), idle_over_flex {} (no request of any kind for that long), expired {} (the server dropped the chat)",
             s.flagged, s.idle_over_flex, s.expired
+        )
+    }
+
+    /// The open model's Little's law lines (nothing for a closed run).
+    fn open_model(&mut self) -> io::Result<()> {
+        let Some(o) = &self.s.open_model else {
+            return Ok(());
+        };
+        writeln!(
+            self.w,
+            "open model: offered {:.3} chats/s ({:.0}/h), {} arrivals planned, mean chat {:.1} s",
+            o.offered_rate_per_s,
+            o.offered_rate_per_s * 3600.0,
+            o.arrivals_planned,
+            o.mean_chat_length_s
+        )?;
+        writeln!(
+            self.w,
+            "  mean concurrency: expected {:.1} (rate × length), measured {:.1}; arrival lateness p99 {:.1} ms",
+            o.expected_concurrency, o.measured_concurrency, o.arrival_lateness_ms.p99
+        )?;
+        if o.dropped > 0 {
+            writeln!(
+                self.w,
+                "  DROPPED {} arrivals ({:.2} %) at the concurrency cap: raise --sessions or the server did not keep up",
+                o.dropped,
+                o.drop_rate * 100.0
+            )?;
+        } else {
+            writeln!(self.w, "  no arrivals dropped")?;
+        }
+        Ok(())
+    }
+
+    /// Queue wait and ASA as the customer saw them (nothing when no chat was established).
+    fn service_level(&mut self) -> io::Result<()> {
+        let Some(sl) = &self.s.service_level else {
+            return Ok(());
+        };
+        writeln!(
+            self.w,
+            "service level: {:.2} % joined within {:.0} s; ASA {:.1} s; {} joined, {} abandoned, {} never joined",
+            sl.within_target_rate * 100.0,
+            sl.target_ms as f64 / 1000.0,
+            sl.asa_ms / 1000.0,
+            sl.joined,
+            sl.abandoned,
+            sl.never_joined
+        )?;
+        writeln!(
+            self.w,
+            "  queue wait p50 {:.1} s, p99 {:.1} s, max {:.1} s; agent first response p50 {:.1} s, p99 {:.1} s",
+            sl.queue_wait_ms.p50 / 1000.0,
+            sl.queue_wait_ms.p99 / 1000.0,
+            sl.queue_wait_ms.max / 1000.0,
+            sl.first_response_ms.p50 / 1000.0,
+            sl.first_response_ms.p99 / 1000.0
         )
     }
 

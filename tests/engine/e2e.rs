@@ -32,7 +32,7 @@ pub(super) fn stats(o: &RunOutcome) -> Stats {
 }
 
 /// Per-route request counts of the server equal the client's per operation, exactly.
-fn assert_counts_match(o: &RunOutcome, dialect: &str) {
+pub(crate) fn assert_counts_match(o: &RunOutcome, dialect: &str) {
     let server = stats(o);
     let client = &o.summary.requests.by_operation;
     for (route, n) in &server.requests {

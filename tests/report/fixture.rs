@@ -164,6 +164,7 @@ pub fn fixture() -> Summary {
                 active_sessions: 2,
                 flags_total: 0,
                 flags_by_cause: causes(0),
+                dropped: 0,
             },
             TimelinePoint {
                 t_s: 1,
@@ -175,6 +176,7 @@ pub fn fixture() -> Summary {
                 active_sessions: 1,
                 flags_total: 1,
                 flags_by_cause: causes(1),
+                dropped: 0,
             },
         ],
         timeline_step_s: 1,

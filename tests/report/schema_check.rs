@@ -123,10 +123,15 @@ pub fn loose_objects(schema: &Value) -> Vec<String> {
 }
 
 /// Keys that are optional on purpose, by object path: written only when they apply
-/// (an https target, a proxy, a customers file, transport error samples), so older
-/// summaries stay valid. Any other optional key is a loose object.
+/// (an https target, a proxy, a customers file, transport error samples, an open-model
+/// run), so older summaries stay valid. Any other optional key is a loose object.
 const OPTIONAL: &[(&str, &[&str])] = &[
-    ("#", &["transport_error_samples"]),
+    (
+        "#",
+        &["transport_error_samples", "open_model", "service_level"],
+    ),
+    ("#/properties/sessions", &["arrivals_planned", "dropped"]),
+    ("#/properties/timeline/items", &["dropped"]),
     (
         "#/properties/scenario",
         &["tls", "cookies", "customers", "proxy", "http"],

@@ -2,9 +2,10 @@
 
 use super::{flag_or, Src};
 use crate::cli::RunArgs;
-use crate::engine::scenario::Scenario;
+use crate::engine::scenario::{CustomerSection, Scenario};
 use crate::engine::session::{CustomerScript, EndMode};
 use crate::error::UsageError;
+use crate::util::distribution::DurationDist;
 use std::time::Duration;
 
 /// Build the customer script (defaults: the Genesys widget's 3 s poll, 3 messages).
@@ -60,27 +61,26 @@ pub(super) fn build_script(
         "customer.linger",
         Duration::from_secs(5),
     )?;
-    let session_duration = src.duration(
-        None,
-        "",
-        c.session_duration.as_ref(),
-        "customer.session_duration",
-        Duration::ZERO,
-    )?;
-    let end_name = flag_or(args.end.clone(), c.end.as_ref(), "after-messages".into());
+    let session_duration = session_duration(args, c, src)?;
+    // A chat length given without an end mode means the chat ends after it.
+    let default_end = match session_duration {
+        Some(_) => "after-duration",
+        None => "after-messages",
+    };
+    let end_name = flag_or(args.end.clone(), c.end.as_ref(), default_end.into());
     let end = match end_name.as_str() {
         "after-messages" => EndMode::AfterMessages(linger),
         "after-duration" => {
-            if session_duration.is_zero() {
+            let Some(d) = session_duration else {
                 let field = match args.end {
                     Some(_) => "--end",
                     None => "customer.end",
                 };
                 return Err(UsageError::new(format!(
-                    "{field}: after-duration needs customer.session_duration; add session_duration = \"60s\" to [customer]",
+                    "{field}: after-duration needs customer.session_duration; add session_duration = \"60s\" to [customer] (or --session-duration)",
                 )));
-            }
-            EndMode::AfterDuration(session_duration)
+            };
+            EndMode::AfterDuration(d)
         }
         "wait-for-agent" => EndMode::WaitForAgent,
         other => {
@@ -129,4 +129,29 @@ pub(super) fn build_script(
         customers: None,
         message_lines: None,
     })
+}
+
+/// `--session-duration` or `customer.session_duration`: a duration or a distribution
+/// (`None` when absent or zero).
+fn session_duration(
+    args: &RunArgs,
+    c: &CustomerSection,
+    src: &Src<'_>,
+) -> Result<Option<DurationDist>, UsageError> {
+    let d = match (&args.session_duration, &c.session_duration) {
+        (Some(f), _) => {
+            let d: DurationDist = f
+                .parse()
+                .map_err(|e| UsageError::new(format!("--session-duration: {e}")))?;
+            d.validate("--session-duration")?;
+            d
+        }
+        (None, Some(v)) => {
+            let field = src.at("customer.session_duration", v);
+            v.get_ref().validate(&field)?;
+            *v.get_ref()
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok((d != DurationDist::Fixed(Duration::ZERO)).then_some(d))
 }

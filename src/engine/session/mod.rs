@@ -14,6 +14,7 @@ mod abandon;
 mod idle;
 mod poll;
 mod script;
+mod service;
 
 pub use script::{CustomerScript, EndMode};
 
@@ -153,6 +154,8 @@ pub struct Shared {
     pub jar: Option<crate::engine::client::cookies::Jar>,
     /// Polls sent so far (for the row of a session the drain cuts off).
     pub polls: AtomicU64,
+    /// Queue wait and first response, from the transcript events.
+    pub service: Mutex<service::ServiceClock>,
     end: Mutex<Option<EndReason>>,
     ended: Notify,
 }
@@ -235,6 +238,11 @@ impl Shared {
         (reply, idle)
     }
 
+    /// The session's service-level clock.
+    pub fn service(&self) -> std::sync::MutexGuard<'_, service::ServiceClock> {
+        self.service.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn idle(&self) -> std::sync::MutexGuard<'_, idle::IdleClock> {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -306,6 +314,7 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
     let started = script::request_chat(&ctx, &sh, &mut run, start_at).await;
     if let Some(started) = started {
         ctx.established.fetch_add(1, Ordering::Relaxed);
+        sh.service().requested(start_at);
         let mut run2 = run.clone();
         let poll_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x5555_AAAA);
         let spread = if ctx.end_spread.is_zero() {
@@ -327,6 +336,7 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
         }
     }
     let end = sh.end().unwrap_or(EndReason::RequestFailed);
+    sh.service().ended(&ctx.metrics);
     row_guard.disarm();
     ctx.metrics.session_ended(SessionEnd {
         ordinal,

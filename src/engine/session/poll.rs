@@ -92,6 +92,7 @@ impl PollState {
                 if let Some(env) = &reply.envelope {
                     let pos = track_transcript(position, env, &ctx.metrics);
                     sh.position.store(pos, Ordering::Relaxed);
+                    sh.service().answer(env, reply.done, &ctx.metrics);
                 }
                 if ended {
                     return Some(EndReason::AgentEnded);

@@ -20,12 +20,12 @@ use tokio::time::Instant;
 pub const STOP_TYPING_AFTER: Duration = Duration::from_secs(2);
 
 /// How a session ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum EndMode {
     /// Disconnect this long after the last message.
     AfterMessages(Duration),
     /// Disconnect this long after the chat started.
-    AfterDuration(Duration),
+    AfterDuration(crate::util::distribution::DurationDist),
     /// Keep polling until the agent (or the server) ends the chat, or the run ends.
     WaitForAgent,
 }
@@ -195,7 +195,7 @@ pub async fn script_loop(
 ) {
     let s = &ctx.script;
     let deadline = match s.end {
-        EndMode::AfterDuration(d) => Some(started + d),
+        EndMode::AfterDuration(d) => Some(started + d.sample(rng)),
         _ => None,
     };
     let mut at = started;
@@ -236,6 +236,7 @@ pub async fn script_loop(
         if !sent {
             return;
         }
+        sh.service().message_sent(Instant::now());
     }
     let end_at = match s.end {
         EndMode::AfterMessages(linger) => at + linger,

@@ -7,6 +7,7 @@ use crate::engine::pacing::Jitter;
 use crate::engine::stop::{self, Phase};
 use crate::metrics::{GapCause, TransportErrorKind};
 use crate::protocol::Dialect;
+use crate::util::distribution::DurationDist;
 use serde_json::json;
 
 type Answer = (Duration, Result<(u16, String), TransportErrorKind>);
@@ -190,7 +191,9 @@ async fn polls_on_schedule_then_disconnects_after_duration() {
     let t0 = Instant::now();
     let row = run_one(ctx(
         fake.clone(),
-        script(EndMode::AfterDuration(Duration::from_secs(9))),
+        script(EndMode::AfterDuration(DurationDist::Fixed(
+            Duration::from_secs(9),
+        ))),
         45,
     ))
     .await;
@@ -233,7 +236,9 @@ async fn status1_retries_with_backoff_and_attributes_the_gap_to_retries() {
     let t0 = Instant::now();
     let row = run_one(ctx(
         fake.clone(),
-        script(EndMode::AfterDuration(Duration::from_secs(7))),
+        script(EndMode::AfterDuration(DurationDist::Fixed(
+            Duration::from_secs(7),
+        ))),
         3,
     ))
     .await;
@@ -269,7 +274,9 @@ async fn status1_with_chat_ended_is_a_failed_attempt_not_an_end() {
     let t0 = Instant::now();
     let ctx = ctx(
         fake.clone(),
-        script(EndMode::AfterDuration(Duration::from_secs(5))),
+        script(EndMode::AfterDuration(DurationDist::Fixed(
+            Duration::from_secs(5),
+        ))),
         45,
     );
     let row = run_one(ctx.clone()).await;
@@ -314,7 +321,9 @@ async fn position_comes_from_poll_answers_and_identity_from_every_success() {
     let t0 = Instant::now();
     let ctx = ctx(
         fake.clone(),
-        script(EndMode::AfterDuration(Duration::from_secs(7))),
+        script(EndMode::AfterDuration(DurationDist::Fixed(
+            Duration::from_secs(7),
+        ))),
         45,
     );
     run_one(ctx.clone()).await;
