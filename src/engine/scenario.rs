@@ -43,6 +43,8 @@ pub struct Scenario {
     pub request_timeout: Option<SpannedDuration>,
     /// Largest accepted response body in bytes.
     pub max_body_bytes: Option<Spanned<u64>>,
+    /// Most response-body bytes buffered at once across all requests in flight.
+    pub max_buffered_body_bytes: Option<Spanned<u64>>,
     /// Most requests (and so connections) in flight at once.
     pub max_connections: Option<Spanned<u64>>,
     /// How long the end of the run waits for active chats to disconnect.

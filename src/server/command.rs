@@ -143,7 +143,7 @@ mod option_duration {
 /// the file is read as a scenario, otherwise as a bare server table whose unknown
 /// keys are errors.
 /// (`max_connections` is not one: a bare server table has its own.)
-const SCENARIO_KEYS: [&str; 15] = [
+const SCENARIO_KEYS: [&str; 16] = [
     "server",
     "name",
     "target",
@@ -153,6 +153,7 @@ const SCENARIO_KEYS: [&str; 15] = [
     "near_miss_fraction",
     "request_timeout",
     "max_body_bytes",
+    "max_buffered_body_bytes",
     "drain_timeout",
     "headers",
     "load",

@@ -5,6 +5,7 @@
 //! The client holds no per-session state: the session passes its [`Identity`].
 //! Error messages never include request bodies (they carry the secureKey).
 
+mod budget;
 mod classify;
 pub mod cookies;
 pub mod gms_v2;
@@ -280,6 +281,7 @@ pub struct ChatClient {
     slots: Arc<Semaphore>,
     observed: Arc<transport::Observed>,
     cookies: bool,
+    budget: Arc<budget::BodyBudget>,
 }
 
 impl ChatClient {
@@ -337,6 +339,7 @@ impl ChatClient {
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
             observed: Arc::default(),
             cookies: transport.cookies,
+            budget: Arc::default(),
         })
     }
 
@@ -349,7 +352,15 @@ impl ChatClient {
             slots: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
             observed: Arc::default(),
             cookies: false,
+            budget: Arc::default(),
         }
+    }
+
+    /// Buffer at most `bytes` of response bodies at once across all requests
+    /// (default: no limit beyond `max_body` per request).
+    pub fn with_body_budget(mut self, bytes: usize) -> Self {
+        self.budget = Arc::new(budget::BodyBudget::new(bytes));
+        self
     }
 
     /// True when each session keeps a cookie jar.
@@ -449,18 +460,28 @@ impl ChatClient {
 
     async fn read(&self, mut resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.max_body as u64)
-        {
+        let length = resp.content_length();
+        if length.is_some_and(|n| n > self.max_body as u64) {
             return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
         }
-        let mut body = Vec::new();
+        // A declared length is reserved whole, and the buffer sized once; a
+        // chunked body reserves chunk by chunk. No budget: counted, never waited
+        // for (waiting while holding part of it could deadlock every reader).
+        let declared = length.map_or(0, |n| n as usize);
+        let mut held = match self.budget.take(declared) {
+            Some(held) => held,
+            None => return (Outcome::Transport(TransportErrorKind::BodyBudget), None),
+        };
+        let mut body = Vec::with_capacity(declared);
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > self.max_body {
                         return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
+                    }
+                    let beyond = (body.len() + chunk.len()).saturating_sub(held.bytes());
+                    if !held.grow(beyond) {
+                        return (Outcome::Transport(TransportErrorKind::BodyBudget), None);
                     }
                     body.extend_from_slice(&chunk);
                 }
