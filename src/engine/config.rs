@@ -289,8 +289,17 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     script.customers = reach::build_customers(args, sc, &src)?;
     let mut reach_warnings = Vec::new();
     let env = |var: &str| std::env::var(var).ok();
-    let transport =
+    let mut transport =
         reach::build_transport(args, sc, &src, target.as_deref(), &env, &mut reach_warnings)?;
+    let pool_idle = src.duration(
+        None,
+        "",
+        sc.pool_idle_timeout.as_ref(),
+        "pool_idle_timeout",
+        crate::engine::client::POOL_IDLE_TIMEOUT,
+    )?;
+    nonzero(pool_idle, "pool_idle_timeout", "4s")?;
+    transport.pool_idle_timeout = Some(pool_idle);
     let retry = load::build_retry(sc, &src)?;
     let seed = args
         .seed

@@ -49,6 +49,9 @@ pub struct Scenario {
     pub max_connections: Option<Spanned<u64>>,
     /// How long the end of the run waits for active chats to disconnect.
     pub drain_timeout: Option<SpannedDuration>,
+    /// How long an idle pooled connection may be reused (keep it below the
+    /// target's keep-alive timeout).
+    pub pool_idle_timeout: Option<SpannedDuration>,
     /// TLS options for https targets (`[tls]`).
     pub tls: Option<TlsSection>,
     /// Offer HTTP/2 by ALPN on https targets.
