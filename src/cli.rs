@@ -318,6 +318,9 @@ pub struct CheckArgs {
     /// Allowed regression per metric against the baseline [default: 10%].
     #[arg(long, value_name = "PERCENT", requires = "baseline")]
     pub max_regression: Option<String>,
+    /// A duration metric regresses only when also worse by more than this [default: 1ms].
+    #[arg(long, value_name = "DURATION", requires = "baseline")]
+    pub min_regression: Option<String>,
     /// Also write the results as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

@@ -181,3 +181,7 @@ mod common;
 /// The streamed run folder, live metrics and CI progress (issue 16).
 #[path = "engine/stream.rs"]
 mod stream;
+
+/// The three views of the flex timeout, the planned end, session counts against the server.
+#[path = "engine/fidelity.rs"]
+mod fidelity;

@@ -311,6 +311,7 @@ fn huge() -> Summary {
             near_miss: false,
             cause: Some(chatload::report::vocab::GapCause::SlowResponse),
             end_reason: chatload::report::vocab::EndReason::ClientDisconnect,
+            ..SessionRow::default()
         })
         .collect();
     s

@@ -51,9 +51,9 @@ request_chat,200,0,false,2
 fn sessions_csv_exact() {
     let got = render(|w| csv::write_sessions(&sessions(), w));
     let want = "\
-ordinal,chat_id,polls,max_gap_ms,flagged,near_miss,cause,end_reason
-0,chat-0,5,2000.0,false,false,,client_disconnect
-1,chat-1,5,46000.5,true,false,retries,agent_ended
+ordinal,chat_id,polls,max_gap_ms,flagged,near_miss,cause,end_reason,max_idle_ms,idle_over_flex,expired
+0,chat-0,5,2000.0,false,false,,client_disconnect,0.0,false,false
+1,chat-1,5,46000.5,true,false,retries,agent_ended,0.0,false,false
 ";
     assert_eq!(got, want);
 }
@@ -96,7 +96,8 @@ fn text_summary_has_every_section() {
         "poll               200           0      false         9",
         "sessions: 2 started in 2 slots (a slot starts a new customer when its session ends), peak 2 active",
         "          2 completed        established and ended normally: by the customer, by the agent, or disconnected by chatload at the planned end",
-        "          1 ended by client  the customer disconnected after its script (end-of-run disconnects are not counted here, though they are in the disconnect requests)",
+        "          0 never started    request chat never succeeded (not completed)",
+        "          1 ended by client  the disconnect was answered statusCode 0: after the script, a ramp-down, the planned end (run_ended) or Ctrl-C",
         "          1 ended by server  the agent ended the chat, statusCode 2, or the chat expired",
         "          0 failed           never established, out of retries, statusCode 2 or expired",
         "flagged sessions: 1 (50.00 %), near misses: 0 (0.00 %)",
@@ -151,6 +152,9 @@ fn built_summary() -> Summary {
             chat_id: format!("c{i}"),
             polls: 3,
             end: EndReason::ClientDisconnect,
+            established: true,
+            disconnected: true,
+            expired: false,
         });
     }
     m.tick(base + Duration::from_secs(2));
@@ -266,4 +270,33 @@ fn a_file_that_cannot_be_written_is_named_and_every_other_file_is_whole() {
     assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
     let e = write_reports(&out, &fixture(), &sessions()).unwrap_err();
     assert!(format!("{e:#}").contains("timeline.csv"), "{e:#}");
+}
+
+/// A run without data says "no data", never zeros that read as measurements.
+#[test]
+fn text_summary_says_no_data_instead_of_zeros() {
+    let mut s = fixture();
+    s.requests = Default::default();
+    s.latency_ms.clear();
+    s.service_time_ms.clear();
+    s.gaps.count = 0;
+    let got = render(|w| text::write_text(&s, w));
+    assert!(
+        got.contains("\nrequests: no data (no request was sent)\n"),
+        "{got}"
+    );
+    assert_eq!(
+        got.matches("\nno data (no request was answered or timed)\n")
+            .count(),
+        2,
+        "{got}"
+    );
+    assert!(
+        got.contains("(near miss above 80 %): no data (no poll gap was measured)"),
+        "{got}"
+    );
+    assert!(!got.contains("0 gaps, p50 0.0 ms"), "{got}");
+    // With data, the figures (the fixture's own run).
+    let full = render(|w| text::write_text(&fixture(), w));
+    assert!(!full.contains("no data"), "{full}");
 }

@@ -31,17 +31,27 @@ fn known(mut kinds: impl Iterator<Item = &'static str>, s: &str) -> Option<&'sta
     kinds.find(|k| *k == s)
 }
 
-const SESSION_COUNTS: [&str; 8] = [
+const SESSION_COUNTS: [&str; 11] = [
     "started",
     "completed",
+    "never_started",
     "ended_by_client",
     "ended_by_server",
     "failed",
     "flagged",
     "near_miss",
+    "idle_over_flex",
+    "expired",
     "peak_active",
 ];
-const SESSION_RATES: [&str; 3] = ["failed", "flagged", "near_miss"];
+const SESSION_RATES: [&str; 6] = [
+    "failed",
+    "never_started",
+    "flagged",
+    "near_miss",
+    "idle_over_flex",
+    "expired",
+];
 const OUTCOME_CLASSES: [&str; 5] = [
     "status_code_0",
     "status_code_1",
@@ -227,6 +237,31 @@ impl Metric {
         }
     }
 
+    /// For a percentile metric (`OP.pXX`, `OP.service_time.pXX`, `gaps.p50|p99`): its
+    /// quantile and how many samples `s` holds behind it. None for other metrics.
+    pub fn percentile_samples(&self, s: &Summary) -> Option<(f64, u64)> {
+        let quantile = |stat: &str| match stat {
+            "p50" => Some(0.5),
+            "p90" => Some(0.9),
+            "p99" => Some(0.99),
+            "p999" => Some(0.999),
+            "p9999" => Some(0.9999),
+            _ => None,
+        };
+        match &self.source {
+            Source::Latency { op, service, stat } => {
+                let map = if *service {
+                    &s.service_time_ms
+                } else {
+                    &s.latency_ms
+                };
+                Some((quantile(stat)?, map.get(*op).map_or(0, |st| st.count)))
+            }
+            Source::Gap(stat) => Some((quantile(stat)?, s.gaps.count)),
+            _ => None,
+        }
+    }
+
     /// Read this metric from a summary.
     pub fn resolve(&self, s: &Summary) -> Observed {
         use Observed::{NoData, Value};
@@ -362,11 +397,14 @@ fn session(s: &Summary, field: &str, is_rate: bool) -> Observed {
     let n = match field {
         "started" => ss.started,
         "completed" => ss.completed,
+        "never_started" => ss.never_started,
         "ended_by_client" => ss.ended_by_client,
         "ended_by_server" => ss.ended_by_server,
         "failed" => ss.failed,
         "flagged" => ss.flagged,
         "near_miss" => ss.near_miss,
+        "idle_over_flex" => ss.idle_over_flex,
+        "expired" => ss.expired,
         _ => ss.peak_active,
     };
     if !is_rate {

@@ -1,13 +1,17 @@
 //! Merged recorder + session data -> the one [`Summary`] every exporter reads.
 //!
-//! Session counts from end reasons ([`EndReason`]'s `by_client`, `by_server`, `failed`, `completed`):
-//! - `ended_by_client`: `client_disconnect`;
+//! Session counts ([`EndReason`]'s `by_server`, `failed`, `completed`):
+//! - `ended_by_client`: sessions whose disconnect was answered statusCode 0, whatever
+//!   stopped them (script, ramp-down, the planned end `run_ended`, Ctrl-C): exactly the
+//!   chats the server counts as ended by the client;
 //! - `ended_by_server`: `agent_ended`, `server_fatal`, `expired`;
 //! - `failed`: `request_failed`, `retries_exhausted`, `server_fatal`, `expired`;
-//! - `completed`: `client_disconnect`, `agent_ended`, `run_ended`.
+//! - `never_started`: request chat never succeeded (whatever ended the session);
+//! - `completed`: established sessions ending `client_disconnect`, `agent_ended`, `run_ended`;
+//! - `expired`: the server expired the chat (in the run or answering the disconnect).
 //!
-//! `interrupted` counts in none of them. `flagged`/`near_miss` count sessions
-//! (not gaps) by their worst recorded gap, including sessions still active.
+//! `flagged`/`near_miss` count sessions (not gaps) by their worst recorded poll gap,
+//! `idle_over_flex` by their worst idle gap, including sessions still active.
 
 use super::gaps::GapPolicy;
 use super::recorder::{ms, quantile_ms, round_dp, Recorder};
@@ -46,6 +50,8 @@ pub struct Inputs<'a> {
     pub flagged_sessions: u64,
     /// Sessions whose worst gap is a near miss.
     pub near_miss_sessions: u64,
+    /// Sessions whose worst idle gap is above the timeout.
+    pub idle_over_flex_sessions: u64,
     /// Timeline points.
     pub timeline: Vec<TimelinePoint>,
     /// Seconds per timeline point.
@@ -266,12 +272,15 @@ pub fn outcomes(t: &Recorder) -> Vec<OutcomeCount> {
 fn sessions(i: &Inputs<'_>) -> Sessions {
     Sessions {
         started: i.started,
-        completed: i.rows.count_ended(EndReason::completed),
-        ended_by_client: i.rows.count_ended(EndReason::by_client),
+        completed: i.rows.count_established(EndReason::completed),
+        never_started: i.rows.never_started,
+        ended_by_client: i.rows.disconnected,
         ended_by_server: i.rows.count_ended(EndReason::by_server),
         failed: i.rows.count_ended(EndReason::failed),
         flagged: i.flagged_sessions,
         near_miss: i.near_miss_sessions,
+        idle_over_flex: i.idle_over_flex_sessions,
+        expired: i.rows.expired,
         flagged_rate: ratio(i.flagged_sessions, i.started),
         near_miss_rate: ratio(i.near_miss_sessions, i.started),
         peak_active: i.peak_active,

@@ -51,6 +51,14 @@ pub struct SessionEnd {
     pub polls: u64,
     /// How it ended.
     pub end: EndReason,
+    /// request_chat succeeded (the chat existed).
+    pub established: bool,
+    /// Its disconnect was answered statusCode 0: the server ended the chat on the
+    /// client's word (counted in `ended_by_client`, whatever the end reason).
+    pub disconnected: bool,
+    /// The server expired the chat: a 2/249 answer after the chat went without
+    /// requests for flex-disconnect-timeout (in the run, or to the disconnect).
+    pub expired: bool,
 }
 
 /// What only the runner knows about a run; the summary is built from these and

@@ -238,7 +238,12 @@ pub struct Sessions {
     pub started: u64,
     /// Sessions whose chat was established and that ended normally (any party).
     pub completed: u64,
-    /// Ended by the client (disconnect / Complete answered 0/true).
+    /// Sessions whose request chat never succeeded (not `completed`, whatever ended them).
+    #[serde(default)]
+    pub never_started: u64,
+    /// Ended by the client: its disconnect / Complete was answered statusCode 0 (the
+    /// server's `ended_by_client`), including sessions disconnected at the planned end
+    /// (end reason `run_ended`) or by Ctrl-C.
     pub ended_by_client: u64,
     /// Ended by the server (0/true from the agent side, or statusCode 2).
     pub ended_by_server: u64,
@@ -248,6 +253,14 @@ pub struct Sessions {
     pub flagged: u64,
     /// Sessions with a gap above the near-miss fraction but none above the timeout.
     pub near_miss: u64,
+    /// Sessions whose chat went without any request for longer than flex-disconnect-timeout
+    /// (Chat Server's rule: the chat would have been dropped), see [`SessionRow::max_idle_ms`].
+    #[serde(default)]
+    pub idle_over_flex: u64,
+    /// Sessions the server actually expired (statusCode 2 / chatEnded true / 249 after such a
+    /// silence), whether seen by a request in the run or by the disconnect.
+    #[serde(default)]
+    pub expired: u64,
     /// `flagged / started`.
     pub flagged_rate: f64,
     /// `near_miss / started`.
@@ -386,6 +399,16 @@ pub struct SessionRow {
     /// How the session ended (`client_disconnect`, `agent_ended`, `server_fatal`, `expired`,
     /// `retries_exhausted`, `request_failed`, `interrupted`, `run_ended`).
     pub end_reason: EndReason,
+    /// Longest time the chat went without a request the server took (Chat Server's view:
+    /// from a request answered statusCode 0, or still in flight, to the next send of any kind).
+    #[serde(default)]
+    pub max_idle_ms: f64,
+    /// `max_idle_ms` passed flex-disconnect-timeout: Chat Server would have dropped the chat.
+    #[serde(default)]
+    pub idle_over_flex: bool,
+    /// The server did drop it: a statusCode 2 / chatEnded true / 249 answer after such a silence.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 /// Result of one threshold (filled by the gates).

@@ -77,6 +77,10 @@ impl<W: Write> Text<'_, W> {
 
     fn requests(&mut self) -> io::Result<()> {
         let r = &self.s.requests;
+        if r.total == 0 {
+            writeln!(self.w, "\nrequests: no data (no request was sent)")?;
+            return Ok(());
+        }
         writeln!(
             self.w,
             "\nrequests: {} total, {:.1} req/s, {} errors ({:.2} %)",
@@ -86,11 +90,18 @@ impl<W: Write> Text<'_, W> {
             r.error_rate * 100.0
         )?;
         let te = nonzero(&self.s.transport_errors);
-        writeln!(self.w, "transport errors: {te}")
+        writeln!(self.w, "transport errors: {te}")?;
+        for (kind, texts) in &self.s.transport_error_samples {
+            writeln!(self.w, "  {kind}: {}", texts.join("; "))?;
+        }
+        Ok(())
     }
 
     fn latency(&mut self, title: &str, map: &BTreeMap<String, LatencyStats>) -> io::Result<()> {
         writeln!(self.w, "\n{title}")?;
+        if map.values().all(|l| l.count == 0) {
+            return writeln!(self.w, "no data (no request was answered or timed)");
+        }
         writeln!(
             self.w,
             "{:<16}{:>9}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
@@ -140,7 +151,8 @@ impl<W: Write> Text<'_, W> {
         )?;
         for (n, name, meaning) in [
             (s.completed, "completed", "established and ended normally: by the customer, by the agent, or disconnected by chatload at the planned end"),
-            (s.ended_by_client, "ended by client", "the customer disconnected after its script (end-of-run disconnects are not counted here, though they are in the disconnect requests)"),
+            (s.never_started, "never started", "request chat never succeeded (not completed)"),
+            (s.ended_by_client, "ended by client", "the disconnect was answered statusCode 0: after the script, a ramp-down, the planned end (run_ended) or Ctrl-C"),
             (s.ended_by_server, "ended by server", "the agent ended the chat, statusCode 2, or the chat expired"),
             (s.failed, "failed", "never established, out of retries, statusCode 2 or expired"),
         ] {
@@ -153,21 +165,32 @@ impl<W: Write> Text<'_, W> {
             pct(s.flagged, s.started),
             s.near_miss,
             pct(s.near_miss, s.started)
+        )?;
+        writeln!(
+            self.w,
+            "flex timeout, three views (sessions): flagged {} (a poll gap over it), idle_over_flex {} (no request of any kind for that long), expired {} (the server dropped the chat)",
+            s.flagged, s.idle_over_flex, s.expired
         )
     }
 
     fn gaps(&mut self) -> io::Result<()> {
         let g = &self.s.gaps;
-        writeln!(
+        write!(
             self.w,
-            "poll gaps vs flex-disconnect-timeout {} ms (near miss above {:.0} %): {} gaps, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            "poll gaps vs flex-disconnect-timeout {} ms (near miss above {:.0} %): ",
             g.flex_disconnect_timeout_ms,
             g.near_miss_fraction * 100.0,
-            g.count,
-            g.p50_ms,
-            g.p99_ms,
-            g.max_ms
         )?;
+        if g.count == 0 {
+            // Zeros would read as "all gaps were 0 ms".
+            writeln!(self.w, "no data (no poll gap was measured)")?;
+        } else {
+            writeln!(
+                self.w,
+                "{} gaps, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                g.count, g.p50_ms, g.p99_ms, g.max_ms
+            )?;
+        }
         writeln!(
             self.w,
             "flagged gaps by cause: {}",

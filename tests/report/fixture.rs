@@ -40,6 +40,7 @@ fn session(ordinal: u64, max_gap_ms: f64, flagged: bool, cause: &str, end: &str)
             .into_iter()
             .find(|r| r.as_str() == end)
             .unwrap(),
+        ..SessionRow::default()
     }
 }
 
@@ -126,6 +127,7 @@ pub fn fixture() -> Summary {
             flagged_rate: 0.5,
             near_miss_rate: 0.0,
             peak_active: 2,
+            ..Sessions::default()
         },
         gaps: Gaps {
             flex_disconnect_timeout_ms: 45_000,

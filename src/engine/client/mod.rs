@@ -9,6 +9,7 @@ mod budget;
 mod classify;
 pub mod cookies;
 pub mod gms_v2;
+pub mod samples;
 pub mod tls;
 pub mod transport;
 pub mod webapi;
@@ -471,7 +472,7 @@ impl ChatClient {
         let status = resp.status().as_u16();
         let length = resp.content_length();
         if length.is_some_and(|n| n > self.max_body as u64) {
-            return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
+            return self.too_large();
         }
         // A declared length is reserved whole, and the buffer sized once; a
         // chunked body reserves chunk by chunk. No budget: counted, never waited
@@ -479,18 +480,18 @@ impl ChatClient {
         let declared = length.map_or(0, |n| n as usize);
         let mut held = match self.budget.take(declared) {
             Some(held) => held,
-            None => return (Outcome::Transport(TransportErrorKind::BodyBudget), None),
+            None => return self.no_budget(),
         };
         let mut body = Vec::with_capacity(declared);
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > self.max_body {
-                        return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
+                        return self.too_large();
                     }
                     let beyond = (body.len() + chunk.len()).saturating_sub(held.bytes());
                     if !held.grow(beyond) {
-                        return (Outcome::Transport(TransportErrorKind::BodyBudget), None);
+                        return self.no_budget();
                     }
                     body.extend_from_slice(&chunk);
                 }
@@ -498,7 +499,40 @@ impl ChatClient {
                 Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
             }
         }
-        classify(status, &body)
+        let (outcome, envelope) = classify(status, &body);
+        match outcome {
+            Outcome::Transport(kind) => self.observed.note(kind, classify::decode_error(&body)),
+            // Counted as `http_status` by metrics: say which status it was.
+            Outcome::Response {
+                status_code: None,
+                http_status,
+                ..
+            } if !(200..300).contains(&http_status) => {
+                let reason = reqwest::StatusCode::from_u16(http_status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                let text = format!("HTTP {http_status} {reason} without an envelope");
+                self.observed.note(TransportErrorKind::HttpStatus, text);
+            }
+            Outcome::Response { .. } => {}
+        }
+        (outcome, envelope)
+    }
+
+    fn too_large(&self) -> (Outcome, Option<Envelope>) {
+        let kind = TransportErrorKind::BodyTooLarge;
+        let limit = self.max_body;
+        self.observed
+            .note(kind, format!("body over max_body_bytes ({limit} bytes)"));
+        (Outcome::Transport(kind), None)
+    }
+
+    fn no_budget(&self) -> (Outcome, Option<Envelope>) {
+        let kind = TransportErrorKind::BodyBudget;
+        let why = "the bodies in flight already fill max_buffered_body_bytes";
+        self.observed.note(kind, why.to_string());
+        (Outcome::Transport(kind), None)
     }
 }
 

@@ -81,11 +81,16 @@ impl Drop for RowGuard<'_> {
             return;
         }
         // Metrics already holds the gaps it measured; the row needs polls and the end.
+        // Cut off by the drain: its disconnect (if any) was not answered.
+        let chat_id = self.sh.chat_id();
         self.ctx.metrics.session_ended(SessionEnd {
             ordinal: self.ordinal,
-            chat_id: self.sh.chat_id(),
+            established: !chat_id.is_empty(),
+            chat_id,
             polls: self.sh.polls.load(Ordering::Relaxed),
             end: EndReason::Abandoned,
+            disconnected: false,
+            expired: false,
         });
     }
 }

@@ -55,15 +55,14 @@ struct PollState {
 }
 
 impl PollState {
-    /// Report the attempt's lateness and its gap (with context) to metrics; true when
-    /// metrics flagged the gap (above flex-disconnect-timeout).
-    fn observe(&self, ctx: &SessionCtx, ordinal: u64, intended: Instant, reply: &Reply) -> bool {
+    /// Report the attempt's lateness and its gap (with context) to metrics, which judges it.
+    fn observe(&self, ctx: &SessionCtx, ordinal: u64, intended: Instant, reply: &Reply) {
         // `sent` is after any wait for a connection slot: that wait is the generator's.
         let ready = intended.max(self.prev_done);
         ctx.metrics
             .record_lateness(reply.sent.saturating_duration_since(ready));
         let Some(last_ok_send) = self.last_ok_send else {
-            return false;
+            return;
         };
         let gap = GapObservation {
             last_ok_send: last_ok_send.into_std(),
@@ -72,7 +71,7 @@ impl PollState {
             sent: reply.sent.into_std(),
             retried: self.retried_since_ok,
         };
-        ctx.metrics.observe_gap(ordinal, &gap)
+        ctx.metrics.observe_gap(ordinal, &gap);
     }
 
     /// Apply the seed table to the answer: the session's end, or None to poll again.
@@ -82,7 +81,7 @@ impl PollState {
         sh: &Shared,
         (position, intended): (u64, Instant),
         reply: &Reply,
-        flagged: bool,
+        idle: bool,
         rng: &mut SmallRng,
     ) -> Option<EndReason> {
         match step(reply, &ctx.metrics) {
@@ -111,8 +110,8 @@ impl PollState {
                 let backoff = ctx.retry.backoff_after(self.consecutive);
                 self.sched.retry_at(reply.done + backoff);
             }
-            // 249 right after a flagged gap: the server expired the chat.
-            Step::Fatal { code_249 } if code_249 && flagged => return Some(EndReason::Expired),
+            // 249 after the chat went without requests for the timeout: the server expired it.
+            Step::Fatal { code_249 } if code_249 && idle => return Some(EndReason::Expired),
             Step::Fatal { .. } => return Some(EndReason::ServerFatal),
         }
         None
@@ -155,12 +154,12 @@ pub async fn poll_loop(
         };
         let call = Call::Poll { position, draft };
         sh.polls.fetch_add(1, Ordering::Relaxed);
-        let reply = sh.call(ctx, &call, intended).await;
-        let flagged = st.observe(ctx, ordinal, intended, &reply);
+        let (reply, idle) = sh.call(ctx, &call, intended).await;
+        st.observe(ctx, ordinal, intended, &reply);
         record(&ctx.metrics, &call, intended, &reply);
         st.polls += 1;
         st.prev_done = reply.done;
-        if let Some(end) = st.after(ctx, sh, (position, intended), &reply, flagged, &mut rng) {
+        if let Some(end) = st.after(ctx, sh, (position, intended), &reply, idle, &mut rng) {
             sh.finish(end);
             break;
         }

@@ -138,7 +138,7 @@ async fn send<'a>(
             return None;
         }
         let call = make(sh.position.load(Ordering::Relaxed));
-        let reply = sh.call(ctx, &call, at).await;
+        let (reply, idle) = sh.call(ctx, &call, at).await;
         ctx.metrics
             .record_lateness(reply.sent.saturating_duration_since(at));
         record(&ctx.metrics, &call, at, &reply);
@@ -156,6 +156,11 @@ async fn send<'a>(
                     return None;
                 }
                 at = reply.done + ctx.retry.backoff_after(consecutive);
+            }
+            // 249 after the chat went without requests for the timeout: the server expired it.
+            Step::Fatal { code_249 } if code_249 && idle && fatal == EndReason::ServerFatal => {
+                sh.finish(EndReason::Expired);
+                return None;
             }
             Step::Fatal { .. } => {
                 sh.finish(fatal);
@@ -244,20 +249,41 @@ pub async fn script_loop(
     }
 }
 
+/// How a disconnect came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Disconnected {
+    /// Answered statusCode 0: the server ended the chat on the client's word.
+    pub accepted: bool,
+    /// Answered 2/249 after the chat went without requests for the timeout: the
+    /// server had already expired it.
+    pub expired: bool,
+}
+
 /// Disconnect (or Complete) a chat the client ends; bounded by the retry policy.
-pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) {
+pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) -> Disconnected {
     let mut consecutive = 0u32;
     loop {
         let intended = Instant::now();
         let call = Call::Disconnect;
-        let reply = sh.call(ctx, &call, intended).await;
+        let (reply, idle) = sh.call(ctx, &call, intended).await;
         record(&ctx.metrics, &call, intended, &reply);
         match step(&reply, &ctx.metrics) {
-            Step::Ok { .. } | Step::Fatal { .. } => return,
+            Step::Ok { .. } => {
+                return Disconnected {
+                    accepted: true,
+                    expired: false,
+                }
+            }
+            Step::Fatal { code_249 } => {
+                return Disconnected {
+                    accepted: false,
+                    expired: code_249 && idle,
+                }
+            }
             Step::Retry => {
                 consecutive += 1;
                 if consecutive >= ctx.retry.max_consecutive {
-                    return;
+                    return Disconnected::default();
                 }
                 tokio::time::sleep(ctx.retry.backoff_after(consecutive)).await;
             }

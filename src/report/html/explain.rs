@@ -63,3 +63,10 @@ pub fn outcome_meaning(status_code: Option<u8>, chat_ended: Option<bool>) -> &'s
         _ => "Unknown statusCode.",
     }
 }
+
+/// The three views of flex-disconnect-timeout, one sentence each: (metric, meaning).
+pub const TIMEOUT_VIEWS: [(&str, &str); 3] = [
+    ("flagged", "A poll gap passed the timeout: the seed's rule for GetMessages, with its cause; the chat may still be alive if other requests reached the server meanwhile."),
+    ("idle_over_flex", "No request of any kind reached the server for longer than the timeout: Chat Server's rule, so the chat would have been dropped."),
+    ("expired", "The server did drop the chat: it answered statusCode 2 with chatEnded true (249) after such a silence."),
+];

@@ -286,5 +286,38 @@ pub fn key_figures(s: &Summary, out: &mut String) {
         &format!("{} gaps measured", format::count(gp.count)),
         "",
     );
+    timeout_views(s, out);
     out.push_str("</div></section>\n");
+}
+
+/// The card of the three views of flex-disconnect-timeout and one sentence on each.
+fn timeout_views(s: &Summary, out: &mut String) {
+    let ss = &s.sessions;
+    card(
+        out,
+        "timeout-views",
+        "Flagged / idle over flex / expired",
+        &format!(
+            "{} / {} / {}",
+            format::count(ss.flagged),
+            format::count(ss.idle_over_flex),
+            format::count(ss.expired)
+        ),
+        &format!(
+            "sessions; {} never started",
+            format::count(ss.never_started)
+        ),
+        if ss.expired > 0 || ss.idle_over_flex > 0 {
+            "bad"
+        } else if ss.flagged > 0 {
+            "warn"
+        } else {
+            "ok"
+        },
+    );
+    out.push_str(r#"<dl class="views" data-section="timeout-views">"#);
+    for (name, meaning) in super::explain::TIMEOUT_VIEWS {
+        let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(meaning));
+    }
+    out.push_str("</dl>");
 }
