@@ -5,6 +5,7 @@
 //! The client holds no per-session state: the session passes its [`Identity`].
 //! Error messages never include request bodies (they carry the secureKey).
 
+pub mod body;
 mod budget;
 mod classify;
 pub mod cookies;
