@@ -245,6 +245,14 @@ pub struct ServeArgs {
     /// suites): a `chatload conformance` rule id such as transcript.no-holes.
     #[arg(long = "misbehave", value_name = "RULE")]
     pub misbehave: Vec<String>,
+    /// Close a connection that has not sent a request's headers this long after
+    /// connecting or after its last answer (default 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub header_read_timeout: Option<String>,
+    /// Most connections open at once; more are closed on accept and counted as
+    /// refused (default: `ulimit -n` less 64).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<u32>,
     /// HTTPS flags.
     #[command(flatten)]
     pub tls: ServeTlsArgs,

@@ -114,6 +114,10 @@ mod headers;
 #[path = "engine/userinfo.rs"]
 mod userinfo;
 
+/// Keep-alive against a server that closes idle connections: no request lost.
+#[path = "engine/keepalive.rs"]
+mod keepalive;
+
 /// A run that ends badly: unwritable report files, a drain cut short.
 #[path = "engine/run_end.rs"]
 mod run_end;

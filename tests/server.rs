@@ -21,6 +21,8 @@ mod expiry;
 mod faults;
 #[path = "server/gms.rs"]
 mod gms;
+#[path = "server/limits.rs"]
+mod limits;
 #[path = "server/malformed.rs"]
 mod malformed;
 #[path = "server/pool.rs"]

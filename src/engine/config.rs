@@ -52,6 +52,8 @@ pub struct RunConfig {
     pub request_timeout: Duration,
     /// Response body cap.
     pub max_body_bytes: usize,
+    /// Most body bytes buffered at once across all requests in flight.
+    pub max_buffered_body_bytes: usize,
     /// Most requests in flight at once.
     pub max_connections: usize,
     /// Custom headers sent on every request (values are secrets; `Debug` hides them).
@@ -245,6 +247,20 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
             "max_body_bytes: must be at least 1024; the default is 1048576",
         ));
     }
+    let max_buffered_body_bytes = flag_or(
+        None,
+        sc.max_buffered_body_bytes.as_ref(),
+        DEFAULT_BODY_BUDGET.max(max_body_bytes),
+    );
+    if max_buffered_body_bytes < max_body_bytes {
+        let at = sc.max_buffered_body_bytes.as_ref().map_or_else(
+            || "max_buffered_body_bytes".to_string(),
+            |v| src.at("max_buffered_body_bytes", v),
+        );
+        return Err(UsageError::new(format!(
+            "{at}: must be at least max_body_bytes ({max_body_bytes}), or no answer of that size could ever be read; the default is {DEFAULT_BODY_BUDGET}"
+        )));
+    }
     let max_connections = flag_or(args.max_connections, sc.max_connections.as_ref(), 1024);
     if !(1..=1_000_000).contains(&max_connections) {
         let at = match (&args.max_connections, &sc.max_connections) {
@@ -264,7 +280,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     script.message_lines = reach::build_messages(args, sc, &src)?;
     let mut reach_warnings = Vec::new();
     let env = |var: &str| std::env::var(var).ok();
-    let transport = reach::build_transport(
+    let mut transport = reach::build_transport(
         &args.target,
         sc,
         &src,
@@ -272,6 +288,15 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         &env,
         &mut reach_warnings,
     )?;
+    let pool_idle = src.duration(
+        None,
+        "",
+        sc.pool_idle_timeout.as_ref(),
+        "pool_idle_timeout",
+        crate::engine::client::POOL_IDLE_TIMEOUT,
+    )?;
+    nonzero(pool_idle, "pool_idle_timeout", "4s")?;
+    transport.pool_idle_timeout = Some(pool_idle);
     let retry = load::build_retry(sc, &src)?;
     let seed = args
         .seed
@@ -310,6 +335,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         near_miss_fraction,
         request_timeout,
         max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+        max_buffered_body_bytes: usize::try_from(max_buffered_body_bytes).unwrap_or(usize::MAX),
         max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
         headers,
         transport,
@@ -371,6 +397,9 @@ fn embedded_server(
     cfg.server = server;
     Ok(if cfg.target.is_some() { None } else { warning })
 }
+
+/// Default `max_buffered_body_bytes`: 256 MiB across all bodies in flight.
+pub const DEFAULT_BODY_BUDGET: u64 = 256 << 20;
 
 fn clock_seed() -> u64 {
     std::time::SystemTime::now()

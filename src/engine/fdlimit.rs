@@ -44,12 +44,12 @@ pub fn decide(need: u64, soft: u64, hard: u64) -> Decision {
 /// `max_connections` and `embedded` only word the message.
 pub fn ensure(max_connections: usize, embedded: bool) -> Result<(), UsageError> {
     let need = needed(max_connections, embedded);
-    let Some((soft, hard)) = get() else {
+    let Some((soft, hard)) = crate::util::rlimit::nofile() else {
         return Ok(());
     };
     match decide(need, soft, hard) {
         Decision::Enough => Ok(()),
-        Decision::Raise(to) if set(to, hard) => Ok(()),
+        Decision::Raise(to) if crate::util::rlimit::set_nofile(to, hard) => Ok(()),
         _ => {
             let server = if embedded {
                 format!(" plus {max_connections} for the embedded server")
@@ -61,38 +61,6 @@ pub fn ensure(max_connections: usize, embedded: bool) -> Result<(), UsageError> 
             )))
         }
     }
-}
-
-#[cfg(unix)]
-#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every unix
-fn get() -> Option<(u64, u64)> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
-    (rc == 0).then_some((lim.rlim_cur as u64, lim.rlim_max as u64))
-}
-
-#[cfg(unix)]
-fn set(soft: u64, hard: u64) -> bool {
-    let lim = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
-    };
-    // SAFETY: setrlimit reads the struct we own.
-    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 }
-}
-
-#[cfg(not(unix))]
-fn get() -> Option<(u64, u64)> {
-    None
-}
-
-#[cfg(not(unix))]
-fn set(_: u64, _: u64) -> bool {
-    false
 }
 
 #[cfg(test)]

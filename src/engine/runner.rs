@@ -150,6 +150,7 @@ fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
         cfg.headers.map().clone(),
         &cfg.transport,
     )
+    .map(|c| c.with_body_budget(cfg.max_buffered_body_bytes))
 }
 
 /// What every session of the run shares, with fresh metrics starting at `t0`.

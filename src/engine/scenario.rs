@@ -43,12 +43,17 @@ pub struct Scenario {
     pub request_timeout: Option<SpannedDuration>,
     /// Largest accepted response body in bytes.
     pub max_body_bytes: Option<Spanned<u64>>,
+    /// Most response-body bytes buffered at once across all requests in flight.
+    pub max_buffered_body_bytes: Option<Spanned<u64>>,
     /// Most requests (and so connections) in flight at once.
     pub max_connections: Option<Spanned<u64>>,
     /// How long the end of the run waits for active chats to disconnect.
     pub drain_timeout: Option<SpannedDuration>,
     /// The service level counts chats an agent joined within this wait (default 20s).
     pub service_level_target: Option<SpannedDuration>,
+    /// How long an idle pooled connection may be reused (keep it below the
+    /// target's keep-alive timeout).
+    pub pool_idle_timeout: Option<SpannedDuration>,
     /// TLS options for https targets (`[tls]`).
     pub tls: Option<TlsSection>,
     /// Offer HTTP/2 by ALPN on https targets.

@@ -161,21 +161,32 @@ pub fn build(mut i: Inputs<'_>) -> Summary {
         i.facts.scenario.poll_interval_ms,
         t.gaps.flagged_by_cause[super::GapCause::GeneratorLag as usize],
     );
-    local_limit_overload(&mut s, t.transport[TransportErrorKind::LocalLimit as usize]);
+    local_limit_overload(
+        &mut s,
+        t.transport[TransportErrorKind::LocalLimit as usize],
+        t.transport[TransportErrorKind::BodyBudget as usize],
+    );
     s.scenario = std::mem::take(&mut i.facts.scenario);
     s.thresholds = crate::gate::evaluate(&s, i.facts.thresholds);
     s
 }
 
-/// Requests that failed on a local limit (out of descriptors or ports here) make the
-/// generator `overloaded`: the figures describe this machine, not the target.
-fn local_limit_overload(s: &mut Summary, local: u64) {
-    if local == 0 {
-        return;
-    }
-    let why = format!(
-        "{local} request(s) failed on a local limit (local_limit: out of file descriptors or ports)"
-    );
+/// Requests that failed on a local limit (out of descriptors or ports here, or the
+/// body-buffer budget) make the generator `overloaded`: the figures describe this
+/// machine, not the target.
+fn local_limit_overload(s: &mut Summary, local: u64, budget: u64) {
+    let why = match (local, budget) {
+        (0, 0) => return,
+        (l, 0) => format!(
+            "{l} request(s) failed on a local limit (local_limit: out of file descriptors or ports)"
+        ),
+        (0, b) => format!(
+            "{b} answer(s) did not fit the body budget (body_budget: raise max_buffered_body_bytes)"
+        ),
+        (l, b) => format!(
+            "{l} request(s) failed on a local limit (local_limit: out of file descriptors or ports); {b} answer(s) did not fit the body budget (body_budget: raise max_buffered_body_bytes)"
+        ),
+    };
     s.generator.reason = match s.generator.verdict {
         GeneratorVerdict::Overloaded => format!("{}; {why}", s.generator.reason),
         _ => why,

@@ -65,6 +65,10 @@ vocabulary! {
         /// A local resource ran out (EMFILE, ENFILE, EADDRNOTAVAIL): the generator's
         /// fault, never the target's; makes the generator verdict `overloaded`.
         LocalLimit => "local_limit",
+        /// The body could not be buffered within `max_buffered_body_bytes` (all
+        /// bodies in flight at once): a limit of the generator, never the target's
+        /// fault; makes the generator verdict `overloaded`.
+        BodyBudget => "body_budget",
     }
 }
 

@@ -94,6 +94,10 @@ pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
                 .map_err(|e| UsageError::new(format!("--agent-end-after: {e}")))?,
         );
     }
+    if let Some(v) = &args.header_read_timeout {
+        c.header_read_timeout = dur("header-read-timeout", v)?;
+    }
+    c.max_connections = args.max_connections.or(c.max_connections);
     c.agents = args.agents.or(c.agents);
     c.chats_per_agent = args.chats_per_agent.or(c.chats_per_agent);
     for spec in &args.faults {
@@ -138,6 +142,7 @@ mod option_duration {
 /// Top-level keys that only a scenario file has: with any of them (or `[server]`)
 /// the file is read as a scenario, otherwise as a bare server table whose unknown
 /// keys are errors.
+/// (`max_connections` is not one: a bare server table has its own.)
 const SCENARIO_KEYS: [&str; 16] = [
     "server",
     "name",
@@ -148,7 +153,7 @@ const SCENARIO_KEYS: [&str; 16] = [
     "near_miss_fraction",
     "request_timeout",
     "max_body_bytes",
-    "max_connections",
+    "max_buffered_body_bytes",
     "drain_timeout",
     "headers",
     "load",
@@ -277,6 +282,18 @@ pub fn render_table(stats: &Stats) -> String {
         ("live", c.live),
     ];
     section(&mut out, "chats", chats.map(|(k, n)| (k, n.to_string())));
+    let conns = stats.connections;
+    if !conns.is_zero() {
+        let rows = [
+            ("refused (max_connections)", conns.refused),
+            ("header_read_timeout", conns.header_timeouts),
+        ];
+        section(
+            &mut out,
+            "connections closed",
+            rows.map(|(k, n)| (k, n.to_string())),
+        );
+    }
     if let Some(p) = &stats.pool {
         let title = format!(
             "agent pool ({} agents x {} chats)",
@@ -361,6 +378,36 @@ mod tests {
         let bare = dir.path().join("bare.toml");
         std::fs::write(&bare, "seed = 3\n").unwrap();
         assert_eq!(read_config(&bare).unwrap().seed, 3);
+    }
+
+    #[test]
+    fn connection_limits_come_from_flags_or_a_bare_table() {
+        let c = config_from_args(&args(&[
+            "--max-connections",
+            "500",
+            "--header-read-timeout",
+            "5s",
+        ]))
+        .unwrap();
+        assert_eq!(c.max_connections, Some(500));
+        assert_eq!(c.header_read_timeout, Duration::from_secs(5));
+        let dir = tempfile::tempdir().unwrap();
+        let bare = dir.path().join("bare.toml");
+        std::fs::write(&bare, "max_connections = 7\nheader_read_timeout = \"2s\"\n").unwrap();
+        let c = read_config(&bare).unwrap();
+        assert_eq!(c.max_connections, Some(7), "a bare table's own key");
+        assert_eq!(c.header_read_timeout, Duration::from_secs(2));
+        let e = config_from_args(&args(&["--max-connections", "0"]))
+            .unwrap_err()
+            .0;
+        assert!(e.contains("--max-connections): must be at least 1"), "{e}");
+        let e = config_from_args(&args(&["--header-read-timeout", "0s"]))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("--header-read-timeout): must be greater than zero"),
+            "{e}"
+        );
     }
 
     #[test]

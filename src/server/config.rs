@@ -42,6 +42,14 @@ pub struct ServerConfig {
     /// Deliberate protocol breakage for conformance mutation tests (`--misbehave`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misbehave: Vec<Misbehave>,
+    /// A connection that does not finish a request's headers this long after
+    /// connecting or after its last response (slow or idle) is closed.
+    #[serde(with = "duration_serde")]
+    pub header_read_timeout: Duration,
+    /// Most connections open at once (more are closed on accept and counted as
+    /// refused); absent = the open-file soft limit less a reserve of 64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<u32>,
 }
 
 impl Default for ServerConfig {
@@ -56,9 +64,14 @@ impl Default for ServerConfig {
             agent: AgentConfig::default(),
             faults: Vec::new(),
             misbehave: Vec::new(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: None,
         }
     }
 }
+
+/// Default header-read timeout (hyper's own default).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The simulated agent: joins, replies to each customer message, may end the chat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +138,16 @@ impl ServerConfig {
             end.validate("server.agent.end_after")?;
         }
         self.validate_pool()?;
+        if self.header_read_timeout.is_zero() {
+            return Err(UsageError::new(
+                "server.header_read_timeout (--header-read-timeout): must be greater than zero; the default is 30s",
+            ));
+        }
+        if self.max_connections == Some(0) {
+            return Err(UsageError::new(
+                "server.max_connections (--max-connections): must be at least 1; leave it out to size it to `ulimit -n`",
+            ));
+        }
         for (i, rule) in self.faults.iter().enumerate() {
             rule.validate(i)?;
         }

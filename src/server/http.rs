@@ -61,6 +61,7 @@ pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
             match precheck(&parts.method, &parts.headers, dialect, any_type) {
                 Err(rejection) => (route, Reply::Json(rejection.answer()), None),
                 Ok(()) => match axum::body::to_bytes(body, MAX_BODY).await {
+                    Err(e) if broke_off(&e) => return rejected(&inner),
                     Err(_) => {
                         let advice = format!(
                             "the body is larger than {MAX_BODY} bytes or could not be read"
@@ -74,6 +75,34 @@ pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
     };
     finish(&inner, route, reply, delay).await
 }
+
+/// True when a body could not be read because the connection broke (bad
+/// chunking, the client gone mid-body), not because it was too long.
+fn broke_off(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<hyper::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// A request whose body broke off: no answer can reach the client, so it is
+/// counted under `rejected_by_http` (not as its route, not as answered) and the
+/// connection is closed.
+fn rejected(inner: &Inner) -> Response<Body> {
+    inner.counters.rejected_by_http();
+    let mut r = with_type(400, Body::empty(), "text/plain");
+    r.extensions_mut().insert(DropConnection);
+    r.extensions_mut().insert(Rejected);
+    r
+}
+
+/// Marker on a response to a request already counted under `rejected_by_http`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rejected;
 
 /// A chat path of either dialect, parsed once per request.
 enum Target<'a> {

@@ -44,6 +44,7 @@ pub use config::{
 };
 pub use http::STATS_PATH;
 pub use pool::PoolCounts;
+pub use stats::REJECTED_BY_HTTP;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -51,7 +52,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -61,6 +62,8 @@ use tokio::time::Instant;
 
 /// How many issued secure keys [`ReferenceServer::issued_secure_keys`] remembers.
 const KEY_LOG_LIMIT: usize = 100_000;
+/// Descriptors the default connection cap leaves to everything else.
+pub const FD_RESERVE: u64 = 64;
 /// How long shutdown waits for open connections to finish their requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -227,16 +230,30 @@ impl ReferenceServer {
         self.inner.ensure_sweeper();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut conns = JoinSet::new();
+        let cap = self.connection_cap();
+        let open = Arc::new(AtomicUsize::new(0));
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
+                    // At the cap: close at once (the peer sees a reset or EOF), count it.
+                    Ok(_) if open.load(Ordering::Acquire) >= cap => self.inner.counters.refused(),
                     Ok((stream, _)) => {
                         let (inner, stop) = (self.inner.clone(), stop_rx.clone());
+                        let slot = OpenSlot::take(&open);
                         match &tls {
-                            None => conns.spawn(serve_connection(inner, stream, stop)),
-                            Some(acceptor) => conns.spawn(serve_tls(inner, acceptor.clone(), stream, stop)),
+                            None => conns.spawn(async move {
+                                serve_connection(inner, stream, stop).await;
+                                drop(slot);
+                            }),
+                            Some(acceptor) => {
+                                let acceptor = acceptor.clone();
+                                conns.spawn(async move {
+                                    serve_tls(inner, acceptor, stream, stop).await;
+                                    drop(slot);
+                                })
+                            }
                         };
                     }
                     // Out of file descriptors and the like: back off, keep serving.
@@ -251,6 +268,17 @@ impl ReferenceServer {
         let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
         conns.abort_all();
         Ok(())
+    }
+
+    /// Most connections open at once: `max_connections`, else the open-file soft
+    /// limit less [`FD_RESERVE`] (at least 16), else 65,536 where it is unknown.
+    pub fn connection_cap(&self) -> usize {
+        let n = match self.inner.config.max_connections {
+            Some(n) => u64::from(n),
+            None => crate::util::rlimit::nofile()
+                .map_or(65_536, |(soft, _)| soft.saturating_sub(FD_RESERVE).max(16)),
+        };
+        usize::try_from(n).unwrap_or(usize::MAX)
     }
 
     /// The same handler as [`serve`](Self::serve), for `oneshot` tests. A
@@ -312,6 +340,22 @@ impl ReferenceServer {
     }
 }
 
+/// One open connection, counted against the cap until dropped.
+struct OpenSlot(Arc<AtomicUsize>);
+
+impl OpenSlot {
+    fn take(open: &Arc<AtomicUsize>) -> OpenSlot {
+        open.fetch_add(1, Ordering::AcqRel);
+        OpenSlot(open.clone())
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Error that makes hyper close a connection without answering (`drop` fault).
 #[derive(Debug)]
 struct DroppedOnPurpose;
@@ -349,21 +393,26 @@ async fn serve_io<I>(inner: Arc<Inner>, io: I, h2: bool, mut stop: watch::Receiv
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let inner = inner.clone();
-        async move {
-            let response = http::handle(inner, req.map(axum::body::Body::new)).await;
-            if response
-                .extensions()
-                .get::<http::DropConnection>()
-                .is_some()
-            {
-                Err(DroppedOnPurpose)
-            } else {
-                Ok(response)
+    // Set when a request of this connection was already counted as rejected.
+    let counted = Arc::new(AtomicBool::new(false));
+    let service = {
+        let (inner, counted) = (inner.clone(), counted.clone());
+        service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let (inner, counted) = (inner.clone(), counted.clone());
+            async move {
+                let response = http::handle(inner, req.map(axum::body::Body::new)).await;
+                let ext = response.extensions();
+                if ext.get::<http::Rejected>().is_some() {
+                    counted.store(true, Ordering::Relaxed);
+                }
+                if ext.get::<http::DropConnection>().is_some() {
+                    Err(DroppedOnPurpose)
+                } else {
+                    Ok(response)
+                }
             }
-        }
-    });
+        })
+    };
     if h2 {
         let conn = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
             .serve_connection(TokioIo::new(io), service);
@@ -378,15 +427,31 @@ where
         return;
     }
     let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(inner.config.header_read_timeout)
         .pipeline_flush(true)
         .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
+    let ended = tokio::select! {
+        r = conn.as_mut() => r,
         _ = stop.changed() => {
             conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+            conn.await
         }
+    };
+    if let Err(e) = ended {
+        count_connection_error(&inner.counters, &e, counted.load(Ordering::Relaxed));
+    }
+}
+
+/// Count how an HTTP/1 connection failed: the header-read timeout, or a request
+/// hyper rejected before the handler (a bad head, or one cut off mid-request)
+/// unless the handler already counted it (`counted`).
+fn count_connection_error(counters: &stats::Counters, e: &hyper::Error, counted: bool) {
+    if e.is_timeout() {
+        counters.header_timeout();
+    } else if e.is_parse() || (e.is_incomplete_message() && !counted) {
+        counters.rejected_by_http();
     }
 }
 
@@ -405,6 +470,26 @@ pub struct Stats {
     /// The agent pool's counters (absent without a pool).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolCounts>,
+    /// Connections closed by the server's own limits (absent while all are zero).
+    #[serde(default, skip_serializing_if = "ConnectionCounts::is_zero")]
+    pub connections: ConnectionCounts,
+}
+
+/// Connections the server closed because of its limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionCounts {
+    /// Closed on accept because `max_connections` were open.
+    pub refused: u64,
+    /// Closed by the header-read timeout: headers not finished in time, or a
+    /// keep-alive connection idle that long.
+    pub header_timeouts: u64,
+}
+
+impl ConnectionCounts {
+    /// True when nothing was closed.
+    pub fn is_zero(&self) -> bool {
+        *self == ConnectionCounts::default()
+    }
 }
 
 impl Stats {

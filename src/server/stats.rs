@@ -7,7 +7,7 @@
 //! the traffic stops.
 
 use super::config::FaultKind;
-use super::{ChatCounts, ResponseCount, Stats};
+use super::{ChatCounts, ConnectionCounts, ResponseCount, Stats};
 use crate::protocol::{Dialect, Operation};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -19,6 +19,9 @@ pub enum Route {
     /// No route matched, or the webapi `operationName` was missing/unknown.
     Unknown,
 }
+
+/// The `requests` key of requests refused before routing (see [`Counters::rejected_by_http`]).
+pub const REJECTED_BY_HTTP: &str = "rejected_by_http";
 
 const OPS: usize = Operation::ALL.len();
 const ROUTES: usize = 2 * OPS + 1;
@@ -112,6 +115,9 @@ pub struct Counters {
     ended_by_client: AtomicU64,
     ended_by_agent: AtomicU64,
     expired: AtomicU64,
+    rejected_by_http: AtomicU64,
+    refused: AtomicU64,
+    header_timeouts: AtomicU64,
 }
 
 impl Default for Counters {
@@ -124,6 +130,9 @@ impl Default for Counters {
             ended_by_client: AtomicU64::new(0),
             ended_by_agent: AtomicU64::new(0),
             expired: AtomicU64::new(0),
+            rejected_by_http: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            header_timeouts: AtomicU64::new(0),
         }
     }
 }
@@ -148,6 +157,22 @@ impl Counters {
     /// One response left (or the connection was dropped) on `route`.
     pub fn response(&self, route: Route, outcome: Outcome) {
         self.responses[route.index() * OUTCOMES + outcome.index()].fetch_add(1, Relaxed);
+    }
+
+    /// One request was malformed beyond answering by route: hyper refused its
+    /// head, or its body broke off (counted under [`REJECTED_BY_HTTP`]).
+    pub fn rejected_by_http(&self) {
+        self.rejected_by_http.fetch_add(1, Relaxed);
+    }
+
+    /// One connection was closed on accept: `max_connections` were open.
+    pub fn refused(&self) {
+        self.refused.fetch_add(1, Relaxed);
+    }
+
+    /// One connection was closed by the header-read timeout.
+    pub fn header_timeout(&self) {
+        self.header_timeouts.fetch_add(1, Relaxed);
     }
 
     /// One fault of `kind` was applied.
@@ -180,6 +205,16 @@ impl Counters {
                 stats.requests.insert(Route::from_index(i).name(), n);
             }
         }
+        let rejected = self.rejected_by_http.load(Relaxed);
+        if rejected > 0 {
+            stats
+                .requests
+                .insert(REJECTED_BY_HTTP.to_string(), rejected);
+        }
+        stats.connections = ConnectionCounts {
+            refused: self.refused.load(Relaxed),
+            header_timeouts: self.header_timeouts.load(Relaxed),
+        };
         for (i, c) in self.responses.iter().enumerate() {
             let count = c.load(Relaxed);
             if count > 0 {

@@ -3,6 +3,7 @@
 
 pub mod distribution;
 pub mod redact;
+pub mod rlimit;
 pub mod toml_error;
 
 use std::path::Path;

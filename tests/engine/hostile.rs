@@ -3,7 +3,7 @@
 //! retry per the retry policy and give up after `max_consecutive`; the run
 //! ends by itself with its reports written.
 
-use super::hostile_server::{run_against, start, start_with, Bad, Seen, ALL_BAD};
+use super::hostile_server::{run_against, run_against_with, start, start_with, Bad, Seen, ALL_BAD};
 use chatload::engine::runner::RunOutcome;
 use std::collections::BTreeMap;
 
@@ -17,6 +17,7 @@ fn expected_kind(bad: Bad) -> Option<&'static str> {
         Bad::Huge | Bad::HugeChunked => Some("body_too_large"),
         Bad::Truncated | Bad::Closed => Some("reset"),
         Bad::Hang | Bad::StallBody => Some("timeout"),
+        Bad::StallBig => Some("timeout or body_budget"),
         Bad::Http500 | Bad::Redirect => Some("http_status"),
     }
 }
@@ -394,4 +395,50 @@ async fn an_oversized_identity_is_a_violation_that_ends_the_session_and_is_never
             assert!(!seen.disconnected.contains(chat), "{chat}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_the_global_budget_are_counted_as_body_budget_and_the_run_continues() {
+    // Every poll answer declares 3,000 bytes and stalls; the budget is 4,096 bytes
+    // across all requests, so while one stalled body holds 3,000 the others cannot
+    // be buffered: each is counted as body_budget at once (never waited for).
+    let h = start(vec![Bad::StallBig], false).await;
+    let (o, _dir) = run_against_with(&h.url, "max_buffered_body_bytes = 4096").await;
+    let seen = h.seen.lock().unwrap();
+    assert_eq!(
+        o.summary.run.end,
+        chatload::report::vocab::RunEnd::Completed
+    );
+    let t = &o.summary.transport_errors;
+    let (budget, timeout) = (t["body_budget"], t["timeout"]);
+    assert!(budget > 0, "{t:?}");
+    assert!(
+        timeout > 0,
+        "the one body held stalls until the timeout: {t:?}"
+    );
+    assert_eq!(
+        budget + timeout,
+        seen.polls[&Bad::StallBig],
+        "each stalled poll the server answered is counted once: {t:?}"
+    );
+    assert_eq!(o.summary.requests.total, seen.routes.values().sum::<u64>());
+    assert_eq!(
+        o.summary.generator.verdict,
+        chatload::report::vocab::GeneratorVerdict::Overloaded,
+        "a generator limit, not the target's fault"
+    );
+    assert!(o.summary.generator.reason.contains("body_budget"));
+}
+
+#[test]
+fn a_body_budget_below_max_body_bytes_names_both() {
+    let text = "name = \"x\"\nmax_body_bytes = 8192\nmax_buffered_body_bytes = 4096\n";
+    let file = chatload::engine::scenario::ScenarioFile::parse("b.toml", text.into()).unwrap();
+    let e = chatload::engine::config::build(&Default::default(), Some(&file)).unwrap_err();
+    let e = e.to_string();
+    assert!(e.starts_with("b.toml:3:"), "{e}");
+    assert!(
+        e.contains("max_buffered_body_bytes: must be at least max_body_bytes (8192)"),
+        "{e}"
+    );
 }

@@ -46,6 +46,9 @@ pub enum Bad {
     Hang,
     /// Headers and part of the body, then nothing (the timeout fires mid-body).
     StallBody,
+    /// Like `StallBody`, with a Content-Length of 3,000 bytes (most of a
+    /// 4,096-byte body budget).
+    StallBig,
     /// HTTP 302 to another path (a gateway's login redirect): never followed.
     Redirect,
     /// HTTP 500 with a JSON error body that is no envelope.
@@ -294,6 +297,11 @@ async fn misbehave(stream: &mut TcpStream, bad: Bad, chat: &str) {
             let _ = stream.write_all(head.as_bytes()).await;
             std::future::pending::<()>().await
         }
+        Bad::StallBig => {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n{\"statusCode\":0,";
+            let _ = stream.write_all(head.as_bytes()).await;
+            std::future::pending::<()>().await
+        }
         Bad::Redirect => {
             let head = "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
             let _ = stream.write_all(head.as_bytes()).await;
@@ -332,9 +340,15 @@ async fn misbehave(stream: &mut TcpStream, bad: Bad, chat: &str) {
 /// A short run against `url` (few sessions, a few seconds, a 1 s request timeout: a hanging answer
 /// costs 1 s, and a loaded machine never turns a normal answer into a timeout).
 pub async fn run_against(url: &str) -> (RunOutcome, tempfile::TempDir) {
+    run_against_with(url, "").await
+}
+
+/// [`run_against`] with `top` added to the scenario's top-level keys.
+pub async fn run_against_with(url: &str, top: &str) -> (RunOutcome, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         r#"name = "hostile"
+{top}
 target = "{url}"
 seed = 5
 request_timeout = "1s"

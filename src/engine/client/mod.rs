@@ -6,6 +6,7 @@
 //! Error messages never include request bodies (they carry the secureKey).
 
 pub mod body;
+mod budget;
 mod classify;
 pub mod cookies;
 pub mod gms_v2;
@@ -233,6 +234,15 @@ impl std::fmt::Debug for Backend {
     }
 }
 
+/// Default idle time after which a pooled connection is closed rather than reused:
+/// below the keep-alive timeout of common servers and balancers (Apache and
+/// Node.js 5 s, nginx 75 s, AWS ALB 60 s), so a request is rarely written onto a
+/// connection the server is closing at that moment. Such a request cannot be
+/// told from one the server read and dropped, so it counts as `reset`; a
+/// connection found closed before the request was written is retried on a new
+/// one by the pool itself (hyper-util), unseen by both sides' counts.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// The one HTTP client builder of chatload: `run` (through [`ChatClient`]) and
 /// `conformance` both build their client here, so connection options (TLS,
 /// proxy, cookies) added here apply to both.
@@ -251,7 +261,7 @@ pub fn http_client(
         .timeout(request_timeout)
         .connect_timeout(request_timeout)
         .pool_max_idle_per_host(usize::MAX)
-        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_idle_timeout(transport.pool_idle_timeout.unwrap_or(POOL_IDLE_TIMEOUT))
         .tcp_nodelay(true);
     let builder = if https {
         builder.use_preconfigured_tls(tls::client_config(&transport.tls)?)
@@ -282,6 +292,7 @@ pub struct ChatClient {
     slots: Arc<Semaphore>,
     observed: Arc<transport::Observed>,
     cookies: bool,
+    budget: Arc<budget::BodyBudget>,
 }
 
 impl ChatClient {
@@ -339,6 +350,7 @@ impl ChatClient {
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
             observed: Arc::default(),
             cookies: transport.cookies,
+            budget: Arc::default(),
         })
     }
 
@@ -351,7 +363,15 @@ impl ChatClient {
             slots: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
             observed: Arc::default(),
             cookies: false,
+            budget: Arc::default(),
         }
+    }
+
+    /// Buffer at most `bytes` of response bodies at once across all requests
+    /// (default: no limit beyond `max_body` per request).
+    pub fn with_body_budget(mut self, bytes: usize) -> Self {
+        self.budget = Arc::new(budget::BodyBudget::new(bytes));
+        self
     }
 
     /// True when each session keeps a cookie jar.
@@ -449,13 +469,37 @@ impl ChatClient {
         }
     }
 
-    async fn read(&self, resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
+    async fn read(&self, mut resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
-        let body = match body::read_body(resp, self.max_body, &self.observed).await {
-            Ok(body) => body,
-            Err(TransportErrorKind::BodyTooLarge) => return self.too_large(),
-            Err(kind) => return (Outcome::Transport(kind), None),
+        let length = resp.content_length();
+        if length.is_some_and(|n| n > self.max_body as u64) {
+            return self.too_large();
+        }
+        // A declared length is reserved whole, and the buffer sized once; a
+        // chunked body reserves chunk by chunk. No budget: counted, never waited
+        // for (waiting while holding part of it could deadlock every reader).
+        let declared = length.map_or(0, |n| n as usize);
+        let mut held = match self.budget.take(declared) {
+            Some(held) => held,
+            None => return self.no_budget(),
         };
+        let mut body = Vec::with_capacity(declared);
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > self.max_body {
+                        return self.too_large();
+                    }
+                    let beyond = (body.len() + chunk.len()).saturating_sub(held.bytes());
+                    if !held.grow(beyond) {
+                        return self.no_budget();
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
+            }
+        }
         let (outcome, envelope) = classify(status, &body);
         match outcome {
             Outcome::Transport(kind) => self.observed.note(kind, classify::decode_error(&body)),
@@ -482,6 +526,13 @@ impl ChatClient {
         let limit = self.max_body;
         self.observed
             .note(kind, format!("body over max_body_bytes ({limit} bytes)"));
+        (Outcome::Transport(kind), None)
+    }
+
+    fn no_budget(&self) -> (Outcome, Option<Envelope>) {
+        let kind = TransportErrorKind::BodyBudget;
+        let why = "the bodies in flight already fill max_buffered_body_bytes";
+        self.observed.note(kind, why.to_string());
         (Outcome::Transport(kind), None)
     }
 }

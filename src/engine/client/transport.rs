@@ -54,6 +54,8 @@ pub struct Transport {
     pub proxy: ProxyChoice,
     /// Keep one cookie jar per session.
     pub cookies: bool,
+    /// Idle time after which a pooled connection is not reused (None: [`super::POOL_IDLE_TIMEOUT`]).
+    pub pool_idle_timeout: Option<std::time::Duration>,
 }
 
 /// `scheme://host:port` of a URL without user name, password, path or query.

@@ -132,6 +132,7 @@ pub(super) fn build_transport(
         tls: settings,
         proxy,
         cookies,
+        pool_idle_timeout: None,
     })
 }
 

@@ -30,6 +30,7 @@ pub fn transport_error(kind: &str) -> &'static str {
         "missing_status_code" => "JSON without the statusCode field.",
         "body_too_large" => "The body exceeded the size limit.",
         "local_limit" => "This machine ran out of file descriptors or ports (EMFILE, ENFILE, EADDRNOTAVAIL): a limit of the load generator, not a fault of the target; the generator verdict is overloaded.",
+        "body_budget" => "The body did not fit max_buffered_body_bytes (all bodies buffered at once): a limit of the load generator, not a fault of the target; the generator verdict is overloaded.",
         "abandoned" => "Still in flight when the drain timeout ended the run: the target may have seen it, no answer was waited for.",
         "http_status" => {
             "A non-2xx HTTP status (other than a 400 carrying statusCode 2 and errors)."
