@@ -116,6 +116,14 @@ pub struct RunArgs {
     /// When stdout is not a terminal, print a progress line this often (default 10s; 0 = never).
     #[arg(long, value_name = "DURATION")]
     pub progress_interval: Option<String>,
+    /// Run shard I of N of the plan (1-based, e.g. 2/3; also CHATLOAD_SHARD). Each shard
+    /// offers its exact share of every stage; `chatload merge` combines the run folders.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Number of shards when the shard index comes from JOB_COMPLETION_INDEX (0-based,
+    /// as set by a Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<u64>,
 }
 
 /// One raw `--header 'Name: value'` flag, validated in `engine::config`.

@@ -169,3 +169,7 @@ mod common;
 /// The streamed run folder, live metrics and CI progress (issue 16).
 #[path = "engine/stream.rs"]
 mod stream;
+
+/// `--shard I/N` (issue 12).
+#[path = "engine/shard.rs"]
+mod shard;

@@ -9,6 +9,7 @@
 //! - [`session`]: one customer: the seed-table state machine, poll gaps, the script.
 //! - [`runner`]: slots per the plan, embedded server, ticks, shutdown, reports.
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
+//! - [`shard`]: `--shard I/N`, this shard's exact part of the plan.
 //! - [`live`]: the run's streamed files and `/metrics` endpoint, fed once a second.
 
 pub mod client;
@@ -20,6 +21,7 @@ pub mod progress;
 pub mod runner;
 pub mod scenario;
 pub mod session;
+pub mod shard;
 pub mod stop;
 
 use crate::cli::RunArgs;

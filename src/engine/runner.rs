@@ -16,7 +16,7 @@ use super::session::{run_session, SessionCtx};
 use super::stop::{self, Phase, PhaseRx, PhaseTx};
 use crate::error::Exit;
 use crate::metrics::{Metrics, RunEnd, RunFacts};
-use crate::report::model::{ScenarioInfo, Summary};
+use crate::report::model::{ScenarioInfo, ShardInfo, Summary};
 use crate::server::ReferenceServer;
 use anyhow::Context;
 use std::future::Future;
@@ -141,7 +141,7 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
         near_miss_fraction: cfg.near_miss_fraction,
         seed: cfg.seed,
         target_slots: AtomicU64::new(0),
-        next_ordinal: AtomicU64::new(0),
+        next_ordinal: AtomicU64::new(cfg.shard.map_or(0, |s| s.first_ordinal())),
         established: AtomicU64::new(0),
         // Within one poll interval, and leaving half the drain bound for the disconnect itself.
         end_spread: cfg.script.poll_interval.min(cfg.drain_timeout / 2),
@@ -405,6 +405,11 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
         poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
         seed: cfg.seed,
         header_names: cfg.headers.names(),
+        scenario_hash: cfg.scenario_hash.clone(),
+        shard: cfg.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+        }),
     }
 }
 

@@ -102,6 +102,22 @@ pub struct ScenarioInfo {
     /// Names (lower case) of the custom headers sent on every request; never their values.
     #[serde(default)]
     pub header_names: Vec<String>,
+    /// Hash of what the shards of one run share (plan before the split, script, target,
+    /// thresholds); `chatload merge` combines only runs with equal hashes. Empty in older files.
+    #[serde(default)]
+    pub scenario_hash: String,
+    /// The shard this run was (null = the whole plan).
+    #[serde(default)]
+    pub shard: Option<ShardInfo>,
+}
+
+/// One shard of a sharded run (`--shard I/N`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// 1-based shard number.
+    pub index: u32,
+    /// Number of shards of the run.
+    pub count: u32,
 }
 
 /// When the run happened and how it ended.

@@ -59,6 +59,8 @@ pub fn fixture() -> Summary {
             poll_interval_ms: 2000,
             seed: 7,
             header_names: vec!["apikey".into(), "authorization".into()],
+            scenario_hash: "00000000000000aa".into(),
+            shard: Some(ShardInfo { index: 2, count: 3 }),
         },
         run: RunInfo {
             started_at: "2026-01-01T00:00:00Z".into(),
