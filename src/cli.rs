@@ -2,19 +2,47 @@
 //! validation and defaults happen where each flag set is turned into a
 //! validated config (`engine::config`, `server::config`, `gate`, ...).
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod conformance;
+pub use conformance::ConformanceArgs;
+
 /// Load tester for Genesys customer web chat (GMS Chat API v2 and Web API Server).
 #[derive(Debug, Parser)]
-#[command(name = "chatload", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "chatload", version = VERSION, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Exit codes, shown in `--help`.
+/// `chatload --version`: the crate version and the git commit it was built from
+/// (`unknown` outside a git checkout; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CHATLOAD_GIT_COMMIT"),
+    ")"
+);
+
+/// The command-line conventions and exit codes, shown in `chatload --help`.
+pub const AFTER_HELP: &str = "Conventions:
+  Short flags: -n sessions, -d duration, -t threshold, -H header, -q quiet; a letter means
+  the same flag in every subcommand that has it, and every other flag is long only.
+  Aliases: --dialect gms = gms-v2, web-api = webapi (also in scenario files).
+  Environment: a CHATLOAD_* variable (shown as [env: ...] in each subcommand's --help)
+  stands for its flag when the flag is absent; a flag wins over it, and both win over the
+  scenario file.
+
+Exit codes:
+  0  success; every gate passed
+  1  a gate (threshold or regression check) failed
+  2  usage, scenario or input error
+  3  the run could not be trusted (generator overloaded, target unreachable) or was interrupted";
+
+/// Exit codes, shown in each subcommand's `--help`.
 pub const EXIT_CODES: &str = "Exit codes:
   0  success; every gate passed
   1  a gate (threshold or regression check) failed
@@ -33,6 +61,14 @@ pub enum Command {
     Report(ReportArgs),
     /// Evaluate thresholds and baseline regressions against a finished run.
     Check(CheckArgs),
+    /// Write a commented starter scenario file (every field with its default).
+    Init(InitArgs),
+    /// Print a shell completion script to stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man,
+    /// Check a Chat Server against the protocol (one verdict per rule) before loading it.
+    Conformance(ConformanceArgs),
 }
 
 /// Flags of `chatload run`. Every flag overrides the scenario file's field of the same name.
@@ -41,22 +77,22 @@ pub struct RunArgs {
     /// Scenario file (TOML). Without it, built-in defaults are used.
     pub scenario: Option<PathBuf>,
     /// Target base URL (e.g. http://127.0.0.1:8080). Absent = embedded reference server.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = "CHATLOAD_TARGET")]
     pub target: Option<String>,
-    /// Chat dialect: gms-v2 or webapi.
-    #[arg(long, value_name = "DIALECT")]
+    /// Chat dialect: gms-v2 (alias gms) or webapi (alias web-api).
+    #[arg(long, value_name = "DIALECT", env = "CHATLOAD_DIALECT", value_parser = dialects())]
     pub dialect: Option<String>,
     /// Concurrent sessions at full load.
-    #[arg(long, short = 'n', value_name = "N")]
+    #[arg(long, short = 'n', value_name = "N", env = "CHATLOAD_SESSIONS")]
     pub sessions: Option<u64>,
     /// Whole run length including the ramp (e.g. 30s, 5m).
-    #[arg(long, short = 'd', value_name = "DURATION")]
+    #[arg(long, short = 'd', value_name = "DURATION", env = "CHATLOAD_DURATION")]
     pub duration: Option<String>,
     /// Time to ramp linearly up to full load (e.g. 10s).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", env = "CHATLOAD_RAMP_UP")]
     pub ramp_up: Option<String>,
     /// Poll interval of every customer (e.g. 2s).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", env = "CHATLOAD_POLL_INTERVAL")]
     pub poll_interval: Option<String>,
     /// Messages each customer sends.
     #[arg(long, value_name = "N")]
@@ -83,19 +119,20 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub max_connections: Option<u64>,
     /// Threshold expression, repeatable (e.g. 'poll.p99 < 300ms').
-    #[arg(long = "threshold", value_name = "EXPR")]
+    #[arg(long = "threshold", short = 't', value_name = "EXPR")]
     pub thresholds: Vec<String>,
     /// Header sent on every request, repeatable: 'Name: value'. A value env:VAR is read
     /// from the environment variable VAR (e.g. --header 'apikey: env:GMS_APIKEY').
     #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
     pub headers: Vec<HeaderArg>,
     /// Random seed (default: from the clock; recorded in summary.json).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "CHATLOAD_SEED")]
     pub seed: Option<u64>,
     /// Output directory for the reports (default `reports/<scenario>-<UTC timestamp>`).
     #[arg(
         long,
         value_name = "DIR",
+        env = "CHATLOAD_OUT",
         help = "Output directory for the reports (default reports/<scenario>-<UTC timestamp>)"
     )]
     pub out: Option<PathBuf>,
@@ -124,6 +161,17 @@ pub struct RunArgs {
     /// as set by a Kubernetes Indexed Job).
     #[arg(long, value_name = "N")]
     pub shard_count: Option<u64>,
+    /// Print summary.json to stdout and the text summary to stderr (`chatload run --json | jq`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The `--dialect` values; an alias is accepted as typed and resolved by `Dialect::from_str`.
+fn dialects() -> PossibleValuesParser {
+    PossibleValuesParser::new([
+        PossibleValue::new("gms-v2").alias("gms"),
+        PossibleValue::new("webapi").alias("web-api"),
+    ])
 }
 
 /// One raw `--header 'Name: value'` flag, validated in `engine::config`.
@@ -150,7 +198,7 @@ impl std::fmt::Debug for HeaderArg {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "CHATLOAD_LISTEN")]
     pub listen: String,
     /// TOML file with the server options (the `[server]` table of a scenario, or a bare table).
     #[arg(long, value_name = "FILE")]
@@ -176,12 +224,26 @@ pub struct ServeArgs {
     /// The agent ends the chat after replying to this many customer messages.
     #[arg(long, value_name = "N")]
     pub agent_end_after_messages: Option<u32>,
+    /// The agent ends the chat this long after joining: 5m, 1m..9m, exp:5m or lognormal:6m:3m.
+    #[arg(long, value_name = "DELAY")]
+    pub agent_end_after: Option<String>,
+    /// Pool of N agents: chats wait in one FIFO queue for a free one (default: every
+    /// chat gets its own agent at once).
+    #[arg(long, value_name = "N")]
+    pub agents: Option<u32>,
+    /// Chats one pool agent handles at once (default 1; needs --agents).
+    #[arg(long, value_name = "M")]
+    pub chats_per_agent: Option<u32>,
     /// Inject a fault, repeatable: KIND:OPERATION:every=N or KIND:OPERATION:rate=R
     /// (delay also takes :delay=2s / 100ms..2s / exp:1s). Kinds: status1,
     /// status1_chat_ended, status2, http_5xx, delay, drop, alias_rotation,
     /// transcript_hole; OPERATION is a common operation name or any.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<String>,
+    /// Break one protocol behaviour on purpose, repeatable (for testing conformance
+    /// suites): a `chatload conformance` rule id such as transcript.no-holes.
+    #[arg(long = "misbehave", value_name = "RULE")]
+    pub misbehave: Vec<String>,
 }
 
 /// Flags of `chatload report`.
@@ -213,4 +275,38 @@ pub struct CheckArgs {
     /// Also write the results as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Print the results as JSON to stdout and the tables to stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `chatload init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// File to write; it must not exist yet.
+    #[arg(default_value = "scenario.toml")]
+    pub file: PathBuf,
+    /// Dialect of the starter: gms-v2 (alias gms) or webapi (alias web-api).
+    #[arg(long, value_name = "DIALECT", default_value = "gms-v2", value_parser = dialects())]
+    pub dialect: String,
+}
+
+/// Flags of `chatload completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish or powershell.
+    pub shell: Shell,
+}
+
+/// Shells `chatload completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    /// GNU bash.
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
 }

@@ -8,16 +8,21 @@
 //! - [`metrics`]: run metrics, the only producer of the report model.
 //! - [`report`]: the one report model and one exporter per format.
 //! - [`gate`]: thresholds, baselines and JUnit (`chatload check`).
+//! - [`conformance`]: `chatload conformance`, one verdict per protocol rule.
 //! - [`error`]: usage errors and exit codes.
+//! - [`init`], [`shell`]: `chatload init` (starter scenario), `completions` and `man`.
 
 pub mod cli;
+pub mod conformance;
 pub mod engine;
 pub mod error;
 pub mod gate;
+pub mod init;
 pub mod metrics;
 pub mod protocol;
 pub mod report;
 pub mod server;
+pub mod shell;
 pub mod util;
 
 use cli::{Cli, Command};
@@ -34,5 +39,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             report::report_command(args)
         }
         Command::Check(args) => gate::check_command(args),
+        Command::Init(args) => init::init_command(&args),
+        Command::Completions(args) => shell::print(|out| {
+            shell::write_completions(args.shell, out);
+            Ok(())
+        }),
+        Command::Man => shell::print(shell::write_man),
+        Command::Conformance(args) => conformance::conformance_command(args).await,
     }
 }

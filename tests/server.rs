@@ -1,4 +1,4 @@
-//! Conformance tests of the reference Chat Server (PROTOCOL.md Part 1), both
+//! Conformance tests of the reference Chat Server (docs/protocol.md), both
 //! dialects. Most go through `router().oneshot` (no socket); the `socket`
 //! module uses a real listener on 127.0.0.1:0 for drop and shutdown.
 
@@ -11,6 +11,8 @@ mod helpers;
 mod agent;
 #[path = "server/cli.rs"]
 mod cli;
+#[path = "server/erlang.rs"]
+mod erlang;
 #[path = "server/exact.rs"]
 mod exact;
 #[path = "server/expiry.rs"]
@@ -21,6 +23,8 @@ mod faults;
 mod gms;
 #[path = "server/malformed.rs"]
 mod malformed;
+#[path = "server/pool.rs"]
+mod pool;
 #[path = "server/socket.rs"]
 mod socket;
 #[path = "server/webapi.rs"]

@@ -24,7 +24,7 @@ mod output;
 mod script;
 mod shard;
 
-pub use headers::CustomHeaders;
+pub use headers::{from_flags as headers_from_flags, CustomHeaders};
 pub use output::LiveOutput;
 
 /// A validated run.
@@ -204,8 +204,12 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     if !(webapi_prefix.is_empty()
         || webapi_prefix.starts_with('/') && !webapi_prefix.ends_with('/'))
     {
+        let field = match args.webapi_prefix {
+            Some(_) => "--webapi-prefix",
+            None => "webapi_prefix",
+        };
         return Err(UsageError::new(format!(
-            "webapi_prefix: '{webapi_prefix}' must be empty or start with '/' and not end with '/'; e.g. /webapi"
+            "{field}: '{webapi_prefix}' must be empty or start with '/' and not end with '/'; e.g. /webapi"
         )));
     }
     let flex = src.duration(
@@ -215,7 +219,11 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         "flex_disconnect_timeout",
         Duration::from_secs(45),
     )?;
-    crate::util::check_flex_timeout(flex, "flex_disconnect_timeout")?;
+    let field = match args.flex_disconnect_timeout {
+        Some(_) => "--flex-disconnect-timeout",
+        None => "flex_disconnect_timeout",
+    };
+    crate::util::check_flex_timeout(flex, field)?;
     let near_miss_fraction = flag_or(None, sc.near_miss_fraction.as_ref(), 0.8);
     if !(near_miss_fraction > 0.0 && near_miss_fraction < 1.0) {
         let v = sc
@@ -234,7 +242,11 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         "request_timeout",
         Duration::from_secs(10),
     )?;
-    nonzero(request_timeout, "request_timeout", "10s")?;
+    let field = match args.request_timeout {
+        Some(_) => "--request-timeout",
+        None => "request_timeout",
+    };
+    nonzero(request_timeout, field, "10s")?;
     let drain_timeout = src.duration(
         None,
         "",
@@ -319,7 +331,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         thresholds,
         parsed_thresholds,
         abort_grace,
-        out: args.out.clone(),
+        out: out_dir(args.out.as_deref())?,
         junit: junit_path(args.junit.as_deref())?,
         quiet: args.quiet,
         live: LiveOutput::from_args(args)?,
@@ -335,6 +347,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     }
     cfg.warnings = cadence_warnings(&cfg);
     cfg.warnings.extend(server_warning);
+    cfg.warnings.extend(load::stages_replaced_warning(args, sc));
     Ok(cfg)
 }
 
@@ -433,6 +446,17 @@ pub fn cadence_warnings(cfg: &RunConfig) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// `--out DIR`: an existing file cannot hold the reports; refuse it before the run.
+fn out_dir(path: Option<&std::path::Path>) -> Result<Option<PathBuf>, UsageError> {
+    match path {
+        Some(p) if p.exists() && !p.is_dir() => Err(UsageError::new(format!(
+            "--out: '{}' is a file; give a directory for the reports (created if missing)",
+            p.display()
+        ))),
+        _ => Ok(path.map(|p| p.to_path_buf())),
+    }
+}
 
 /// `--junit FILE`: checked before the run starts, so a long run cannot end in an unwritable path.
 fn junit_path(path: Option<&std::path::Path>) -> Result<Option<PathBuf>, UsageError> {

@@ -34,15 +34,28 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
         Some(p) => Some(scenario::ScenarioFile::load(p)?),
         None => None,
     };
-    let cfg = config::build(&args, file.as_ref())?;
+    let cfg = config::build(&args, file.as_ref()).map_err(|e| match &file {
+        Some(f) => f.locate(e),
+        None => e,
+    })?;
     for w in &cfg.warnings {
         eprintln!("warning: {w}");
     }
     let outcome = runner::run(cfg, shutdown_signal()?).await?;
+    // With --json, stdout carries summary.json alone and the text goes to stderr.
+    let json = args.json;
     let print = || -> std::io::Result<()> {
-        let mut out = std::io::stdout().lock();
-        crate::report::text::write_text(&outcome.summary, &mut out)?;
-        writeln!(out, "reports: {}", outcome.dir.display())
+        let mut text = Vec::new();
+        crate::report::text::write_text(&outcome.summary, &mut text)?;
+        writeln!(text, "reports: {}", outcome.dir.display())?;
+        if json {
+            std::io::stderr().lock().write_all(&text)?;
+            let mut out = std::io::stdout().lock();
+            crate::report::json::write_json(&outcome.summary, &mut out)?;
+            out.flush()
+        } else {
+            std::io::stdout().lock().write_all(&text)
+        }
     };
     // The reports are already on disk: a reader that closed stdout early (`| head`)
     // must not change the run's verdict.

@@ -9,6 +9,7 @@
 
 use rand::rngs::SmallRng;
 use rand::Rng;
+use rand_distr::{Exp1, StandardNormal};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -60,24 +61,16 @@ impl Jitter {
                 }
             }
             Jitter::Normal(sd) => {
-                let sd = sd.as_secs_f64();
-                (standard_normal(rng) * sd).clamp(-3.0 * sd, 3.0 * sd)
+                let z: f64 = rng.sample(StandardNormal);
+                sd.as_secs_f64() * z.clamp(-3.0, 3.0)
             }
             Jitter::Exponential(mean) => {
-                let mean = mean.as_secs_f64();
-                let u: f64 = rng.gen_range(f64::EPSILON..1.0);
-                (-u.ln() * mean).min(10.0 * mean)
+                let x: f64 = rng.sample(Exp1);
+                mean.as_secs_f64() * x.min(10.0)
             }
         };
         Duration::from_secs_f64((base_s + extra).max(0.0))
     }
-}
-
-/// One standard normal sample (Box-Muller).
-fn standard_normal(rng: &mut SmallRng) -> f64 {
-    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.gen_range(0.0..1.0);
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// Retry policy: consecutive failures tolerated and exponential backoff.

@@ -428,7 +428,7 @@ fn write_junit_file(path: &std::path::Path, summary: &Summary) -> anyhow::Result
     use std::io::Write;
     let write = || -> std::io::Result<()> {
         let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-        crate::gate::write_junit(&summary.thresholds, &[], &mut w)?;
+        crate::gate::write_junit(&summary.thresholds, &[], &summary.run, &mut w)?;
         w.flush()
     };
     write().with_context(|| format!("could not write JUnit file '{}'", path.display()))

@@ -8,6 +8,7 @@
 use crate::error::UsageError;
 use crate::gate::ThresholdsSpec;
 use crate::server::ServerConfig;
+use crate::util::toml_error::Located;
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::Path;
@@ -178,17 +179,17 @@ impl ScenarioFile {
                 source,
                 scenario,
             }),
-            Err(e) => {
-                let loc = match e.span() {
-                    Some(span) => position(path, &source, span.start),
-                    None => path.to_string(),
-                };
-                Err(UsageError::new(format!(
-                    "{loc}: {}; see 'Scenario file' in README.md for every field",
-                    e.message().trim_end()
-                )))
-            }
+            Err(e) => Err(UsageError::new(
+                Located::new(path, &source).de_error(e.message(), e.span()),
+            )),
         }
+    }
+
+    /// Give a validation error that names a field of this file (`load.duration: ...`)
+    /// the field's `file:line:col`, so every scenario error has the one form
+    /// `file:line:col: field: rule; fix`.
+    pub fn locate(&self, e: UsageError) -> UsageError {
+        UsageError::new(Located::new(&self.path, &self.source).locate(&e.0))
     }
 
     /// `file:line:col` of a span.
@@ -205,15 +206,7 @@ impl ScenarioFile {
     }
 }
 
-/// `file:line:col` (1-based) of a byte offset.
-pub fn position(path: &str, source: &str, offset: usize) -> String {
-    let offset = offset.min(source.len());
-    let before = source.get(..offset).unwrap_or(source);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    format!("{path}:{line}:{col}")
-}
+pub use crate::util::toml_error::position;
 
 #[cfg(test)]
 mod tests {
@@ -223,12 +216,6 @@ mod tests {
         ScenarioFile::parse("s.toml", text.to_string())
             .unwrap_err()
             .to_string()
-    }
-
-    #[test]
-    fn position_counts_lines_and_columns() {
-        assert_eq!(position("f", "a\nbc = 1", 3), "f:2:2");
-        assert_eq!(position("f", "x", 0), "f:1:1");
     }
 
     #[test]

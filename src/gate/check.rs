@@ -18,19 +18,38 @@ use anyhow::Context;
 use std::io::{self, Write};
 
 /// `chatload check`: print to stdout. The tables are built in memory first, so a closed pipe
-/// (`chatload check ... | head`) loses output but never changes the exit code.
+/// (`chatload check ... | head`) loses output but never changes the exit code. With
+/// `--json` the tables go to stderr and stdout carries the results as JSON alone.
 pub fn check_command(args: CheckArgs) -> anyhow::Result<Exit> {
     let mut text = Vec::new();
-    let result = run_check(&args, &mut text);
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(&text).and_then(|()| stdout.flush()) {
+    let mut json = None;
+    let result = run_check(&args, &mut text, &mut json);
+    let written = if args.json {
+        let _ = io::stderr().write_all(&text);
+        let mut stdout = io::stdout().lock();
+        match json {
+            Some(v) => serde_json::to_writer_pretty(&mut stdout, &v)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(stdout))
+                .and_then(|()| stdout.flush()),
+            None => Ok(()),
+        }
+    } else {
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(&text).and_then(|()| stdout.flush())
+    };
+    match written {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => result,
     }
 }
 
-/// `chatload check`, writing its tables to `out`.
-pub fn run_check(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit> {
+/// `chatload check`, writing its tables to `out` and its results as JSON to `json`.
+pub fn run_check(
+    args: &CheckArgs,
+    out: &mut impl Write,
+    json: &mut Option<serde_json::Value>,
+) -> anyhow::Result<Exit> {
     let (path, summary) = load_summary(&args.run)?;
     let max_regression = parse_max_regression(args.max_regression.as_deref())?;
     let exprs: Vec<String> = if args.thresholds.is_empty() {
@@ -79,11 +98,19 @@ pub fn run_check(args: &CheckArgs, out: &mut impl Write) -> anyhow::Result<Exit>
     }
     if let Some((p, file)) = junit.as_mut() {
         let mut w = io::BufWriter::new(file);
-        write_junit(&results, &regressions, &mut w)
+        write_junit(&results, &regressions, &summary.run, &mut w)
             .and_then(|()| w.flush())
             .with_context(|| format!("could not write JUnit file '{}'", p.display()))?;
     }
-    Ok(verdict(out, &summary, &results, &regressions)?)
+    let exit = verdict(out, &summary, &results, &regressions)?;
+    *json = Some(super::json::results_json(
+        &path,
+        &summary,
+        &results,
+        &regressions,
+        exit,
+    ));
+    Ok(exit)
 }
 
 /// Print the closing lines and decide the exit code.

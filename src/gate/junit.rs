@@ -6,7 +6,7 @@
 //! which also drops characters XML 1.0 cannot carry.
 
 use super::baseline::{Regression, Verdict};
-use crate::report::model::ThresholdResult;
+use crate::report::model::{RunInfo, ThresholdResult};
 use std::io::{self, Write};
 
 /// Escape text for XML content and attribute values.
@@ -41,11 +41,21 @@ pub fn threshold_message(r: &ThresholdResult) -> String {
 }
 
 /// Write the JUnit report. `regressions` may be empty (no baseline given).
+///
+/// Times are real: every check judges the whole run, so each test case and each
+/// suite takes the run's wall-clock time (`run.elapsed_s`), and each suite carries the
+/// run's start as its `timestamp`.
 pub fn write_junit(
     results: &[ThresholdResult],
     regressions: &[Regression],
+    run: &RunInfo,
     out: &mut impl Write,
 ) -> io::Result<()> {
+    let timing = Timing {
+        seconds: format!("{:.3}", run.elapsed_s.max(0.0)),
+        // JUnit's timestamp has no zone and no fraction: 2026-01-01T00:00:00.
+        timestamp: escape(run.started_at.get(..19).unwrap_or(&run.started_at)),
+    };
     let thresholds: Vec<Case> = results
         .iter()
         .map(|r| Case {
@@ -71,28 +81,38 @@ pub fn write_junit(
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="chatload" tests="{total}" failures="{}" errors="0">"#,
-        failures(&thresholds) + failures(&regression)
+        r#"<testsuites name="chatload" tests="{total}" failures="{}" errors="0" time="{}">"#,
+        failures(&thresholds) + failures(&regression),
+        timing.seconds
     )?;
-    write_suite(out, "chatload.thresholds", &thresholds)?;
+    write_suite(out, "chatload.thresholds", &thresholds, &timing)?;
     if !regressions.is_empty() {
-        write_suite(out, "chatload.regression", &regression)?;
+        write_suite(out, "chatload.regression", &regression, &timing)?;
     }
     writeln!(out, "</testsuites>")
 }
 
-fn write_suite(out: &mut impl Write, name: &str, cases: &[Case]) -> io::Result<()> {
+/// The run's duration and start, as JUnit attributes.
+struct Timing {
+    seconds: String,
+    timestamp: String,
+}
+
+fn write_suite(out: &mut impl Write, name: &str, cases: &[Case], t: &Timing) -> io::Result<()> {
     let failures = cases.iter().filter(|c| c.failure.is_some()).count();
     let skipped = cases.iter().filter(|c| c.skipped.is_some()).count();
     writeln!(
         out,
-        r#"  <testsuite name="{name}" tests="{}" failures="{failures}" errors="0" skipped="{skipped}">"#,
-        cases.len()
+        r#"  <testsuite name="{name}" tests="{}" failures="{failures}" errors="0" skipped="{skipped}" time="{}" timestamp="{}">"#,
+        cases.len(),
+        t.seconds,
+        t.timestamp
     )?;
     for case in cases {
         let head = format!(
-            r#"    <testcase classname="{name}" name="{}" time="0""#,
-            escape(&case.name)
+            r#"    <testcase classname="{name}" name="{}" time="{}""#,
+            escape(&case.name),
+            t.seconds
         );
         match (&case.failure, &case.skipped) {
             (Some((message, body)), _) => {

@@ -21,6 +21,7 @@ pub mod metrics;
 
 pub use baseline::{compare, Regression, Verdict};
 pub use check::{check_command, untrusted_reason};
+mod json;
 pub use expr::CmpOp;
 pub use junit::write_junit;
 pub use metrics::{Metric, Observed, Unit};

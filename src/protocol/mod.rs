@@ -1,6 +1,6 @@
 //! Wire vocabulary shared by the load engine (client) and the reference server.
 //!
-//! Everything here follows `PROTOCOL.md` Part 1: the two dialects, the common
+//! Everything here follows `docs/protocol.md`: the two dialects, the common
 //! operation names used in every report, and the JSON envelope both dialects
 //! answer with. Client-side parsing is deliberately lenient (every field but
 //! `statusCode` is optional) because a statusCode 1 or 2 answer carries only a
@@ -53,7 +53,7 @@ impl FromStr for Dialect {
             "gms-v2" | "gms" => Ok(Dialect::GmsV2),
             "webapi" | "web-api" => Ok(Dialect::WebApi),
             other => Err(format!(
-                "unknown dialect '{other}': expected 'gms-v2' or 'webapi'"
+                "unknown dialect '{other}'; use gms-v2 (alias gms) or webapi (alias web-api)"
             )),
         }
     }

@@ -25,11 +25,12 @@ mod svg;
 mod tables;
 
 use crate::report::model::Summary;
-use escape::esc;
+pub(crate) use escape::esc;
 use std::io::Write;
 
 const TEMPLATE: &str = include_str!("html/templates/report.html");
-const STYLE: &str = include_str!("html/templates/report.css");
+/// The report's stylesheet (also used by `conformance.html`).
+pub(crate) const STYLE: &str = include_str!("html/templates/report.css");
 
 /// Render `summary` as one self-contained HTML page.
 pub fn write_html(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {

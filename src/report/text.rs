@@ -135,9 +135,17 @@ impl<W: Write> Text<'_, W> {
         let s = &self.s.sessions;
         writeln!(
             self.w,
-            "\nsessions: {} started, {} completed, {} ended by client, {} ended by server, {} failed, peak {} active",
-            s.started, s.completed, s.ended_by_client, s.ended_by_server, s.failed, s.peak_active
+            "\nsessions: {} started in {} slots (a slot starts a new customer when its session ends), peak {} active",
+            s.started, self.s.scenario.sessions, s.peak_active
         )?;
+        for (n, name, meaning) in [
+            (s.completed, "completed", "established and ended normally: by the customer, by the agent, or disconnected by chatload at the planned end"),
+            (s.ended_by_client, "ended by client", "the customer disconnected after its script (end-of-run disconnects are not counted here, though they are in the disconnect requests)"),
+            (s.ended_by_server, "ended by server", "the agent ended the chat, statusCode 2, or the chat expired"),
+            (s.failed, "failed", "never established, out of retries, statusCode 2 or expired"),
+        ] {
+            writeln!(self.w, "  {n:>9} {name:<16} {meaning}")?;
+        }
         writeln!(
             self.w,
             "flagged sessions: {} ({:.2} %), near misses: {} ({:.2} %)",

@@ -5,6 +5,7 @@
 //! chat needs a task of its own.
 
 use super::config::ServerConfig;
+use super::pool::{self, Pool, Seat};
 use super::rng;
 use super::stats::{Counters, EndReason};
 use super::store::{AgentAction, Chat, ChatState, EventKind, PartyKind};
@@ -30,7 +31,12 @@ pub struct Cx<'a> {
     pub counters: &'a Counters,
     /// Instant → epoch ms.
     pub clock: &'a Clock,
+    /// The agent pool, if any.
+    pub pool: Option<&'a Pool>,
 }
+
+/// Seed stream of the agent's end-of-chat delay (replies use 1, 2, ...).
+const END_STREAM: u64 = 0x00E1_D00F_C4A7;
 
 /// Apply due agent actions, then expiry.
 pub fn advance(chat: &mut Chat, now: Instant, cx: &Cx) -> Advance {
@@ -54,6 +60,7 @@ pub fn advance(chat: &mut Chat, now: Instant, cx: &Cx) -> Advance {
                 );
                 chat.pending.clear();
                 cx.counters.chat_ended(EndReason::Expired);
+                pool::on_end(chat, chat.deadline, cx);
                 Advance::Expired
             }
             ChatState::AgentEnded => Advance::Gone,
@@ -84,18 +91,41 @@ fn apply(chat: &mut Chat, at: Instant, action: AgentAction, cx: &Cx) {
                 Some("text"),
             );
             if cx.config.agent.end_after_messages == Some(n) {
-                chat.append(
-                    EventKind::ParticipantLeft,
-                    PartyKind::Agent,
-                    utc,
-                    None,
-                    None,
-                );
-                chat.state = ChatState::AgentEnded;
-                chat.pending.clear();
-                cx.counters.chat_ended(EndReason::Agent);
+                leave(chat, at, utc, cx);
             }
         }
+        AgentAction::End => leave(chat, at, utc, cx),
+    }
+}
+
+/// The agent ends the chat at `at`.
+fn leave(chat: &mut Chat, at: Instant, utc: i64, cx: &Cx) {
+    chat.append(
+        EventKind::ParticipantLeft,
+        PartyKind::Agent,
+        utc,
+        None,
+        None,
+    );
+    chat.state = ChatState::AgentEnded;
+    chat.pending.clear();
+    cx.counters.chat_ended(EndReason::Agent);
+    pool::on_end(chat, at, cx);
+}
+
+/// An agent takes the chat at `start`: it joins `join_after` later, answers
+/// the messages sent so far, and (with `end_after`) ends the chat that long
+/// after joining.
+pub fn start(chat: &mut Chat, key: u64, start: Instant, cx: &Cx) {
+    let agent = &cx.config.agent;
+    let join_at = start + agent.join_after;
+    schedule(chat, join_at, AgentAction::Join);
+    if let Some(end) = &agent.end_after {
+        let mut rng = rng::rng_for(cx.config.seed, key ^ END_STREAM, 0);
+        schedule(chat, join_at + end.sample(&mut rng), AgentAction::End);
+    }
+    for n in 1..=chat.customer_messages {
+        schedule_reply(chat, key, n, start, cx);
     }
 }
 
@@ -109,18 +139,21 @@ pub fn schedule(chat: &mut Chat, at: Instant, action: AgentAction) {
 /// The customer sent message number `chat.customer_messages`: schedule the
 /// agent's reply. Returns its instant (for the timer queue), if any.
 pub fn on_customer_message(chat: &mut Chat, key: u64, now: Instant, cx: &Cx) -> Option<Instant> {
-    let agent = &cx.config.agent;
-    if !agent.enabled || chat.state != ChatState::Live {
+    if !cx.config.agent.enabled || chat.state != ChatState::Live || chat.seat == Seat::Queued {
         return None;
     }
-    let n = chat.customer_messages;
-    let u = rng::unit(cx.config.seed, key, u64::from(n));
-    let mut at = now + agent.reply_after.sample(u);
+    Some(schedule_reply(chat, key, chat.customer_messages, now, cx))
+}
+
+/// Schedule the reply to message `n`, `reply_after` after `now` but not before the join.
+fn schedule_reply(chat: &mut Chat, key: u64, n: u32, now: Instant, cx: &Cx) -> Instant {
+    let mut rng = rng::rng_for(cx.config.seed, key, u64::from(n));
+    let mut at = now + cx.config.agent.reply_after.sample(&mut rng);
     if let Some((join_at, _)) = chat.pending.iter().find(|(_, a)| *a == AgentAction::Join) {
         at = at.max(*join_at);
     }
     schedule(chat, at, AgentAction::Reply(n));
-    Some(at)
+    at
 }
 
 /// The earliest instant this chat needs attention (next action or deadline).
@@ -155,6 +188,7 @@ mod tests {
             polled_from: 1,
             pending: VecDeque::new(),
             user_data: Vec::new(),
+            seat: Seat::Own,
         }
     }
 
@@ -172,6 +206,7 @@ mod tests {
             config: &config,
             counters: &counters,
             clock: &clock,
+            pool: None,
         };
         let mut c = chat(t0, t0 + 10 * s);
         schedule(&mut c, t0 + 2 * s, AgentAction::Reply(1));
@@ -207,6 +242,7 @@ mod tests {
             config: &config,
             counters: &counters,
             clock: &clock,
+            pool: None,
         };
         let deadline = t0 + Duration::from_secs(45);
         let at = |key| {

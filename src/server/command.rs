@@ -5,6 +5,7 @@ use super::config::{check_flex_timeout, parse_duration, DelaySpec, FaultRule, Se
 use super::{ReferenceServer, Stats};
 use crate::cli::ServeArgs;
 use crate::error::{Exit, UsageError};
+use crate::util::toml_error::Located;
 use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -67,36 +68,129 @@ pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
     if let Some(n) = args.agent_end_after_messages {
         c.agent.end_after_messages = Some(n);
     }
+    if let Some(v) = &args.agent_end_after {
+        c.agent.end_after = Some(
+            v.parse::<DelaySpec>()
+                .map_err(|e| UsageError::new(format!("--agent-end-after: {e}")))?,
+        );
+    }
+    c.agents = args.agents.or(c.agents);
+    c.chats_per_agent = args.chats_per_agent.or(c.chats_per_agent);
     for spec in &args.faults {
         let rule: FaultRule = spec
             .parse()
             .map_err(|e| UsageError::new(format!("--fault '{spec}': {e}")))?;
         c.faults.push(rule);
     }
+    for name in &args.misbehave {
+        let m = name
+            .parse()
+            .map_err(|e| UsageError::new(format!("--misbehave: {e}")))?;
+        c.misbehave.push(m);
+    }
     c.validate()?;
     Ok(c)
 }
 
-/// A scenario-style file with a `[server]` table.
+/// A scenario file seen by `serve`: its `[server]` table, and the scenario's own
+/// flex-disconnect-timeout and webapi prefix (which `run` also gives its embedded
+/// server). Every other key is the client's business and ignored here.
 #[derive(Deserialize)]
-struct WithServer {
-    server: ServerConfig,
+struct ScenarioView {
+    server: Option<ServerConfig>,
+    #[serde(default, with = "option_duration")]
+    flex_disconnect_timeout: Option<std::time::Duration>,
+    webapi_prefix: Option<String>,
 }
 
-/// Read a TOML file holding either a `[server]` table or the bare options.
+mod option_duration {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<std::time::Duration>, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_duration(&s)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Top-level keys that only a scenario file has: with any of them (or `[server]`)
+/// the file is read as a scenario, otherwise as a bare server table whose unknown
+/// keys are errors.
+const SCENARIO_KEYS: [&str; 16] = [
+    "server",
+    "name",
+    "target",
+    "dialect",
+    "service",
+    "tenant",
+    "near_miss_fraction",
+    "request_timeout",
+    "max_body_bytes",
+    "max_connections",
+    "drain_timeout",
+    "headers",
+    "load",
+    "customer",
+    "retry",
+    "thresholds",
+];
+
+/// Read a TOML file: a scenario (its `[server]` table is used, other tables are
+/// ignored) or the bare server options. Errors read `file:line:col: field: rule; fix`.
 pub fn read_config(path: &Path) -> Result<ServerConfig, UsageError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError::new(format!("--config: cannot read '{}': {e}", path.display())))?;
-    let bad = |e: toml::de::Error| UsageError::new(format!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        UsageError::new(format!(
+            "--config: cannot read '{}': {e}; check the path",
+            path.display()
+        ))
+    })?;
+    let name = path.display().to_string();
+    let located = Located::new(&name, &text);
+    let bad = |e: toml::de::Error| UsageError::new(located.de_error(e.message(), e.span()));
     let table: toml::Table = toml::from_str(&text).map_err(bad)?;
-    let config = if table.contains_key("server") {
-        toml::from_str::<WithServer>(&text).map_err(bad)?.server
+    let scenario = table.keys().any(|k| SCENARIO_KEYS.contains(&k.as_str()));
+    let server_sets = |key: &str| {
+        table
+            .get("server")
+            .and_then(|s| s.as_table())
+            .is_some_and(|t| t.contains_key(key))
+    };
+    let config = if scenario {
+        let view: ScenarioView = toml::from_str(&text).map_err(bad)?;
+        let mut c = view.server.unwrap_or_default();
+        match view.flex_disconnect_timeout {
+            Some(t) if !server_sets("flex_disconnect_timeout") => c.flex_disconnect_timeout = t,
+            _ => {}
+        }
+        match view.webapi_prefix {
+            Some(p) if !server_sets("webapi_prefix") => c.webapi_prefix = p,
+            _ => {}
+        }
+        c
     } else {
         toml::from_str::<ServerConfig>(&text).map_err(bad)?
     };
-    config
-        .validate()
-        .map_err(|e| UsageError::new(format!("{}: {e}", path.display())))?;
+    config.validate().map_err(|e| {
+        let msg = if scenario {
+            // A timeout or prefix taken from the scenario's top level is named as written.
+            let top_level = ["flex_disconnect_timeout", "webapi_prefix"]
+                .into_iter()
+                .find(|k| e.0.starts_with(&format!("server.{k}:")) && !server_sets(k));
+            match top_level {
+                Some(_) => located.locate(e.0.strip_prefix("server.").unwrap_or(&e.0)),
+                None => located.locate(&e.0),
+            }
+        } else {
+            // A bare table has no `server.` prefix: name the key as written.
+            located.locate(e.0.strip_prefix("server.").unwrap_or(&e.0))
+        };
+        UsageError::new(match msg.starts_with(&name) {
+            true => msg,
+            false => format!("{name}: {msg}"),
+        })
+    })?;
     Ok(config)
 }
 
@@ -155,15 +249,31 @@ pub fn render_table(stats: &Stats) -> String {
         );
     }
     let c = &stats.chats;
-    let _ = writeln!(out, "chats");
-    for (name, n) in [
+    let chats = [
         ("created", c.created),
         ("ended_by_client", c.ended_by_client),
         ("ended_by_agent", c.ended_by_agent),
         ("expired", c.expired),
         ("live", c.live),
-    ] {
-        let _ = writeln!(out, "  {name:<28} {n:>10}");
+    ];
+    section(&mut out, "chats", chats.map(|(k, n)| (k, n.to_string())));
+    if let Some(p) = &stats.pool {
+        let title = format!(
+            "agent pool ({} agents x {} chats)",
+            p.agents, p.chats_per_agent
+        );
+        let total_s = p.queue_wait_us_total as f64 / 1e6;
+        let rows = [
+            ("queued", p.queued.to_string()),
+            ("joined", p.joined.to_string()),
+            ("left_queue", p.left_queue.to_string()),
+            ("waiting", p.waiting.to_string()),
+            ("busy", p.busy.to_string()),
+            ("max_queue_len", p.max_queue_len.to_string()),
+            ("queue_wait_total_s", format!("{total_s:.3}")),
+            ("asa_s", format!("{:.3}", p.asa_secs())),
+        ];
+        section(&mut out, &title, rows);
     }
     let _ = writeln!(out, "faults");
     if stats.faults.is_empty() {
@@ -173,6 +283,14 @@ pub fn render_table(stats: &Stats) -> String {
         let _ = writeln!(out, "  {kind:<28} {n:>10}");
     }
     out
+}
+
+/// A titled block of `name value` rows.
+fn section<const N: usize>(out: &mut String, title: &str, rows: [(&str, String); N]) {
+    let _ = writeln!(out, "{title}");
+    for (name, v) in rows {
+        let _ = writeln!(out, "  {name:<28} {v:>10}");
+    }
 }
 
 #[cfg(test)]
@@ -231,7 +349,7 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(
-            e.starts_with("--flex-disconnect-timeout must be between 1s"),
+            e.starts_with("--flex-disconnect-timeout: must be between 1s"),
             "{e}"
         );
         let e = config_from_args(&args(&["--agent-join-after", "later"]))
@@ -248,16 +366,66 @@ mod tests {
             e.contains("--fault 'status1:poll:every=0'") && e.contains("at least 1"),
             "{e}"
         );
+        let e = config_from_args(&args(&["--misbehave", "transcript.holes"]))
+            .unwrap_err()
+            .0;
+        assert!(
+            e.starts_with("--misbehave: unknown misbehaviour 'transcript.holes'")
+                && e.contains("transcript.no-holes"),
+            "{e}"
+        );
+        let c = config_from_args(&args(&["--misbehave", "gms.end.disconnect"])).unwrap();
+        assert_eq!(c.misbehave, [crate::server::Misbehave::EndDisconnect]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "[server]\nseed = 1\nflex = 2\n").unwrap();
         let e = read_config(&path).unwrap_err().0;
         assert!(
-            e.contains("bad.toml") && e.contains("line 3") && e.contains("unknown field `flex`"),
+            e.contains("bad.toml:3:1: server.flex: unknown field `flex`; did you mean `flex_disconnect_timeout`?"),
             "{e}"
         );
         let e = read_config(&dir.path().join("missing.toml")).unwrap_err().0;
         assert!(e.contains("cannot read"), "{e}");
+    }
+
+    #[test]
+    fn pool_flags_build_a_pool() {
+        let c = config_from_args(&args(&[
+            "--agents",
+            "4",
+            "--chats-per-agent",
+            "2",
+            "--agent-end-after",
+            "lognormal:6m:3m",
+        ]))
+        .unwrap();
+        assert_eq!((c.agents, c.chats_per_agent), (Some(4), Some(2)));
+        assert_eq!(
+            c.agent.end_after,
+            Some(DelaySpec::LogNormal {
+                mean: Duration::from_secs(360),
+                sd: Duration::from_secs(180)
+            })
+        );
+        assert_eq!(config_from_args(&args(&[])).unwrap().agents, None);
+        for (argv, needle) in [
+            (
+                &["--chats-per-agent", "2"][..],
+                "needs a pool: add agents = N (--agents N)",
+            ),
+            (&["--agents", "2", "--no-agent"][..], "(--no-agent)"),
+            (
+                &["--agent-end-after", "lognormal:6m"][..],
+                "--agent-end-after: 'lognormal:6m'",
+            ),
+        ] {
+            let e = config_from_args(&args(argv)).unwrap_err().0;
+            assert!(e.contains(needle), "{argv:?}: expected '{needle}' in: {e}");
+        }
+        let server = ReferenceServer::new(c);
+        let text = render_table(&server.stats());
+        assert!(text.contains("agent pool (4 agents x 2 chats)"), "{text}");
+        assert!(text.contains("queue_wait_total_s"), "{text}");
     }
 
     #[test]
@@ -275,6 +443,10 @@ mod tests {
         ] {
             assert!(text.contains(section), "{section} in {text}");
         }
+        assert!(
+            !text.contains("agent pool"),
+            "no pool, no pool section: {text}"
+        );
     }
 
     /// The banner is printed before the server first polls the shutdown future: a

@@ -7,6 +7,7 @@
 
 pub use super::delay::{duration_serde, DelaySpec};
 pub use super::fault_rule::{FaultKind, FaultRule, OperationSelector};
+pub use super::misbehave::Misbehave;
 use crate::error::UsageError;
 pub use crate::util::parse_duration;
 use serde::{Deserialize, Serialize};
@@ -28,10 +29,19 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Longest accepted message text in characters (longer: HTTP 400, code 204).
     pub max_message_length: usize,
+    /// Agents in the pool; absent = every chat gets its own agent at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agents: Option<u32>,
+    /// Chats one pool agent handles at once (default 1; needs `agents`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chats_per_agent: Option<u32>,
     /// The simulated agent of every chat.
     pub agent: AgentConfig,
     /// Injected faults, evaluated in order.
     pub faults: Vec<FaultRule>,
+    /// Deliberate protocol breakage for conformance mutation tests (`--misbehave`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misbehave: Vec<Misbehave>,
 }
 
 impl Default for ServerConfig {
@@ -41,8 +51,11 @@ impl Default for ServerConfig {
             webapi_prefix: String::new(),
             seed: 1,
             max_message_length: 4096,
+            agents: None,
+            chats_per_agent: None,
             agent: AgentConfig::default(),
             faults: Vec::new(),
+            misbehave: Vec::new(),
         }
     }
 }
@@ -61,6 +74,10 @@ pub struct AgentConfig {
     /// End the chat (agent `ParticipantLeft`) after replying to this many customer messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_after_messages: Option<u32>,
+    /// End the chat (agent `ParticipantLeft`) this long after joining: a duration
+    /// or a distribution (e.g. `{ distribution = "exponential", mean = "5m" }`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_after: Option<DelaySpec>,
     /// Nickname of the agent party.
     pub nickname: String,
 }
@@ -72,6 +89,7 @@ impl Default for AgentConfig {
             join_after: Duration::from_secs(1),
             reply_after: DelaySpec::Fixed(Duration::from_millis(500)),
             end_after_messages: None,
+            end_after: None,
             nickname: "Agent".to_string(),
         }
     }
@@ -87,12 +105,12 @@ impl ServerConfig {
         let p = &self.webapi_prefix;
         if !p.is_empty() && (!p.starts_with('/') || p.ends_with('/') || p.contains(['?', '#'])) {
             return Err(UsageError::new(format!(
-                "server.webapi_prefix '{p}' must be empty or start with '/' and not end with '/', e.g. \"/webapi\""
+                "server.webapi_prefix: '{p}' must be empty or start with '/' and not end with '/'; e.g. \"/webapi\""
             )));
         }
         if self.max_message_length == 0 {
             return Err(UsageError::new(
-                "server.max_message_length must be at least 1",
+                "server.max_message_length: must be at least 1; the default is 4096",
             ));
         }
         self.agent
@@ -100,13 +118,44 @@ impl ServerConfig {
             .validate("server.agent.reply_after")?;
         if self.agent.end_after_messages == Some(0) {
             return Err(UsageError::new(
-                "server.agent.end_after_messages must be at least 1 (leave it out to never end)",
+                "server.agent.end_after_messages: must be at least 1; leave it out to never end",
             ));
         }
+        if let Some(end) = &self.agent.end_after {
+            end.validate("server.agent.end_after")?;
+        }
+        self.validate_pool()?;
         for (i, rule) in self.faults.iter().enumerate() {
             rule.validate(i)?;
         }
         Ok(())
+    }
+}
+
+/// Most slots (agents × chats per agent) a pool may have.
+pub const MAX_POOL_SLOTS: u64 = 1_000_000;
+
+impl ServerConfig {
+    fn validate_pool(&self) -> Result<(), UsageError> {
+        let bad = |m: &str| Err(UsageError::new(m));
+        match (self.agents, self.chats_per_agent) {
+            (None, Some(_)) => bad(
+                "server.chats_per_agent (--chats-per-agent) needs a pool: add agents = N (--agents N)",
+            ),
+            (Some(0), _) => bad(
+                "server.agents (--agents) must be at least 1; leave it out to give every chat its own agent",
+            ),
+            (_, Some(0)) => bad("server.chats_per_agent (--chats-per-agent) must be at least 1"),
+            (Some(_), _) if !self.agent.enabled => bad(
+                "server.agents (--agents) needs agents that answer: remove agent.enabled = false (--no-agent), or the pool",
+            ),
+            (Some(n), m) if u64::from(n) * u64::from(m.unwrap_or(1)) > MAX_POOL_SLOTS => {
+                Err(UsageError::new(format!(
+                    "server.agents × server.chats_per_agent must be at most {MAX_POOL_SLOTS} slots; use fewer agents"
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

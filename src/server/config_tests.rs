@@ -107,7 +107,7 @@ fn validation_names_the_field_and_the_rule() {
     };
     check(
         c.clone(),
-        "server.flex_disconnect_timeout must be between 1s and 1728000s",
+        "server.flex_disconnect_timeout: must be between 1s and 1728000s",
     );
     c.flex_disconnect_timeout = Duration::from_secs(1_728_001);
     check(c, "server.flex_disconnect_timeout");
@@ -126,11 +126,11 @@ fn validation_names_the_field_and_the_rule() {
     for (r, needle) in [
         (
             rule(Some(0), None),
-            "server.faults[0].every must be at least 1",
+            "server.faults[0].every: must be at least 1",
         ),
         (
             rule(None, Some(1.5)),
-            "server.faults[0].rate must be between 0 and 1",
+            "server.faults[0].rate: must be between 0 and 1",
         ),
         (rule(None, None), "add `every = N`"),
         (rule(Some(1), Some(0.1)), "either `every` or `rate`"),
@@ -152,7 +152,7 @@ fn validation_names_the_field_and_the_rule() {
             faults: vec![delay],
             ..ServerConfig::default()
         },
-        "needs `delay =",
+        "add `delay =",
     );
     let mut c = ServerConfig::default();
     c.agent.reply_after = DelaySpec::Uniform {
@@ -182,7 +182,9 @@ fn fault_flags_parse() {
     for (bad, needle) in [
         ("boom:poll:every=1", "unknown fault kind 'boom'"),
         ("status1", "expected KIND:OPERATION"),
-        ("status1:poll", "add `every = N`"),
+        ("status1:poll", "add :every=N or :rate=R"),
+        ("delay:poll:rate=0.1", "needs :delay=SPEC"),
+        ("status1:poll:every=1:delay=2s", ":delay= only applies"),
         ("status1:poll:every=x", "every='x' is not a whole number"),
         (
             "status1:poll:rate=2",
@@ -201,12 +203,15 @@ fn delays_sample_inside_their_bounds() {
         min: Duration::from_millis(100),
         max: Duration::from_millis(300),
     };
-    assert_eq!(u.sample(0.0), Duration::from_millis(100));
-    assert!(u.sample(0.999_999) <= Duration::from_millis(300));
     let e = DelaySpec::Exponential {
         mean: Duration::from_secs(1),
     };
-    assert!(e.sample(0.999_999_999) <= Duration::from_secs(20));
+    for n in 0..1000 {
+        let mut rng = super::super::rng::rng_for(1, 2, n);
+        let d = u.sample(&mut rng);
+        assert!((Duration::from_millis(100)..=Duration::from_millis(300)).contains(&d));
+        assert!(e.sample(&mut rng) <= Duration::from_secs(20));
+    }
     assert_eq!(
         "250ms".parse::<DelaySpec>().unwrap(),
         DelaySpec::Fixed(Duration::from_millis(250))
@@ -225,4 +230,66 @@ fn durations_longer_than_400_days_are_rejected() {
     assert!(parse("[agent]\njoin_after = \"400days\"").is_ok());
     let e = "1s..300000000000y".parse::<DelaySpec>().unwrap_err();
     assert!(e.contains("longer than 400 days"), "{e}");
+}
+
+#[test]
+fn pool_options_read_and_break_the_rules_by_name() {
+    let c = parse(
+        "agents = 3\nchats_per_agent = 2\n[agent]\nend_after = { distribution = \"exponential\", mean = \"5m\" }",
+    )
+    .unwrap();
+    c.validate().unwrap();
+    assert_eq!((c.agents, c.chats_per_agent), (Some(3), Some(2)));
+    assert_eq!(
+        c.agent.end_after,
+        Some(DelaySpec::Exponential {
+            mean: Duration::from_secs(300)
+        })
+    );
+    assert_eq!(parse(&toml::to_string(&c).unwrap()).unwrap(), c);
+    // Without the options nothing about the pool is written.
+    let text = toml::to_string(&ServerConfig::default()).unwrap();
+    assert!(
+        !text.contains("agents") && !text.contains("end_after ="),
+        "{text}"
+    );
+    let pool = |agents, per_agent| ServerConfig {
+        agents,
+        chats_per_agent: per_agent,
+        ..ServerConfig::default()
+    };
+    for (c, needle) in [
+        (
+            pool(None, Some(2)),
+            "server.chats_per_agent (--chats-per-agent) needs a pool: add agents = N",
+        ),
+        (
+            pool(Some(0), None),
+            "server.agents (--agents) must be at least 1",
+        ),
+        (
+            pool(Some(2), Some(0)),
+            "server.chats_per_agent (--chats-per-agent) must be at least 1",
+        ),
+        (pool(Some(1_000), Some(1_001)), "at most 1000000 slots"),
+        (
+            ServerConfig {
+                agent: AgentConfig {
+                    enabled: false,
+                    ..AgentConfig::default()
+                },
+                ..pool(Some(1), None)
+            },
+            "remove agent.enabled = false (--no-agent)",
+        ),
+    ] {
+        let e = c.validate().unwrap_err().0;
+        assert!(e.contains(needle), "expected '{needle}' in: {e}");
+    }
+    let e =
+        parse("[agent]\nend_after = { distribution = \"lognormal\", mean = \"5m\" }").unwrap_err();
+    assert!(
+        e.contains("end_after") && e.contains("needs `mean` and `sd`"),
+        "{e}"
+    );
 }

@@ -29,7 +29,7 @@ impl TimerQueue {
     /// Look at chat `key` at `at`.
     pub fn push(&self, at: Instant, key: u64) {
         let mut heap = self.heap.lock();
-        let earliest = heap.peek().map_or(true, |Reverse((t, _))| at < *t);
+        let earliest = heap.peek().is_none_or(|Reverse((t, _))| at < *t);
         heap.push(Reverse((at, key)));
         drop(heap);
         if earliest {
@@ -76,7 +76,11 @@ impl Inner {
             self.store.with_chat(key, |chat| {
                 let Some(chat) = chat else { return ((), false) };
                 match agent::advance(chat, now, &cx) {
-                    Advance::Expired | Advance::Gone => ((), true),
+                    Advance::Expired => {
+                        self.misbehave.note_expired(key);
+                        ((), true)
+                    }
+                    Advance::Gone => ((), true),
                     Advance::Open => {
                         if chat.armed_at == at {
                             let next = agent::next_wake(chat);
@@ -88,6 +92,7 @@ impl Inner {
                 }
             });
         }
+        self.pool_handoff();
         due.len()
     }
 }

@@ -136,33 +136,86 @@ pub struct FaultRule {
     pub delay: Option<DelaySpec>,
 }
 
+/// What is wrong with a fault rule, told in the syntax it was written in.
+enum Problem {
+    Both,
+    Neither,
+    EveryZero,
+    Rate(f64),
+    DelayMissing,
+    DelayNotApplicable,
+}
+
+impl Problem {
+    /// `field: rule; fix` for a `[[server.faults]]` table.
+    fn in_file(&self, field: &str) -> String {
+        match self {
+            Problem::Both => format!("{field}: give either `every` or `rate`, not both; remove one"),
+            Problem::Neither => format!(
+                "{field}: missing how often; add `every = N` (every Nth request) or `rate = 0.01`"
+            ),
+            Problem::EveryZero => format!("{field}.every: must be at least 1; 1 = every request"),
+            Problem::Rate(r) => {
+                format!("{field}.rate: must be between 0 and 1 (got {r}); e.g. 0.01 for 1 %")
+            }
+            Problem::DelayMissing => format!(
+                "{field}: kind \"delay\" needs a delay; add `delay = \"2s\"` (or {{ min, max }} / {{ mean }})"
+            ),
+            Problem::DelayNotApplicable => {
+                format!("{field}.delay: only applies to kind \"delay\"; remove it")
+            }
+        }
+    }
+
+    /// `rule; fix` for a `--fault KIND:OPERATION:...` flag.
+    fn in_flag(&self) -> String {
+        match self {
+            Problem::Both => {
+                "give either every=N or rate=R, not both; e.g. status1:poll:every=10".into()
+            }
+            Problem::Neither => {
+                "missing how often; add :every=N or :rate=R, e.g. status1:poll:every=10".into()
+            }
+            Problem::EveryZero => "every must be at least 1; every=1 hits every request".into(),
+            Problem::Rate(r) => {
+                format!("rate must be between 0 and 1 (got {r}); e.g. rate=0.01 for 1 %")
+            }
+            Problem::DelayMissing => {
+                "kind delay needs :delay=SPEC; e.g. delay:poll:rate=0.1:delay=2s \
+                 (or :delay=100ms..2s, :delay=exp:1s)"
+                    .into()
+            }
+            Problem::DelayNotApplicable => ":delay= only applies to kind delay; remove it".into(),
+        }
+    }
+}
+
 impl FaultRule {
+    fn problem(&self) -> Option<Problem> {
+        match (self.every, self.rate) {
+            (Some(_), Some(_)) => return Some(Problem::Both),
+            (None, None) => return Some(Problem::Neither),
+            (Some(0), _) => return Some(Problem::EveryZero),
+            (_, Some(r)) if !(0.0..=1.0).contains(&r) || r.is_nan() => {
+                return Some(Problem::Rate(r))
+            }
+            _ => {}
+        }
+        match (self.kind, &self.delay) {
+            (FaultKind::Delay, None) => Some(Problem::DelayMissing),
+            (FaultKind::Delay, Some(_)) | (_, None) => None,
+            (_, Some(_)) => Some(Problem::DelayNotApplicable),
+        }
+    }
+
     pub(crate) fn validate(&self, i: usize) -> Result<(), UsageError> {
         let field = format!("server.faults[{i}]");
-        match (self.every, self.rate) {
-            (Some(_), Some(_)) => Err(UsageError::new(format!(
-                "{field}: give either `every` or `rate`, not both"
-            ))),
-            (None, None) => Err(UsageError::new(format!(
-                "{field}: missing how often: add `every = N` (every Nth request) or `rate = 0.01`"
-            ))),
-            (Some(0), _) => Err(UsageError::new(format!(
-                "{field}.every must be at least 1 (1 = every request)"
-            ))),
-            (_, Some(r)) if !(0.0..=1.0).contains(&r) || r.is_nan() => Err(UsageError::new(
-                format!("{field}.rate must be between 0 and 1 (got {r}); e.g. 0.01 for 1 %"),
-            )),
-            _ => Ok(()),
-        }?;
-        match (self.kind, &self.delay) {
-            (FaultKind::Delay, None) => Err(UsageError::new(format!(
-                "{field}: kind \"delay\" needs `delay = \"2s\"` (or {{ min, max }} / {{ mean }})"
-            ))),
-            (FaultKind::Delay, Some(d)) => d.validate(&format!("{field}.delay")),
-            (_, Some(_)) => Err(UsageError::new(format!(
-                "{field}.delay only applies to kind \"delay\"; remove it"
-            ))),
-            _ => Ok(()),
+        if let Some(p) = self.problem() {
+            return Err(UsageError::new(p.in_file(&field)));
+        }
+        match &self.delay {
+            Some(d) => d.validate(&format!("{field}.delay")),
+            None => Ok(()),
         }
     }
 }
@@ -217,10 +270,12 @@ impl std::str::FromStr for FaultRule {
                 _ => return Err(format!("'{s}': unknown option '{k}'; {SYNTAX}")),
             }
         }
-        rule.validate(0).map_err(|e| {
-            e.0.replace("server.faults[0].", "")
-                .replace("server.faults[0]: ", "")
-        })?;
+        if let Some(p) = rule.problem() {
+            return Err(p.in_flag());
+        }
+        if let Some(d) = &rule.delay {
+            d.validate("delay").map_err(|e| e.0)?;
+        }
         Ok(rule)
     }
 }

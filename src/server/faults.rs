@@ -54,7 +54,7 @@ impl Faults {
             }
             let n = self.matched[i].fetch_add(1, Ordering::Relaxed) + 1;
             let fires = match (rule.every, rule.rate) {
-                (Some(every), _) => n % every.max(1) == 0,
+                (Some(every), _) => n.is_multiple_of(every.max(1)),
                 (None, Some(rate)) => rng::unit(self.seed, i as u64, n) < rate,
                 (None, None) => false,
             };
@@ -64,8 +64,8 @@ impl Faults {
             match rule.kind {
                 FaultKind::Delay => {
                     if d.delay.is_none() {
-                        let u = rng::unit(self.seed, 1_000_000 + i as u64, n);
-                        d.delay = rule.delay.map(|spec| spec.sample(u));
+                        let mut rng = rng::rng_for(self.seed, 1_000_000 + i as u64, n);
+                        d.delay = rule.delay.map(|spec| spec.sample(&mut rng));
                     }
                 }
                 FaultKind::AliasRotation => d.alias_rotation = true,

@@ -40,7 +40,7 @@ pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
         if parts.method != Method::GET {
             return json(405, &bad_request(405, 405, "use GET for the stats").1);
         }
-        let body = serde_json::to_vec(&inner.counters.snapshot()).unwrap_or_default();
+        let body = serde_json::to_vec(&inner.stats()).unwrap_or_default();
         return with_type(200, Body::from(body), "application/json");
     }
     let (route, reply, delay) = match route_of(&inner, path) {
@@ -57,7 +57,8 @@ pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
             let route = target
                 .known_op()
                 .map_or(Route::Unknown, |op| Route::Chat(dialect, op));
-            match precheck(&parts.method, &parts.headers, dialect) {
+            let any_type = inner.mis(super::misbehave::Misbehave::RequestContentType);
+            match precheck(&parts.method, &parts.headers, dialect, any_type) {
                 Err(rejection) => (route, Reply::Json(rejection.answer()), None),
                 Ok(()) => match axum::body::to_bytes(body, MAX_BODY).await {
                     Err(_) => {
@@ -109,7 +110,12 @@ fn route_of<'a>(inner: &Inner, path: &'a str) -> Option<Target<'a>> {
 }
 
 /// Method and content type.
-fn precheck(method: &Method, headers: &HeaderMap, dialect: Dialect) -> Result<(), Rejection> {
+fn precheck(
+    method: &Method,
+    headers: &HeaderMap,
+    dialect: Dialect,
+    any_type: bool,
+) -> Result<(), Rejection> {
     if method != Method::POST {
         return Err(Rejection::new(
             405,
@@ -117,7 +123,7 @@ fn precheck(method: &Method, headers: &HeaderMap, dialect: Dialect) -> Result<()
         ));
     }
     let expected = dialect.content_type();
-    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).filter(|_| !any_type) else {
         return Ok(()); // lenient: parse as the dialect's format
     };
     let essence = ct

@@ -12,9 +12,11 @@
 //! - `ops`: what each operation does to a chat (dialect-free).
 //! - `store`: the sharded chat map, identity, transcript.
 //! - `agent`: the simulated agent and lazy expiry of one chat.
+//! - `pool`: the agent pool (N agents × M chats, FIFO queue) when configured.
 //! - `expiry`: the one timer queue and its sweeper task.
 //! - `faults`: deterministic fault decisions.
 //! - `stats`: the atomic counters behind [`Stats`].
+//! - `misbehave`: deliberate protocol breakage for conformance mutation tests.
 //! - `command`: `chatload serve`.
 
 mod agent;
@@ -27,15 +29,20 @@ mod fault_rule;
 mod faults;
 mod gms;
 mod http;
+mod misbehave;
 mod ops;
+mod pool;
 mod rng;
 mod stats;
 mod store;
 mod webapi;
 
-pub use command::serve_command;
-pub use config::{AgentConfig, DelaySpec, FaultKind, FaultRule, OperationSelector, ServerConfig};
+pub use command::{read_config, serve_command};
+pub use config::{
+    AgentConfig, DelaySpec, FaultKind, FaultRule, Misbehave, OperationSelector, ServerConfig,
+};
 pub use http::STATS_PATH;
+pub use pool::PoolCounts;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -87,6 +94,8 @@ pub(crate) struct Inner {
     clock: Clock,
     issued_keys: Mutex<Vec<String>>,
     sweeper_started: AtomicBool,
+    misbehave: misbehave::Misbehaviour,
+    pool: Option<pool::Pool>,
 }
 
 impl Inner {
@@ -95,7 +104,15 @@ impl Inner {
             config: &self.config,
             counters: &self.counters,
             clock: &self.clock,
+            pool: self.pool.as_ref(),
         }
+    }
+
+    /// The counters, with the pool's.
+    fn stats(&self) -> Stats {
+        let mut stats = self.counters.snapshot();
+        stats.pool = self.pool.as_ref().map(pool::Pool::snapshot);
+        stats
     }
 
     fn note_key(&self, key: &str) {
@@ -155,6 +172,15 @@ impl ReferenceServer {
             .flex_disconnect_timeout
             .clamp(Duration::from_millis(1), config::MAX_FLEX_TIMEOUT);
         config.max_message_length = config.max_message_length.max(1);
+        if config.misbehave.contains(&Misbehave::StatusNoOneEnded) {
+            config.faults.push(FaultRule {
+                kind: FaultKind::Status1ChatEnded,
+                operation: OperationSelector::Only(crate::protocol::Operation::Poll),
+                every: Some(2),
+                rate: None,
+                delay: None,
+            });
+        }
         let salt = rng::mix(config.seed ^ 0x00C4_A710_AD00);
         let inner = Inner {
             store: store::Store::new(salt),
@@ -164,6 +190,10 @@ impl ReferenceServer {
             clock: Clock::new(),
             issued_keys: Mutex::new(Vec::new()),
             sweeper_started: AtomicBool::new(false),
+            misbehave: misbehave::Misbehaviour::new(&config.misbehave),
+            pool: config
+                .agents
+                .map(|n| pool::Pool::new(n, config.chats_per_agent.unwrap_or(1))),
             config,
         };
         ReferenceServer {
@@ -220,7 +250,7 @@ impl ReferenceServer {
 
     /// A snapshot of the counters (the ground truth).
     pub fn stats(&self) -> Stats {
-        self.inner.counters.snapshot()
+        self.inner.stats()
     }
 
     /// Every secureKey handed out so far (the first 100,000), for tests that
@@ -244,6 +274,7 @@ impl ReferenceServer {
                 (Some(chat.events_from(1, agent)), gone)
             }
         });
+        inner.pool_handoff();
         live.or_else(|| inner.store.ended_events(key, agent))
     }
 
@@ -320,6 +351,9 @@ pub struct Stats {
     pub chats: ChatCounts,
     /// Faults injected by kind.
     pub faults: BTreeMap<String, u64>,
+    /// The agent pool's counters (absent without a pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolCounts>,
 }
 
 impl Stats {
@@ -335,9 +369,9 @@ impl Stats {
         self.responses
             .iter()
             .filter(|r| r.route == route)
-            .filter(|r| http_status.map_or(true, |h| h == r.http_status))
-            .filter(|r| status_code.map_or(true, |s| s == r.status_code))
-            .filter(|r| chat_ended.map_or(true, |e| e == r.chat_ended))
+            .filter(|r| http_status.is_none_or(|h| h == r.http_status))
+            .filter(|r| status_code.is_none_or(|s| s == r.status_code))
+            .filter(|r| chat_ended.is_none_or(|e| e == r.chat_ended))
             .map(|r| r.count)
             .sum()
     }

@@ -1,13 +1,15 @@
 //! What each chat operation does, dialect-free: both dialects parse their
 //! bodies into [`RequestInput`] / [`OpInput`] and get an [`Envelope`] back.
-//! This layer knows the chat state machine of PROTOCOL.md Part 1 (identity,
+//! This layer knows the chat state machine of docs/protocol.md (identity,
 //! transcript positions, end of chat, flex timer reset, alias rotation and
 //! transcript holes); it knows nothing about HTTP bodies.
 
 use super::agent::{self, Advance};
 pub use super::answer::*;
 use super::faults::Decision;
-use super::store::{AgentAction, Chat, ChatState, EventKind, PartyKind};
+use super::misbehave::Misbehave;
+use super::pool::Seat;
+use super::store::{Chat, ChatState, EventKind, PartyKind};
 use super::{rng, Inner};
 use crate::protocol::{codes, Operation};
 use std::borrow::Cow;
@@ -24,9 +26,15 @@ impl Inner {
         needs_tenant: bool,
         faults: &Decision,
     ) -> Answer {
+        let needs_tenant = needs_tenant && !self.mis(Misbehave::RequestTenantRequired);
         let nickname = match validate_request(&input, needs_tenant, self.config.max_message_length)
         {
             Ok(n) => n,
+            Err(r) if r.code != codes::CANNOT_START && self.mis(Misbehave::RequestNameRequired) => {
+                let mut answer = r.answer();
+                answer.1.errors = None;
+                return answer;
+            }
             Err(rejection) => return rejection.answer(),
         };
         let now = Instant::now();
@@ -34,7 +42,7 @@ impl Inner {
         let chat_id = self.store.chat_id(key);
         let secure_key = rng::secret_hex(16);
         self.note_key(&secure_key);
-        let deadline = now + self.config.flex_disconnect_timeout;
+        let deadline = now + self.flex_timeout();
         let mut chat = Chat {
             secure_key: secure_key.into(),
             user_id: format!("{:016X}", rng::mix(key ^ self.config.seed.rotate_left(17))).into(),
@@ -50,16 +58,16 @@ impl Inner {
             polled_from: 1,
             pending: Default::default(),
             user_data: Vec::new(),
+            seat: Seat::Own,
         };
         chat.merge_user_data(&input.user_data);
         let utc = self.clock.utc_ms(now);
-        chat.append(
-            EventKind::ParticipantJoined,
-            PartyKind::Client,
-            utc,
-            None,
-            None,
-        );
+        let joined = if self.mis(Misbehave::TranscriptJoinedFirst) {
+            PartyKind::System
+        } else {
+            PartyKind::Client
+        };
+        chat.append(EventKind::ParticipantJoined, joined, utc, None, None);
         let cx = self.cx();
         if let Some(text) = input.text.as_deref() {
             chat.append(
@@ -72,14 +80,14 @@ impl Inner {
             chat.customer_messages = 1;
         }
         if self.config.agent.enabled {
-            agent::schedule(
-                &mut chat,
-                now + self.config.agent.join_after,
-                AgentAction::Join,
-            );
-        }
-        if chat.customer_messages == 1 {
-            agent::on_customer_message(&mut chat, key, now, &cx);
+            chat.seat = match &self.pool {
+                None => Seat::Own,
+                Some(pool) if pool.arrive() => Seat::Held,
+                Some(_) => Seat::Queued,
+            };
+            if chat.seat != Seat::Queued {
+                agent::start(&mut chat, key, now, &cx);
+            }
         }
         if faults.transcript_hole {
             self.punch_hole(&mut chat, utc);
@@ -88,10 +96,18 @@ impl Inner {
         chat.armed_at = wake;
         let mut envelope = success(&chat, &chat_id, false);
         envelope.messages = chat.events_from(1, &self.config.agent.nickname);
+        if self.mis(Misbehave::RequestAccepts) {
+            envelope.next_position = None;
+        }
         self.counters.chat_created();
-        // Insert before arming, so the sweeper always finds the chat.
+        let queued = chat.seat == Seat::Queued;
+        // Insert before arming (and queueing), so the sweeper always finds the chat.
         self.store.insert(key, chat);
         self.timers.push(wake, key);
+        if let (true, Some(pool)) = (queued, &self.pool) {
+            pool.enqueue(key, now);
+            self.pool_handoff();
+        }
         (200, envelope)
     }
 
@@ -119,24 +135,35 @@ impl Inner {
             )
         };
         let Some(key) = self.store.key_of(chat_id) else {
+            if self.mis(Misbehave::EndUnknownChat) {
+                return failure(1, false, Some(chat_id), alias, codes::CANNOT_START, "retry");
+            }
             return not_executed(true);
         };
         let now = Instant::now();
         let cx = self.cx();
-        self.store.with_chat(key, |chat| {
+        let answer = self.store.with_chat(key, |chat| {
             let Some(chat) = chat else {
-                return (not_executed(true), false);
+                return (
+                    not_executed(!self.misbehave.wrong_expiry_answer(key)),
+                    false,
+                );
             };
             match agent::advance(chat, now, &cx) {
                 Advance::Open => {}
-                Advance::Expired | Advance::Gone => {
-                    return (not_executed(true), true);
+                Advance::Expired => {
+                    self.misbehave.note_expired(key);
+                    return (not_executed(!self.misbehave.wrong_expiry_answer(key)), true);
                 }
+                Advance::Gone => return (not_executed(true), true),
             }
             let ended = chat.state == ChatState::AgentEnded;
+            let any_key = self
+                .mis(Misbehave::IdentityWrongKey)
+                .then(|| chat.secure_key.clone());
             if !chat.identity_matches(
                 input.user_id.as_deref(),
-                input.secure_key.as_deref(),
+                any_key.as_deref().or(input.secure_key.as_deref()),
                 alias,
                 input.tenant.as_deref(),
             ) {
@@ -151,7 +178,7 @@ impl Inner {
                 env.messages = chat.events_from(pos, &self.config.agent.nickname);
                 return ((200, env), true);
             }
-            chat.deadline = now + self.config.flex_disconnect_timeout;
+            chat.deadline = now + self.flex_timeout();
             let utc = self.clock.utc_ms(now);
             let closing = self.apply_op(op, chat, key, input, now, utc);
             if !closing {
@@ -170,18 +197,23 @@ impl Inner {
             if let Some(pos) = self.poll_position(op, input) {
                 env.messages = chat.events_from(pos, &self.config.agent.nickname);
             }
+            self.misanswer(op, chat, &mut env);
             ((200, env), closing)
-        })
+        });
+        self.pool_handoff();
+        answer
     }
 
     /// Where the answer's events start: polls always (absent or 0 = 1), other
     /// operations only when given a position.
     fn poll_position(&self, op: Operation, input: &OpInput) -> Option<u64> {
-        match (op, input.position) {
-            (Operation::Poll, p) => Some(p.unwrap_or(1).max(1)),
-            (_, Some(p)) => Some(p.max(1)),
-            (_, None) => None,
-        }
+        let pos = match (op, input.position) {
+            (Operation::Poll, p) => p.unwrap_or(1).max(1),
+            (_, Some(p)) => p.max(1),
+            (_, None) => return None,
+        };
+        let exclusive = pos > 1 && self.mis(Misbehave::TranscriptPositionInclusive);
+        Some(if exclusive { pos + 1 } else { pos })
     }
 
     fn validate_op(&self, op: Operation, input: &OpInput) -> Result<(), Rejection> {
@@ -230,9 +262,17 @@ impl Inner {
             Operation::RequestChat | Operation::Poll | Operation::ReadReceipt => {}
             Operation::Send => {
                 let mt = input.message_type.as_deref().unwrap_or("text");
+                if self.mis(Misbehave::TranscriptNoHoles) {
+                    chat.next_index += 1;
+                }
+                let from = if self.mis(Misbehave::TranscriptMessageEcho) {
+                    PartyKind::Agent
+                } else {
+                    client
+                };
                 chat.append(
                     EventKind::Message,
-                    client,
+                    from,
                     utc,
                     input.message.as_deref(),
                     Some(mt),
@@ -242,16 +282,23 @@ impl Inner {
                     self.arm(chat, key, at);
                 }
             }
+            Operation::StartTyping | Operation::StopTyping
+                if self.mis(Misbehave::TypingAccepted) => {}
             Operation::StartTyping => {
                 chat.append(EventKind::TypingStarted, client, utc, None, None);
             }
             Operation::StopTyping => {
+                if self.mis(Misbehave::TranscriptNoRepeats) && chat.next_index > 1 {
+                    chat.next_index -= 1;
+                }
                 chat.append(EventKind::TypingStopped, client, utc, None, None);
             }
+            Operation::Disconnect if self.mis(Misbehave::EndAfterDisconnect) => {}
             Operation::Disconnect => {
                 chat.append(EventKind::ParticipantLeft, client, utc, None, None);
                 chat.pending.clear();
                 self.counters.chat_ended(super::stats::EndReason::Client);
+                super::pool::on_end(chat, now, &self.cx());
                 return true;
             }
             Operation::PushUrl => {
@@ -266,6 +313,9 @@ impl Inner {
             Operation::UpdateNickname => {
                 if let Some(n) = input.nickname.as_deref() {
                     chat.nickname = n.into();
+                }
+                if self.mis(Misbehave::NicknameAccepted) {
+                    return false;
                 }
                 chat.append(
                     EventKind::NicknameUpdated,
@@ -303,5 +353,23 @@ impl Inner {
         );
         self.counters
             .fault(super::config::FaultKind::TranscriptHole);
+    }
+}
+
+impl Inner {
+    /// The answer changes of the `--misbehave` switches that touch a statusCode 0 answer.
+    fn misanswer(&self, op: Operation, chat: &Chat, env: &mut crate::protocol::Envelope) {
+        if op == Operation::Disconnect {
+            let ended = !self.mis(Misbehave::EndDisconnect);
+            env.chat_ended = Some(ended);
+        }
+        if op == Operation::Poll {
+            if self.mis(Misbehave::IdentityAdopt) {
+                env.alias = Some((chat.alias + 1).to_string());
+            }
+            if self.mis(Misbehave::TranscriptNextPosition) {
+                env.next_position = env.next_position.map(|n| n.saturating_sub(1));
+            }
+        }
     }
 }

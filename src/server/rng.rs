@@ -16,6 +16,12 @@ pub fn unit(seed: u64, stream: u64, n: u64) -> f64 {
     (v >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// A small RNG seeded from `(seed, stream, n)`, for one draw of a distribution.
+pub fn rng_for(seed: u64, stream: u64, n: u64) -> rand::rngs::SmallRng {
+    use rand::SeedableRng;
+    rand::rngs::SmallRng::seed_from_u64(mix(mix(seed ^ mix(stream)) ^ n))
+}
+
 /// A random hex string of `len` characters from the OS-seeded thread RNG.
 pub fn secret_hex(len: usize) -> String {
     use rand::Rng;

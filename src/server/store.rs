@@ -102,6 +102,8 @@ pub enum AgentAction {
     Join,
     /// Reply to the customer's `n`th message (1-based).
     Reply(u32),
+    /// Leave the chat, ending it (`agent.end_after`).
+    End,
 }
 
 /// One chat.
@@ -136,6 +138,8 @@ pub struct Chat {
     pub pending: VecDeque<(Instant, AgentAction)>,
     /// Accumulated user data (request + updateData), key order kept.
     pub user_data: Vec<(Box<str>, Box<str>)>,
+    /// Where the chat stands with the agent pool.
+    pub seat: super::pool::Seat,
 }
 
 impl Chat {

@@ -18,6 +18,7 @@ fn chat(now: Instant) -> Chat {
         polled_from: 1,
         pending: VecDeque::new(),
         user_data: Vec::new(),
+        seat: crate::server::pool::Seat::Own,
     }
 }
 

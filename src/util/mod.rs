@@ -1,6 +1,9 @@
 //! Small helpers shared by several modules: output-file checks, the one duration
 //! parser and flex-disconnect-timeout range rule (engine and server), number text.
 
+pub mod distribution;
+pub mod toml_error;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -28,7 +31,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 pub fn check_flex_timeout(t: Duration, field: &str) -> Result<(), crate::error::UsageError> {
     if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
         return Err(crate::error::UsageError::new(format!(
-            "{field} must be between 1s and 1728000s (20 days, the Chat Server option's range), got {}; the default is 45s",
+            "{field}: must be between 1s and 1728000s (20 days, the Chat Server option's range), got {}; the default is 45s",
             humantime::format_duration(t)
         )));
     }

@@ -1,6 +1,6 @@
 //! gms-v2 request building: `POST /genesys/2/chat/{service}[/{chatId}/{op}]`, form-encoded.
 //!
-//! Parameters follow the observed Genesys Widgets behaviour (PROTOCOL.md Part 1):
+//! Parameters follow the observed Genesys Widgets behaviour (docs/protocol.md):
 //! Request Chat posts to `{service}/` with an empty identity triple and the
 //! widget's userData; refresh and typing carry `transcriptPosition` and `message`;
 //! send carries `message` and `messageType=text`; disconnect only the triple.

@@ -211,6 +211,29 @@ impl std::fmt::Debug for Backend {
     }
 }
 
+/// The one HTTP client builder of chatload: `run` (through [`ChatClient`]) and
+/// `conformance` both build their client here, so connection options (TLS,
+/// proxy, cookies) added here apply to both.
+pub fn http_client(
+    request_timeout: Duration,
+    headers: reqwest::header::HeaderMap,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .default_headers(headers)
+        // A 3xx is an answer to classify (`http_status`), never followed: a
+        // followed redirect would count a gateway's login page as the
+        // operation and send the custom (secret) headers to another host.
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout)
+        .pool_max_idle_per_host(usize::MAX)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .http1_only()
+        .no_proxy()
+        .build()
+}
+
 /// A dialect client over one shared HTTP connection pool.
 ///
 /// At most `max_connections` requests are in flight at once (so at most about
@@ -252,20 +275,7 @@ impl ChatClient {
         max_connections: usize,
         headers: reqwest::header::HeaderMap,
     ) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            // A 3xx is an answer to classify (`http_status`), never followed: a
-            // followed redirect would count a gateway's login page as the
-            // operation and send the custom (secret) headers to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(request_timeout)
-            .connect_timeout(request_timeout)
-            .pool_max_idle_per_host(usize::MAX)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .http1_only()
-            .no_proxy()
-            .build()?;
+        let http = http_client(request_timeout, headers)?;
         Ok(ChatClient {
             backend: Backend::Http(http),
             target,

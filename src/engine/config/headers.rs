@@ -99,6 +99,14 @@ pub(super) fn build_headers(
     Ok(CustomHeaders(map))
 }
 
+/// The `--header` flags alone, for commands without a scenario file (`conformance`).
+pub fn from_flags(flags: &[HeaderArg]) -> Result<CustomHeaders, UsageError> {
+    let src = super::Src { file: None };
+    build_headers(flags, &Scenario::default(), &src, &|var| {
+        std::env::var(var).ok()
+    })
+}
+
 /// One validated header. Messages never contain the value.
 fn header(
     name: &str,

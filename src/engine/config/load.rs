@@ -17,6 +17,18 @@ pub(super) fn build_plan(
     let restart = flag_or(None, load.restart.as_ref(), true);
     let flags_given = args.sessions.is_some() || args.duration.is_some() || args.ramp_up.is_some();
     if let (Some(stages), false) = (&load.stages, flags_given) {
+        for (field, given) in [
+            ("sessions", load.sessions.as_ref().map(|v| v.span())),
+            ("ramp_up", load.ramp_up.as_ref().map(|v| v.span())),
+            ("duration", load.duration.as_ref().map(|v| v.span())),
+        ] {
+            if let (Some(span), Some(f)) = (given, src.file) {
+                return Err(UsageError::new(format!(
+                    "{}: load.{field}: cannot be used with [[load.stages]] (the stages set the load); remove load.{field} or the stages",
+                    f.at(span)
+                )));
+            }
+        }
         if stages.get_ref().is_empty() {
             return Err(src.err(
                 "load.stages",
@@ -52,7 +64,7 @@ pub(super) fn build_plan(
                 return Err(src.err(
                     &format!("{f}.sessions"),
                     &st.sessions,
-                    "must be at most 1000000",
+                    "must be at most 1000000; e.g. 1000",
                 ));
             }
             out.push(Stage {
@@ -85,7 +97,15 @@ pub(super) fn build_plan(
         "load.duration",
         Duration::from_secs(30),
     )?;
-    nonzero(duration, "load.duration (--duration)", "30s")?;
+    let name = |flag: &Option<String>, flag_name, field| match flag {
+        Some(_) => flag_name,
+        None => field,
+    };
+    nonzero(
+        duration,
+        name(&args.duration, "--duration", "load.duration"),
+        "30s",
+    )?;
     let ramp_up = src.duration(
         args.ramp_up.as_deref(),
         "ramp-up",
@@ -95,7 +115,8 @@ pub(super) fn build_plan(
     )?;
     if ramp_up > duration {
         return Err(UsageError::new(format!(
-            "load.ramp_up (--ramp-up): {} is longer than the duration {}; shorten the ramp or lengthen the duration",
+            "{}: {} is longer than the duration {}; shorten the ramp or lengthen the duration",
+            name(&args.ramp_up, "--ramp-up", "load.ramp_up"),
             humantime::format_duration(ramp_up),
             humantime::format_duration(duration)
         )));
@@ -112,7 +133,7 @@ pub(super) fn build_retry(sc: &Scenario, src: &Src<'_>) -> Result<RetryPolicy, U
             .as_ref()
             .map(|v| src.at("retry.max_consecutive", v));
         return Err(UsageError::new(format!(
-            "{}: must be at least 1 (Genesys Widgets tolerate 5)",
+            "{}: must be at least 1; Genesys Widgets tolerate 5",
             at.unwrap_or_default()
         )));
     }
@@ -134,5 +155,25 @@ pub(super) fn build_retry(sc: &Scenario, src: &Src<'_>) -> Result<RetryPolicy, U
         max_consecutive,
         backoff,
         backoff_max: backoff_max.max(backoff),
+    })
+}
+
+/// `--sessions`, `--duration` or `--ramp-up` next to a file's `[[load.stages]]`: the
+/// flags replace the stages by one ramp-and-hold stage; say so instead of dropping
+/// the stages silently.
+pub(super) fn stages_replaced_warning(args: &RunArgs, sc: &Scenario) -> Option<String> {
+    let flags: Vec<&str> = [
+        (args.sessions.is_some(), "--sessions"),
+        (args.duration.is_some(), "--duration"),
+        (args.ramp_up.is_some(), "--ramp-up"),
+    ]
+    .into_iter()
+    .filter_map(|(given, name)| given.then_some(name))
+    .collect();
+    (sc.load.stages.is_some() && !flags.is_empty()).then(|| {
+        format!(
+            "{} replace the scenario's [[load.stages]] by one ramp-and-hold stage; drop the flags to run the stages",
+            flags.join(", ")
+        )
     })
 }

@@ -22,9 +22,13 @@ pub(super) fn build_script(
         Duration::from_secs(3),
     )?;
     if poll_interval < Duration::from_millis(10) {
-        return Err(UsageError::new(
-            "customer.poll_interval (--poll-interval): must be at least 10ms; the widget polls every 3s",
-        ));
+        let field = match args.poll_interval {
+            Some(_) => "--poll-interval",
+            None => "customer.poll_interval",
+        };
+        return Err(UsageError::new(format!(
+            "{field}: must be at least 10ms; the widget polls every 3s",
+        )));
     }
     let jitter = src.jitter(c.jitter.as_ref(), "customer.jitter")?;
     let think_time = src.duration(
@@ -68,9 +72,13 @@ pub(super) fn build_script(
         "after-messages" => EndMode::AfterMessages(linger),
         "after-duration" => {
             if session_duration.is_zero() {
-                return Err(UsageError::new(
-                    "customer.end = \"after-duration\" needs customer.session_duration, e.g. session_duration = \"60s\"",
-                ));
+                let field = match args.end {
+                    Some(_) => "--end",
+                    None => "customer.end",
+                };
+                return Err(UsageError::new(format!(
+                    "{field}: after-duration needs customer.session_duration; add session_duration = \"60s\" to [customer]",
+                )));
             }
             EndMode::AfterDuration(session_duration)
         }
@@ -103,7 +111,7 @@ pub(super) fn build_script(
     let nickname = flag_or(None, c.nickname.as_ref(), "chatload".into());
     if nickname.is_empty() {
         return Err(UsageError::new(
-            "customer.nickname: must not be empty (the server answers 161 without a name)",
+            "customer.nickname: must not be empty (the server answers 161 without a name); write a name such as \"chatload\"",
         ));
     }
     Ok(CustomerScript {

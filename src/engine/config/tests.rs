@@ -128,7 +128,7 @@ fn ramp_longer_than_duration_is_rejected() {
         "[load]\nramp_up = \"1m\"\nduration = \"30s\"\n",
     );
     assert!(
-        e.contains("load.ramp_up (--ramp-up): 1m is longer than the duration 30s"),
+        e.contains("load.ramp_up: 1m is longer than the duration 30s"),
         "{e}"
     );
 }
@@ -245,7 +245,7 @@ fn embedded_server_flex_matches_the_client() {
 fn bad_server_table_is_a_usage_error() {
     let e = err(&no_flags(), "[server.agent]\nend_after_messages = 0\n");
     assert!(
-        e.starts_with("[server]: server.agent.end_after_messages must be at least 1"),
+        e.starts_with("[server]: server.agent.end_after_messages: must be at least 1"),
         "{e}"
     );
     let e = ScenarioFile::parse("s.toml", "[server]\nflex = 3\n".into())

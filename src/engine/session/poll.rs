@@ -1,7 +1,7 @@
 //! The poll loop of one session: schedule, gaps and their causes, retries,
 //! transcript tracking.
 //!
-//! Poll gap (PROTOCOL.md Part 1): from the send of the last poll answered
+//! Poll gap (docs/protocol.md): from the send of the last poll answered
 //! with statusCode 0 to the send of the next poll attempt, whatever its answer.
 //! The loop reports each gap with its context ([`GapObservation`]); metrics
 //! judges it (cause, near miss, flag).

@@ -125,13 +125,22 @@ fn utc_hms(start: chrono::DateTime<chrono::Utc>, secs: f64) -> String {
     at.format("%H:%M:%SZ").to_string()
 }
 
-/// The `latency-over-time` chart.
+/// Fewest requests an interval needs for its p99 to be drawn: with fewer, a
+/// "99th percentile" is just the slowest of a handful of requests, and the line
+/// swings between milliseconds and seconds on quiet intervals.
+pub const MIN_P99_SAMPLES: u64 = 100;
+
+/// The `latency-over-time` chart: p50 of every interval with requests, p99 only
+/// of intervals with at least [`MIN_P99_SAMPLES`] requests.
 pub fn latency_over_time(s: &Summary) -> Chart {
     let (x, div) = time_axis(s);
-    let hi = s.timeline.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
-    let lo = s
-        .timeline
-        .iter()
+    let with_requests = || s.timeline.iter().filter(|p| p.requests > 0);
+    let with_p99 = || s.timeline.iter().filter(|p| p.requests >= MIN_P99_SAMPLES);
+    let hi = with_p99()
+        .map(|p| p.p99_ms)
+        .chain(with_requests().map(|p| p.p50_ms))
+        .fold(0.0, f64::max);
+    let lo = with_requests()
         .map(|p| p.p50_ms)
         .filter(|v| *v > 0.0)
         .fold(f64::INFINITY, f64::min);
@@ -148,13 +157,17 @@ pub fn latency_over_time(s: &Summary) -> Chart {
     let mut chart = Chart::new(
         "latency-over-time",
         "Latency over time",
-        "Corrected latency of all operations, per timeline interval.",
+        &format!(
+            "Corrected latency of all operations, per timeline interval. p99 is drawn only for \
+             intervals with at least {MIN_P99_SAMPLES} requests (with fewer it is just their \
+             slowest request); p50 for every interval with requests."
+        ),
         x,
         y,
     );
     let t = |p: &TimelinePoint| p.t_s as f64 / div;
-    let p50: Vec<(f64, f64)> = s.timeline.iter().map(|p| (t(p), p.p50_ms)).collect();
-    let p99: Vec<(f64, f64)> = s.timeline.iter().map(|p| (t(p), p.p99_ms)).collect();
+    let p50: Vec<(f64, f64)> = with_requests().map(|p| (t(p), p.p50_ms)).collect();
+    let p99: Vec<(f64, f64)> = with_p99().map(|p| (t(p), p.p99_ms)).collect();
     chart.line(&p50, "s0", "p50", false, false);
     chart.line(&p99, "s3", "p99", false, false);
     chart

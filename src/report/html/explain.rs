@@ -9,10 +9,10 @@ pub const SEED_STATUS1_CHAT_ENDED: &str = "This case isn't possible, as the requ
 pub fn violation_rule(kind: &str) -> &'static str {
     match kind {
         "status1_chat_ended" => "Seed table (Web API Server, Chat Server status codes), statusCode 1 with chatEnded=true: “This case isn't possible, as the request was unsuccessful and the last successful chatEnded flag is inherited.” chatload keeps the last successful chatEnded and goes on.",
-        "transcript_hole" => "Transcript indexes must have no holes: a poll from transcriptPosition must return every event with index ≥ position, consecutively. A hole is permanent; chatload moves its position past it (PROTOCOL.md, Transcript).",
-        "transcript_repeat" => "Transcript indexes must never repeat: an event already received at an index must not be delivered again, since transcriptPosition is inclusive and chatload advances it past every event it took (PROTOCOL.md, Transcript).",
-        "missing_field" => "A statusCode 0 answer must carry the chat identity (chatId, alias, userId and the key) and nextPosition; only statusCode 1 and 2 answers may omit them (PROTOCOL.md, Envelope).",
-        _ => "A protocol rule of PROTOCOL.md Part 1 (no explanation is recorded for this kind).",
+        "transcript_hole" => "Transcript indexes must have no holes: a poll from transcriptPosition must return every event with index ≥ position, consecutively. A hole is permanent; chatload moves its position past it (docs/protocol.md in the chatload repository, section Transcript).",
+        "transcript_repeat" => "Transcript indexes must never repeat: an event already received at an index must not be delivered again, since transcriptPosition is inclusive and chatload advances it past every event it took (docs/protocol.md in the chatload repository, section Transcript).",
+        "missing_field" => "A statusCode 0 answer must carry the chat identity (chatId, alias, userId and the key) and nextPosition; only statusCode 1 and 2 answers may omit them (docs/protocol.md in the chatload repository, section Envelope).",
+        _ => "A protocol rule of docs/protocol.md in the chatload repository (no explanation is recorded for this kind).",
     }
 }
 
