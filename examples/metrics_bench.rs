@@ -124,6 +124,9 @@ fn memory() -> (u64, f64, u64, f64, f64) {
             chat_id: format!("{ordinal:016x}-7c1e-4b6a-9d3f"),
             polls: 1800,
             end: EndReason::ClientDisconnect,
+            established: true,
+            disconnected: true,
+            expired: false,
         });
     }
     let sessions = rss_bytes();

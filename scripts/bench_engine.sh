@@ -12,14 +12,18 @@
 #   POLLS="2s 5s"  poll intervals to run (default both).
 #   LOG_INTERVAL=1s  --log-interval of the runs (0 = no latency.hlog/events.jsonl,
 #        to measure what the streamed files cost; default: chatload's own, 1s).
+#   BIN=path  benchmark this binary instead of building target/release/chatload
+#        (e.g. a copy of the release build before a change, for before/after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS="${1:-20000}"
 DURATION="${2:-60s}"
 MODES="${MODE:-embedded separate}"
 POLLS="${POLLS:-2s 5s}"
-cargo build --release --quiet
-BIN=target/release/chatload
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/chatload
+fi
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"; [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
 ulimit -n 65536 2>/dev/null || true
@@ -58,9 +62,12 @@ run_one() {
   jq -r --arg mode "$mode" --arg poll "$poll" --argjson ticks "$ticks" --argjson hz "$hz" \
         --argjson peak "$peak" --argjson n "$SESSIONS" '
     "\($mode) poll=\($poll) sessions=\(.sessions.peak_active)/\($n) flagged=\(.sessions.flagged)" +
-    " req/s=\(.requests.rate_per_s | floor) lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
+    " req/s=\(.requests.rate_per_s | floor) lateness_p50_ms=\(.generator.schedule_lateness_ms.p50)" +
+    " lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
     " lateness_max_ms=\(.generator.schedule_lateness_ms.max) cpu_us_per_req=\((($ticks / $hz) * 1e6 / ([.requests.total,1]|max)) | floor)" +
-    " rss_kib_per_session=\(($peak / $n * 10 | floor) / 10) verdict=\(.generator.verdict) end=\(.run.end)"' \
+    " rss_kib_per_session=\(($peak / $n * 10 | floor) / 10)" +
+    " poll_p50_ms=\(.latency_ms.poll.p50) poll_service_p50_ms=\(.service_time_ms.poll.p50)" +
+    " verdict=\(.generator.verdict) end=\(.run.end)"' \
     "$dir/summary.json"
 }
 

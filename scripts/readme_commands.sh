@@ -88,7 +88,11 @@ while IFS= read -r line; do
     >"$WORK/.out" 2>&1 </dev/null)
   code=$?
   ran=$((ran + 1))
-  if [ "$code" -ne "$expect" ]; then
+  if [ "$code" -eq 3 ] && [ "$expect" -le 1 ] && grep -q "load generator was overloaded" "$WORK/.out"; then
+    # The verdict's ok bound is tight (p99 lateness within min(10 ms, 5 % of the poll)): a busy
+    # machine can miss it. That is the machine, not the README; say so and go on.
+    echo "      exit 3 in $((SECONDS - start)) s: the generator judged itself overloaded on this machine (tolerated)"
+  elif [ "$code" -ne "$expect" ]; then
     echo "FAIL: exit $code, expected $expect, after $((SECONDS - start)) s; output:"
     tail -n 30 "$WORK/.out"
     failed=$((failed + 1))

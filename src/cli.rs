@@ -164,6 +164,35 @@ pub struct RunArgs {
     /// Print summary.json to stdout and the text summary to stderr (`chatload run --json | jq`).
     #[arg(long)]
     pub json: bool,
+    /// TLS, HTTP/2, proxy and customer-data flags.
+    #[command(flatten)]
+    pub reach: ReachArgs,
+}
+
+/// Flags of `chatload run` for real deployments (README "Testing a real deployment").
+#[derive(Debug, Default, Args)]
+pub struct ReachArgs {
+    /// PEM bundle of CA certificates to trust in addition to the system store (tls.ca_file).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS (tls.client_cert); needs --client-key.
+    #[arg(long, value_name = "FILE")]
+    pub client_cert: Option<PathBuf>,
+    /// Private key (PEM) of the client certificate (tls.client_key).
+    #[arg(long, value_name = "FILE")]
+    pub client_key: Option<PathBuf>,
+    /// Do not verify the target's certificate (recorded in the reports) (tls.insecure).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Offer HTTP/2 by ALPN on https targets (http2).
+    #[arg(long)]
+    pub http2: bool,
+    /// Proxy URL for every request, or 'none' to ignore HTTPS_PROXY/HTTP_PROXY (proxy).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Customer profiles, CSV with a header row or JSON Lines (customer.data.file).
+    #[arg(long, value_name = "FILE")]
+    pub customers: Option<PathBuf>,
 }
 
 /// The `--dialect` values; an alias is accepted as typed and resolved by `Dialect::from_str`.
@@ -244,6 +273,23 @@ pub struct ServeArgs {
     /// suites): a `chatload conformance` rule id such as transcript.no-holes.
     #[arg(long = "misbehave", value_name = "RULE")]
     pub misbehave: Vec<String>,
+    /// HTTPS flags.
+    #[command(flatten)]
+    pub tls: ServeTlsArgs,
+}
+
+/// Flags of `chatload serve` for HTTPS.
+#[derive(Debug, Default, Args)]
+pub struct ServeTlsArgs {
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Require client certificates issued by this CA (PEM): mutual TLS.
+    #[arg(long, value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// Flags of `chatload report`.
@@ -272,6 +318,9 @@ pub struct CheckArgs {
     /// Allowed regression per metric against the baseline [default: 10%].
     #[arg(long, value_name = "PERCENT", requires = "baseline")]
     pub max_regression: Option<String>,
+    /// A duration metric regresses only when also worse by more than this [default: 1ms].
+    #[arg(long, value_name = "DURATION", requires = "baseline")]
+    pub min_regression: Option<String>,
     /// Also write the results as JUnit XML to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod conformance;
 pub mod engine;
 pub mod error;
+pub mod fuzz_entry;
 pub mod gate;
 pub mod init;
 pub mod metrics;

@@ -30,7 +30,9 @@ fn main() -> ExitCode {
     match runtime.block_on(chatload::run(cli)) {
         Ok(exit) => exit.into(),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // A safety net: no error may show a URL password.
+            let text = chatload::util::redact::redact_urls_in(&format!("{err:#}"));
+            eprintln!("error: {text}");
             Exit::for_error(&err).into()
         }
     }

@@ -110,6 +110,14 @@ mod hostile;
 #[path = "engine/headers.rs"]
 mod headers;
 
+/// URL userinfo: Basic auth to the target, `user:***@host` everywhere it is shown.
+#[path = "engine/userinfo.rs"]
+mod userinfo;
+
+/// A run that ends badly: unwritable report files, a drain cut short.
+#[path = "engine/run_end.rs"]
+mod run_end;
+
 /// SIGINT through the real binary: reports written, every chat disconnected, exit 3.
 #[cfg(unix)]
 #[test]
@@ -170,6 +178,9 @@ mod common;
 #[path = "engine/stream.rs"]
 mod stream;
 
+/// The three views of the flex timeout, the planned end, session counts against the server.
+#[path = "engine/fidelity.rs"]
+mod fidelity;
 /// `--shard I/N` (issue 12).
 #[path = "engine/shard.rs"]
 mod shard;

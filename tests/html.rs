@@ -120,11 +120,18 @@ fn tables_match_the_fixture() {
         ("violations", s.violations.len()),
         ("thresholds", s.thresholds.len()),
         ("gap-causes", s.gaps.flagged_by_cause.len()),
-        ("transport-errors", 3),
+        ("transport-errors", 4),
         ("latency", 12),
     ] {
         assert_eq!(body_rows(&page, id), rows, "rows of table {id}");
     }
+    let transport = table(&page, "transport-errors");
+    assert!(
+        transport.contains("Reasons: invalid peer certificate: UnknownIssuer; &lt;script&gt;"),
+        "{transport}"
+    );
+    assert!(page.contains("HTTP/2 TLS (verified as gms.example.com), proxy proxy.example.com:3128, cookies on, 1000 customers from customers.csv (sequential)"));
+    assert!(!page.contains("data-insecure"));
     let worst = table(&page, "worst-sessions");
     assert!(worst.contains("<td>0001AB0137C000</td><td class=\"num\">19.6 s</td>"));
     assert!(worst.contains("<td>retries</td><td>agent_ended</td>"));
@@ -304,6 +311,7 @@ fn huge() -> Summary {
             near_miss: false,
             cause: Some(chatload::report::vocab::GapCause::SlowResponse),
             end_reason: chatload::report::vocab::EndReason::ClientDisconnect,
+            ..SessionRow::default()
         })
         .collect();
     s

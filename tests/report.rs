@@ -51,9 +51,9 @@ request_chat,200,0,false,2
 fn sessions_csv_exact() {
     let got = render(|w| csv::write_sessions(&sessions(), w));
     let want = "\
-ordinal,chat_id,polls,max_gap_ms,flagged,near_miss,cause,end_reason
-0,chat-0,5,2000.0,false,false,,client_disconnect
-1,chat-1,5,46000.5,true,false,retries,agent_ended
+ordinal,chat_id,polls,max_gap_ms,flagged,near_miss,cause,end_reason,max_idle_ms,idle_over_flex,expired
+0,chat-0,5,2000.0,false,false,,client_disconnect,0.0,false,false
+1,chat-1,5,46000.5,true,false,retries,agent_ended,0.0,false,false
 ";
     assert_eq!(got, want);
 }
@@ -96,7 +96,8 @@ fn text_summary_has_every_section() {
         "poll               200           0      false         9",
         "sessions: 2 started in 2 slots (a slot starts a new customer when its session ends), peak 2 active",
         "          2 completed        established and ended normally: by the customer, by the agent, or disconnected by chatload at the planned end",
-        "          1 ended by client  the customer disconnected after its script (end-of-run disconnects are not counted here, though they are in the disconnect requests)",
+        "          0 never started    request chat never succeeded (not completed)",
+        "          1 ended by client  the disconnect was answered statusCode 0: after the script, a ramp-down, the planned end (run_ended) or Ctrl-C",
         "          1 ended by server  the agent ended the chat, statusCode 2, or the chat expired",
         "          0 failed           never established, out of retries, statusCode 2 or expired",
         "flagged sessions: 1 (50.00 %), near misses: 0 (0.00 %)",
@@ -151,6 +152,9 @@ fn built_summary() -> Summary {
             chat_id: format!("c{i}"),
             polls: 3,
             end: EndReason::ClientDisconnect,
+            established: true,
+            disconnected: true,
+            expired: false,
         });
     }
     m.tick(base + Duration::from_secs(2));
@@ -237,4 +241,33 @@ fn write_reports_writes_every_file_without_secrets() {
     assert_eq!(back, fixture());
     let sessions_csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
     assert_eq!(sessions_csv.lines().count(), 3);
+}
+
+#[test]
+fn a_file_that_cannot_be_written_is_named_and_every_other_file_is_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    // A directory where timeline.csv must go: its write fails, the others must not.
+    std::fs::create_dir_all(out.join("timeline.csv").join("x")).unwrap();
+    let failed = chatload::report::write_reports_each(&out, &fixture(), &sessions());
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("timeline.csv"), "{failed:?}");
+    let back = json::read_json(std::fs::File::open(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(back, fixture());
+    for name in [
+        "operations.csv",
+        "outcomes.csv",
+        "sessions.csv",
+        "report.html",
+    ] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+    // No temporary file is left behind, and the error says so through write_reports too.
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    let e = write_reports(&out, &fixture(), &sessions()).unwrap_err();
+    assert!(format!("{e:#}").contains("timeline.csv"), "{e:#}");
 }

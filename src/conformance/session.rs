@@ -30,7 +30,15 @@ impl<'a> Session<'a> {
             id: Identity::default(),
             changed_from: None,
         };
-        let a = prober.call(&s.id, &Call::RequestChat { nickname }).await;
+        let customer = crate::engine::customers::Customer::named(nickname);
+        let a = prober
+            .call(
+                &s.id,
+                &Call::RequestChat {
+                    customer: &customer,
+                },
+            )
+            .await;
         if a.status() == Some(0) {
             if let Some(env) = &a.envelope {
                 s.id.adopt(env);

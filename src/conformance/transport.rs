@@ -127,8 +127,10 @@ impl Prober {
         for v in headers.values() {
             redactor.learn(v.to_str().unwrap_or_default());
         }
+        let https = target.is_https();
+        let transport = crate::engine::client::transport::Transport::default();
         Ok(Prober {
-            http: http_client(request_timeout, headers)?,
+            http: http_client(request_timeout, headers, https, &transport)?,
             target,
             redactor: Mutex::new(redactor),
             times: Mutex::default(),

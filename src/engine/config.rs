@@ -21,6 +21,7 @@ use toml::Spanned;
 mod headers;
 mod load;
 mod output;
+mod reach;
 mod script;
 mod shard;
 
@@ -54,6 +55,8 @@ pub struct RunConfig {
     pub max_connections: usize,
     /// Custom headers sent on every request (values are secrets; `Debug` hides them).
     pub headers: CustomHeaders,
+    /// TLS, HTTP/2, proxy and cookie options.
+    pub transport: crate::engine::client::transport::Transport,
     /// Bounded wait for disconnects at the end.
     pub drain_timeout: Duration,
     /// The load plan.
@@ -273,7 +276,12 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     let headers = headers::build_headers(&args.headers, sc, &src, &|var| std::env::var(var).ok())?;
     let plan = load::build_plan(args, sc, &src)?;
     let shard = shard::shard_of(args, &|var| std::env::var(var).ok())?;
-    let script = script::build_script(args, sc, &src)?;
+    let mut script = script::build_script(args, sc, &src)?;
+    script.customers = reach::build_customers(args, sc, &src)?;
+    let mut reach_warnings = Vec::new();
+    let env = |var: &str| std::env::var(var).ok();
+    let transport =
+        reach::build_transport(args, sc, &src, target.as_deref(), &env, &mut reach_warnings)?;
     let retry = load::build_retry(sc, &src)?;
     let seed = args
         .seed
@@ -322,6 +330,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
         max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
         headers,
+        transport,
         drain_timeout,
         plan,
         script,
@@ -347,6 +356,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     }
     cfg.warnings = cadence_warnings(&cfg);
     cfg.warnings.extend(server_warning);
+    cfg.warnings.extend(reach_warnings);
     cfg.warnings.extend(load::stages_replaced_warning(args, sc));
     Ok(cfg)
 }
@@ -403,14 +413,15 @@ fn nonzero(d: Duration, field: &str, example: &str) -> Result<(), UsageError> {
 
 fn check_url(url: &str) -> Result<String, String> {
     let u = url.trim_end_matches('/');
+    let shown = crate::util::redact::redact_url(url);
     let rest = u
         .strip_prefix("http://")
         .or_else(|| u.strip_prefix("https://"))
         .ok_or_else(|| {
-            format!("'{url}' must start with http:// or https://; e.g. http://127.0.0.1:8080")
+            format!("'{shown}' must start with http:// or https://; e.g. http://127.0.0.1:8080")
         })?;
     if rest.is_empty() {
-        return Err(format!("'{url}' has no host; e.g. http://127.0.0.1:8080"));
+        return Err(format!("'{shown}' has no host; e.g. http://127.0.0.1:8080"));
     }
     Ok(u.to_string())
 }

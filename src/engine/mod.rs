@@ -14,10 +14,13 @@
 
 pub mod client;
 pub mod config;
+pub mod customers;
+pub mod fdlimit;
 pub mod live;
 pub mod pacing;
 pub mod plan;
 pub mod progress;
+mod reach_report;
 pub mod runner;
 pub mod scenario;
 pub mod session;
@@ -47,7 +50,14 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
     let print = || -> std::io::Result<()> {
         let mut text = Vec::new();
         crate::report::text::write_text(&outcome.summary, &mut text)?;
-        writeln!(text, "reports: {}", outcome.dir.display())?;
+        match outcome.unwritten.len() {
+            0 => writeln!(text, "reports: {}", outcome.dir.display())?,
+            n => writeln!(
+                text,
+                "reports: {} ({n} file(s) could not be written; see stderr)",
+                outcome.dir.display()
+            )?,
+        }
         if json {
             std::io::stderr().lock().write_all(&text)?;
             let mut out = std::io::stdout().lock();
@@ -57,11 +67,15 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
             std::io::stdout().lock().write_all(&text)
         }
     };
-    // The reports are already on disk: a reader that closed stdout early (`| head`)
+    // The reports are already on disk (or named on stderr as unwritten; the figures
+    // above are then the only complete copy): a reader that closed stdout early (`| head`)
     // must not change the run's verdict.
     match print() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
+    }
+    for r in &outcome.unwritten {
+        eprintln!("chatload: {r}");
     }
     for r in &outcome.reasons {
         eprintln!("chatload: {r}");

@@ -6,6 +6,11 @@
 //! instant, the next poll leaves at once (the delay is measured against the
 //! intended instant) and ticks missed entirely are skipped, as the widget's
 //! interval timer skips ticks while a poll is in flight.
+//!
+//! Waits for an intended instant go through [`clock::sleep_until`], which meets
+//! the instant within a fraction of a millisecond (tokio's own timer is up to 2 ms late).
+
+pub mod clock;
 
 use rand::rngs::SmallRng;
 use rand::Rng;

@@ -43,6 +43,9 @@ pub struct RunOutcome {
     pub reasons: Vec<String>,
     /// The embedded server, when one ran (stopped; its counters stay readable).
     pub server: Option<ReferenceServer>,
+    /// One message per report file that could not be written (each names the
+    /// file and the cause; every other file was written whole). Empty normally.
+    pub unwritten: Vec<String>,
 }
 
 /// Slots of the plan: which are running, and the lowest index that may be free.
@@ -56,6 +59,7 @@ pub async fn run(
     cfg: RunConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunOutcome> {
+    super::fdlimit::ensure(cfg.max_connections, cfg.target.is_none())?;
     let dir = report_dir(&cfg);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create the report directory '{}'", dir.display()))?;
@@ -80,22 +84,33 @@ pub async fn run(
         }
         return Err(anyhow::anyhow!(e));
     }
-    let summary = ctx.metrics.build_summary(RunFacts {
+    let mut summary = ctx.metrics.build_summary(RunFacts {
         scenario: info,
         started_at,
         end: run_end(phase),
         elapsed: t0.elapsed(),
         thresholds: &cfg.parsed_thresholds,
     });
-    crate::report::write_reports(&dir, &summary, &ctx.metrics.session_rows())
-        .with_context(|| format!("could not write the reports into '{}'", dir.display()))?;
-    if let Some(path) = &cfg.junit {
-        write_junit_file(path, &summary)?;
-    }
+    super::reach_report::observed(&mut summary, ctx.client.observed());
+    let sessions = ctx.metrics.session_rows();
+    // Disconnect first, write second: close the connection pool (and stop the
+    // embedded server) so a run at its descriptor limit still has descriptors
+    // for its report files.
+    drop(ctx);
     if let Some(stop) = server_stop {
         let _ = stop.send(());
     }
-    let (exit, mut reasons) = judge(&summary);
+    let mut unwritten = crate::report::write_reports_each(&dir, &summary, &sessions);
+    if let Some(path) = &cfg.junit {
+        if let Err(e) = write_junit_file(path, &summary) {
+            unwritten.push(format!("{e:#}"));
+        }
+    }
+    let (mut exit, mut reasons) = judge(&summary);
+    if !unwritten.is_empty() {
+        // The figures are on stdout, but a missing file is not a trustworthy run record.
+        exit = exit.worst(Exit::Untrusted);
+    }
     if abandoned > 0 {
         reasons.push(format!(
             "{abandoned} session(s) did not finish within the drain timeout and were abandoned"
@@ -107,6 +122,7 @@ pub async fn run(
         exit,
         reasons,
         server,
+        unwritten,
     })
 }
 
@@ -120,12 +136,13 @@ fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
         &cfg.webapi_prefix,
     )
     .map_err(|e| crate::error::UsageError::new(format!("target: {e}")))?;
-    ChatClient::with_headers(
+    ChatClient::with_transport(
         target,
         cfg.request_timeout,
         cfg.max_body_bytes,
         cfg.max_connections,
         cfg.headers.map().clone(),
+        &cfg.transport,
     )
 }
 
@@ -181,7 +198,10 @@ async fn run_sessions(
         tokio::time::timeout(bound, async { while tasks.join_next().await.is_some() {} }).await;
     let abandoned = tasks.len();
     if drained.is_err() {
+        // Aborted sessions record their in-flight requests as `abandoned` and push
+        // their rows as they are dropped: wait for that (no I/O, it is immediate).
         tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
     }
     (phase, abandoned)
 }
@@ -258,7 +278,7 @@ async fn drive(
         while tasks.try_join_next().is_some() {}
         if now >= next_second {
             next_second += Duration::from_secs(1);
-            outputs.tick(ctx.metrics.tick(now.into_std()));
+            outputs.tick(off_the_workers(|| ctx.metrics.tick(now.into_std())));
             if outputs.failed() {
                 // The streamed files cannot be written: stop and disconnect; the error is
                 // reported once, by `run`, after the drain.
@@ -271,6 +291,16 @@ async fn drive(
                 break;
             }
         }
+    }
+}
+
+/// Run `f` (the once-a-second merge of the metric shards) without holding up the session
+/// tasks queued on this worker: on a multi-thread runtime they move to another worker.
+fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
@@ -397,7 +427,8 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
     ScenarioInfo {
         name: cfg.name.clone(),
         dialect: cfg.dialect.to_string(),
-        target: base.to_string(),
+        // Shown in summary.json, report.html and stdout: never a URL password.
+        target: crate::util::redact::redact_url(base),
         embedded_server: cfg.target.is_none(),
         sessions: cfg.plan.peak_sessions(),
         duration_s: cfg.plan.duration().as_secs_f64(),
@@ -410,6 +441,7 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
             index: s.index,
             count: s.count,
         }),
+        reach: super::reach_report::info(cfg, base),
     }
 }
 

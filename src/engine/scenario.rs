@@ -47,6 +47,14 @@ pub struct Scenario {
     pub max_connections: Option<Spanned<u64>>,
     /// How long the end of the run waits for active chats to disconnect.
     pub drain_timeout: Option<SpannedDuration>,
+    /// TLS options for https targets (`[tls]`).
+    pub tls: Option<TlsSection>,
+    /// Offer HTTP/2 by ALPN on https targets.
+    pub http2: Option<Spanned<bool>>,
+    /// Proxy URL, or `"none"` to ignore the environment's proxy variables.
+    pub proxy: Option<Spanned<String>>,
+    /// Keep one cookie jar per customer (default true).
+    pub cookies: Option<Spanned<bool>>,
     /// Custom request headers sent on every request (`[headers]`; a value
     /// `env:VAR` is read from the environment). Values are secrets.
     pub headers: Option<std::collections::BTreeMap<String, Spanned<String>>>,
@@ -104,6 +112,32 @@ pub struct JitterSection {
     pub amount: Option<SpannedDuration>,
 }
 
+/// `[tls]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// PEM bundle of extra trusted CAs.
+    pub ca_file: Option<Spanned<String>>,
+    /// Client certificate (PEM) for mutual TLS.
+    pub client_cert: Option<Spanned<String>>,
+    /// Its private key (PEM).
+    pub client_key: Option<Spanned<String>>,
+    /// Skip certificate verification.
+    pub insecure: Option<Spanned<bool>>,
+    /// Name the certificate is checked against (targets addressed by IP).
+    pub server_name: Option<Spanned<String>>,
+}
+
+/// `[customer.data]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerDataSection {
+    /// CSV (header row) or JSON Lines file of customer profiles.
+    pub file: Option<Spanned<String>>,
+    /// `sequential` (default) or `random`.
+    pub order: Option<Spanned<String>>,
+}
+
 /// `[customer]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,6 +168,8 @@ pub struct CustomerSection {
     pub linger: Option<SpannedDuration>,
     /// after-duration: disconnect this long after the chat started.
     pub session_duration: Option<SpannedDuration>,
+    /// Customer profiles from a file (`[customer.data]`).
+    pub data: Option<CustomerDataSection>,
 }
 
 /// `[retry]`.

@@ -5,10 +5,16 @@
 //! then every further metric the thresholds name (verdict words are not compared).
 //!
 //! A metric regresses when it moved in the worse direction by more than the allowed fraction
-//! of the baseline value AND by more than its unit's noise floor ([`noise_floor`]: 1 ms for
-//! durations, 0.1 percentage point for rates, nothing for counts and throughput). The floor
-//! is what makes zero baselines sensible: a count going 0 -> 1 fails, a rate 0 -> 0.01% or a
-//! latency 0.2 ms -> 0.9 ms does not. Delta % is `n/a` for a zero baseline (unless both are 0).
+//! of the baseline value AND by more than its unit's noise floor ([`noise_floor`]:
+//! `--min-regression` for durations, default 1 ms; 0.1 percentage point for rates; nothing
+//! for counts and throughput). The floor is what makes zero baselines sensible: a count
+//! going 0 -> 1 fails, a rate 0 -> 0.01% or a latency 0.2 ms -> 0.9 ms does not. Delta % is
+//! `n/a` for a zero baseline (unless both are 0).
+//!
+//! A percentile is compared only when both runs hold enough samples for it: at least
+//! [`MIN_TAIL_SAMPLES`] beyond it, `n × (1 − q) ≥ 10` (p999 needs 10,000 samples). With
+//! fewer, the percentile is one of the few largest samples, as noisy as a maximum, and the
+//! comparison is reported as "not enough samples", not failed: two identical reruns pass.
 
 use super::metrics::{Better, Metric, Observed, Unit};
 use super::Threshold;
@@ -25,7 +31,15 @@ pub enum Verdict {
     Fail,
     /// Not comparable (missing from the baseline).
     Skipped,
+    /// A percentile with too few samples beyond it in either run (not compared).
+    TooFewSamples,
 }
+
+/// Samples a run must hold beyond a percentile for it to be compared.
+pub const MIN_TAIL_SAMPLES: f64 = 10.0;
+
+/// The default `--min-regression`: durations must worsen by more than this, ms.
+pub const DEFAULT_MIN_REGRESSION_MS: f64 = 1.0;
 
 impl Verdict {
     /// Lower-case word for tables.
@@ -34,6 +48,7 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "FAIL",
             Verdict::Skipped => "skipped",
+            Verdict::TooFewSamples => "not enough samples",
         }
     }
 }
@@ -94,10 +109,11 @@ impl Regression {
     }
 }
 
-/// Worse-direction changes up to this absolute amount never fail (see the module docs).
-pub fn noise_floor(unit: Unit) -> f64 {
+/// Worse-direction changes up to this absolute amount never fail (see the module docs);
+/// `min_regression_ms` is the floor of durations.
+pub fn noise_floor(unit: Unit, min_regression_ms: f64) -> f64 {
     match unit {
-        Unit::Millis => 1.0,
+        Unit::Millis => min_regression_ms,
         Unit::Fraction => 0.001,
         Unit::Count | Unit::PerSecond | Unit::Verdict => 0.0,
     }
@@ -132,13 +148,31 @@ pub fn default_metrics(baseline: &Summary, current: &Summary) -> Vec<String> {
     names
 }
 
+/// How much worse a metric may get.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Allowed {
+    /// Relative limit, a fraction of the baseline (0.1 = 10%).
+    pub fraction: f64,
+    /// Absolute floor of durations, ms (`--min-regression`).
+    pub min_ms: f64,
+}
+
+impl Allowed {
+    /// `fraction` with the default 1 ms floor.
+    pub fn fraction(fraction: f64) -> Self {
+        Allowed {
+            fraction,
+            min_ms: DEFAULT_MIN_REGRESSION_MS,
+        }
+    }
+}
+
 /// Compare the default metrics plus those named by `thresholds`.
-/// `max_regression` is a fraction (0.1 = 10%).
 pub fn compare(
     baseline: &Summary,
     current: &Summary,
     thresholds: &[Threshold],
-    max_regression: f64,
+    allowed: Allowed,
 ) -> Vec<Regression> {
     let mut names = default_metrics(baseline, current);
     for t in thresholds {
@@ -149,7 +183,7 @@ pub fn compare(
     names
         .iter()
         .filter_map(|n| Metric::from_name(n))
-        .map(|m| compare_one(&m, baseline, current, max_regression))
+        .map(|m| compare_one(&m, baseline, current, allowed))
         .collect()
 }
 
@@ -165,8 +199,13 @@ pub fn compare_one(
     m: &Metric,
     baseline: &Summary,
     current: &Summary,
-    max_regression: f64,
+    allowed: Allowed,
 ) -> Regression {
+    let max_regression = allowed.fraction;
+    let enough = |s: &Summary| {
+        m.percentile_samples(s)
+            .is_none_or(|(q, n)| n as f64 * (1.0 - q) >= MIN_TAIL_SAMPLES - 1e-9)
+    };
     let base = value(m.resolve(baseline));
     let cur = value(m.resolve(current));
     let display = |v: Option<f64>| v.map_or("no data".to_string(), |v| m.unit.format(v));
@@ -179,9 +218,10 @@ pub fn compare_one(
     let verdict = match (base, cur) {
         (None, _) => Verdict::Skipped,
         (Some(_), None) => Verdict::Fail,
+        _ if !enough(baseline) || !enough(current) => Verdict::TooFewSamples,
         (Some(b), Some(c)) => {
             let worse_by = if higher_is_better { b - c } else { c - b };
-            let allowed = (max_regression * b.abs()).max(noise_floor(m.unit));
+            let allowed = (max_regression * b.abs()).max(noise_floor(m.unit, allowed.min_ms));
             if worse_by > allowed {
                 Verdict::Fail
             } else {
@@ -210,7 +250,7 @@ mod tests {
     fn with_poll_p99(p99: f64, errors: u64) -> Summary {
         let mut s = Summary::default();
         let st = LatencyStats {
-            count: 10,
+            count: 1000,
             p99,
             ..Default::default()
         };
@@ -233,7 +273,7 @@ mod tests {
             &with_poll_p99(100.0, 0),
             &with_poll_p99(111.0, 0),
             &[],
-            0.10,
+            Allowed::fraction(0.10),
         );
         let r = find(&rs, "poll.p99");
         assert_eq!(r.delta_pct, Some(11.0));
@@ -246,7 +286,7 @@ mod tests {
             &with_poll_p99(100.0, 0),
             &with_poll_p99(110.0, 0),
             &[],
-            0.10,
+            Allowed::fraction(0.10),
         );
         assert_eq!(find(&rs, "poll.p99").verdict, Verdict::Pass);
         assert_eq!(find(&rs, "poll.p50").verdict, Verdict::Pass);
@@ -256,12 +296,77 @@ mod tests {
     #[test]
     fn zero_baselines_use_the_noise_floor() {
         // errors 0 -> 0.1%: within the 0.1 point floor; 0 -> 0.2%: fails.
-        let rs = compare(&with_poll_p99(0.2, 0), &with_poll_p99(0.9, 1), &[], 0.10);
+        let rs = compare(
+            &with_poll_p99(0.2, 0),
+            &with_poll_p99(0.9, 1),
+            &[],
+            Allowed::fraction(0.10),
+        );
         assert_eq!(find(&rs, "errors.rate").verdict, Verdict::Pass);
         assert_eq!(find(&rs, "errors.rate").delta_pct, None);
         assert_eq!(find(&rs, "poll.p99").verdict, Verdict::Pass);
-        let rs = compare(&with_poll_p99(0.2, 0), &with_poll_p99(0.2, 2), &[], 0.10);
+        let rs = compare(
+            &with_poll_p99(0.2, 0),
+            &with_poll_p99(0.2, 2),
+            &[],
+            Allowed::fraction(0.10),
+        );
         assert_eq!(find(&rs, "errors.rate").verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn identical_summaries_pass_and_a_scaled_one_fails() {
+        let base: Summary =
+            serde_json::from_str(include_str!("../../tests/fixtures/summary.json")).unwrap();
+        let rs = compare(&base, &base.clone(), &[], Allowed::fraction(0.10));
+        assert!(rs.iter().all(|r| r.verdict != Verdict::Fail), "{rs:?}");
+        // 3x slower: every compared latency fails.
+        let mut slow = base.clone();
+        for st in slow.latency_ms.values_mut() {
+            st.p50 *= 3.0;
+            st.p99 *= 3.0;
+            st.p999 *= 3.0;
+        }
+        let rs = compare(&base, &slow, &[], Allowed::fraction(0.10));
+        let p50 = find(&rs, "poll.p50");
+        assert_eq!(p50.verdict, Verdict::Fail, "{p50:?}");
+    }
+
+    #[test]
+    fn percentiles_without_ten_samples_beyond_them_are_not_compared() {
+        // 600 samples: p99 has 6 beyond it, p50 has 300.
+        let mut base = with_poll_p99(3.2, 0);
+        let mut cur = with_poll_p99(4.8, 0);
+        for s in [&mut base, &mut cur] {
+            s.latency_ms.get_mut("poll").unwrap().count = 600;
+            s.service_time_ms.get_mut("poll").unwrap().count = 600;
+        }
+        cur.latency_ms.get_mut("poll").unwrap().p50 = 100.0;
+        let rs = compare(&base, &cur, &[], Allowed::fraction(0.10));
+        let r = find(&rs, "poll.p99");
+        assert_eq!(r.verdict, Verdict::TooFewSamples);
+        assert_eq!(r.verdict.as_str(), "not enough samples");
+        assert_eq!(find(&rs, "poll.p50").verdict, Verdict::Fail);
+        // 1000 samples: p99 has exactly 10 beyond it and is compared.
+        for s in [&mut base, &mut cur] {
+            s.latency_ms.get_mut("poll").unwrap().count = 1000;
+        }
+        let rs = compare(&base, &cur, &[], Allowed::fraction(0.10));
+        assert_eq!(find(&rs, "poll.p99").verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn min_regression_is_the_floor_of_durations() {
+        let floor = |min_ms| Allowed {
+            fraction: 0.10,
+            min_ms,
+        };
+        // 2 ms -> 4 ms: +100 %, but only 2 ms worse.
+        let (b, c) = (with_poll_p99(2.0, 0), with_poll_p99(4.0, 0));
+        let rs = compare(&b, &c, &[], floor(1.0));
+        assert_eq!(find(&rs, "poll.p99").verdict, Verdict::Fail);
+        let rs = compare(&b, &c, &[], floor(2.5));
+        assert_eq!(find(&rs, "poll.p99").verdict, Verdict::Pass);
     }
 
     #[test]
@@ -270,7 +375,7 @@ mod tests {
         let mut cur = with_poll_p99(10.0, 0);
         cur.requests.rate_per_s = 89.0;
         cur.latency_ms.clear();
-        let rs = compare(&base, &cur, &[], 0.10);
+        let rs = compare(&base, &cur, &[], Allowed::fraction(0.10));
         let r = find(&rs, "requests.rate");
         assert_eq!(
             (r.verdict, r.allowed_display()),
@@ -278,7 +383,7 @@ mod tests {
         );
         assert_eq!(find(&rs, "poll.p99").verdict, Verdict::Fail);
         assert_eq!(find(&rs, "poll.p99").current_display, "no data");
-        let rs = compare(&cur, &base, &[], 0.10);
+        let rs = compare(&cur, &base, &[], Allowed::fraction(0.10));
         assert_eq!(find(&rs, "poll.p99").verdict, Verdict::Skipped);
         assert_eq!(find(&rs, "requests.rate").verdict, Verdict::Pass);
     }

@@ -5,7 +5,7 @@
 //! aborted by a threshold); 2 unreadable summary, bad expression, unknown metric or bad flag;
 //! 3 the run cannot be trusted ([`untrusted_reason`]), which wins over 1.
 
-use super::baseline::{compare, Regression, Verdict};
+use super::baseline::{compare, Allowed, Regression, Verdict, DEFAULT_MIN_REGRESSION_MS};
 use super::junit::{threshold_message, write_junit};
 use super::{evaluate, parse_threshold, Threshold};
 use crate::cli::CheckArgs;
@@ -51,7 +51,10 @@ pub fn run_check(
     json: &mut Option<serde_json::Value>,
 ) -> anyhow::Result<Exit> {
     let (path, summary) = load_summary(&args.run)?;
-    let max_regression = parse_max_regression(args.max_regression.as_deref())?;
+    let allowed = Allowed {
+        fraction: parse_max_regression(args.max_regression.as_deref())?,
+        min_ms: parse_min_regression(args.min_regression.as_deref())?,
+    };
     let exprs: Vec<String> = if args.thresholds.is_empty() {
         summary
             .thresholds
@@ -92,7 +95,7 @@ pub fn run_check(
     }
     let mut regressions = Vec::new();
     if let Some((base_path, base)) = &baseline {
-        regressions = compare(base, &summary, &thresholds, max_regression);
+        regressions = compare(base, &summary, &thresholds, allowed);
         writeln!(out, "\nregression against {}:", base_path.display())?;
         write_regression_table(out, &regressions)?;
     }
@@ -176,6 +179,12 @@ pub fn untrusted_reason(s: &Summary) -> Option<String> {
     if s.requests.total > 0 && connect == s.requests.total {
         return Some("the target was unreachable: every request failed to connect".to_string());
     }
+    let tls = s.transport_errors.get("tls").copied().unwrap_or(0);
+    if s.requests.total > 0 && tls == s.requests.total {
+        return Some(
+            "every TLS handshake failed; see the reasons under transport_error_samples".to_string(),
+        );
+    }
     let established = s.outcomes.iter().any(|o| {
         o.operation == Operation::RequestChat.as_str() && o.status_code == Some(0) && o.count > 0
     });
@@ -195,6 +204,23 @@ pub fn parse_max_regression(s: Option<&str>) -> Result<f64, UsageError> {
             "--max-regression '{s}': expected a non-negative percentage such as 10%"
         ))),
     }
+}
+
+/// `--min-regression`: a duration (`1ms`, `500us`, `0`) -> ms. Default 1 ms.
+pub fn parse_min_regression(s: Option<&str>) -> Result<f64, UsageError> {
+    let Some(s) = s else {
+        return Ok(DEFAULT_MIN_REGRESSION_MS);
+    };
+    if s.trim() == "0" {
+        return Ok(0.0);
+    }
+    crate::util::parse_duration(s)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .map_err(|_| {
+            UsageError::new(format!(
+                "--min-regression '{s}': expected a duration such as 1ms or 500us"
+            ))
+        })
 }
 
 fn width(cells: impl Iterator<Item = usize>, header: &str) -> usize {
@@ -261,6 +287,13 @@ mod tests {
         assert_eq!(parse_max_regression(None).unwrap(), 0.10);
         assert_eq!(parse_max_regression(Some("25%")).unwrap(), 0.25);
         assert_eq!(parse_max_regression(Some("5")).unwrap(), 0.05);
+        assert_eq!(parse_min_regression(None).unwrap(), 1.0);
+        assert_eq!(parse_min_regression(Some("2500us")).unwrap(), 2.5);
+        assert_eq!(parse_min_regression(Some("0")).unwrap(), 0.0);
+        assert!(parse_min_regression(Some("soon"))
+            .unwrap_err()
+            .0
+            .contains("--min-regression 'soon'"));
         let err = parse_max_regression(Some("-3%")).unwrap_err().0;
         assert!(err.contains("--max-regression '-3%'"), "{err}");
     }

@@ -72,8 +72,14 @@ pub fn write_junit(
         .map(|r| Case {
             name: format!("regression {}", r.metric),
             failure: (r.verdict == Verdict::Fail).then(|| (r.message(), r.message())),
-            skipped: (r.verdict == Verdict::Skipped)
-                .then(|| format!("{}: not in the baseline run", r.metric)),
+            skipped: match r.verdict {
+                Verdict::Skipped => Some(format!("{}: not in the baseline run", r.metric)),
+                Verdict::TooFewSamples => Some(format!(
+                    "{}: not enough samples beyond the percentile to compare",
+                    r.metric
+                )),
+                Verdict::Pass | Verdict::Fail => None,
+            },
         })
         .collect();
     let failures = |cases: &[Case]| cases.iter().filter(|c| c.failure.is_some()).count();

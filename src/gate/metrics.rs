@@ -227,6 +227,31 @@ impl Metric {
         }
     }
 
+    /// For a percentile metric (`OP.pXX`, `OP.service_time.pXX`, `gaps.p50|p99`): its
+    /// quantile and how many samples `s` holds behind it. None for other metrics.
+    pub fn percentile_samples(&self, s: &Summary) -> Option<(f64, u64)> {
+        let quantile = |stat: &str| match stat {
+            "p50" => Some(0.5),
+            "p90" => Some(0.9),
+            "p99" => Some(0.99),
+            "p999" => Some(0.999),
+            "p9999" => Some(0.9999),
+            _ => None,
+        };
+        match &self.source {
+            Source::Latency { op, service, stat } => {
+                let map = if *service {
+                    &s.service_time_ms
+                } else {
+                    &s.latency_ms
+                };
+                Some((quantile(stat)?, map.get(*op).map_or(0, |st| st.count)))
+            }
+            Source::Gap(stat) => Some((quantile(stat)?, s.gaps.count)),
+            _ => None,
+        }
+    }
+
     /// Read this metric from a summary.
     pub fn resolve(&self, s: &Summary) -> Observed {
         use Observed::{NoData, Value};

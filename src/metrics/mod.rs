@@ -53,7 +53,7 @@ use timeline::Timeline;
 
 pub use types::{
     EndReason, GapCause, LiveStats, Outcome, RequestRecord, RunEnd, RunFacts, SessionEnd,
-    TransportErrorKind, ViolationKind,
+    TransportErrorKind, ViolationKind, MAX_INDEX_JUMP, MAX_SERVER_STRING,
 };
 
 /// How many recorder shards per available core. Threads take consecutive slots,
@@ -146,6 +146,8 @@ pub struct Metrics {
     /// Every closed interval merged (the shards hold what came after the last tick).
     merged: Mutex<Recorder>,
     session_gaps: SessionGaps,
+    /// Worst idle gap per session (Chat Server's view), judged like a poll gap.
+    idle_gaps: SessionGaps,
     rows: Mutex<RowStore>,
     timeline: Mutex<TimelineState>,
     live: LiveCounters,
@@ -209,6 +211,7 @@ impl Metrics {
             shards,
             merged: Mutex::new(Recorder::new()),
             session_gaps: SessionGaps::default(),
+            idle_gaps: SessionGaps::default(),
             rows: Mutex::new(RowStore::default()),
             timeline: Mutex::new(TimelineState {
                 timeline: Timeline::default(),
@@ -284,6 +287,16 @@ impl Metrics {
         class == GapClass::Flagged
     }
 
+    /// Judge one idle gap of `session` (Chat Server's view: from the last request the server
+    /// took to the next send of any kind). True when it is above flex-disconnect-timeout:
+    /// Chat Server would have dropped the chat.
+    pub fn observe_idle(&self, session: u64, gap: Duration) -> bool {
+        let class = self.policy.classify(gap);
+        self.idle_gaps
+            .record(session, gap, GapClass::Normal, GapCause::Cadence);
+        class == GapClass::Flagged
+    }
+
     /// Record a protocol violation.
     pub fn record_violation(&self, kind: ViolationKind) {
         self.record_violations(kind, 1);
@@ -304,14 +317,16 @@ impl Metrics {
     }
 
     /// A session ended; returns its sessions.csv row, whose gap fields (`max_gap_ms`,
-    /// `flagged`, `near_miss`, `cause`) are judged from the gaps recorded for it.
+    /// `flagged`, `near_miss`, `cause`, `max_idle_ms`, `idle_over_flex`) are judged from
+    /// the gaps recorded for it.
     pub fn session_ended(&self, end: SessionEnd) -> SessionRow {
         let _ = self
             .live
             .active
             .fetch_update(Relaxed, Relaxed, |a| Some(a.saturating_sub(1)));
         let worst = self.session_gaps.get(end.ordinal);
-        lock(&self.rows).push(end, worst, &self.policy)
+        let idle = self.idle_gaps.get(end.ordinal).gap;
+        lock(&self.rows).push(end, (worst, idle), &self.policy)
     }
 
     /// Close the current one-second timeline interval (call once a second): the shards'
@@ -426,6 +441,7 @@ impl Metrics {
         let (timeline, timeline_step_s) = self.timeline_snapshot();
         let rows = lock(&self.rows);
         let (flagged, near_miss) = self.session_gaps.count(&self.policy);
+        let (idle_over_flex, _) = self.idle_gaps.count(&self.policy);
         summary::build(summary::Inputs {
             facts,
             cpu_seconds: generator::cpu_used_since(self.cpu_at_start),
@@ -436,6 +452,7 @@ impl Metrics {
             peak_active: self.live.peak_active.load(Relaxed),
             flagged_sessions: flagged,
             near_miss_sessions: near_miss,
+            idle_over_flex_sessions: idle_over_flex,
             timeline,
             timeline_step_s,
         })

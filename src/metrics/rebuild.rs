@@ -145,6 +145,7 @@ pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
         peak_active: last.peak_active,
         flagged_sessions: rows.iter().filter(|r| r.flagged).count() as u64,
         near_miss_sessions: rows.iter().filter(|r| r.near_miss).count() as u64,
+        idle_over_flex_sessions: rows.iter().filter(|r| r.idle_over_flex).count() as u64,
         timeline,
         timeline_step_s,
     });

@@ -9,6 +9,7 @@ use super::recorder::{micros, ms};
 use super::SessionEnd;
 use crate::report::model::SessionRow;
 use crate::report::vocab::{EndReason, GapCause};
+use std::time::Duration;
 
 /// A sessions.csv row in memory.
 #[derive(Debug, Clone)]
@@ -20,6 +21,9 @@ struct CompactRow {
     class: GapClass,
     cause: Option<GapCause>,
     end: EndReason,
+    max_idle_us: u64,
+    idle_over_flex: bool,
+    expired: bool,
 }
 
 /// Every ended session's row plus end-reason totals.
@@ -29,12 +33,25 @@ pub struct RowStore {
     /// Rows before this index were handed out by [`RowStore::take_new`].
     streamed: usize,
     end_reasons: [u64; EndReason::ALL.len()],
+    /// Established sessions by end reason (`completed` counts only these).
+    established: [u64; EndReason::ALL.len()],
+    /// Sessions whose request chat never succeeded.
+    pub never_started: u64,
+    /// Sessions whose disconnect was answered statusCode 0.
+    pub disconnected: u64,
+    /// Sessions the server expired.
+    pub expired: u64,
 }
 
 impl RowStore {
     /// Store the row of session `end`, judging its gap fields from its recorded `worst`
-    /// gap; returns the row.
-    pub fn push(&mut self, end: SessionEnd, worst: WorstGap, policy: &GapPolicy) -> SessionRow {
+    /// poll gap and `idle` gap (Chat Server's view); returns the row.
+    pub fn push(
+        &mut self,
+        end: SessionEnd,
+        (worst, idle): (WorstGap, Duration),
+        policy: &GapPolicy,
+    ) -> SessionRow {
         let class = policy.classify(worst.gap);
         let cause = if class == GapClass::Normal {
             None
@@ -42,7 +59,17 @@ impl RowStore {
             worst.cause
         };
         self.end_reasons[end.end as usize] += 1;
+        if end.established {
+            self.established[end.end as usize] += 1;
+        } else {
+            self.never_started += 1;
+        }
+        self.disconnected += u64::from(end.disconnected);
+        self.expired += u64::from(end.expired);
         let row = CompactRow {
+            max_idle_us: micros(idle),
+            idle_over_flex: policy.classify(idle) == GapClass::Flagged,
+            expired: end.expired,
             ordinal: end.ordinal,
             chat_id: end.chat_id.into_boxed_str(),
             polls: end.polls,
@@ -58,10 +85,19 @@ impl RowStore {
 
     /// Ended sessions whose end reason satisfies `counts`.
     pub fn count_ended(&self, counts: fn(EndReason) -> bool) -> u64 {
+        Self::count(&self.end_reasons, counts)
+    }
+
+    /// Established sessions whose end reason satisfies `counts`.
+    pub fn count_established(&self, counts: fn(EndReason) -> bool) -> u64 {
+        Self::count(&self.established, counts)
+    }
+
+    fn count(by_reason: &[u64; EndReason::ALL.len()], counts: fn(EndReason) -> bool) -> u64 {
         EndReason::ALL
             .into_iter()
             .filter(|r| counts(*r))
-            .map(|r| self.end_reasons[r as usize])
+            .map(|r| by_reason[r as usize])
             .sum()
     }
 
@@ -75,6 +111,9 @@ impl RowStore {
             near_miss: r.class == GapClass::NearMiss,
             cause: r.cause,
             end_reason: r.end,
+            max_idle_ms: ms(r.max_idle_us),
+            idle_over_flex: r.idle_over_flex,
+            expired: r.expired,
         }
     }
 
@@ -89,8 +128,17 @@ impl RowStore {
     }
 
     /// Store a row read back from a streamed sessions.csv (rebuilding a run).
+    /// sessions.csv has no column for "established" or "disconnect answered 0": a
+    /// session with a chat id counts as established, and the disconnects are not
+    /// known (a rebuilt run is `incomplete` and says so).
     pub fn push_row(&mut self, r: &SessionRow) {
         self.end_reasons[r.end_reason as usize] += 1;
+        if r.chat_id.is_empty() {
+            self.never_started += 1;
+        } else {
+            self.established[r.end_reason as usize] += 1;
+        }
+        self.expired += u64::from(r.expired);
         let class = if r.flagged {
             GapClass::Flagged
         } else if r.near_miss {
@@ -106,6 +154,9 @@ impl RowStore {
             class,
             cause: r.cause,
             end: r.end_reason,
+            max_idle_us: (r.max_idle_ms * 1000.0).round() as u64,
+            idle_over_flex: r.idle_over_flex,
+            expired: r.expired,
         });
     }
 
@@ -136,7 +187,6 @@ impl RowStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn end(ordinal: u64, end: EndReason) -> SessionEnd {
         SessionEnd {
@@ -144,6 +194,9 @@ mod tests {
             chat_id: format!("c{ordinal}"),
             polls: 3,
             end,
+            established: true,
+            disconnected: end == EndReason::ClientDisconnect,
+            expired: end == EndReason::Expired,
         }
     }
 
@@ -157,15 +210,19 @@ mod tests {
         };
         s.push(
             end(2, EndReason::ClientDisconnect),
-            worst(11_000, Some(GapCause::SlowResponse)),
+            (worst(11_000, Some(GapCause::SlowResponse)), Duration::ZERO),
             &p,
         );
         s.push(
             end(0, EndReason::AgentEnded),
-            worst(9_000, Some(GapCause::Retries)),
+            (worst(9_000, Some(GapCause::Retries)), Duration::ZERO),
             &p,
         );
-        s.push(end(1, EndReason::ClientDisconnect), worst(1_000, None), &p);
+        s.push(
+            end(1, EndReason::ClientDisconnect),
+            (worst(1_000, None), Duration::from_millis(10_001)),
+            &p,
+        );
         let rows = s.rows();
         assert_eq!(
             rows.iter().map(|r| r.ordinal).collect::<Vec<_>>(),
@@ -184,6 +241,12 @@ mod tests {
             (false, false, None)
         );
         assert_eq!(rows[2].max_gap_ms, 11_000.0);
+        // The idle view is judged apart from the poll gap.
+        assert_eq!(
+            (rows[1].max_idle_ms, rows[1].idle_over_flex),
+            (10_001.0, true)
+        );
+        assert!(!rows[2].idle_over_flex);
         assert_eq!(s.count_ended(EndReason::by_client), 2);
         assert_eq!(
             s.count_ended(|r| matches!(r, EndReason::AgentEnded | EndReason::Expired)),
@@ -197,13 +260,17 @@ mod tests {
     fn a_session_without_gaps_has_no_gap_fields() {
         let p = GapPolicy::new(Duration::from_secs(10), 0.8);
         let mut s = RowStore::default();
-        s.push(end(0, EndReason::RequestFailed), WorstGap::default(), &p);
+        let mut never = end(0, EndReason::RequestFailed);
+        never.established = false;
+        s.push(never, (WorstGap::default(), Duration::ZERO), &p);
         let out = &s.rows()[0];
         assert_eq!(
             (out.max_gap_ms, out.flagged, out.near_miss, out.cause),
             (0.0, false, false, None)
         );
         assert_eq!(out.end_reason, EndReason::RequestFailed);
+        assert_eq!(s.never_started, 1);
+        assert_eq!(s.count_established(EndReason::failed), 0);
         assert!(s.worst(5).is_empty());
     }
 }

@@ -1,13 +1,17 @@
 //! Merged recorder + session data -> the one [`Summary`] every exporter reads.
 //!
-//! Session counts from end reasons ([`EndReason`]'s `by_client`, `by_server`, `failed`, `completed`):
-//! - `ended_by_client`: `client_disconnect`;
+//! Session counts ([`EndReason`]'s `by_server`, `failed`, `completed`):
+//! - `ended_by_client`: sessions whose disconnect was answered statusCode 0, whatever
+//!   stopped them (script, ramp-down, the planned end `run_ended`, Ctrl-C): exactly the
+//!   chats the server counts as ended by the client;
 //! - `ended_by_server`: `agent_ended`, `server_fatal`, `expired`;
 //! - `failed`: `request_failed`, `retries_exhausted`, `server_fatal`, `expired`;
-//! - `completed`: `client_disconnect`, `agent_ended`, `run_ended`.
+//! - `never_started`: request chat never succeeded (whatever ended the session);
+//! - `completed`: established sessions ending `client_disconnect`, `agent_ended`, `run_ended`;
+//! - `expired`: the server expired the chat (in the run or answering the disconnect).
 //!
-//! `interrupted` counts in none of them. `flagged`/`near_miss` count sessions
-//! (not gaps) by their worst recorded gap, including sessions still active.
+//! `flagged`/`near_miss` count sessions (not gaps) by their worst recorded poll gap,
+//! `idle_over_flex` by their worst idle gap, including sessions still active.
 
 use super::gaps::GapPolicy;
 use super::recorder::{ms, quantile_ms, round_dp, Recorder};
@@ -18,6 +22,7 @@ use crate::report::model::{
     EncodedHistograms, Gaps, LatencyStats, OutcomeCount, PercentileCurves, PercentilePoint,
     Requests, RunInfo, Sessions, Summary, TimelinePoint, SCHEMA_VERSION,
 };
+use crate::report::vocab::GeneratorVerdict;
 use crate::report::vocab::RunEnd;
 use hdrhistogram::Histogram;
 use std::time::Duration;
@@ -45,6 +50,8 @@ pub struct Inputs<'a> {
     pub flagged_sessions: u64,
     /// Sessions whose worst gap is a near miss.
     pub near_miss_sessions: u64,
+    /// Sessions whose worst idle gap is above the timeout.
+    pub idle_over_flex_sessions: u64,
     /// Timeline points.
     pub timeline: Vec<TimelinePoint>,
     /// Seconds per timeline point.
@@ -148,9 +155,26 @@ pub fn build(mut i: Inputs<'_>) -> Summary {
         i.facts.scenario.poll_interval_ms,
         t.gaps.flagged_by_cause[super::GapCause::GeneratorLag as usize],
     );
+    local_limit_overload(&mut s, t.transport[TransportErrorKind::LocalLimit as usize]);
     s.scenario = std::mem::take(&mut i.facts.scenario);
     s.thresholds = crate::gate::evaluate(&s, i.facts.thresholds);
     s
+}
+
+/// Requests that failed on a local limit (out of descriptors or ports here) make the
+/// generator `overloaded`: the figures describe this machine, not the target.
+fn local_limit_overload(s: &mut Summary, local: u64) {
+    if local == 0 {
+        return;
+    }
+    let why = format!(
+        "{local} request(s) failed on a local limit (local_limit: out of file descriptors or ports)"
+    );
+    s.generator.reason = match s.generator.verdict {
+        GeneratorVerdict::Overloaded => format!("{}; {why}", s.generator.reason),
+        _ => why,
+    };
+    s.generator.verdict = GeneratorVerdict::Overloaded;
 }
 
 /// Per-operation counts, latency and service-time stats and percentile curves.
@@ -237,12 +261,15 @@ pub fn outcomes(t: &Recorder) -> Vec<OutcomeCount> {
 fn sessions(i: &Inputs<'_>) -> Sessions {
     Sessions {
         started: i.started,
-        completed: i.rows.count_ended(EndReason::completed),
-        ended_by_client: i.rows.count_ended(EndReason::by_client),
+        completed: i.rows.count_established(EndReason::completed),
+        never_started: i.rows.never_started,
+        ended_by_client: i.rows.disconnected,
         ended_by_server: i.rows.count_ended(EndReason::by_server),
         failed: i.rows.count_ended(EndReason::failed),
         flagged: i.flagged_sessions,
         near_miss: i.near_miss_sessions,
+        idle_over_flex: i.idle_over_flex_sessions,
+        expired: i.rows.expired,
         flagged_rate: ratio(i.flagged_sessions, i.started),
         near_miss_rate: ratio(i.near_miss_sessions, i.started),
         peak_active: i.peak_active,

@@ -48,14 +48,18 @@ fn scenario() -> ScenarioInfo {
 }
 
 fn row(ordinal: u64, end_reason: &str) -> SessionEnd {
+    let end = EndReason::ALL
+        .into_iter()
+        .find(|r| r.as_str() == end_reason)
+        .unwrap();
     SessionEnd {
         ordinal,
         chat_id: format!("chat-{ordinal}"),
         polls: 4,
-        end: EndReason::ALL
-            .into_iter()
-            .find(|r| r.as_str() == end_reason)
-            .unwrap(),
+        end,
+        established: end != EndReason::RequestFailed,
+        disconnected: end == EndReason::ClientDisconnect,
+        expired: end == EndReason::Expired,
     }
 }
 

@@ -51,6 +51,14 @@ pub struct SessionEnd {
     pub polls: u64,
     /// How it ended.
     pub end: EndReason,
+    /// request_chat succeeded (the chat existed).
+    pub established: bool,
+    /// Its disconnect was answered statusCode 0: the server ended the chat on the
+    /// client's word (counted in `ended_by_client`, whatever the end reason).
+    pub disconnected: bool,
+    /// The server expired the chat: a 2/249 answer after the chat went without
+    /// requests for flex-disconnect-timeout (in the run, or to the disconnect).
+    pub expired: bool,
 }
 
 /// What only the runner knows about a run; the summary is built from these and
@@ -98,3 +106,11 @@ pub struct LiveStats {
     /// p99 latency (corrected) of the last full second, ms.
     pub last_second_p99_ms: f64,
 }
+
+/// Longest server-supplied string (chatId, userId, secureKey, alias) a session
+/// stores; a longer one is an `invalid_identity` violation. Real ones are < 100 bytes.
+pub const MAX_SERVER_STRING: usize = 1024;
+
+/// A transcript index more than this far ahead of the position is `absurd_index`
+/// (no chat skips a million messages between two polls).
+pub const MAX_INDEX_JUMP: u64 = 1 << 20;

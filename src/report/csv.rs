@@ -132,6 +132,7 @@ pub const OUTCOMES_HEADER: &[&str] = &[
 #[rustfmt::skip]
 pub const SESSIONS_HEADER: &[&str] = &[
     "ordinal", "chat_id", "polls", "max_gap_ms", "flagged", "near_miss", "cause", "end_reason",
+    "max_idle_ms", "idle_over_flex", "expired",
 ];
 /// timeline.csv header.
 #[rustfmt::skip]

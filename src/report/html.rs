@@ -20,6 +20,7 @@ mod explain;
 mod format;
 mod outcome_chart;
 mod page;
+mod reach;
 mod scale;
 mod svg;
 mod tables;

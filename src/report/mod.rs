@@ -23,10 +23,9 @@ pub use command::report_command;
 pub use model::{SessionRow, Summary};
 
 use crate::protocol::Operation;
-use anyhow::Context;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 
 /// Operation names of a per-operation map in report order: the known operations
@@ -38,31 +37,81 @@ pub fn in_report_order<V>(map: &BTreeMap<String, V>) -> impl Iterator<Item = &st
     known.chain(others.filter(|n| Operation::from_name(n).is_none()))
 }
 
-/// Create `dir/name`, let `render` fill it through a buffer, and flush it.
+/// Fill `dir/name` through a buffer: written to `.name.tmp`, flushed, synced and
+/// renamed, so a report file that exists is whole (a full disk leaves no half
+/// file). On failure the temporary file is removed.
 fn write_file(
     dir: &Path,
     name: &str,
     render: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     let path = dir.join(name);
-    let file = File::create(&path)
-        .with_context(|| format!("could not create report file '{}'", path.display()))?;
-    let mut w = BufWriter::new(file);
-    render(&mut w)
-        .and_then(|()| w.flush())
-        .with_context(|| format!("could not write report file '{}'", path.display()))
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let mut w = BufWriter::new(File::create(&tmp)?);
+        render(&mut w)?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_data()?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::Error::new(e).context(format!("could not write report file '{}'", path.display()))
+    })
 }
+
+/// Every report file of a run, in writing order, with its exporter.
+fn report_files<'a>(
+    summary: &'a Summary,
+    sessions: &'a [SessionRow],
+) -> Vec<(&'static str, ReportWriter<'a>)> {
+    vec![
+        ("summary.json", Box::new(|w| json::write_json(summary, w))),
+        (
+            "operations.csv",
+            Box::new(|w| csv::write_operations(summary, w)),
+        ),
+        (
+            "outcomes.csv",
+            Box::new(|w| csv::write_outcomes(summary, w)),
+        ),
+        (
+            "sessions.csv",
+            Box::new(|w| csv::write_sessions(sessions, w)),
+        ),
+        (
+            "timeline.csv",
+            Box::new(|w| csv::write_timeline(summary, w)),
+        ),
+        ("report.html", Box::new(|w| html::write_html(summary, w))),
+    ]
+}
+
+type ReportWriter<'a> = Box<dyn FnOnce(&mut BufWriter<File>) -> std::io::Result<()> + 'a>;
 
 /// Write every report file of a run into `dir` (created if missing):
 /// summary.json, operations.csv, outcomes.csv, sessions.csv, timeline.csv, report.html.
+/// A file that cannot be written does not stop the others; the error names each one.
 pub fn write_reports(dir: &Path, summary: &Summary, sessions: &[SessionRow]) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("could not create report directory '{}'", dir.display()))?;
-    write_file(dir, "summary.json", |w| json::write_json(summary, w))?;
-    write_file(dir, "operations.csv", |w| csv::write_operations(summary, w))?;
-    write_file(dir, "outcomes.csv", |w| csv::write_outcomes(summary, w))?;
-    write_file(dir, "sessions.csv", |w| csv::write_sessions(sessions, w))?;
-    write_file(dir, "timeline.csv", |w| csv::write_timeline(summary, w))?;
-    write_file(dir, "report.html", |w| html::write_html(summary, w))?;
-    Ok(())
+    let failed = write_reports_each(dir, summary, sessions);
+    match failed.len() {
+        0 => Ok(()),
+        _ => Err(anyhow::anyhow!(failed.join("; "))),
+    }
+}
+
+/// [`write_reports`], returning one message per file that could not be written
+/// (each names the file and the cause); empty when all were written.
+pub fn write_reports_each(dir: &Path, summary: &Summary, sessions: &[SessionRow]) -> Vec<String> {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return vec![format!(
+            "could not create report directory '{}': {e}",
+            dir.display()
+        )];
+    }
+    report_files(summary, sessions)
+        .into_iter()
+        .filter_map(|(name, render)| write_file(dir, name, render).err())
+        .map(|e| format!("{e:#}"))
+        .collect()
 }

@@ -36,8 +36,12 @@ pub struct Summary {
     /// Outcome counts per (operation, HTTP status, statusCode, chatEnded).
     pub outcomes: Vec<OutcomeCount>,
     /// Transport failures by kind (`timeout`, `connect`, `reset`, `invalid_json`, `wrong_types`,
-    /// `missing_status_code`, `body_too_large`, `http_status`, `other`).
+    /// `missing_status_code`, `body_too_large`, `http_status`, `other`, `tls`).
     pub transport_errors: BTreeMap<String, u64>,
+    /// The first distinct reasons of some transport kinds (`tls`: e.g. `invalid peer
+    /// certificate: UnknownIssuer`); absent when there were none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub transport_error_samples: BTreeMap<String, Vec<String>>,
     /// Session lifecycle counts.
     pub sessions: Sessions,
     /// Poll-gap analysis against flex-disconnect-timeout.
@@ -109,6 +113,9 @@ pub struct ScenarioInfo {
     /// The shard this run was (null = the whole plan).
     #[serde(default)]
     pub shard: Option<ShardInfo>,
+    /// How the target was reached: TLS, HTTP version, proxy, cookies, customer data.
+    #[serde(flatten)]
+    pub reach: ReachInfo,
 }
 
 /// One shard of a sharded run (`--shard I/N`).
@@ -118,6 +125,62 @@ pub struct ShardInfo {
     pub index: u32,
     /// Number of shards of the run.
     pub count: u32,
+}
+
+/// How the target was reached (`scenario.tls`, `.http`, `.proxy`, `.cookies`, `.customers`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReachInfo {
+    /// TLS of an https target (absent for http targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsInfo>,
+    /// HTTP versions asked for and answered with.
+    #[serde(default)]
+    pub http: HttpInfo,
+    /// The proxy requests went through (`scheme://host:port`, never credentials); absent = direct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// True when each customer kept its own cookie jar.
+    #[serde(default)]
+    pub cookies: bool,
+    /// The customers file, when one was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customers: Option<CustomersInfo>,
+}
+
+/// TLS settings of a run against an https target.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// True when the server's certificate was NOT verified (`--insecure`).
+    pub insecure: bool,
+    /// Extra CA file trusted (`--cacert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Client certificate file of mutual TLS (the key is never recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// Name the certificate was checked against instead of the URL's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+}
+
+/// HTTP versions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HttpInfo {
+    /// True when HTTP/2 was offered by ALPN (`--http2`).
+    pub http2_offered: bool,
+    /// Versions of the answers received, e.g. `["HTTP/2"]` (empty when none arrived).
+    pub versions: Vec<String>,
+}
+
+/// The customers file of a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomersInfo {
+    /// File name as given.
+    pub file: String,
+    /// Rows (customers) in it.
+    pub rows: u64,
+    /// `sequential` or `random`.
+    pub order: String,
 }
 
 /// When the run happened and how it ended.
@@ -191,7 +254,12 @@ pub struct Sessions {
     pub started: u64,
     /// Sessions whose chat was established and that ended normally (any party).
     pub completed: u64,
-    /// Ended by the client (disconnect / Complete answered 0/true).
+    /// Sessions whose request chat never succeeded (not `completed`, whatever ended them).
+    #[serde(default)]
+    pub never_started: u64,
+    /// Ended by the client: its disconnect / Complete was answered statusCode 0 (the
+    /// server's `ended_by_client`), including sessions disconnected at the planned end
+    /// (end reason `run_ended`) or by Ctrl-C.
     pub ended_by_client: u64,
     /// Ended by the server (0/true from the agent side, or statusCode 2).
     pub ended_by_server: u64,
@@ -201,6 +269,14 @@ pub struct Sessions {
     pub flagged: u64,
     /// Sessions with a gap above the near-miss fraction but none above the timeout.
     pub near_miss: u64,
+    /// Sessions whose chat went without any request for longer than flex-disconnect-timeout
+    /// (Chat Server's rule: the chat would have been dropped), see [`SessionRow::max_idle_ms`].
+    #[serde(default)]
+    pub idle_over_flex: u64,
+    /// Sessions the server actually expired (statusCode 2 / chatEnded true / 249 after such a
+    /// silence), whether seen by a request in the run or by the disconnect.
+    #[serde(default)]
+    pub expired: u64,
     /// `flagged / started`.
     pub flagged_rate: f64,
     /// `near_miss / started`.
@@ -339,6 +415,16 @@ pub struct SessionRow {
     /// How the session ended (`client_disconnect`, `agent_ended`, `server_fatal`, `expired`,
     /// `retries_exhausted`, `request_failed`, `interrupted`, `run_ended`).
     pub end_reason: EndReason,
+    /// Longest time the chat went without a request the server took (Chat Server's view:
+    /// from a request answered statusCode 0, or still in flight, to the next send of any kind).
+    #[serde(default)]
+    pub max_idle_ms: f64,
+    /// `max_idle_ms` passed flex-disconnect-timeout: Chat Server would have dropped the chat.
+    #[serde(default)]
+    pub idle_over_flex: bool,
+    /// The server did drop it: a statusCode 2 / chatEnded true / 249 answer after such a silence.
+    #[serde(default)]
+    pub expired: bool,
 }
 
 /// Result of one threshold (filled by the gates).

@@ -140,7 +140,8 @@ impl<W: Write> Text<'_, W> {
         )?;
         for (n, name, meaning) in [
             (s.completed, "completed", "established and ended normally: by the customer, by the agent, or disconnected by chatload at the planned end"),
-            (s.ended_by_client, "ended by client", "the customer disconnected after its script (end-of-run disconnects are not counted here, though they are in the disconnect requests)"),
+            (s.never_started, "never started", "request chat never succeeded (not completed)"),
+            (s.ended_by_client, "ended by client", "the disconnect was answered statusCode 0: after the script, a ramp-down, the planned end (run_ended) or Ctrl-C"),
             (s.ended_by_server, "ended by server", "the agent ended the chat, statusCode 2, or the chat expired"),
             (s.failed, "failed", "never established, out of retries, statusCode 2 or expired"),
         ] {
@@ -153,6 +154,11 @@ impl<W: Write> Text<'_, W> {
             pct(s.flagged, s.started),
             s.near_miss,
             pct(s.near_miss, s.started)
+        )?;
+        writeln!(
+            self.w,
+            "flex timeout, three views (sessions): flagged {} (a poll gap over it), idle_over_flex {} (no request of any kind for that long), expired {} (the server dropped the chat)",
+            s.flagged, s.idle_over_flex, s.expired
         )
     }
 

@@ -57,6 +57,14 @@ vocabulary! {
         HttpStatus => "http_status",
         /// Anything else.
         Other => "other",
+        /// The TLS handshake failed (unknown issuer, expired, name mismatch, alert...).
+        Tls => "tls",
+        /// Still in flight when the drain timeout cut the run off (generator-side:
+        /// the target may have seen it; counted so client and server totals agree).
+        Abandoned => "abandoned",
+        /// A local resource ran out (EMFILE, ENFILE, EADDRNOTAVAIL): the generator's
+        /// fault, never the target's; makes the generator verdict `overloaded`.
+        LocalLimit => "local_limit",
     }
 }
 
@@ -85,6 +93,11 @@ vocabulary! {
         TranscriptRepeat => "transcript_repeat",
         /// A statusCode 0 answer without the identity triple / nextPosition it must carry.
         MissingField => "missing_field",
+        /// A transcript index absurdly far ahead of the position (ignored, position kept).
+        AbsurdIndex => "absurd_index",
+        /// A server-supplied identity field too long to store or to build a request
+        /// from (over 1024 bytes): the session ends.
+        InvalidIdentity => "invalid_identity",
     }
 }
 
@@ -107,6 +120,10 @@ vocabulary! {
         RetriesExhausted => "retries_exhausted",
         /// request_chat never succeeded.
         RequestFailed => "request_failed",
+        /// The server sent an identity too long to keep (`invalid_identity`).
+        InvalidIdentity => "invalid_identity",
+        /// The drain timeout cut the session off (its in-flight request is `abandoned`).
+        Abandoned => "abandoned",
     }
 }
 
@@ -132,6 +149,7 @@ impl EndReason {
                 | EndReason::RetriesExhausted
                 | EndReason::ServerFatal
                 | EndReason::Expired
+                | EndReason::InvalidIdentity
         )
     }
 
@@ -277,7 +295,7 @@ mod tests {
         );
         assert_eq!(
             names(EndReason::failed),
-            "expired,server_fatal,retries_exhausted,request_failed"
+            "expired,server_fatal,retries_exhausted,request_failed,invalid_identity"
         );
         assert_eq!(
             names(EndReason::completed),

@@ -13,6 +13,26 @@ use std::path::Path;
 /// `chatload serve`.
 pub async fn serve_command(args: ServeArgs) -> anyhow::Result<Exit> {
     let config = config_from_args(&args)?;
+    let tls = match (&args.tls.tls_cert, &args.tls.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            super::tls::acceptor(cert, key, args.tls.tls_client_ca.as_deref())
+                .map_err(UsageError::new)?,
+        ),
+        (None, None) if args.tls.tls_client_ca.is_some() => {
+            return Err(UsageError::new(
+                "--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is HTTPS)",
+            )
+            .into())
+        }
+        (None, None) => None,
+        _ => {
+            return Err(UsageError::new(
+                "--tls-cert and --tls-key go together; give both to serve HTTPS",
+            )
+            .into())
+        }
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| {
@@ -25,12 +45,12 @@ pub async fn serve_command(args: ServeArgs) -> anyhow::Result<Exit> {
     let server = ReferenceServer::new(config);
     let prefix = &server.config().webapi_prefix;
     let shutdown = shutdown_signal();
-    eprintln!("chatload reference server listening on http://{addr}");
-    eprintln!("  gms-v2: http://{addr}/genesys/2/chat/{{service}}");
-    eprintln!("  webapi: http://{addr}{prefix}/api/v2/chats");
-    eprintln!("  stats:  http://{addr}{}", super::STATS_PATH);
+    eprintln!("chatload reference server listening on {scheme}://{addr}");
+    eprintln!("  gms-v2: {scheme}://{addr}/genesys/2/chat/{{service}}");
+    eprintln!("  webapi: {scheme}://{addr}{prefix}/api/v2/chats");
+    eprintln!("  stats:  {scheme}://{addr}{}", super::STATS_PATH);
     eprintln!("press Ctrl-C to stop");
-    server.serve(listener, shutdown).await?;
+    server.serve_with(listener, tls, shutdown).await?;
     print!("{}", render_table(&server.stats()));
     Ok(Exit::Success)
 }

@@ -35,6 +35,7 @@ mod pool;
 mod rng;
 mod stats;
 mod store;
+pub mod tls;
 mod webapi;
 
 pub use command::{read_config, serve_command};
@@ -213,6 +214,16 @@ impl ReferenceServer {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.serve_with(listener, None, shutdown).await
+    }
+
+    /// [`serve`](Self::serve) over TLS when `tls` is given (HTTP/2 when the client negotiates `h2`).
+    pub async fn serve_with(
+        &self,
+        listener: TcpListener,
+        tls: Option<tls::TlsAcceptor>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         self.inner.ensure_sweeper();
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut conns = JoinSet::new();
@@ -222,7 +233,11 @@ impl ReferenceServer {
                 _ = &mut shutdown => break,
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
-                        conns.spawn(serve_connection(self.inner.clone(), stream, stop_rx.clone()));
+                        let (inner, stop) = (self.inner.clone(), stop_rx.clone());
+                        match &tls {
+                            None => conns.spawn(serve_connection(inner, stream, stop)),
+                            Some(acceptor) => conns.spawn(serve_tls(inner, acceptor.clone(), stream, stop)),
+                        };
                     }
                     // Out of file descriptors and the like: back off, keep serving.
                     Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -309,8 +324,31 @@ impl std::fmt::Display for DroppedOnPurpose {
 
 impl std::error::Error for DroppedOnPurpose {}
 
-async fn serve_connection(inner: Arc<Inner>, stream: TcpStream, mut stop: watch::Receiver<bool>) {
+async fn serve_connection(inner: Arc<Inner>, stream: TcpStream, stop: watch::Receiver<bool>) {
     let _ = stream.set_nodelay(true);
+    serve_io(inner, stream, false, stop).await;
+}
+
+/// Finish the TLS handshake (bounded), then serve HTTP/1.1 or, when negotiated, HTTP/2.
+async fn serve_tls(
+    inner: Arc<Inner>,
+    acceptor: tls::TlsAcceptor,
+    stream: TcpStream,
+    stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let Ok(Ok(tls)) = tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+    else {
+        return;
+    };
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    serve_io(inner, tls, h2, stop).await;
+}
+
+async fn serve_io<I>(inner: Arc<Inner>, io: I, h2: bool, mut stop: watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let inner = inner.clone();
         async move {
@@ -326,9 +364,22 @@ async fn serve_connection(inner: Arc<Inner>, stream: TcpStream, mut stop: watch:
             }
         }
     });
+    if h2 {
+        let conn = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .serve_connection(TokioIo::new(io), service);
+        tokio::pin!(conn);
+        tokio::select! {
+            _ = conn.as_mut() => {}
+            _ = stop.changed() => {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            }
+        }
+        return;
+    }
     let conn = hyper::server::conn::http1::Builder::new()
         .pipeline_flush(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}

@@ -2,6 +2,7 @@
 //! parser and flex-disconnect-timeout range rule (engine and server), number text.
 
 pub mod distribution;
+pub mod redact;
 pub mod toml_error;
 
 use std::path::Path;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// The transport kind (or None: an HTTP response kept in the outcomes) each misbehaviour must give.
 fn expected_kind(bad: Bad) -> Option<&'static str> {
     match bad {
-        Bad::Ok | Bad::Http503 => None,
+        Bad::Ok | Bad::Http503 | Bad::Redirect0 | Bad::AbsurdIndex | Bad::HugeId => None,
         Bad::Garbage | Bad::Html => Some("invalid_json"),
         Bad::StatusString | Bad::MessagesString | Bad::Status7 => Some("wrong_types"),
         Bad::NoStatus => Some("missing_status_code"),
@@ -30,11 +30,17 @@ fn expected_outcomes(served: &BTreeMap<Bad, u64>) -> Vec<(u16, Option<u8>, Optio
         .map(|(_, n)| n)
         .sum();
     let mut want = vec![
-        (200, Some(0), Some(false), n(Bad::Ok)),
+        (
+            200,
+            Some(0),
+            Some(false),
+            n(Bad::Ok) + n(Bad::AbsurdIndex) + n(Bad::HugeId),
+        ),
         (0, None, None, no_http),
         (302, None, None, n(Bad::Redirect)),
         (500, None, None, n(Bad::Http500)),
         (503, Some(1), Some(false), n(Bad::Http503)),
+        (302, Some(0), Some(false), n(Bad::Redirect0)),
     ];
     want.retain(|w| w.3 > 0);
     want.sort();
@@ -102,12 +108,24 @@ fn assert_classified_exactly(o: &RunOutcome, seen: &Seen) {
 
 /// sessions.csv rows as (polls, end_reason).
 fn session_rows(o: &RunOutcome) -> Vec<(u64, String)> {
+    session_rows_with_id(o)
+        .into_iter()
+        .map(|(_, polls, end)| (polls, end))
+        .collect()
+}
+
+/// sessions.csv rows as (chat_id, polls, end_reason).
+fn session_rows_with_id(o: &RunOutcome) -> Vec<(String, u64, String)> {
     let text = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
     text.lines()
         .skip(1)
         .map(|l| {
             let cols: Vec<&str> = l.split(',').collect();
-            (cols[2].parse().unwrap(), cols[7].to_string())
+            (
+                cols[1].to_string(),
+                cols[2].parse().unwrap(),
+                cols[7].to_string(),
+            )
         })
         .collect()
 }
@@ -284,4 +302,82 @@ async fn a_request_chat_that_always_fails_ends_the_session_after_max_consecutive
         "{asked} for {rows:?}"
     );
     assert_eq!(o.summary.sessions.failed, failed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_302_carrying_status_code_0_is_an_error_and_never_resets_the_retries() {
+    // Every poll is a 302 whose body says statusCode 0: were it a success, the
+    // sessions would poll all run long; as an error they give up after 3.
+    let h = start(vec![Bad::Redirect0], false).await;
+    let (o, _dir) = run_against(&h.url).await;
+    let seen = h.seen.lock().unwrap();
+    assert_classified_exactly(&o, &seen);
+    assert_eq!(o.summary.requests.errors, seen.polls[&Bad::Redirect0]);
+    let rows = session_rows(&o);
+    assert!(rows.iter().any(|r| r.1 == "retries_exhausted"), "{rows:?}");
+    for (polls, end) in &rows {
+        assert!(*polls <= 3, "{rows:?}");
+        if end == "retries_exhausted" {
+            assert_eq!(*polls, 3, "{rows:?}");
+        }
+    }
+    // No gap was measured: no poll ever succeeded.
+    assert_eq!(o.summary.gaps.count, 0, "{:?}", o.summary.gaps);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hole_is_one_event_and_an_absurd_index_is_its_own_violation() {
+    // Each session's first poll carries index u64::MAX, a hole up to 1000 and a repeat.
+    let mut plan = vec![Bad::AbsurdIndex];
+    plan.extend([Bad::Ok; 100]);
+    let h = start(plan, true).await;
+    let (o, _dir) = run_against(&h.url).await;
+    let seen = h.seen.lock().unwrap();
+    assert_classified_exactly(&o, &seen);
+    let served = seen.polls[&Bad::AbsurdIndex];
+    assert!(served >= 3, "{:?}", seen.polls);
+    let v = &o.summary.violations;
+    assert_eq!(v["absurd_index"], served, "{v:?}");
+    // One hole event per answer (not 999 missing indexes), one repeat.
+    assert_eq!(v["transcript_hole"], served, "{v:?}");
+    assert_eq!(v["transcript_repeat"], served, "{v:?}");
+    assert_eq!(o.summary.violations_total(), 3 * served);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_identity_is_a_violation_that_ends_the_session_and_is_never_stored() {
+    // Every other request_chat, and each chat's second poll, carry a 2,000-byte chatId.
+    let mut plan = vec![Bad::Ok, Bad::HugeId];
+    plan.extend([Bad::Ok; 100]);
+    let h = start_with(plan, true, vec![Bad::HugeId, Bad::Ok]).await;
+    let (o, _dir) = run_against(&h.url).await;
+    let seen = h.seen.lock().unwrap();
+    assert_classified_exactly(&o, &seen);
+    let huge = seen.requests.get(&Bad::HugeId).copied().unwrap_or(0)
+        + seen.polls.get(&Bad::HugeId).copied().unwrap_or(0);
+    assert!(huge >= 2, "{:?} {:?}", seen.requests, seen.polls);
+    assert_eq!(o.summary.violations["invalid_identity"], huge);
+    let rows = session_rows_with_id(&o);
+    let ended = rows.iter().filter(|r| r.2 == "invalid_identity").count() as u64;
+    assert_eq!(ended, huge, "{rows:?}");
+    // No request was ever built from the oversized id, and no report row keeps it.
+    assert!(
+        seen.routes.keys().all(|r| r.len() < 100),
+        "{:?}",
+        seen.routes
+    );
+    assert!(
+        seen.polls_per_chat.keys().all(|c| c.len() <= 1024),
+        "a poll addressed the oversized chat"
+    );
+    assert!(rows.iter().all(|r| r.0.len() <= 1024), "{rows:?}");
+    // Bounded memory: sessions.csv holds no server string above the cap.
+    let csv = std::fs::metadata(o.dir.join("sessions.csv")).unwrap().len();
+    assert!(csv < (rows.len() as u64 + 1) * 1200, "{csv} bytes");
+    // A session that lost its identity mid-chat polled exactly twice and sent no disconnect.
+    for (chat, n) in &seen.polls_per_chat {
+        if *n == 2 {
+            assert!(!seen.disconnected.contains(chat), "{chat}");
+        }
+    }
 }

@@ -52,6 +52,13 @@ pub enum Bad {
     Http500,
     /// HTTP 503 with a statusCode 1 envelope.
     Http503,
+    /// HTTP 302 whose body is a statusCode 0 envelope: an error, never a success.
+    Redirect0,
+    /// A statusCode 0 answer whose events carry index u64::MAX, then 1000 (a hole
+    /// of 999 indexes from position 1), then 1000 again (a repeat).
+    AbsurdIndex,
+    /// A statusCode 0 answer whose chatId is 2,000 bytes (over the 1,024-byte cap).
+    HugeId,
 }
 
 /// Every misbehaviour, for a test that mixes them all.
@@ -291,6 +298,24 @@ async fn misbehave(stream: &mut TcpStream, bad: Bad, chat: &str) {
             let head = "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
             let _ = stream.write_all(head.as_bytes()).await;
             let _ = stream.shutdown().await;
+        }
+        Bad::Redirect0 => answer(stream, 302, &ok_body(chat, false)).await,
+        Bad::HugeId => {
+            let body = format!(
+                r#"{{"statusCode":0,"chatEnded":false,"chatId":"{}","alias":"a1","userId":"u","secureKey":"k","nextPosition":1,"messages":[]}}"#,
+                "x".repeat(2000)
+            );
+            answer(stream, 200, body.as_bytes()).await
+        }
+        Bad::AbsurdIndex => {
+            let event = |i: u64| format!(r#"{{"from":{{"nickname":"a","participantId":2,"type":"Agent"}},"index":{i},"type":"Message","utcTime":0,"text":"x"}}"#);
+            let body = format!(
+                r#"{{"statusCode":0,"chatEnded":false,"chatId":"{chat}","alias":"a1","userId":"u-{chat}","secureKey":"key-{chat}","nextPosition":1001,"messages":[{},{},{}]}}"#,
+                event(u64::MAX),
+                event(1000),
+                event(1000)
+            );
+            answer(stream, 200, body.as_bytes()).await
         }
         Bad::Http500 => answer(stream, 500, br#"{"error":"internal","message":"boom"}"#).await,
         Bad::Http503 => {

@@ -28,9 +28,9 @@ fn three_shards_split_the_plan_and_share_the_scenario_hash() {
         .collect();
     let mut summaries = Vec::new();
     for (out, mut child) in children {
-        // 3 = the generator verdict on a busy 2-core machine; the split is what is checked.
-        let code = child.wait().unwrap().code();
-        assert!(matches!(code, Some(0 | 3)), "{}: {code:?}", out.display());
+        // An `overloaded` verdict on a busy machine is set aside; the split is what is checked.
+        let code = super::common::code_but_verdict(child.wait().unwrap().code(), &out);
+        assert_eq!(code, Some(0), "{}", out.display());
         let s: Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
                 .unwrap();

@@ -51,7 +51,11 @@ fn short_run(extra: &[&str]) -> (tempfile::TempDir, PathBuf, std::process::Outpu
 #[test]
 fn hlog_counts_equal_the_summary_per_operation() {
     let (_tmp, dir, out) = short_run(&["--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        crate::common::code_but_verdict(out.status.code(), &dir),
+        Some(0),
+        "{out:?}"
+    );
     let s = summary(&dir);
     let counts = hlog_counts(&dir);
     let by_op = s["requests"]["by_operation"].as_object().unwrap();
@@ -115,7 +119,11 @@ fn python_hdrh_reader_decodes_the_log() {
         return;
     };
     let (_tmp, dir, out) = short_run(&["--quiet"]);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        crate::common::code_but_verdict(out.status.code(), &dir),
+        Some(0),
+        "{out:?}"
+    );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hlog_check.py");
     let check = Command::new(python).arg(script).arg(&dir).output().unwrap();
     let text = format!(
@@ -347,15 +355,19 @@ fn metrics_scrapes_parse_and_counters_only_grow() {
         .keys()
         .any(|k| k.starts_with("chatload_gap_flags_total{cause=\"retries\"")));
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+    // 3 = the generator judged itself overloaded on a busy machine: not this test's subject.
+    assert!(matches!(status.code(), Some(0 | 3)), "{status:?}");
 }
 
 /// stdout not a terminal: plain progress lines on stderr every --progress-interval;
 /// none with --quiet or --progress-interval 0.
 #[test]
 fn a_non_tty_run_prints_progress_lines() {
-    let (_t, _d, out) = short_run(&["--progress-interval", "1s"]);
-    assert_eq!(out.status.code(), Some(0));
+    let (_t, dir, out) = short_run(&["--progress-interval", "1s"]);
+    assert_eq!(
+        crate::common::code_but_verdict(out.status.code(), &dir),
+        Some(0)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     let progress: Vec<&str> = err
         .lines()

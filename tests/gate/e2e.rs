@@ -4,7 +4,20 @@
 use super::cli::chatload;
 use super::junit::check_junit;
 use chatload::report::model::Summary;
+use chatload::report::vocab::GeneratorVerdict;
 use std::path::Path;
+
+/// The exit `want`, or 3 when the run's generator judged itself overloaded: the verdict's
+/// `ok` bound is tight (p99 lateness within min(10 ms, 5 % of the poll)) and a test machine
+/// busy compiling can miss it; `check` on that run then says 3 as well. The verdict rule has
+/// tests of its own (`src/metrics/generator.rs`, `tests/engine/run_end.rs`).
+fn want(want: i32, run: &Summary) -> i32 {
+    if run.generator.verdict == GeneratorVerdict::Overloaded {
+        3
+    } else {
+        want
+    }
+}
 
 /// A tiny scenario: few sessions, a few seconds, fast polls, one message each.
 const TINY: &str = r#"
@@ -64,7 +77,8 @@ fn run_passes_and_fails_on_thresholds_and_check_agrees() {
     let dir = tempfile::tempdir().unwrap();
 
     let (code, log, s) = tiny_run(dir.path(), "pass", &["poll.p99 < 5s", "errors.rate < 50%"]);
-    assert_eq!(code, 0, "{log}");
+    let pass = s.clone();
+    assert_eq!(code, want(0, &pass), "{log}");
     let recorded: Vec<(&str, bool)> = s
         .thresholds
         .iter()
@@ -92,7 +106,7 @@ fn run_passes_and_fails_on_thresholds_and_check_agrees() {
         "--junit",
         junit.to_str().unwrap(),
     ]);
-    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(code, want(0, &pass), "{out}{err}");
     check_junit(&std::fs::read_to_string(&junit).unwrap(), 4, &[]);
 
     let run_junit = dir.path().join("run-fail.xml");
@@ -102,7 +116,7 @@ fn run_passes_and_fails_on_thresholds_and_check_agrees() {
         &["poll.p99 < 1us"],
         &["--junit", run_junit.to_str().unwrap()],
     );
-    assert_eq!(code, 1, "{log}");
+    assert_eq!(code, want(1, &s), "{log}");
     let failed = s
         .thresholds
         .iter()
@@ -122,7 +136,7 @@ fn run_passes_and_fails_on_thresholds_and_check_agrees() {
     );
     let fail_dir = dir.path().join("fail");
     let (code, out, _) = chatload(&["check", fail_dir.to_str().unwrap()]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, want(1, &s), "{out}");
     assert!(out.contains("expected poll.p99 < 1us"), "{out}");
 
     // The passing run against itself: no regression. Against a baseline doctored to twice the
@@ -133,7 +147,7 @@ fn run_passes_and_fails_on_thresholds_and_check_agrees() {
         "--baseline",
         pass_dir.to_str().unwrap(),
     ]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, want(0, &pass), "{out}");
     let mut faster = s.clone();
     faster.requests.rate_per_s *= 2.0;
     let base = dir.path().join("faster.json");
@@ -146,7 +160,7 @@ fn run_passes_and_fails_on_thresholds_and_check_agrees() {
         "--baseline",
         base.to_str().unwrap(),
     ]);
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(code, want(1, &s), "{out}");
     let row = out
         .lines()
         .find(|l| l.starts_with("requests.rate "))
@@ -176,11 +190,18 @@ fn the_ci_gate_scenario_passes_on_the_reference_server() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
     let s: Summary =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(code, want(0, &s), "{stdout}{stderr}");
     assert_eq!(s.thresholds.len(), 11);
-    assert!(s.thresholds.iter().all(|t| t.passed), "{:?}", s.thresholds);
+    let busy = want(0, &s) == 3;
+    assert!(
+        s.thresholds
+            .iter()
+            .all(|t| t.passed || (busy && t.expression == "generator.verdict == ok")),
+        "{:?}",
+        s.thresholds
+    );
     let junit = dir.path().join("gates.xml");
     let (code, out_text, _) = chatload(&[
         "check",
@@ -190,7 +211,7 @@ fn the_ci_gate_scenario_passes_on_the_reference_server() {
         "--junit",
         junit.to_str().unwrap(),
     ]);
-    assert_eq!(code, 0, "{out_text}");
+    assert_eq!(code, want(0, &s), "{out_text}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
         xml.contains(r#"<testsuite name="chatload.regression""#),

@@ -44,7 +44,8 @@ fn one_testcase_per_threshold_and_regression_with_escaped_messages() {
     .collect();
     let mut worse = s.clone();
     worse.latency_ms.get_mut("poll").unwrap().p99 = 60.0;
-    let regressions: Vec<Regression> = gate::compare(&s, &worse, &ts, 0.10);
+    let regressions: Vec<Regression> =
+        gate::compare(&s, &worse, &ts, gate::baseline::Allowed::fraction(0.10));
     let mut out = Vec::new();
     write_junit(&evaluate(&worse, &ts), &regressions, &worse.run, &mut out).unwrap();
     let xml = String::from_utf8(out).unwrap();

@@ -40,6 +40,7 @@ fn session(ordinal: u64, max_gap_ms: f64, flagged: bool, cause: &str, end: &str)
             .into_iter()
             .find(|r| r.as_str() == end)
             .unwrap(),
+        ..SessionRow::default()
     }
 }
 
@@ -61,6 +62,7 @@ pub fn fixture() -> Summary {
             header_names: vec!["apikey".into(), "authorization".into()],
             scenario_hash: "00000000000000aa".into(),
             shard: Some(ShardInfo { index: 2, count: 3 }),
+            reach: Default::default(),
         },
         run: RunInfo {
             started_at: "2026-01-01T00:00:00Z".into(),
@@ -127,6 +129,7 @@ pub fn fixture() -> Summary {
             flagged_rate: 0.5,
             near_miss_rate: 0.0,
             peak_active: 2,
+            ..Sessions::default()
         },
         gaps: Gaps {
             flex_disconnect_timeout_ms: 45_000,

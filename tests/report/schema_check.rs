@@ -122,6 +122,21 @@ pub fn loose_objects(schema: &Value) -> Vec<String> {
     out
 }
 
+/// Keys that are optional on purpose, by object path: written only when they apply
+/// (an https target, a proxy, a customers file, transport error samples), so older
+/// summaries stay valid. Any other optional key is a loose object.
+const OPTIONAL: &[(&str, &[&str])] = &[
+    ("#", &["transport_error_samples"]),
+    (
+        "#/properties/scenario",
+        &["tls", "cookies", "customers", "proxy", "http"],
+    ),
+    (
+        "#/properties/scenario/properties/tls",
+        &["ca_file", "server_name", "client_cert"],
+    ),
+];
+
 fn walk(s: &Value, path: &str, out: &mut Vec<String>) {
     match s {
         Value::Object(map) => {
@@ -131,6 +146,10 @@ fn walk(s: &Value, path: &str, out: &mut Vec<String>) {
                     .and_then(Value::as_array)
                     .map(|r| r.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
+                if let Some((_, keys)) = OPTIONAL.iter().find(|(p, _)| *p == path) {
+                    // Only summary.schema.json has them; conformance.schema.json shares this walk.
+                    required.extend(keys.iter().copied().filter(|k| props.contains_key(*k)));
+                }
                 required.sort_unstable();
                 let mut keys: Vec<&str> = props.keys().map(String::as_str).collect();
                 keys.sort_unstable();

@@ -82,6 +82,12 @@ fn tiny_run(args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String) {
     (code, json, stderr)
 }
 
+/// Exit 0, or 3 only because the generator judged itself overloaded: its `ok` bound is tight
+/// and a busy test machine can miss it (not these tests' subject; the rule has its own tests).
+fn ran_ok(code: i32, json: &serde_json::Value) -> bool {
+    code == 0 || (code == 3 && json["generator"]["verdict"] == "overloaded")
+}
+
 #[test]
 fn run_json_with_short_threshold_flag_and_an_alias() {
     let (code, json, stderr) = tiny_run(
@@ -97,7 +103,7 @@ fn run_json_with_short_threshold_flag_and_an_alias() {
         ],
         &[],
     );
-    assert_eq!(code, 0, "{stderr}");
+    assert!(ran_ok(code, &json), "{code}: {stderr}");
     assert_eq!(json["scenario"]["dialect"], "gms-v2");
     assert_eq!(json["thresholds"][0]["expression"], "sessions.flagged == 0");
     // The text summary goes to stderr, and says what its session counts mean.
@@ -105,7 +111,7 @@ fn run_json_with_short_threshold_flag_and_an_alias() {
         stderr.contains("\nsessions: 2 started in 2 slots (a slot starts a new customer"),
         "{stderr}"
     );
-    assert!(stderr.contains(" ended by client  the customer disconnected after its script"));
+    assert!(stderr.contains(" ended by client  the disconnect was answered statusCode 0"));
     assert!(stderr.contains("reports: r"), "{stderr}");
 }
 
@@ -113,11 +119,11 @@ fn run_json_with_short_threshold_flag_and_an_alias() {
 fn environment_variables_fill_flags_and_flags_win() {
     let env = [("CHATLOAD_SESSIONS", "3"), ("CHATLOAD_DURATION", "1s")];
     let (code, json, stderr) = tiny_run(&[], &env);
-    assert_eq!(code, 0, "{stderr}");
+    assert!(ran_ok(code, &json), "{code}: {stderr}");
     assert_eq!(json["scenario"]["sessions"], 3);
     assert_eq!(json["scenario"]["duration_s"].as_f64(), Some(1.0));
     let (code, json, stderr) = tiny_run(&["-n", "1"], &env);
-    assert_eq!(code, 0, "{stderr}");
+    assert!(ran_ok(code, &json), "{code}: {stderr}");
     assert_eq!(json["scenario"]["sessions"], 1, "the flag wins");
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = text(&run_in(

@@ -5,8 +5,11 @@
 use super::{run, text, ROOT};
 use serde_json::Value;
 
+/// `1.88` and `1.88.0` are the same version: pad to major.minor.patch.
 fn version(v: &str) -> Vec<u64> {
-    v.split('.').map(|p| p.parse().unwrap_or(0)).collect()
+    let mut parts: Vec<u64> = v.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+    parts.resize(3, 0);
+    parts
 }
 
 /// Cargo.toml's rust-version is at least every locked package's `rust_version`, and

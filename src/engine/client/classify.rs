@@ -11,7 +11,8 @@
 //! that HTTP status and no statusCode, which the metrics also count under the
 //! transport kind `http_status` (redirects are not followed, so a 3xx lands here).
 //! A request without any answer is `timeout` (also mid-body), `connect`, or
-//! `reset` (closed before or during the answer).
+//! `reset` (closed before or during the answer); `local_limit` when this
+//! machine ran out of descriptors or ports (EMFILE, ENFILE, EADDRNOTAVAIL).
 
 use crate::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::Envelope;
@@ -61,7 +62,9 @@ fn no_envelope(http_status: u16) -> (Outcome, Option<Envelope>) {
 
 /// Classify a request that produced no HTTP answer.
 pub fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
-    if e.is_timeout() {
+    if local_limit(e) {
+        TransportErrorKind::LocalLimit
+    } else if e.is_timeout() {
         TransportErrorKind::Timeout
     } else if e.is_connect() {
         TransportErrorKind::Connect
@@ -70,6 +73,23 @@ pub fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
     } else {
         TransportErrorKind::Other
     }
+}
+
+/// OS error codes that mean this machine ran out, not the target.
+const LOCAL_LIMITS: [i32; 3] = [libc::EMFILE, libc::ENFILE, libc::EADDRNOTAVAIL];
+
+/// True when an I/O error in `e`'s source chain is EMFILE, ENFILE or EADDRNOTAVAIL.
+fn local_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.raw_os_error().is_some_and(|c| LOCAL_LIMITS.contains(&c)) {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 #[cfg(test)]

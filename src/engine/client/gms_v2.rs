@@ -7,30 +7,39 @@
 
 use super::{Call, Identity, Target};
 
+/// The userData the Genesys widget sends on Request Chat (a customer file's keys replace them).
+pub const WIDGET_USER_DATA: [(&str, &str); 7] = [
+    ("GCTI_LanguageCode", "en-US"),
+    ("_genesys_source", "web"),
+    ("_genesys_referrer", ""),
+    ("_genesys_url", "http://localhost/chatload"),
+    ("_genesys_pageTitle", "chatload"),
+    ("_genesys_browser", "chatload"),
+    ("_genesys_OS", "chatload"),
+];
+
 /// URL and form body of one call.
 pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
     let pos;
     let mut form: Vec<(&str, &str)> = Vec::with_capacity(16);
     let url = match call {
-        Call::RequestChat { nickname } => {
+        Call::RequestChat { customer: c } => {
             form.extend([
                 ("alias", ""),
                 ("secureKey", ""),
                 ("userId", ""),
-                ("nickname", nickname),
-                ("firstName", nickname),
-                ("lastName", "Customer"),
-                ("emailAddress", ""),
-                ("subject", "chatload"),
+                ("nickname", c.nickname.as_str()),
+                ("firstName", c.first_name.as_str()),
+                ("lastName", c.last_name.as_str()),
+                ("emailAddress", c.email.as_str()),
+                ("subject", c.subject.as_str()),
                 ("text", ""),
-                ("userData[GCTI_LanguageCode]", "en-US"),
-                ("userData[_genesys_source]", "web"),
-                ("userData[_genesys_referrer]", ""),
-                ("userData[_genesys_url]", "http://localhost/chatload"),
-                ("userData[_genesys_pageTitle]", "chatload"),
-                ("userData[_genesys_browser]", "chatload"),
-                ("userData[_genesys_OS]", "chatload"),
             ]);
+            let user_data: Vec<(String, &str)> = c
+                .user_data_over(&WIDGET_USER_DATA)
+                .map(|(k, v)| (format!("userData[{k}]"), v))
+                .collect();
+            form.extend(user_data.iter().map(|(k, v)| (k.as_str(), *v)));
             return (t.url(&[""]), encode(&form));
         }
         other => {
@@ -85,7 +94,9 @@ mod tests {
         let (url, body) = build(
             &target(),
             &Identity::default(),
-            &Call::RequestChat { nickname: "n" },
+            &Call::RequestChat {
+                customer: &crate::engine::customers::Customer::named("n"),
+            },
         );
         assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/");
         assert!(
@@ -97,6 +108,37 @@ mod tests {
             "{body}"
         );
         assert!(!body.contains("endpoint"));
+    }
+
+    #[test]
+    fn a_customer_file_row_sets_names_and_user_data_over_the_widget_defaults() {
+        let customer = crate::engine::customers::Customer {
+            email: "ann@example.com".into(),
+            subject: "billing".into(),
+            user_data: vec![
+                ("GCTI_LanguageCode".into(), "fr-FR".into()),
+                ("segment".into(), "gold & co".into()),
+            ],
+            ..crate::engine::customers::Customer::named("Ann")
+        };
+        let (_, body) = build(
+            &target(),
+            &Identity::default(),
+            &Call::RequestChat {
+                customer: &customer,
+            },
+        );
+        assert!(body.contains("&nickname=Ann&firstName=Ann&lastName=Customer&emailAddress=ann%40example.com&subject=billing&"), "{body}");
+        assert!(
+            body.contains("userData%5BGCTI_LanguageCode%5D=fr-FR"),
+            "{body}"
+        );
+        assert!(!body.contains("en-US"), "{body}");
+        assert!(
+            body.ends_with("&userData%5Bsegment%5D=gold+%26+co"),
+            "{body}"
+        );
+        assert!(body.contains("userData%5B_genesys_source%5D=web"), "{body}");
     }
 
     #[test]

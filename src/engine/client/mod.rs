@@ -6,12 +6,15 @@
 //! Error messages never include request bodies (they carry the secureKey).
 
 mod classify;
+pub mod cookies;
 pub mod gms_v2;
+pub mod tls;
+pub mod transport;
 pub mod webapi;
 
 pub use classify::{classify, classify_error};
 
-use crate::metrics::{Outcome, TransportErrorKind};
+use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
 use std::future::Future;
 use std::pin::Pin;
@@ -40,6 +43,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// Whether the target is reached over TLS.
+    pub fn is_https(&self) -> bool {
+        self.collection.scheme() == "https"
+    }
+
     /// A target; fails when `base` is not a URL.
     pub fn new(
         dialect: Dialect,
@@ -53,8 +61,10 @@ impl Target {
             Dialect::GmsV2 => format!("{base}/genesys/2/chat/{service}"),
             Dialect::WebApi => format!("{base}{prefix}/api/v2/chats"),
         };
-        let collection = reqwest::Url::parse(&collection)
-            .map_err(|e| anyhow::anyhow!("bad target URL '{collection}': {e}"))?;
+        let collection = reqwest::Url::parse(&collection).map_err(|e| {
+            let shown = crate::util::redact::redact_url(&collection);
+            anyhow::anyhow!("bad target URL '{shown}': {e}")
+        })?;
         Ok(Target {
             dialect,
             base,
@@ -115,6 +125,16 @@ impl Identity {
         take(&mut self.alias, &env.alias);
     }
 
+    /// True when every identity field `env` carries is short enough to store and to
+    /// address a chat with (at most [`MAX_SERVER_STRING`] bytes each): a server that
+    /// sends a 900 KB chatId must not grow memory or make requests unbuildable.
+    pub fn fits(env: &Envelope) -> bool {
+        [&env.chat_id, &env.user_id, &env.secure_key, &env.alias]
+            .into_iter()
+            .flatten()
+            .all(|v| v.len() <= MAX_SERVER_STRING)
+    }
+
     /// True when a chat can be addressed (request_chat gave all four fields).
     pub fn complete(&self) -> bool {
         !self.chat_id.is_empty()
@@ -129,8 +149,8 @@ impl Identity {
 pub enum Call<'a> {
     /// Request a chat.
     RequestChat {
-        /// Customer nickname.
-        nickname: &'a str,
+        /// Who the customer is (names, e-mail, subject, userData).
+        customer: &'a crate::engine::customers::Customer,
     },
     /// refresh / GetMessages.
     Poll {
@@ -217,8 +237,10 @@ impl std::fmt::Debug for Backend {
 pub fn http_client(
     request_timeout: Duration,
     headers: reqwest::header::HeaderMap,
-) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+    https: bool,
+    transport: &transport::Transport,
+) -> anyhow::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
         .default_headers(headers)
         // A 3xx is an answer to classify (`http_status`), never followed: a
         // followed redirect would count a gateway's login page as the
@@ -228,10 +250,19 @@ pub fn http_client(
         .connect_timeout(request_timeout)
         .pool_max_idle_per_host(usize::MAX)
         .pool_idle_timeout(Duration::from_secs(90))
-        .tcp_nodelay(true)
-        .http1_only()
-        .no_proxy()
-        .build()
+        .tcp_nodelay(true);
+    let builder = if https {
+        builder.use_preconfigured_tls(tls::client_config(&transport.tls)?)
+    } else {
+        builder
+    };
+    // HTTP/2 only by ALPN on https (`--http2`); never h2c.
+    let builder = if https && transport.tls.http2 {
+        builder
+    } else {
+        builder.http1_only()
+    };
+    Ok(transport::apply_proxy(builder, &transport.proxy)?.build()?)
 }
 
 /// A dialect client over one shared HTTP connection pool.
@@ -247,6 +278,8 @@ pub struct ChatClient {
     target: Target,
     max_body: usize,
     slots: Arc<Semaphore>,
+    observed: Arc<transport::Observed>,
+    cookies: bool,
 }
 
 impl ChatClient {
@@ -275,12 +308,35 @@ impl ChatClient {
         max_connections: usize,
         headers: reqwest::header::HeaderMap,
     ) -> anyhow::Result<Self> {
-        let http = http_client(request_timeout, headers)?;
+        let transport = transport::Transport::default();
+        Self::with_transport(
+            target,
+            request_timeout,
+            max_body,
+            max_connections,
+            headers,
+            &transport,
+        )
+    }
+
+    /// [`ChatClient::with_headers`] with TLS, HTTP/2, proxy and cookie options.
+    pub fn with_transport(
+        target: Target,
+        request_timeout: Duration,
+        max_body: usize,
+        max_connections: usize,
+        headers: reqwest::header::HeaderMap,
+        transport: &transport::Transport,
+    ) -> anyhow::Result<Self> {
+        let https = target.is_https();
+        let http = http_client(request_timeout, headers, https, transport)?;
         Ok(ChatClient {
             backend: Backend::Http(http),
             target,
             max_body,
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
+            observed: Arc::default(),
+            cookies: transport.cookies,
         })
     }
 
@@ -291,7 +347,19 @@ impl ChatClient {
             target,
             max_body: 1 << 20,
             slots: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
+            observed: Arc::default(),
+            cookies: false,
         }
+    }
+
+    /// True when each session keeps a cookie jar.
+    pub fn cookies(&self) -> bool {
+        self.cookies
+    }
+
+    /// What the client observed (HTTP versions, TLS failure reasons).
+    pub fn observed(&self) -> &transport::Observed {
+        &self.observed
     }
 
     /// The target.
@@ -315,19 +383,55 @@ impl ChatClient {
 
     /// Send a built call and classify the answer.
     pub async fn send(&self, url: reqwest::Url, body: String) -> Reply {
-        let content_type = self.target.dialect.content_type();
+        self.send_with(url, body, None).await
+    }
+
+    /// [`ChatClient::send`] with the session's cookie jar: its cookies go out,
+    /// the answer's `Set-Cookie` come back into it.
+    pub async fn send_with(
+        &self,
+        url: reqwest::Url,
+        body: String,
+        jar: Option<&cookies::Jar>,
+    ) -> Reply {
+        let _slot = self.slot().await;
+        self.send_in_slot(url, body, jar).await
+    }
+
+    /// Wait for a connection slot (held until the permit drops).
+    pub async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         // The semaphore is never closed; a failed acquire would only skip the cap.
-        let _slot = self.slots.acquire().await.ok();
+        self.slots.acquire().await.ok()
+    }
+
+    /// [`ChatClient::send`] for a caller that holds a [`ChatClient::slot`].
+    pub async fn send_in_slot(
+        &self,
+        url: reqwest::Url,
+        body: String,
+        jar: Option<&cookies::Jar>,
+    ) -> Reply {
+        let content_type = self.target.dialect.content_type();
         let sent = Instant::now();
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {
-                let req = http
+                let cookie = jar.and_then(|j| j.header_for(&url));
+                let mut req = http
                     .post(url)
-                    .header(reqwest::header::CONTENT_TYPE, content_type)
-                    .body(body);
-                match req.send().await {
-                    Ok(resp) => self.read(resp).await,
-                    Err(e) => (Outcome::Transport(classify_error(&e)), None),
+                    .header(reqwest::header::CONTENT_TYPE, content_type);
+                if let Some(cookie) = cookie {
+                    req = req.header(reqwest::header::COOKIE, cookie);
+                }
+                match req.body(body).send().await {
+                    Ok(resp) => {
+                        self.observed.version(resp.version());
+                        if let Some(jar) = jar {
+                            // Redirects are not followed: the answer's URL is the request's.
+                            jar.store_from(resp.url(), resp.headers());
+                        }
+                        self.read(resp).await
+                    }
+                    Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
                 }
             }
             Backend::Fake(r) => match r.respond(url.as_str(), &body).await {
@@ -361,7 +465,7 @@ impl ChatClient {
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return (Outcome::Transport(classify_error(&e)), None),
+                Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
             }
         }
         classify(status, &body)

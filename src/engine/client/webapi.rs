@@ -7,17 +7,24 @@ use serde_json::{json, Value};
 /// URL and JSON body of one call.
 pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
     let (url, body): (reqwest::Url, Value) = match call {
-        Call::RequestChat { nickname } => (
-            t.url(&[]),
-            json!({
-                "nickname": nickname,
-                "firstName": nickname,
-                "lastName": "Customer",
-                "subject": "chatload",
+        Call::RequestChat { customer: c } => {
+            let user_data: serde_json::Map<String, Value> = c
+                .user_data_over(&[("GCTI_LanguageCode", "en-US"), ("_genesys_source", "web")])
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            let mut body = json!({
+                "nickname": c.nickname,
+                "firstName": c.first_name,
+                "lastName": c.last_name,
+                "subject": c.subject,
                 "tenantName": t.tenant,
-                "userData": {"GCTI_LanguageCode": "en-US", "_genesys_source": "web"},
-            }),
-        ),
+                "userData": user_data,
+            });
+            if !c.email.is_empty() {
+                body["emailAddress"] = json!(c.email);
+            }
+            (t.url(&[]), body)
+        }
         Call::Poll { position, .. } => {
             let mut b = quartet(t, id);
             b["transcriptPosition"] = json!(position);
@@ -71,11 +78,34 @@ mod tests {
     }
 
     #[test]
+    fn a_customer_file_row_becomes_the_user_data_object() {
+        let customer = crate::engine::customers::Customer {
+            email: "ann@example.com".into(),
+            user_data: vec![("segment".into(), "gold".into())],
+            ..crate::engine::customers::Customer::named("Ann")
+        };
+        let (_, body) = build(
+            &target(),
+            &Identity::default(),
+            &Call::RequestChat {
+                customer: &customer,
+            },
+        );
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["nickname"], "Ann");
+        assert_eq!(v["emailAddress"], "ann@example.com");
+        assert_eq!(v["userData"]["segment"], "gold");
+        assert_eq!(v["userData"]["GCTI_LanguageCode"], "en-US");
+    }
+
+    #[test]
     fn request_chat_and_get_messages() {
         let (url, body) = build(
             &target(),
             &Identity::default(),
-            &Call::RequestChat { nickname: "n" },
+            &Call::RequestChat {
+                customer: &crate::engine::customers::Customer::named("n"),
+            },
         );
         assert_eq!(url.as_str(), "http://h/webapi/api/v2/chats");
         assert_eq!(parse(&body)["tenantName"], "T");

@@ -138,6 +138,10 @@ fn header(
     if value.is_empty() {
         return Err("the value is empty; give a value or env:VAR".into());
     }
+    // HeaderValue takes obs-text (bytes 0x80-0xFF): servers decode it differently, so refuse it.
+    if !value.is_ascii() {
+        return Err("the value contains a non-ASCII character, which a header cannot carry portably; percent-encode it or use ASCII".into());
+    }
     let mut value = HeaderValue::from_str(value).map_err(|_| {
         "the value contains a character a header cannot carry (a line break, a control character or non-ASCII); check it".to_string()
     })?;
@@ -196,7 +200,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_header_and_never_echo_the_value() {
-        let cases: [(&str, &[&str], &str); 7] = [
+        let cases: [(&str, &[&str], &str); 8] = [
             (
                 "[headers]\napikey = \"env:NOPE_UNSET\"\n",
                 &[],
@@ -224,6 +228,11 @@ mod tests {
                 "--header Content-Type: 'content-type' is set by chatload",
             ),
             ("", &["apikey:   "], "--header apikey: the value is empty"),
+            (
+                "[headers]\napikey = \"s3cret-\u{e9}\"\n",
+                &[],
+                "s.toml:2:10: headers.apikey: the value contains a non-ASCII character",
+            ),
         ];
         for (text, f, want) in cases {
             let e = from(text, f).unwrap_err();

@@ -126,5 +126,6 @@ pub(super) fn build_script(
         typing_time,
         send_pause,
         end,
+        customers: None,
     })
 }

@@ -2,13 +2,16 @@
 //! customer script side by side in one task, then disconnect if the client ended it.
 //!
 //! The statusCode/chatEnded state machine (the seed table) is [`step`]:
-//! 0/false continue; 0/true end; 1/false retry with backoff (give up after
+//! 0/false continue; 0/true end (statusCode 0 succeeds on a 2xx only: on any
+//! other HTTP status it retries); 1/false retry with backoff (give up after
 //! `max_consecutive`); 1/true a server violation, kept as a failed attempt
 //! (the last successful chatEnded stays false); 2 end. Transport failures
 //! retry like statusCode 1. Requests are never cancelled mid-flight, so
 //! client counts match the server's exactly; the end of a session waits for
 //! the in-flight request of each loop.
 
+mod abandon;
+mod idle;
 mod poll;
 mod script;
 
@@ -93,10 +96,12 @@ pub enum Step {
 /// Apply the seed table to a reply (records a 1/true violation).
 pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
     match reply.outcome {
+        // Only a 2xx can succeed: a 302 or 500 carrying `{"statusCode":0}` is an
+        // error (counted so by the metrics) and must not reset the gap or the retries.
         Outcome::Response {
+            http_status: 200..=299,
             status_code: Some(0),
             chat_ended,
-            ..
         } => Step::Ok {
             ended: chat_ended == Some(true),
         },
@@ -132,12 +137,22 @@ pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
 /// State both loops of one session share (lives on the session task).
 #[derive(Debug, Default)]
 pub struct Shared {
+    /// The session's ordinal (its gaps and row in metrics).
+    pub ordinal: u64,
+    /// Chat Server's view: time since the last request the server took.
+    idle: Mutex<idle::IdleClock>,
     /// Identity adopted from every statusCode 0 answer.
     pub id: Mutex<Identity>,
     /// transcriptPosition to poll from (highest index seen + 1).
     pub position: AtomicU64,
     /// Non-zero while the customer is typing (the draft goes into refresh).
     pub typing: AtomicU64,
+    /// Who the customer is (from the customers file, or the script's nickname).
+    pub customer: crate::engine::customers::Customer,
+    /// The customer's cookie jar (None with `cookies = false`).
+    pub jar: Option<crate::engine::client::cookies::Jar>,
+    /// Polls sent so far (for the row of a session the drain cuts off).
+    pub polls: AtomicU64,
     end: Mutex<Option<EndReason>>,
     ended: Notify,
 }
@@ -183,24 +198,72 @@ impl Shared {
                 self.finish(end_of_phase(p));
                 false
             }
-            _ = tokio::time::sleep_until(at) => self.end().is_none(),
+            _ = crate::engine::pacing::clock::sleep_until(at) => self.end().is_none(),
         }
     }
 
-    /// Build and send one call with the current identity.
-    pub async fn call(&self, client: &ChatClient, call: &Call<'_>) -> Reply {
+    /// Build and send one call (scheduled at `intended`) with the current identity.
+    /// Should the session be dropped before the answer (a drain cut short), the
+    /// request is recorded as `abandoned`. Its idle gap (Chat Server's view, [`idle`])
+    /// goes to metrics; `.1` is true when metrics judged it above
+    /// flex-disconnect-timeout (the chat was idle long enough to be dropped).
+    pub async fn call(
+        &self,
+        ctx: &SessionCtx,
+        call: &Call<'_>,
+        intended: Instant,
+    ) -> (Reply, bool) {
         let (url, body) = {
             let id = self.id.lock().unwrap_or_else(|p| p.into_inner());
-            client.build(&id, call)
+            ctx.client.build(&id, call)
         };
-        client.send(url, body).await
+        // Armed once the request may leave (a slot is held), not while it waits for one.
+        let _slot = ctx.client.slot().await;
+        let guard = abandon::InFlight::new(ctx, call.operation(), intended);
+        let ticket = self.idle().begin(Instant::now());
+        let reply = ctx.client.send_in_slot(url, body, self.jar.as_ref()).await;
+        guard.disarm();
+        let ok = matches!(
+            reply.outcome,
+            Outcome::Response {
+                status_code: Some(0),
+                ..
+            }
+        );
+        let gap = self.idle().end(ticket, reply.sent, ok);
+        let idle = gap.is_some_and(|g| ctx.metrics.observe_idle(self.ordinal, g));
+        (reply, idle)
     }
 
-    /// Adopt identity from a statusCode 0 answer.
-    pub fn adopt(&self, reply: &Reply) {
+    fn idle(&self) -> std::sync::MutexGuard<'_, idle::IdleClock> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Send of the latest request answered statusCode 0 (None before the first).
+    pub fn last_ok(&self) -> Option<Instant> {
+        self.idle().last_ok()
+    }
+
+    /// The chat id adopted so far.
+    pub fn chat_id(&self) -> String {
+        self.id
+            .lock()
+            .map(|id| id.chat_id.clone())
+            .unwrap_or_default()
+    }
+
+    /// Adopt identity from a statusCode 0 answer. False (and the session ends with
+    /// an `invalid_identity` violation) when an identity field is too long to keep.
+    pub fn adopt(&self, reply: &Reply, metrics: &Metrics) -> bool {
         if let Some(env) = &reply.envelope {
+            if !Identity::fits(env) {
+                metrics.record_violation(ViolationKind::InvalidIdentity);
+                self.finish(EndReason::InvalidIdentity);
+                return false;
+            }
             self.id.lock().unwrap_or_else(|p| p.into_inner()).adopt(env);
         }
+        true
     }
 }
 
@@ -220,42 +283,87 @@ pub fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Rep
 pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut run: PhaseRx) {
     let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let sh = Shared::default();
+    let named = crate::engine::customers::Customer::named(&ctx.script.nickname);
+    let customer = match &ctx.script.customers {
+        Some(data) => data.customer(ordinal, &mut rng, &named),
+        None => named,
+    };
+    let sh = Shared {
+        ordinal,
+        customer,
+        jar: ctx.client.cookies().then(Default::default),
+        ..Shared::default()
+    };
     sh.position.store(1, Ordering::Relaxed);
     ctx.metrics.session_started();
+    let row_guard = abandon::RowGuard::new(&ctx, &sh, ordinal);
     let mut polls = 0;
+    let mut disconnected = script::Disconnected::default();
 
     let started = script::request_chat(&ctx, &sh, &mut run, start_at).await;
     if let Some(started) = started {
         ctx.established.fetch_add(1, Ordering::Relaxed);
         let mut run2 = run.clone();
         let poll_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x5555_AAAA);
-        let (p, ()) = tokio::join!(
+        let spread = if ctx.end_spread.is_zero() {
+            Duration::ZERO
+        } else {
+            let mut end_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x0E4D_0E4D);
+            end_rng.gen_range(Duration::ZERO..ctx.end_spread)
+        };
+        let (p, (), at_end) = tokio::join!(
             poll::poll_loop(&ctx, &sh, ordinal, slot, started, poll_rng, &mut run),
             script::script_loop(&ctx, &sh, started, &mut rng, &mut run2),
+            disconnect_at_planned_end(&ctx, &sh, spread),
         );
         polls = p;
-        if let Some(end) = sh.end() {
-            if end == EndReason::RunEnded && !ctx.end_spread.is_zero() {
-                tokio::time::sleep(rng.gen_range(Duration::ZERO..ctx.end_spread)).await;
-            }
-            if needs_disconnect(end) {
-                script::disconnect(&ctx, &sh).await;
-            }
+        if let Some(d) = at_end {
+            disconnected = d;
+        } else if sh.end().is_some_and(needs_disconnect) {
+            disconnected = script::disconnect(&ctx, &sh).await;
         }
     }
     let end = sh.end().unwrap_or(EndReason::RequestFailed);
-    let chat_id = sh
-        .id
-        .lock()
-        .map(|id| id.chat_id.clone())
-        .unwrap_or_default();
+    row_guard.disarm();
     ctx.metrics.session_ended(SessionEnd {
         ordinal,
-        chat_id,
+        chat_id: sh.chat_id(),
         polls,
         end,
+        established: started.is_some(),
+        disconnected: disconnected.accepted,
+        expired: end == EndReason::Expired || disconnected.expired,
     });
+}
+
+/// Once the session ends, if the planned end of the run ended it: disconnect at
+/// [`planned_end_disconnect`], beside a request still in flight (a stalled poll must not
+/// hold the disconnect back while the chat's flex timer runs out). None for any other
+/// end: the session disconnects after its loops, as before (Ctrl-C unchanged).
+async fn disconnect_at_planned_end(
+    ctx: &SessionCtx,
+    sh: &Shared,
+    spread: Duration,
+) -> Option<script::Disconnected> {
+    sh.ended().await;
+    if sh.end() != Some(EndReason::RunEnded) {
+        return None;
+    }
+    tokio::time::sleep_until(planned_end_disconnect(ctx, sh, spread)).await;
+    Some(script::disconnect(ctx, sh).await)
+}
+
+/// When a session stopped by the planned end sends its disconnect: `spread` from now
+/// (customers leave at their next tick, not all in one millisecond), but never later
+/// than half the flex-disconnect-timeout after its last good request, so the end of
+/// the run never lets a chat reach the timeout (and expire) before its disconnect.
+fn planned_end_disconnect(ctx: &SessionCtx, sh: &Shared, spread: Duration) -> Instant {
+    let now = Instant::now();
+    let spread_at = now + spread;
+    match sh.last_ok() {
+        Some(last_ok) => spread_at.min((last_ok + ctx.flex / 2).max(now)),
+        None => now,
+    }
 }
 
 #[cfg(test)]

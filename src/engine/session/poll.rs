@@ -13,7 +13,7 @@ use super::{record, step, SessionCtx, Shared, Step};
 use crate::engine::client::{Call, Reply};
 use crate::engine::pacing::PollSchedule;
 use crate::engine::stop::PhaseRx;
-use crate::metrics::{EndReason, GapObservation, Metrics, ViolationKind};
+use crate::metrics::{EndReason, GapObservation, Metrics, ViolationKind, MAX_INDEX_JUMP};
 use crate::protocol::Envelope;
 use rand::rngs::SmallRng;
 use std::sync::atomic::Ordering;
@@ -21,15 +21,20 @@ use tokio::time::Instant;
 
 /// Advance the transcript position from a poll answer, flagging holes and repeats.
 /// Returns the new position.
+///
+/// A hole is one event however many indexes it skips; an index more than
+/// [`MAX_INDEX_JUMP`] ahead is `absurd_index` and ignored (the position stays),
+/// so a hostile `u64::MAX` neither inflates the count nor ends the transcript.
 pub fn track_transcript(position: u64, env: &Envelope, metrics: &Metrics) -> u64 {
     let mut pos = position;
     for idx in env.messages.iter().filter_map(|m| m.index) {
         if idx < pos {
             metrics.record_violation(ViolationKind::TranscriptRepeat);
+        } else if idx - pos > MAX_INDEX_JUMP {
+            metrics.record_violation(ViolationKind::AbsurdIndex);
         } else {
-            // Counted at once: a hostile index (up to u64::MAX) must not loop per hole.
             if idx > pos {
-                metrics.record_violations(ViolationKind::TranscriptHole, idx - pos);
+                metrics.record_violation(ViolationKind::TranscriptHole);
             }
             pos = idx.saturating_add(1);
         }
@@ -50,15 +55,14 @@ struct PollState {
 }
 
 impl PollState {
-    /// Report the attempt's lateness and its gap (with context) to metrics; true when
-    /// metrics flagged the gap (above flex-disconnect-timeout).
-    fn observe(&self, ctx: &SessionCtx, ordinal: u64, intended: Instant, reply: &Reply) -> bool {
+    /// Report the attempt's lateness and its gap (with context) to metrics, which judges it.
+    fn observe(&self, ctx: &SessionCtx, ordinal: u64, intended: Instant, reply: &Reply) {
         // `sent` is after any wait for a connection slot: that wait is the generator's.
         let ready = intended.max(self.prev_done);
         ctx.metrics
             .record_lateness(reply.sent.saturating_duration_since(ready));
         let Some(last_ok_send) = self.last_ok_send else {
-            return false;
+            return;
         };
         let gap = GapObservation {
             last_ok_send: last_ok_send.into_std(),
@@ -67,7 +71,7 @@ impl PollState {
             sent: reply.sent.into_std(),
             retried: self.retried_since_ok,
         };
-        ctx.metrics.observe_gap(ordinal, &gap)
+        ctx.metrics.observe_gap(ordinal, &gap);
     }
 
     /// Apply the seed table to the answer: the session's end, or None to poll again.
@@ -77,12 +81,14 @@ impl PollState {
         sh: &Shared,
         (position, intended): (u64, Instant),
         reply: &Reply,
-        flagged: bool,
+        idle: bool,
         rng: &mut SmallRng,
     ) -> Option<EndReason> {
         match step(reply, &ctx.metrics) {
             Step::Ok { ended } => {
-                sh.adopt(reply);
+                if !sh.adopt(reply, &ctx.metrics) {
+                    return Some(EndReason::InvalidIdentity);
+                }
                 if let Some(env) = &reply.envelope {
                     let pos = track_transcript(position, env, &ctx.metrics);
                     sh.position.store(pos, Ordering::Relaxed);
@@ -104,8 +110,8 @@ impl PollState {
                 let backoff = ctx.retry.backoff_after(self.consecutive);
                 self.sched.retry_at(reply.done + backoff);
             }
-            // 249 right after a flagged gap: the server expired the chat.
-            Step::Fatal { code_249 } if code_249 && flagged => return Some(EndReason::Expired),
+            // 249 after the chat went without requests for the timeout: the server expired it.
+            Step::Fatal { code_249 } if code_249 && idle => return Some(EndReason::Expired),
             Step::Fatal { .. } => return Some(EndReason::ServerFatal),
         }
         None
@@ -147,12 +153,13 @@ pub async fn poll_loop(
             ""
         };
         let call = Call::Poll { position, draft };
-        let reply = sh.call(&ctx.client, &call).await;
-        let flagged = st.observe(ctx, ordinal, intended, &reply);
+        sh.polls.fetch_add(1, Ordering::Relaxed);
+        let (reply, idle) = sh.call(ctx, &call, intended).await;
+        st.observe(ctx, ordinal, intended, &reply);
         record(&ctx.metrics, &call, intended, &reply);
         st.polls += 1;
         st.prev_done = reply.done;
-        if let Some(end) = st.after(ctx, sh, (position, intended), &reply, flagged, &mut rng) {
+        if let Some(end) = st.after(ctx, sh, (position, intended), &reply, idle, &mut rng) {
             sh.finish(end);
             break;
         }

@@ -55,6 +55,8 @@ pub struct CustomerScript {
     pub send_pause: Duration,
     /// How the session ends.
     pub end: EndMode,
+    /// Customer profiles from a file (None: every customer is `nickname`).
+    pub customers: Option<std::sync::Arc<crate::engine::customers::CustomerData>>,
 }
 
 /// Send one operation at `intended`, retrying per policy. False when the session ended.
@@ -91,8 +93,8 @@ pub async fn request_chat(
     run: &mut PhaseRx,
     intended: Instant,
 ) -> Option<Instant> {
-    let nickname = ctx.script.nickname.as_str();
-    let make = |_| Call::RequestChat { nickname };
+    let customer = &sh.customer;
+    let make = |_| Call::RequestChat { customer };
     let (done, ended) = send(
         ctx,
         sh,
@@ -136,13 +138,15 @@ async fn send<'a>(
             return None;
         }
         let call = make(sh.position.load(Ordering::Relaxed));
-        let reply = sh.call(&ctx.client, &call).await;
+        let (reply, idle) = sh.call(ctx, &call, at).await;
         ctx.metrics
             .record_lateness(reply.sent.saturating_duration_since(at));
         record(&ctx.metrics, &call, at, &reply);
         match step(&reply, &ctx.metrics) {
             Step::Ok { ended } => {
-                sh.adopt(&reply);
+                if !sh.adopt(&reply, &ctx.metrics) {
+                    return None;
+                }
                 return Some((reply.done, ended));
             }
             Step::Retry => {
@@ -152,6 +156,11 @@ async fn send<'a>(
                     return None;
                 }
                 at = reply.done + ctx.retry.backoff_after(consecutive);
+            }
+            // 249 after the chat went without requests for the timeout: the server expired it.
+            Step::Fatal { code_249 } if code_249 && idle && fatal == EndReason::ServerFatal => {
+                sh.finish(EndReason::Expired);
+                return None;
             }
             Step::Fatal { .. } => {
                 sh.finish(fatal);
@@ -188,7 +197,7 @@ pub async fn script_loop(
         _ => None,
     };
     let mut at = started;
-    for _ in 0..s.messages {
+    for i in 0..s.messages {
         at += s.think_jitter.apply(s.think_time, rng);
         if s.typing {
             if !wait(sh, run, at, deadline).await {
@@ -215,7 +224,11 @@ pub async fn script_loop(
         if !wait(sh, run, at, deadline).await {
             return;
         }
-        let text = s.message_text.as_str();
+        let own = &sh.customer.messages;
+        let text = match own.len() {
+            0 => s.message_text.as_str(),
+            n => own[(i % n as u64) as usize].as_str(),
+        };
         let sent = op(ctx, sh, run, at, |_| Call::Send { text }).await;
         sh.typing.store(0, Ordering::Relaxed);
         if !sent {
@@ -236,20 +249,41 @@ pub async fn script_loop(
     }
 }
 
+/// How a disconnect came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Disconnected {
+    /// Answered statusCode 0: the server ended the chat on the client's word.
+    pub accepted: bool,
+    /// Answered 2/249 after the chat went without requests for the timeout: the
+    /// server had already expired it.
+    pub expired: bool,
+}
+
 /// Disconnect (or Complete) a chat the client ends; bounded by the retry policy.
-pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) {
+pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) -> Disconnected {
     let mut consecutive = 0u32;
     loop {
         let intended = Instant::now();
         let call = Call::Disconnect;
-        let reply = sh.call(&ctx.client, &call).await;
+        let (reply, idle) = sh.call(ctx, &call, intended).await;
         record(&ctx.metrics, &call, intended, &reply);
         match step(&reply, &ctx.metrics) {
-            Step::Ok { .. } | Step::Fatal { .. } => return,
+            Step::Ok { .. } => {
+                return Disconnected {
+                    accepted: true,
+                    expired: false,
+                }
+            }
+            Step::Fatal { code_249 } => {
+                return Disconnected {
+                    accepted: false,
+                    expired: code_249 && idle,
+                }
+            }
             Step::Retry => {
                 consecutive += 1;
                 if consecutive >= ctx.retry.max_consecutive {
-                    return;
+                    return Disconnected::default();
                 }
                 tokio::time::sleep(ctx.retry.backoff_after(consecutive)).await;
             }

@@ -107,6 +107,7 @@ fn script(end: EndMode) -> CustomerScript {
         typing_time: Duration::from_secs(1),
         send_pause: Duration::ZERO,
         end,
+        customers: None,
     }
 }
 
@@ -432,7 +433,7 @@ fn a_session_task_is_small() {
 }
 
 #[test]
-fn a_huge_transcript_index_counts_its_holes_at_once_without_overflow() {
+fn holes_are_counted_as_events_and_an_absurd_index_is_its_own_violation() {
     // A hostile or broken server may send any u64 as an event index.
     let ctx = ctx(
         Fake::new(|_, _| (now(), ok())),
@@ -444,12 +445,17 @@ fn a_huge_transcript_index_counts_its_holes_at_once_without_overflow() {
         serde_json::from_str(&body).unwrap()
     };
     let track = super::poll::track_transcript;
+    // One hole skipping 1,000 indexes is one event.
+    assert_eq!(track(1, &env(&[1001]), &ctx.metrics), 1002);
+    assert_eq!(violations(&ctx)["transcript_hole"], 1);
+    // u64::MAX from position 1: absurd, ignored, the position stays; no overflow.
+    assert_eq!(track(1, &env(&[u64::MAX, 1, 2]), &ctx.metrics), 3);
+    assert_eq!(violations(&ctx)["absurd_index"], 1);
+    assert_eq!(violations(&ctx)["transcript_hole"], 1);
+    // Near the top of u64 a plain next index still works.
     assert_eq!(
         track(u64::MAX - 1, &env(&[u64::MAX]), &ctx.metrics),
         u64::MAX
     );
-    assert_eq!(violations(&ctx)["transcript_hole"], 1);
-    // A jump of 2^40 is counted as that many holes at once, not one by one.
-    assert_eq!(track(1, &env(&[1 << 40]), &ctx.metrics), (1 << 40) + 1);
-    assert_eq!(violations(&ctx)["transcript_hole"], 1 << 40);
+    assert_eq!(violations(&ctx)["transcript_hole"], 2);
 }

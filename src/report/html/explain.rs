@@ -12,6 +12,8 @@ pub fn violation_rule(kind: &str) -> &'static str {
         "transcript_hole" => "Transcript indexes must have no holes: a poll from transcriptPosition must return every event with index ≥ position, consecutively. A hole is permanent; chatload moves its position past it (docs/protocol.md in the chatload repository, section Transcript).",
         "transcript_repeat" => "Transcript indexes must never repeat: an event already received at an index must not be delivered again, since transcriptPosition is inclusive and chatload advances it past every event it took (docs/protocol.md in the chatload repository, section Transcript).",
         "missing_field" => "A statusCode 0 answer must carry the chat identity (chatId, alias, userId and the key) and nextPosition; only statusCode 1 and 2 answers may omit them (docs/protocol.md in the chatload repository, section Envelope).",
+        "absurd_index" => "A transcript index more than 2^20 ahead of transcriptPosition (e.g. u64::MAX) is no real transcript: chatload ignores the event and keeps its position (docs/protocol.md in the chatload repository, section Transcript).",
+        "invalid_identity" => "Identity fields (chatId, userId, the key, alias) longer than 1024 bytes, or that cannot form a request URL, are refused: the violation is counted and the session ends (chatload stores no unbounded server-supplied strings).",
         _ => "A protocol rule of docs/protocol.md in the chatload repository (no explanation is recorded for this kind).",
     }
 }
@@ -20,12 +22,15 @@ pub fn violation_rule(kind: &str) -> &'static str {
 pub fn transport_error(kind: &str) -> &'static str {
     match kind {
         "timeout" => "No complete answer within the request timeout.",
-        "connect" => "The TCP/TLS connection could not be opened (refused, unreachable).",
+        "connect" => "The TCP connection could not be opened (refused, unreachable).",
+        "tls" => "The TLS handshake failed (unknown issuer, expired or mismatched certificate, alert); see the reasons.",
         "reset" => "The connection was closed or reset mid-request.",
         "invalid_json" => "The body was not JSON (e.g. an HTML error page from a proxy).",
         "wrong_types" => "JSON whose fields have the wrong types.",
         "missing_status_code" => "JSON without the statusCode field.",
         "body_too_large" => "The body exceeded the size limit.",
+        "local_limit" => "This machine ran out of file descriptors or ports (EMFILE, ENFILE, EADDRNOTAVAIL): a limit of the load generator, not a fault of the target; the generator verdict is overloaded.",
+        "abandoned" => "Still in flight when the drain timeout ended the run: the target may have seen it, no answer was waited for.",
         "http_status" => {
             "A non-2xx HTTP status (other than a 400 carrying statusCode 2 and errors)."
         }
@@ -57,3 +62,10 @@ pub fn outcome_meaning(status_code: Option<u8>, chat_ended: Option<bool>) -> &'s
         _ => "Unknown statusCode.",
     }
 }
+
+/// The three views of flex-disconnect-timeout, one sentence each: (metric, meaning).
+pub const TIMEOUT_VIEWS: [(&str, &str); 3] = [
+    ("flagged", "A poll gap passed the timeout: the seed's rule for GetMessages, with its cause; the chat may still be alive if other requests reached the server meanwhile."),
+    ("idle_over_flex", "No request of any kind reached the server for longer than the timeout: Chat Server's rule, so the chat would have been dropped."),
+    ("expired", "The server did drop the chat: it answered statusCode 2 with chatEnded true (249) after such a silence."),
+];

@@ -33,9 +33,10 @@ pub fn header(s: &Summary, out: &mut String) {
         format::count(sc.sessions),
         format::count(s.sessions.peak_active)
     );
-    let facts: [(&str, String); 10] = [
+    let facts: [(&str, String); 11] = [
         ("dialect", sc.dialect.clone()),
         ("target", target),
+        ("connection", super::reach::connection(sc)),
         ("started", s.run.started_at.clone()),
         ("duration", duration),
         ("sessions", sessions),
@@ -57,6 +58,7 @@ pub fn header(s: &Summary, out: &mut String) {
         let _ = write!(out, "<div><dt>{}</dt><dd>{}</dd></div>", esc(k), esc(v));
     }
     out.push_str("</dl>\n");
+    super::reach::insecure_banner(sc, out);
     if s.run.end == RunEnd::Incomplete {
         let until = chrono::DateTime::parse_from_rfc3339(&s.run.started_at)
             .map(|t| {
@@ -284,5 +286,38 @@ pub fn key_figures(s: &Summary, out: &mut String) {
         &format!("{} gaps measured", format::count(gp.count)),
         "",
     );
+    timeout_views(s, out);
     out.push_str("</div></section>\n");
+}
+
+/// The card of the three views of flex-disconnect-timeout and one sentence on each.
+fn timeout_views(s: &Summary, out: &mut String) {
+    let ss = &s.sessions;
+    card(
+        out,
+        "timeout-views",
+        "Flagged / idle over flex / expired",
+        &format!(
+            "{} / {} / {}",
+            format::count(ss.flagged),
+            format::count(ss.idle_over_flex),
+            format::count(ss.expired)
+        ),
+        &format!(
+            "sessions; {} never started",
+            format::count(ss.never_started)
+        ),
+        if ss.expired > 0 || ss.idle_over_flex > 0 {
+            "bad"
+        } else if ss.flagged > 0 {
+            "warn"
+        } else {
+            "ok"
+        },
+    );
+    out.push_str(r#"<dl class="views" data-section="timeout-views">"#);
+    for (name, meaning) in super::explain::TIMEOUT_VIEWS {
+        let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(meaning));
+    }
+    out.push_str("</dl>");
 }

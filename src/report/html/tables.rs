@@ -219,7 +219,7 @@ pub fn transport_errors(s: &Summary, out: &mut String) {
         t.row(vec![
             Cell::text(kind),
             Cell::num(&format::count(*n)),
-            Cell::text(explain::transport_error(kind)),
+            Cell::text(&super::reach::with_samples(s, kind)),
         ]);
     }
     t.render(out);

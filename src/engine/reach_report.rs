@@ -1,0 +1,56 @@
+//! What the report records about how the target was reached: the TLS settings
+//! (`scenario.tls.insecure` above all), the HTTP versions asked for and used,
+//! the proxy (without credentials), cookies and the customers file; and the
+//! first distinct TLS failure reasons (`transport_error_samples.tls`).
+
+use super::client::transport::{redact_url, Observed, ProxyChoice};
+use super::config::RunConfig;
+use super::customers::Order;
+use crate::report::model::{CustomersInfo, HttpInfo, ReachInfo, Summary, TlsInfo};
+
+/// The scenario's reach facts, known before the run (`base` is the target URL used).
+pub fn info(cfg: &RunConfig, base: &str) -> ReachInfo {
+    let t = &cfg.transport;
+    let https = base.starts_with("https://");
+    ReachInfo {
+        tls: https.then(|| TlsInfo {
+            insecure: t.tls.insecure,
+            ca_file: t.tls.ca_file.as_ref().map(|(p, _)| p.display().to_string()),
+            client_cert: t
+                .tls
+                .client
+                .as_ref()
+                .map(|c| c.cert_file.display().to_string()),
+            server_name: t.tls.server_name.clone(),
+        }),
+        http: HttpInfo {
+            http2_offered: https && t.tls.http2,
+            versions: Vec::new(),
+        },
+        proxy: match &t.proxy {
+            ProxyChoice::Direct => None,
+            ProxyChoice::Via { url, .. } => Some(redact_url(url)),
+        },
+        cookies: t.cookies,
+        customers: cfg.script.customers.as_ref().map(|d| CustomersInfo {
+            file: d.path().display().to_string(),
+            rows: d.rows() as u64,
+            order: match d.order() {
+                Order::Sequential => "sequential",
+                Order::Random => "random",
+            }
+            .into(),
+        }),
+    }
+}
+
+/// Add what the client observed during the run.
+pub fn observed(summary: &mut Summary, seen: &Observed) {
+    summary.scenario.reach.http.versions = seen.versions();
+    let reasons = seen.tls_reasons();
+    if !reasons.is_empty() {
+        summary
+            .transport_error_samples
+            .insert("tls".into(), reasons);
+    }
+}
