@@ -25,6 +25,7 @@ pub mod runner;
 pub mod scenario;
 pub mod session;
 pub mod shard;
+pub mod start_at;
 pub mod stop;
 
 use crate::cli::RunArgs;
@@ -41,8 +42,18 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
         Some(f) => f.locate(e),
         None => e,
     })?;
+    let start_at = match &args.start_at {
+        Some(text) => {
+            let ramp = cfg.plan.stages.first().map(|s| s.ramp).unwrap_or_default();
+            Some(start_at::parse(text, chrono::Utc::now(), ramp)?)
+        }
+        None => None,
+    };
     for w in &cfg.warnings {
         eprintln!("warning: {w}");
+    }
+    if let Some(at) = start_at {
+        start_at::wait_until(at, chrono::Utc::now(), args.quiet).await;
     }
     let outcome = runner::run(cfg, shutdown_signal()?).await?;
     // With --json, stdout carries summary.json alone and the text goes to stderr.

@@ -317,6 +317,25 @@ pub struct Generator {
     pub verdict: GeneratorVerdict,
     /// Why the verdict was given.
     pub reason: String,
+    /// A merged run (`chatload merge`): each shard's own verdict; the verdict above is the
+    /// worst of them. Empty for a single run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardGenerator>,
+}
+
+/// One shard's generator self-check, kept by `chatload merge`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardGenerator {
+    /// 1-based shard number.
+    pub index: u32,
+    /// That shard's verdict.
+    pub verdict: GeneratorVerdict,
+    /// Why.
+    pub reason: String,
+    /// That shard's p99 schedule lateness.
+    pub lateness_p99_ms: f64,
+    /// That shard's CPU use, percent of one core.
+    pub cpu_percent: f64,
 }
 
 /// Scheduling lateness summary.

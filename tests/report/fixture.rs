@@ -154,6 +154,7 @@ pub fn fixture() -> Summary {
             cores: 2,
             verdict: GeneratorVerdict::Ok,
             reason: "p99 schedule lateness within 200.0 ms, CPU within 180 % of one core, no generator-lag flags".into(),
+            shards: Vec::new(),
         },
         timeline: vec![
             TimelinePoint {
