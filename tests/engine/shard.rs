@@ -77,6 +77,28 @@ fn a_shard_out_of_range_is_one_message_and_exit_2() {
     }
 }
 
+#[test]
+fn a_start_time_long_past_or_malformed_is_one_message_and_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (bad, want) in [
+        ("2020-01-01T00:00:00Z", "in the past, more than the ramp"),
+        ("at noon", "not an RFC 3339 time"),
+    ] {
+        let out = tmp.path().join("run");
+        let o = bin()
+            .args(["run", "--ramp-up", "5s", "--start-at", bad, "--out"])
+            .arg(&out)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("--start-at") && err.contains(want), "{err}");
+        assert!(!out.exists());
+    }
+}
+
 /// Issue 12's proof on loopback: three `run --shard I/3` processes with one `--start-at`
 /// against one reference server, then `merge`: every per-operation count, chats created and
 /// disconnects equal the server's counters; the merged poll p99 is the p99 of the union of
