@@ -282,3 +282,38 @@ fn merge_refuses_bad_input_with_exit_2_and_writes_nothing() {
         s.generator.reason
     );
 }
+
+/// The Kubernetes manifests' scenario (deploy/kubernetes/configmap.yaml) is a valid
+/// scenario, and the shard Job runs `--shard-count` with the Job's N and a shared start.
+#[test]
+fn the_kubernetes_scenario_builds_and_the_job_counts_agree() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes");
+    let cm = std::fs::read_to_string(root.join("configmap.yaml")).unwrap();
+    let toml: String = cm
+        .split_once("scenario.toml: |\n")
+        .unwrap()
+        .1
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    let file = chatload::engine::scenario::ScenarioFile::parse("configmap.yaml", toml).unwrap();
+    let args = chatload::cli::RunArgs {
+        shard: Some("2/4".into()),
+        ..Default::default()
+    };
+    let cfg = chatload::engine::config::build(&args, Some(&file)).unwrap();
+    assert_eq!(cfg.plan.peak_sessions(), 750);
+    let job = std::fs::read_to_string(root.join("job-shards.yaml")).unwrap();
+    for want in [
+        "completionMode: Indexed",
+        "completions: 4",
+        "parallelism: 4",
+        "value: \"4\"",
+        "--shard-count \"$CHATLOAD_SHARD_COUNT\"",
+        "--start-at \"$CHATLOAD_START_AT\"",
+    ] {
+        assert!(job.contains(want), "job-shards.yaml lacks {want}");
+    }
+    let pvc = std::fs::read_to_string(root.join("pvc.yaml")).unwrap();
+    assert!(pvc.contains("ReadWriteMany"));
+}
