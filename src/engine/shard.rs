@@ -85,6 +85,17 @@ impl Shard {
         }
     }
 
+    /// Hook for the open model (arrival rates, issue 17): a shard keeps arrival `k` of the
+    /// whole plan's arrival schedule when `k % N == I - 1`. Every shard computes the same
+    /// schedule (same seed, same rates) and keeps its own arrivals, so the N shards together
+    /// start exactly the plan's arrivals, at the plan's instants, with no rounding drift
+    /// over stages (a rate divided by N would drift and change the inter-arrival law).
+    /// When the open runner lands, `plan()` keeps each stage's rate whole and the arrival
+    /// loop skips the arrivals this returns false for.
+    pub fn owns_arrival(&self, k: u64) -> bool {
+        k % u64::from(self.count) == u64::from(self.index - 1)
+    }
+
     /// First session ordinal of this shard: disjoint blocks of 2^40 ordinals.
     pub fn first_ordinal(&self) -> u64 {
         u64::from(self.index - 1) << 40
@@ -149,6 +160,22 @@ mod tests {
         let t = Duration::from_secs(27);
         let sum: u64 = shards.iter().map(|p| p.target_at(t)).sum();
         assert_eq!(sum, plan.target_at(t));
+    }
+
+    #[test]
+    fn arrivals_are_dealt_so_every_one_has_exactly_one_shard() {
+        for n in [1, 2, 3, 7] {
+            let shards = all(n);
+            let mut per_shard = vec![0u64; n as usize];
+            for k in 0..10_001u64 {
+                let owners: Vec<_> = shards.iter().filter(|s| s.owns_arrival(k)).collect();
+                assert_eq!(owners.len(), 1, "arrival {k} of {n} shards");
+                per_shard[owners[0].index as usize - 1] += 1;
+            }
+            // The remainder goes to the first shards, as with sessions.
+            let want: Vec<u64> = shards.iter().map(|s| s.part(10_001)).collect();
+            assert_eq!(per_shard, want, "{n} shards");
+        }
     }
 
     #[test]
