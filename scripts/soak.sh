@@ -4,12 +4,15 @@
 # end. Issue 16's bar: under 5 % growth after the ramp over 30 min at 20,000 sessions.
 #
 # Usage: scripts/soak.sh [SESSIONS] [MINUTES]   (defaults 20000 and 30; ramp 2 min, poll 3s)
+#        BIN=path soaks that binary instead of building target/release/chatload.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS="${1:-20000}"
 MINUTES="${2:-30}"
-cargo build --release --quiet
-BIN=target/release/chatload
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/chatload
+fi
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 ulimit -n 65536 2>/dev/null || true

@@ -271,3 +271,32 @@ fn a_file_that_cannot_be_written_is_named_and_every_other_file_is_whole() {
     let e = write_reports(&out, &fixture(), &sessions()).unwrap_err();
     assert!(format!("{e:#}").contains("timeline.csv"), "{e:#}");
 }
+
+/// A run without data says "no data", never zeros that read as measurements.
+#[test]
+fn text_summary_says_no_data_instead_of_zeros() {
+    let mut s = fixture();
+    s.requests = Default::default();
+    s.latency_ms.clear();
+    s.service_time_ms.clear();
+    s.gaps.count = 0;
+    let got = render(|w| text::write_text(&s, w));
+    assert!(
+        got.contains("\nrequests: no data (no request was sent)\n"),
+        "{got}"
+    );
+    assert_eq!(
+        got.matches("\nno data (no request was answered or timed)\n")
+            .count(),
+        2,
+        "{got}"
+    );
+    assert!(
+        got.contains("(near miss above 80 %): no data (no poll gap was measured)"),
+        "{got}"
+    );
+    assert!(!got.contains("0 gaps, p50 0.0 ms"), "{got}");
+    // With data, the figures (the fixture's own run).
+    let full = render(|w| text::write_text(&fixture(), w));
+    assert!(!full.contains("no data"), "{full}");
+}

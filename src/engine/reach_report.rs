@@ -1,7 +1,7 @@
 //! What the report records about how the target was reached: the TLS settings
 //! (`scenario.tls.insecure` above all), the HTTP versions asked for and used,
 //! the proxy (without credentials), cookies and the customers file; and the
-//! first distinct TLS failure reasons (`transport_error_samples.tls`).
+//! first distinct error texts per transport kind (`transport_error_samples`).
 
 use super::client::transport::{redact_url, Observed, ProxyChoice};
 use super::config::RunConfig;
@@ -47,10 +47,5 @@ pub fn info(cfg: &RunConfig, base: &str) -> ReachInfo {
 /// Add what the client observed during the run.
 pub fn observed(summary: &mut Summary, seen: &Observed) {
     summary.scenario.reach.http.versions = seen.versions();
-    let reasons = seen.tls_reasons();
-    if !reasons.is_empty() {
-        summary
-            .transport_error_samples
-            .insert("tls".into(), reasons);
-    }
+    summary.transport_error_samples = seen.samples();
 }

@@ -88,9 +88,19 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
             "sessions established that ended normally",
         ),
         e(
+            "sessions.never_started",
+            Count,
+            "sessions whose request chat never succeeded (not counted as completed)",
+        ),
+        e(
+            "sessions.never_started.rate",
+            Fraction,
+            "sessions.never_started / sessions.started",
+        ),
+        e(
             "sessions.ended_by_client",
             Count,
-            "sessions ended by the simulated customer",
+            "sessions whose disconnect was answered statusCode 0 (script, ramp-down, planned end, Ctrl-C)",
         ),
         e(
             "sessions.ended_by_server",
@@ -126,6 +136,26 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
             "sessions.near_miss.rate",
             Fraction,
             "sessions.near_miss / sessions.started",
+        ),
+        e(
+            "sessions.idle_over_flex",
+            Count,
+            "sessions that went without any request the server took for longer than flex-disconnect-timeout",
+        ),
+        e(
+            "sessions.idle_over_flex.rate",
+            Fraction,
+            "sessions.idle_over_flex / sessions.started",
+        ),
+        e(
+            "sessions.expired",
+            Count,
+            "sessions whose chat the server ended after such a silence (statusCode 2 / 249)",
+        ),
+        e(
+            "sessions.expired.rate",
+            Fraction,
+            "sessions.expired / sessions.started",
         ),
         e(
             "sessions.peak_active",

@@ -31,17 +31,27 @@ fn known(mut kinds: impl Iterator<Item = &'static str>, s: &str) -> Option<&'sta
     kinds.find(|k| *k == s)
 }
 
-const SESSION_COUNTS: [&str; 8] = [
+const SESSION_COUNTS: [&str; 11] = [
     "started",
     "completed",
+    "never_started",
     "ended_by_client",
     "ended_by_server",
     "failed",
     "flagged",
     "near_miss",
+    "idle_over_flex",
+    "expired",
     "peak_active",
 ];
-const SESSION_RATES: [&str; 3] = ["failed", "flagged", "near_miss"];
+const SESSION_RATES: [&str; 6] = [
+    "failed",
+    "never_started",
+    "flagged",
+    "near_miss",
+    "idle_over_flex",
+    "expired",
+];
 const OUTCOME_CLASSES: [&str; 5] = [
     "status_code_0",
     "status_code_1",
@@ -387,11 +397,14 @@ fn session(s: &Summary, field: &str, is_rate: bool) -> Observed {
     let n = match field {
         "started" => ss.started,
         "completed" => ss.completed,
+        "never_started" => ss.never_started,
         "ended_by_client" => ss.ended_by_client,
         "ended_by_server" => ss.ended_by_server,
         "failed" => ss.failed,
         "flagged" => ss.flagged,
         "near_miss" => ss.near_miss,
+        "idle_over_flex" => ss.idle_over_flex,
+        "expired" => ss.expired,
         _ => ss.peak_active,
     };
     if !is_rate {

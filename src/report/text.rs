@@ -77,6 +77,10 @@ impl<W: Write> Text<'_, W> {
 
     fn requests(&mut self) -> io::Result<()> {
         let r = &self.s.requests;
+        if r.total == 0 {
+            writeln!(self.w, "\nrequests: no data (no request was sent)")?;
+            return Ok(());
+        }
         writeln!(
             self.w,
             "\nrequests: {} total, {:.1} req/s, {} errors ({:.2} %)",
@@ -86,11 +90,18 @@ impl<W: Write> Text<'_, W> {
             r.error_rate * 100.0
         )?;
         let te = nonzero(&self.s.transport_errors);
-        writeln!(self.w, "transport errors: {te}")
+        writeln!(self.w, "transport errors: {te}")?;
+        for (kind, texts) in &self.s.transport_error_samples {
+            writeln!(self.w, "  {kind}: {}", texts.join("; "))?;
+        }
+        Ok(())
     }
 
     fn latency(&mut self, title: &str, map: &BTreeMap<String, LatencyStats>) -> io::Result<()> {
         writeln!(self.w, "\n{title}")?;
+        if map.values().all(|l| l.count == 0) {
+            return writeln!(self.w, "no data (no request was answered or timed)");
+        }
         writeln!(
             self.w,
             "{:<16}{:>9}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}",
@@ -164,16 +175,22 @@ impl<W: Write> Text<'_, W> {
 
     fn gaps(&mut self) -> io::Result<()> {
         let g = &self.s.gaps;
-        writeln!(
+        write!(
             self.w,
-            "poll gaps vs flex-disconnect-timeout {} ms (near miss above {:.0} %): {} gaps, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            "poll gaps vs flex-disconnect-timeout {} ms (near miss above {:.0} %): ",
             g.flex_disconnect_timeout_ms,
             g.near_miss_fraction * 100.0,
-            g.count,
-            g.p50_ms,
-            g.p99_ms,
-            g.max_ms
         )?;
+        if g.count == 0 {
+            // Zeros would read as "all gaps were 0 ms".
+            writeln!(self.w, "no data (no poll gap was measured)")?;
+        } else {
+            writeln!(
+                self.w,
+                "{} gaps, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                g.count, g.p50_ms, g.p99_ms, g.max_ms
+            )?;
+        }
         writeln!(
             self.w,
             "flagged gaps by cause: {}",

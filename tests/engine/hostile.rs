@@ -77,6 +77,20 @@ fn assert_classified_exactly(o: &RunOutcome, seen: &Seen) {
         .map(|(k, n)| (k.clone(), *n))
         .collect();
     assert_eq!(got, want, "server saw {:?} {:?}", seen.polls, seen.requests);
+    // Every kind that happened has between one and five sample texts, and no other kind has any.
+    let samples = &o.summary.transport_error_samples;
+    assert_eq!(
+        samples.keys().collect::<Vec<_>>(),
+        got.keys().collect::<Vec<_>>(),
+        "{samples:?}"
+    );
+    for (kind, texts) in samples {
+        assert!((1..=5).contains(&texts.len()), "{kind}: {texts:?}");
+        assert!(
+            texts.iter().all(|t| !t.contains("http://")),
+            "{kind}: {texts:?}"
+        );
+    }
     assert_eq!(outcomes_of(o, "poll"), expected_outcomes(&seen.polls));
     assert_eq!(
         outcomes_of(o, "request_chat"),

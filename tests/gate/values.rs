@@ -28,6 +28,8 @@ fn expected(name: &str) -> Option<Option<f64>> {
         n if n.starts_with("transport.") && n.ends_with(".rate") => 0.0,
         "sessions.started" => 100.0,
         "sessions.completed" => 96.0,
+        "sessions.never_started" => 0.0,
+        "sessions.never_started.rate" => 0.0,
         "sessions.ended_by_client" => 90.0,
         "sessions.ended_by_server" => 6.0,
         "sessions.failed" => 4.0,
@@ -36,6 +38,10 @@ fn expected(name: &str) -> Option<Option<f64>> {
         "sessions.flagged.rate" => 0.02,
         "sessions.near_miss" => 5.0,
         "sessions.near_miss.rate" => 0.05,
+        "sessions.idle_over_flex" => 1.0,
+        "sessions.idle_over_flex.rate" => 0.01,
+        "sessions.expired" => 0.0,
+        "sessions.expired.rate" => 0.0,
         "sessions.peak_active" => 40.0,
         "gaps.max" => 46500.5,
         "gaps.p99" => 5200.25,
@@ -84,7 +90,7 @@ fn every_metric_name_resolves_to_its_exact_fixture_value() {
     let names = catalogue::all_names();
     assert_eq!(
         names.len(),
-        11 * 17 + 66,
+        11 * 17 + 72,
         "catalogue size changed: update this test"
     );
     for name in names {

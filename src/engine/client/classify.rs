@@ -50,6 +50,14 @@ pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
     }
 }
 
+/// Why a 2xx body is no usable envelope, for the report's samples (values redacted there).
+pub fn decode_error(body: &[u8]) -> String {
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(env) => format!("statusCode {} is not 0, 1 or 2", env.status_code),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// A non-2xx answer whose body is no usable envelope (e.g. a 502 HTML page).
 fn no_envelope(http_status: u16) -> (Outcome, Option<Envelope>) {
     let outcome = Outcome::Response {

@@ -8,6 +8,7 @@
 mod classify;
 pub mod cookies;
 pub mod gms_v2;
+pub mod samples;
 pub mod tls;
 pub mod transport;
 pub mod webapi;
@@ -453,14 +454,14 @@ impl ChatClient {
             .content_length()
             .is_some_and(|n| n > self.max_body as u64)
         {
-            return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
+            return self.too_large();
         }
         let mut body = Vec::new();
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > self.max_body {
-                        return (Outcome::Transport(TransportErrorKind::BodyTooLarge), None);
+                        return self.too_large();
                     }
                     body.extend_from_slice(&chunk);
                 }
@@ -468,7 +469,33 @@ impl ChatClient {
                 Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
             }
         }
-        classify(status, &body)
+        let (outcome, envelope) = classify(status, &body);
+        match outcome {
+            Outcome::Transport(kind) => self.observed.note(kind, classify::decode_error(&body)),
+            // Counted as `http_status` by metrics: say which status it was.
+            Outcome::Response {
+                status_code: None,
+                http_status,
+                ..
+            } if !(200..300).contains(&http_status) => {
+                let reason = reqwest::StatusCode::from_u16(http_status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("");
+                let text = format!("HTTP {http_status} {reason} without an envelope");
+                self.observed.note(TransportErrorKind::HttpStatus, text);
+            }
+            Outcome::Response { .. } => {}
+        }
+        (outcome, envelope)
+    }
+
+    fn too_large(&self) -> (Outcome, Option<Envelope>) {
+        let kind = TransportErrorKind::BodyTooLarge;
+        let limit = self.max_body;
+        self.observed
+            .note(kind, format!("body over max_body_bytes ({limit} bytes)"));
+        (Outcome::Transport(kind), None)
     }
 }
 

@@ -1,6 +1,6 @@
 //! How the shared HTTP client reaches the target: TLS (see `tls`), HTTP/2,
 //! proxy and cookies; and what it observed on the way (the HTTP versions
-//! answered with, the first distinct TLS failure reasons).
+//! answered with, the first distinct error texts per transport kind).
 //!
 //! Proxy rules (like curl): `HTTPS_PROXY` for https targets, `HTTP_PROXY` for
 //! http targets, `ALL_PROXY` for both (lower-case names first, and unlike curl
@@ -12,13 +12,10 @@
 //! even for loopback (still subject to `NO_PROXY`), which is how the tests
 //! drive a real CONNECT proxy on 127.0.0.1.
 
+use super::samples::Samples;
 use super::tls::TlsSettings;
 use crate::metrics::TransportErrorKind;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Mutex;
-
-/// Distinct TLS failure reasons kept for the report.
-pub const MAX_TLS_SAMPLES: usize = 5;
 
 /// Where requests go through (`Debug` never shows the proxy's credentials).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -130,11 +127,12 @@ pub fn apply_proxy(
     })
 }
 
-/// What the client saw: HTTP versions of the answers and the first TLS failure reasons.
+/// What the client saw: HTTP versions of the answers and the first error texts per
+/// transport kind (TLS failure reasons among them).
 #[derive(Debug, Default)]
 pub struct Observed {
     versions: AtomicU8,
-    tls_reasons: Mutex<Vec<String>>,
+    samples: Samples,
 }
 
 const VERSIONS: [(reqwest::Version, &str); 4] = [
@@ -163,27 +161,24 @@ impl Observed {
             .collect()
     }
 
-    /// The first distinct TLS failure reasons.
-    pub fn tls_reasons(&self) -> Vec<String> {
-        self.tls_reasons
-            .lock()
-            .map(|r| r.clone())
-            .unwrap_or_default()
+    /// The first distinct error texts by transport kind.
+    pub fn samples(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        self.samples.get()
+    }
+
+    /// Keep an error text for `kind` (see [`Samples::note`]).
+    pub fn note(&self, kind: TransportErrorKind, text: String) {
+        self.samples.note(kind, text);
     }
 
     /// Classify a request that produced no answer; a TLS cause wins over `connect`.
     pub fn classify(&self, e: &reqwest::Error) -> TransportErrorKind {
-        match super::tls::tls_reason(e) {
-            Some(reason) => {
-                if let Ok(mut r) = self.tls_reasons.lock() {
-                    if r.len() < MAX_TLS_SAMPLES && !r.contains(&reason) {
-                        r.push(reason);
-                    }
-                }
-                TransportErrorKind::Tls
-            }
-            None => super::classify_error(e),
-        }
+        let (kind, text) = match super::tls::tls_reason(e) {
+            Some(reason) => (TransportErrorKind::Tls, reason),
+            None => (super::classify_error(e), super::samples::error_text(e)),
+        };
+        self.samples.note(kind, text);
+        kind
     }
 }
 
