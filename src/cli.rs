@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 mod conformance;
+mod target;
 pub use conformance::ConformanceArgs;
+pub use target::TargetArgs;
 
 /// Load tester for Genesys customer web chat (GMS Chat API v2 and Web API Server).
 #[derive(Debug, Parser)]
@@ -78,12 +80,9 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario file (TOML). Without it, built-in defaults are used.
     pub scenario: Option<PathBuf>,
-    /// Target base URL (e.g. http://127.0.0.1:8080). Absent = embedded reference server.
-    #[arg(long, value_name = "URL", env = "CHATLOAD_TARGET")]
-    pub target: Option<String>,
-    /// Chat dialect: gms-v2 (alias gms) or webapi (alias web-api).
-    #[arg(long, value_name = "DIALECT", env = "CHATLOAD_DIALECT", value_parser = dialects())]
-    pub dialect: Option<String>,
+    /// Where the Chat Server is and how to reach it (TLS, proxy).
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Concurrent sessions at full load.
     #[arg(long, short = 'n', value_name = "N", env = "CHATLOAD_SESSIONS")]
     pub sessions: Option<u64>,
@@ -108,25 +107,12 @@ pub struct RunArgs {
     /// Timeout of each request (e.g. 10s).
     #[arg(long, value_name = "DURATION")]
     pub request_timeout: Option<String>,
-    /// gms-v2 service name.
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-    /// webapi tenant name.
-    #[arg(long, value_name = "NAME")]
-    pub tenant: Option<String>,
-    /// webapi base path prefix (e.g. /webapi).
-    #[arg(long, value_name = "PATH")]
-    pub webapi_prefix: Option<String>,
     /// Most requests (and so connections) in flight at once (default 1024).
     #[arg(long, value_name = "N")]
     pub max_connections: Option<u64>,
     /// Threshold expression, repeatable (e.g. 'poll.p99 < 300ms').
     #[arg(long = "threshold", short = 't', value_name = "EXPR")]
     pub thresholds: Vec<String>,
-    /// Header sent on every request, repeatable: 'Name: value'. A value env:VAR is read
-    /// from the environment variable VAR (e.g. --header 'apikey: env:GMS_APIKEY').
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
-    pub headers: Vec<HeaderArg>,
     /// Random seed (default: from the clock; recorded in summary.json).
     #[arg(long, value_name = "N", env = "CHATLOAD_SEED")]
     pub seed: Option<u64>,
@@ -170,35 +156,21 @@ pub struct RunArgs {
     /// Print summary.json to stdout and the text summary to stderr (`chatload run --json | jq`).
     #[arg(long)]
     pub json: bool,
-    /// TLS, HTTP/2, proxy and customer-data flags.
+    /// Customer-data flags.
     #[command(flatten)]
     pub reach: ReachArgs,
 }
 
-/// Flags of `chatload run` for real deployments (README "Testing a real deployment").
+/// Flags of `chatload run` for real deployments (README "Testing a real deployment");
+/// TLS and proxy flags are in [`TargetArgs`].
 #[derive(Debug, Default, Args)]
 pub struct ReachArgs {
-    /// PEM bundle of CA certificates to trust in addition to the system store (tls.ca_file).
-    #[arg(long, value_name = "FILE")]
-    pub cacert: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS (tls.client_cert); needs --client-key.
-    #[arg(long, value_name = "FILE")]
-    pub client_cert: Option<PathBuf>,
-    /// Private key (PEM) of the client certificate (tls.client_key).
-    #[arg(long, value_name = "FILE")]
-    pub client_key: Option<PathBuf>,
-    /// Do not verify the target's certificate (recorded in the reports) (tls.insecure).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Offer HTTP/2 by ALPN on https targets (http2).
-    #[arg(long)]
-    pub http2: bool,
-    /// Proxy URL for every request, or 'none' to ignore HTTPS_PROXY/HTTP_PROXY (proxy).
-    #[arg(long, value_name = "URL")]
-    pub proxy: Option<String>,
     /// Customer profiles, CSV with a header row or JSON Lines (customer.data.file).
     #[arg(long, value_name = "FILE")]
     pub customers: Option<PathBuf>,
+    /// Message texts, one per line, for customers without their own (customer.data.messages).
+    #[arg(long, value_name = "FILE")]
+    pub messages_file: Option<PathBuf>,
 }
 
 /// The `--dialect` values; an alias is accepted as typed and resolved by `Dialect::from_str`.

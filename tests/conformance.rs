@@ -39,8 +39,11 @@ pub fn server_config() -> ServerConfig {
 /// Flags for a run against `base` in `dialect` (quick flex probe, 4 s cap).
 pub fn args(base: &str, dialect: &str, out: &std::path::Path) -> ConformanceArgs {
     ConformanceArgs {
-        target: base.into(),
-        dialect: Some(dialect.into()),
+        target: chatload::cli::TargetArgs {
+            url: Some(base.into()),
+            dialect: Some(dialect.into()),
+            ..Default::default()
+        },
         flex_disconnect_timeout: Some("2s".into()),
         flex_probe_cap: Some("4s".into()),
         request_timeout: Some("2s".into()),

@@ -11,5 +11,7 @@ mod pki;
 
 #[path = "reach/bad_input.rs"]
 mod bad_input;
+#[path = "reach/conformance.rs"]
+mod conformance;
 #[path = "reach/flows.rs"]
 mod flows;

@@ -1,6 +1,6 @@
 //! Flags of `chatload conformance` (clap only; validated in `conformance::config`).
 
-use super::HeaderArg;
+use super::TargetArgs;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -13,23 +13,14 @@ pub const EXIT_CODES: &str = "Exit codes:
 
 /// Flags of `chatload conformance`.
 #[derive(Debug, Default, Args)]
-#[command(after_help = EXIT_CODES)]
+#[command(
+    after_help = EXIT_CODES,
+    mut_arg("url", |a| a.required(true).help("Base URL of the Chat Server to check (e.g. http://127.0.0.1:8080)."))
+)]
 pub struct ConformanceArgs {
-    /// Base URL of the Chat Server to check (e.g. http://127.0.0.1:8080).
-    #[arg(long, value_name = "URL")]
-    pub target: String,
-    /// Chat dialect: gms-v2 or webapi [default: gms-v2].
-    #[arg(long, value_name = "DIALECT")]
-    pub dialect: Option<String>,
-    /// gms-v2 service name [default: customer-support].
-    #[arg(long, value_name = "NAME")]
-    pub service: Option<String>,
-    /// webapi tenant name [default: Environment].
-    #[arg(long, value_name = "NAME")]
-    pub tenant: Option<String>,
-    /// webapi base path prefix (e.g. /webapi).
-    #[arg(long, value_name = "PATH")]
-    pub webapi_prefix: Option<String>,
+    /// Where the Chat Server is and how to reach it: the same flags as `run` (TLS, proxy).
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// The flex-disconnect-timeout you assume: a measured value that differs fails.
     #[arg(long, value_name = "DURATION")]
     pub flex_disconnect_timeout: Option<String>,
@@ -46,9 +37,6 @@ pub struct ConformanceArgs {
     /// Timeout of each request [default: 10s].
     #[arg(long, value_name = "DURATION")]
     pub request_timeout: Option<String>,
-    /// Header sent on every request, repeatable: 'Name: value' (value env:VAR reads a variable).
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
-    pub headers: Vec<HeaderArg>,
     /// Output directory (default `reports/conformance-<UTC timestamp>`).
     #[arg(
         long,

@@ -5,10 +5,11 @@ use super::flex::FlexMode;
 use super::probes::flex::FlexPlan;
 use super::rules;
 use crate::cli::ConformanceArgs;
+use crate::engine::client::transport::Transport;
 use crate::engine::client::Target;
-use crate::engine::config::{headers_from_flags, CustomHeaders};
+use crate::engine::config::{target_from_flags, CustomHeaders};
 use crate::error::UsageError;
-use crate::protocol::Dialect;
+use crate::util::redact::redact_url;
 use crate::util::{check_flex_timeout, check_output_file, parse_duration, BadOutputFile};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,12 +22,16 @@ pub const DEFAULT_CAP: Duration = Duration::from_secs(120);
 pub struct ConformanceConfig {
     /// Where and how to talk.
     pub target: Target,
-    /// The target URL as reports show it (password removed).
+    /// The target URL as reports show it (password shown as ***).
     pub target_display: String,
     /// Timeout of each request.
     pub request_timeout: Duration,
     /// Custom headers (values are secrets).
     pub headers: CustomHeaders,
+    /// TLS, HTTP/2 and proxy, as for `run`.
+    pub transport: Transport,
+    /// Warnings to print before the suite (e.g. `--insecure`).
+    pub warnings: Vec<String>,
     /// The timeout probe.
     pub flex: FlexPlan,
     /// Rule names to report (empty: all).
@@ -52,38 +57,22 @@ fn duration(flag: &str, v: &Option<String>) -> Result<Option<Duration>, UsageErr
 
 /// Validate the flags.
 pub fn build(args: &ConformanceArgs) -> Result<ConformanceConfig, UsageError> {
-    let dialect: Dialect = match &args.dialect {
-        Some(d) => d
-            .parse()
-            .map_err(|e| UsageError::new(format!("--dialect: {e}")))?,
-        None => Dialect::GmsV2,
+    let reach = target_from_flags(&args.target)?;
+    let parts = reach.parts;
+    let Some(url) = parts.url else {
+        return Err(UsageError::new(
+            "--target: required; give the server's base URL, e.g. http://127.0.0.1:8080",
+        ));
     };
-    let url = reqwest::Url::parse(&args.target).map_err(|e| {
-        UsageError::new(format!(
-            "--target '{}': not a URL ({e}); give the server's base URL, e.g. http://127.0.0.1:8080",
-            args.target
-        ))
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(UsageError::new(format!(
-            "--target '{}': expected an http:// or https:// URL with a host, e.g. http://127.0.0.1:8080",
-            url.scheme()
-        )));
-    }
-    let mut shown = url.clone();
-    if shown.password().is_some() {
-        let _ = shown.set_password(None);
-    }
-    let prefix = args.webapi_prefix.clone().unwrap_or_default();
-    if !prefix.is_empty() && (!prefix.starts_with('/') || prefix.ends_with('/')) {
-        return Err(UsageError::new(format!(
-            "--webapi-prefix '{prefix}': must start with '/' and not end with '/', e.g. /webapi"
-        )));
-    }
-    let service = args.service.as_deref().unwrap_or("customer-support");
-    let tenant = args.tenant.as_deref().unwrap_or("Environment");
-    let target = Target::new(dialect, url.as_str(), service, tenant, &prefix)
-        .map_err(|e| UsageError::new(format!("--target: {e}")))?;
+    let dialect = parts.dialect;
+    let target = Target::new(
+        dialect,
+        &url,
+        &parts.service,
+        &parts.tenant,
+        &parts.webapi_prefix,
+    )
+    .map_err(|e| UsageError::new(format!("--target: {e}")))?;
     let configured = duration("flex-disconnect-timeout", &args.flex_disconnect_timeout)?;
     if let Some(c) = configured {
         check_flex_timeout(c, "--flex-disconnect-timeout")?;
@@ -137,9 +126,11 @@ pub fn build(args: &ConformanceArgs) -> Result<ConformanceConfig, UsageError> {
     });
     Ok(ConformanceConfig {
         target,
-        target_display: shown.to_string().trim_end_matches('/').to_string(),
+        target_display: redact_url(&url),
         request_timeout,
-        headers: headers_from_flags(&args.headers)?,
+        headers: reach.headers,
+        transport: reach.transport,
+        warnings: reach.warnings,
         flex: FlexPlan {
             mode,
             cap,
@@ -154,10 +145,14 @@ pub fn build(args: &ConformanceArgs) -> Result<ConformanceConfig, UsageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Dialect;
 
     fn args(target: &str) -> ConformanceArgs {
         ConformanceArgs {
-            target: target.into(),
+            target: crate::cli::TargetArgs {
+                url: Some(target.into()),
+                ..Default::default()
+            },
             ..ConformanceArgs::default()
         }
     }
@@ -168,7 +163,7 @@ mod tests {
         assert_eq!(c.target.dialect, Dialect::GmsV2);
         assert_eq!(c.flex.cap, DEFAULT_CAP);
         assert_eq!(c.flex.mode, FlexMode::Quick);
-        assert_eq!(c.target_display, "http://u@127.0.0.1:9");
+        assert_eq!(c.target_display, "http://u:***@127.0.0.1:9");
         let mut a = args("http://127.0.0.1:9");
         a.flex_disconnect_timeout = Some("90s".into());
         a.only = vec!["gms.end.disconnect".into()];
@@ -181,8 +176,8 @@ mod tests {
     fn bad_flags_name_the_flag() {
         type Edit = fn(&mut ConformanceArgs);
         let cases: [(Edit, &str); 6] = [
-            (|a| a.target = "127.0.0.1:8080".into(), "--target"),
-            (|a| a.dialect = Some("soap".into()), "--dialect"),
+            (|a| a.target.url = Some("127.0.0.1:8080".into()), "--target"),
+            (|a| a.target.dialect = Some("soap".into()), "--dialect"),
             (|a| a.flex_probe = Some("slow".into()), "--flex-probe"),
             (
                 |a| a.flex_disconnect_timeout = Some("0s".into()),

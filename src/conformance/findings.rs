@@ -90,6 +90,17 @@ impl Findings {
         }
     }
 
+    /// Every catalogue rule nothing was observed of is skipped with `reason`
+    /// (an interrupted suite: what ran keeps its verdict).
+    pub fn not_run(&mut self, reason: &str) {
+        for def in rules::RULES {
+            self.rules.entry(def.name).or_insert_with(|| State {
+                skip: Some(reason.into()),
+                ..State::default()
+            });
+        }
+    }
+
     /// Has `rule` failed so far?
     pub fn failed(&self, rule: &str) -> bool {
         self.rules.get(rule).is_some_and(|s| !s.failures.is_empty())

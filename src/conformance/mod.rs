@@ -13,7 +13,7 @@
 //! - `model`: the one report model; `export`: text, json, html, junit.
 //!
 //! Exit codes: 0 every rule pass/warn/skip, 1 a rule failed, 2 bad usage,
-//! 3 the target never answered.
+//! 3 the target never answered, or Ctrl-C (after writing a partial report).
 
 pub mod config;
 pub mod export;
@@ -47,13 +47,18 @@ pub async fn conformance_command(args: ConformanceArgs) -> anyhow::Result<Exit> 
             cfg.out.display()
         ))
     })?;
+    for w in &cfg.warnings {
+        eprintln!("warning: {w}");
+    }
     let say = |line: &str| eprintln!("{line}");
-    let report = tokio::select! {
-        r = run(&cfg, &say) => r?,
-        _ = tokio::signal::ctrl_c() => anyhow::bail!(
-            "interrupted (Ctrl-C) before the suite finished: no report written; the probe chats left open expire on the server by themselves"
-        ),
-    };
+    // Installed before the first line is printed, so an early Ctrl-C is never fatal.
+    let ctrl_c = crate::engine::shutdown_signal()?;
+    let report = run_until(&cfg, &say, ctrl_c).await?;
+    if report.interrupted {
+        eprintln!(
+            "interrupted (Ctrl-C): writing a partial report; the probe chats left open expire on the server by themselves"
+        );
+    }
     export::write_files(&report, &cfg.out, cfg.junit.as_deref())?;
     let print = || -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
@@ -64,7 +69,9 @@ pub async fn conformance_command(args: ConformanceArgs) -> anyhow::Result<Exit> 
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
-    Ok(if report.passed() {
+    Ok(if report.interrupted {
+        Exit::Untrusted
+    } else if report.passed() {
         Exit::Success
     } else {
         Exit::GateFailed
@@ -76,23 +83,42 @@ pub async fn run(
     cfg: &config::ConformanceConfig,
     say: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<Report> {
+    run_until(cfg, say, std::future::pending()).await
+}
+
+/// [`run`] until `stop` completes (Ctrl-C): then the report holds what ran so
+/// far, `interrupted` is set and the rules never reached are marked not run.
+pub async fn run_until(
+    cfg: &config::ConformanceConfig,
+    say: &(dyn Fn(&str) + Sync),
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<Report> {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let clock = Instant::now();
     let prober = transport::Prober::new(
         cfg.target.clone(),
         cfg.request_timeout,
         cfg.headers.map().clone(),
+        &cfg.transport,
     )
     .context("could not build the HTTP client")?;
     say(&format!(
         "checking {} ({}) against the chat protocol rules",
         cfg.target_display, cfg.target.dialect
     ));
-    let outcome = probes::run_suite(&prober, cfg.flex, say)
+    let outcome = probes::run_suite(&prober, cfg.flex, say, stop)
         .await
         .map_err(|cause| {
+            let tls = prober.tls_reasons();
+            let (cause, fix) = match tls.first() {
+                Some(reason) => (
+                    format!("{cause}: {reason}"),
+                    "check --cacert, --client-cert/--client-key or the target's name",
+                ),
+                None => (cause, "check --target, --proxy and that the server runs"),
+            };
             anyhow::anyhow!(
-                "target {} unreachable: the first request got {cause}; check --target and that the server runs",
+                "target {} unreachable: the first request got {cause}; {fix}",
                 cfg.target_display
             )
         })?;
@@ -122,6 +148,7 @@ pub async fn run(
         rules,
         flex_disconnect_timeout: outcome.flex,
         operations: operation_times(prober.times()),
+        interrupted: outcome.interrupted,
     })
 }
 

@@ -59,6 +59,9 @@ pub struct Report {
     pub flex_disconnect_timeout: FlexResult,
     /// Answer times per operation over the suite (informative).
     pub operations: Vec<OperationTimes>,
+    /// Ctrl-C stopped the suite: the rules it never reached are `skip` "not run".
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 impl Report {

@@ -11,7 +11,9 @@
 
 use super::model::{Exchange, RequestRecord, ResponseRecord};
 use super::redact::Redactor;
-use crate::engine::client::{classify, classify_error, gms_v2, http_client, webapi};
+use crate::engine::client::body::read_body;
+use crate::engine::client::transport::{Observed, Transport};
+use crate::engine::client::{classify, gms_v2, http_client, webapi};
 use crate::engine::client::{Call, Identity, Target};
 use crate::metrics::Outcome;
 use crate::protocol::{Dialect, Envelope, Operation};
@@ -109,6 +111,7 @@ impl Answered {
 /// The probe client.
 pub struct Prober {
     http: reqwest::Client,
+    observed: Observed,
     target: Target,
     redactor: Mutex<Redactor>,
     times: Mutex<BTreeMap<&'static str, Vec<f64>>>,
@@ -117,20 +120,22 @@ pub struct Prober {
 }
 
 impl Prober {
-    /// A prober for `target`; `secrets` (custom header values) are redacted from evidence.
+    /// A prober for `target` over `transport` (TLS, proxy); custom header
+    /// values are redacted from evidence.
     pub fn new(
         target: Target,
         request_timeout: Duration,
         headers: reqwest::header::HeaderMap,
+        transport: &Transport,
     ) -> anyhow::Result<Prober> {
         let mut redactor = Redactor::default();
         for v in headers.values() {
             redactor.learn(v.to_str().unwrap_or_default());
         }
         let https = target.is_https();
-        let transport = crate::engine::client::transport::Transport::default();
         Ok(Prober {
-            http: http_client(request_timeout, headers, https, &transport)?,
+            http: http_client(request_timeout, headers, https, transport)?,
+            observed: Observed::default(),
             target,
             redactor: Mutex::new(redactor),
             times: Mutex::default(),
@@ -209,7 +214,12 @@ impl Prober {
             .send()
             .await;
         let (http, ct, bytes, err) = match result {
-            Err(e) => (None, None, Vec::new(), Some(classify_error(&e).as_str())),
+            Err(e) => (
+                None,
+                None,
+                Vec::new(),
+                Some(self.observed.classify(&e).as_str()),
+            ),
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let ct = resp
@@ -217,9 +227,9 @@ impl Prober {
                     .get(reqwest::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                match read_body(resp).await {
+                match read_body(resp, MAX_BODY, &self.observed).await {
                     Ok(bytes) => (Some(status), ct, bytes, None),
-                    Err(kind) => (None, ct, Vec::new(), Some(kind)),
+                    Err(kind) => (None, ct, Vec::new(), Some(kind.as_str())),
                 }
             }
         };
@@ -289,25 +299,15 @@ impl Prober {
         (self.impossible.lock().clone(), *self.answers.lock())
     }
 
+    /// The first distinct TLS failure reasons seen.
+    pub fn tls_reasons(&self) -> Vec<String> {
+        let kind = crate::metrics::TransportErrorKind::Tls.as_str();
+        self.observed.samples().remove(kind).unwrap_or_default()
+    }
+
     /// Redact a text with everything learnt so far.
     pub fn clean(&self, text: &str) -> String {
         self.redactor.lock().clean(text)
-    }
-}
-
-async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, &'static str> {
-    let mut body = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_BODY {
-                    return Err("body_too_large");
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(body),
-            Err(e) => return Err(classify_error(&e).as_str()),
-        }
     }
 }
 

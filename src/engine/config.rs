@@ -24,9 +24,11 @@ mod output;
 mod reach;
 mod script;
 mod shard;
+mod target;
 
-pub use headers::{from_flags as headers_from_flags, CustomHeaders};
+pub use headers::CustomHeaders;
 pub use output::LiveOutput;
+pub use target::{target_from_flags, FlagTarget, TargetParts};
 
 /// A validated run.
 #[derive(Debug, Clone)]
@@ -184,37 +186,13 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         sc.name.as_ref(),
         file.map(|f| f.stem()).unwrap_or_else(|| "default".into()),
     );
-    let dialect = match (&args.dialect, &sc.dialect) {
-        (Some(d), _) => d
-            .parse::<Dialect>()
-            .map_err(|e| UsageError::new(format!("--dialect: {e}")))?,
-        (None, Some(d)) => d
-            .get_ref()
-            .parse()
-            .map_err(|e: String| src.err("dialect", d, &e))?,
-        (None, None) => Dialect::GmsV2,
-    };
-    let target = match (&args.target, &sc.target) {
-        (Some(t), _) => Some(check_url(t).map_err(|e| UsageError::new(format!("--target: {e}")))?),
-        (None, Some(t)) => Some(check_url(t.get_ref()).map_err(|e| src.err("target", t, &e))?),
-        (None, None) => None,
-    };
-    let webapi_prefix = flag_or(
-        args.webapi_prefix.clone(),
-        sc.webapi_prefix.as_ref(),
-        String::new(),
-    );
-    if !(webapi_prefix.is_empty()
-        || webapi_prefix.starts_with('/') && !webapi_prefix.ends_with('/'))
-    {
-        let field = match args.webapi_prefix {
-            Some(_) => "--webapi-prefix",
-            None => "webapi_prefix",
-        };
-        return Err(UsageError::new(format!(
-            "{field}: '{webapi_prefix}' must be empty or start with '/' and not end with '/'; e.g. /webapi"
-        )));
-    }
+    let TargetParts {
+        dialect,
+        url: target,
+        service,
+        tenant,
+        webapi_prefix,
+    } = target::build_target(&args.target, sc, &src)?;
     let flex = src.duration(
         args.flex_disconnect_timeout.as_deref(),
         "flex-disconnect-timeout",
@@ -273,15 +251,24 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
             "{at}: must be between 1 and 1000000; the default is 1024"
         )));
     }
-    let headers = headers::build_headers(&args.headers, sc, &src, &|var| std::env::var(var).ok())?;
+    let headers = headers::build_headers(&args.target.headers, sc, &src, &|var| {
+        std::env::var(var).ok()
+    })?;
     let plan = load::build_plan(args, sc, &src)?;
     let shard = shard::shard_of(args, &|var| std::env::var(var).ok())?;
     let mut script = script::build_script(args, sc, &src)?;
     script.customers = reach::build_customers(args, sc, &src)?;
+    script.message_lines = reach::build_messages(args, sc, &src)?;
     let mut reach_warnings = Vec::new();
     let env = |var: &str| std::env::var(var).ok();
-    let transport =
-        reach::build_transport(args, sc, &src, target.as_deref(), &env, &mut reach_warnings)?;
+    let transport = reach::build_transport(
+        &args.target,
+        sc,
+        &src,
+        target.as_deref(),
+        &env,
+        &mut reach_warnings,
+    )?;
     let retry = load::build_retry(sc, &src)?;
     let seed = args
         .seed
@@ -313,16 +300,8 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         name,
         dialect,
         target,
-        service: flag_or(
-            args.service.clone(),
-            sc.service.as_ref(),
-            "customer-support".into(),
-        ),
-        tenant: flag_or(
-            args.tenant.clone(),
-            sc.tenant.as_ref(),
-            "Environment".into(),
-        ),
+        service,
+        tenant,
         webapi_prefix,
         flex,
         near_miss_fraction,

@@ -17,6 +17,7 @@ pub mod config;
 pub mod customers;
 pub mod fdlimit;
 pub mod live;
+pub mod messages;
 pub mod pacing;
 pub mod plan;
 pub mod progress;
@@ -98,7 +99,7 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
 /// at once with code 3. The handlers are installed here, before the run starts,
 /// so an early signal is never lost or fatal.
 #[cfg(unix)]
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
@@ -119,7 +120,7 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
 
 /// Non-unix: Ctrl-C only.
 #[cfg(not(unix))]
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("chatload: stopping: disconnecting active chats and writing reports");

@@ -136,6 +136,8 @@ pub struct CustomerDataSection {
     pub file: Option<Spanned<String>>,
     /// `sequential` (default) or `random`.
     pub order: Option<Spanned<String>>,
+    /// Plain text file of message texts, one per line.
+    pub messages: Option<Spanned<String>>,
 }
 
 /// `[customer]`.

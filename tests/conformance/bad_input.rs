@@ -180,7 +180,7 @@ async fn an_echoing_server_gets_no_secret_into_the_reports() {
     let dir = tempfile::tempdir().unwrap();
     let base = raw_server(Answer::Echo).await;
     let mut a = args(&base, "gms-v2", dir.path());
-    a.headers = vec![chatload::cli::HeaderArg(
+    a.target.headers = vec![chatload::cli::HeaderArg(
         "x-api-key: s3cret-header-value".into(),
     )];
     a.flex_probe = Some("off".into());

@@ -4,6 +4,7 @@ use super::common::spawn_server;
 use super::server_config;
 use chatload::server::Misbehave;
 use std::process::Command;
+use std::time::Duration;
 
 fn chatload(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_chatload"))
@@ -133,4 +134,78 @@ async fn exit_codes_files_only_and_junit() {
         stderr.contains("unreachable") && stderr.contains("connect"),
         "{stderr}"
     );
+}
+
+/// SIGINT during the timeout probe (the long one): a partial report of what ran,
+/// the rules never reached marked not run, exit 3. The signal is sent once the
+/// probe's announcement is on stderr, not after a sleep.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_writes_a_partial_report_and_exits_3() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    // The default 45 s timeout: the probe would run for minutes.
+    let server = spawn_server(chatload::server::ServerConfig::default()).await;
+    let out = dir.path().join("run");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args(["conformance", "--target", &server.base_url(), "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let announced = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("flex-disconnect-timeout probe") {
+                return true;
+            }
+        }
+        false
+    };
+    let announced = tokio::time::timeout(Duration::from_secs(60), announced).await;
+    assert_eq!(announced, Ok(true), "the suite reached the timeout probe");
+    let pid = child.id().unwrap().to_string();
+    let kill = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(kill.success());
+    let o = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the suite stops soon after Ctrl-C")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("interrupted (Ctrl-C): 2 rules not run"),
+        "{stdout}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("conformance.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["interrupted"], true);
+    let verdict = |id: &str| {
+        let rules = json["rules"].as_array().unwrap();
+        let r = rules.iter().find(|r| r["id"] == id).unwrap();
+        (r["verdict"].clone(), r["message"].clone())
+    };
+    // What ran keeps its verdict; the timeout rules were never reached.
+    assert_eq!(verdict("gms.request.accepts").0, "pass");
+    assert_eq!(verdict("gms.end.disconnect").0, "pass");
+    assert_eq!(
+        verdict("gms.flex.timeout"),
+        ("skip".into(), chatload::conformance::probes::NOT_RUN.into())
+    );
+    assert!(json["flex_disconnect_timeout"]["measured_ms"].is_null());
+    let html = std::fs::read_to_string(out.join("conformance.html")).unwrap();
+    assert!(html.contains("Interrupted (Ctrl-C)"));
+    // Every answer the report counts was a request the server saw; requests
+    // still in flight at the signal may reach the server uncounted.
+    let sent: u64 = json["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["count"].as_u64().unwrap())
+        .sum();
+    let seen: u64 = server.server.stats().requests.values().sum();
+    assert!(sent > 0 && sent <= seen, "sent {sent}, seen {seen}");
 }

@@ -196,11 +196,35 @@ fn customers_files_name_file_line_and_column() {
 }
 
 #[test]
+fn messages_files_name_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str); 2] = [
+        ("a.txt", b"Hello\nab\xffcd\n", "a.txt:2:3: not UTF-8"),
+        ("b.txt", b"\n\n", "b.txt:1:1: no message"),
+    ];
+    for (name, text, want) in cases {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        refused(&["--messages-file", p(&f)], &[want]);
+    }
+    let long = dir.path().join("long.txt");
+    std::fs::write(&long, format!("hi\n{}\n", "é".repeat(5000))).unwrap();
+    refused(
+        &["--messages-file", p(&long)],
+        &["long.txt:2:4097: message: 5000 characters, more than the 4096"],
+    );
+    refused(
+        &["--messages-file", p(&dir.path().join("none.txt"))],
+        &["cannot read messages file"],
+    );
+}
+
+#[test]
 fn insecure_with_a_ca_file_warns() {
     let pki = pki::make();
     let args = chatload::cli::RunArgs {
-        target: Some("https://127.0.0.1:1".into()),
-        reach: chatload::cli::ReachArgs {
+        target: chatload::cli::TargetArgs {
+            url: Some("https://127.0.0.1:1".into()),
             insecure: true,
             cacert: Some(pki.ca.clone()),
             ..Default::default()

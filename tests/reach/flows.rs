@@ -41,7 +41,7 @@ async fn run_with(text: &str, mut args: RunArgs) -> (RunOutcome, tempfile::TempD
 
 fn cacert(pki: &pki::Pki) -> RunArgs {
     let mut a = RunArgs::default();
-    a.reach.cacert = Some(pki.ca.clone());
+    a.target.cacert = Some(pki.ca.clone());
     a
 }
 
@@ -148,7 +148,7 @@ async fn insecure_runs_unverified_and_says_so_everywhere() {
     let srv = net::tls_server(&pki.server_cert, &pki.server_key, None).await;
     let target = format!("https://127.0.0.1:{}", srv.addr.port());
     let mut args = RunArgs::default();
-    args.reach.insecure = true;
+    args.target.insecure = true;
     let file = ScenarioFile::parse("r.toml", scenario(&target, "")).unwrap();
     let cfg = chatload::engine::config::build(&args, Some(&file)).unwrap();
     assert!(
@@ -187,8 +187,8 @@ async fn mutual_tls_needs_the_client_certificate() {
     let samples = &s.transport_error_samples["tls"];
     assert!(samples.iter().any(|r| r.contains("alert")), "{samples:?}");
     let mut args = cacert(&pki);
-    args.reach.client_cert = Some(pki.client_cert.clone());
-    args.reach.client_key = Some(pki.client_key.clone());
+    args.target.client_cert = Some(pki.client_cert.clone());
+    args.target.client_key = Some(pki.client_key.clone());
     let (o, _d) = run_with(&scenario(&target, ""), args).await;
     clean(&o);
     assert_counts_match(&o, &[&srv]);
@@ -206,7 +206,7 @@ async fn http2_is_negotiated_when_asked_and_recorded() {
     let srv = net::tls_server(&pki.server_cert, &pki.server_key, None).await;
     let target = format!("https://localhost:{}", srv.addr.port());
     let mut args = cacert(&pki);
-    args.reach.http2 = true;
+    args.target.http2 = true;
     let (o, _d) = run_with(&scenario(&target, ""), args).await;
     clean(&o);
     assert_counts_match(&o, &[&srv]);
@@ -389,4 +389,43 @@ async fn customers_come_from_the_file_with_their_messages() {
         "{texts:?}"
     );
     assert!(names.contains(&"Cid".to_string()), "{names:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_messages_file_gives_each_session_its_own_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = [
+        "Where is my parcel?",
+        "Can I change my plan?",
+        "Why was I charged twice?",
+        "How do I reset my password?",
+    ];
+    let file = write(tmp.path(), "messages.txt", &(lines.join("\n") + "\n\n"));
+    let srv = net::plain_server().await;
+    let target = format!("http://127.0.0.1:{}", srv.addr.port());
+    let extra = format!("[customer.data]\nmessages = \"{}\"\n", file.display());
+    let (o, _d) = run_with(&scenario(&target, &extra), RunArgs::default()).await;
+    clean(&o);
+    assert_counts_match(&o, &[&srv]);
+    let csv = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
+    let mut rows = csv.lines();
+    let col = rows
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|h| h == "chat_id")
+        .unwrap();
+    let mut texts = Vec::new();
+    for row in rows {
+        let chat = row.split(',').nth(col).unwrap();
+        for e in srv.server.transcript(chat).unwrap() {
+            if e.kind == "Message" && e.from.nickname != "Agent" {
+                texts.extend(e.text.clone());
+            }
+        }
+    }
+    // Sessions of one message each, in turn, take the next line: every line is
+    // sent, and no other text (such as the default message_text).
+    let distinct: std::collections::BTreeSet<&str> = texts.iter().map(String::as_str).collect();
+    assert_eq!(distinct, lines.into_iter().collect(), "{texts:?}");
 }

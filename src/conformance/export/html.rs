@@ -74,6 +74,13 @@ fn header(r: &Report, out: &mut String) {
     }
     out.push_str("</dl>\n");
     let (class, text) = match c.fail {
+        _ if r.interrupted => (
+            "bad",
+            format!(
+                "Interrupted (Ctrl-C): a partial report, {} rule(s) failed of those that ran",
+                c.fail
+            ),
+        ),
         0 => ("ok", "The server keeps every rule checked".to_string()),
         n => ("bad", format!("{n} rule(s) failed")),
     };

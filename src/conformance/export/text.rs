@@ -45,6 +45,17 @@ pub fn write_text(r: &Report, out: &mut impl Write) -> std::io::Result<()> {
         1 => "FAIL (1 rule failed)".to_string(),
         n => format!("FAIL ({n} rules failed)"),
     };
+    if r.interrupted {
+        let not_run = r
+            .rules
+            .iter()
+            .filter(|x| x.message == crate::conformance::probes::NOT_RUN)
+            .count();
+        writeln!(
+            out,
+            "interrupted (Ctrl-C): {not_run} rules not run; the verdicts above are what ran"
+        )?;
+    }
     writeln!(out, "verdict: {verdict}")
 }
 

@@ -9,6 +9,10 @@
 //! in a probe through `Findings`; 3. add its `--misbehave` switch to the
 //! reference server (`server::misbehave`); the mutation test then covers it.
 
+/// The message of a rule the suite never reached.
+pub const NOT_RUN: &str =
+    "not run: the suite was interrupted (Ctrl-C) before this rule was checked";
+
 pub mod flex;
 mod lifecycle;
 mod requests;
@@ -26,18 +30,38 @@ pub struct SuiteOutcome {
     pub findings: Findings,
     /// The timeout measurement.
     pub flex: FlexResult,
+    /// `stop` ended the suite early: rules whose probe had not started are marked not run.
+    pub interrupted: bool,
 }
 
-/// Run every probe. Err(cause) when the target never answered.
+/// Run every probe until `stop` completes (Ctrl-C). Err(cause) when the target never answered.
 pub async fn run_suite(
     p: &Prober,
     plan: flex::FlexPlan,
     say: &(dyn Fn(&str) + Sync),
+    stop: impl std::future::Future<Output = ()>,
 ) -> Result<SuiteOutcome, String> {
     let mut f = Findings::default();
-    lifecycle::run(p, &mut f).await?;
-    validation::run(p, &mut f).await;
-    let flex = flex::run(p, &mut f, plan, say).await;
+    let mut flex = None;
+    let probes = async {
+        lifecycle::run(p, &mut f).await?;
+        validation::run(p, &mut f).await;
+        flex = Some(flex::run(p, &mut f, plan, say).await);
+        Ok::<(), String>(())
+    };
+    let interrupted = tokio::select! {
+        r = probes => {
+            r?;
+            false
+        }
+        () = stop => true,
+    };
+    let flex = flex.unwrap_or_else(|| FlexResult {
+        mode: plan.mode.as_str().into(),
+        configured_ms: plan.configured.map(|d| d.as_millis() as u64),
+        cap_ms: plan.cap.as_millis() as u64,
+        ..FlexResult::default()
+    });
     let (impossible, answers) = p.impossible_answers();
     if let Some(first) = impossible.first() {
         let msg = format!(
@@ -56,5 +80,12 @@ pub async fn run_suite(
         ADOPT,
         "the server never announced a new alias, userId or secureKey, so there was nothing to adopt",
     );
-    Ok(SuiteOutcome { findings: f, flex })
+    if interrupted {
+        f.not_run(NOT_RUN);
+    }
+    Ok(SuiteOutcome {
+        findings: f,
+        flex,
+        interrupted,
+    })
 }

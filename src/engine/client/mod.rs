@@ -5,6 +5,7 @@
 //! The client holds no per-session state: the session passes its [`Identity`].
 //! Error messages never include request bodies (they carry the secureKey).
 
+pub mod body;
 mod classify;
 pub mod cookies;
 pub mod gms_v2;
@@ -448,27 +449,13 @@ impl ChatClient {
         }
     }
 
-    async fn read(&self, mut resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
+    async fn read(&self, resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.max_body as u64)
-        {
-            return self.too_large();
-        }
-        let mut body = Vec::new();
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > self.max_body {
-                        return self.too_large();
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
-            }
-        }
+        let body = match body::read_body(resp, self.max_body, &self.observed).await {
+            Ok(body) => body,
+            Err(TransportErrorKind::BodyTooLarge) => return self.too_large(),
+            Err(kind) => return (Outcome::Transport(kind), None),
+        };
         let (outcome, envelope) = classify(status, &body);
         match outcome {
             Outcome::Transport(kind) => self.observed.note(kind, classify::decode_error(&body)),

@@ -99,14 +99,6 @@ pub(super) fn build_headers(
     Ok(CustomHeaders(map))
 }
 
-/// The `--header` flags alone, for commands without a scenario file (`conformance`).
-pub fn from_flags(flags: &[HeaderArg]) -> Result<CustomHeaders, UsageError> {
-    let src = super::Src { file: None };
-    build_headers(flags, &Scenario::default(), &src, &|var| {
-        std::env::var(var).ok()
-    })
-}
-
 /// One validated header. Messages never contain the value.
 fn header(
     name: &str,
@@ -189,7 +181,10 @@ mod tests {
         assert!(dbg.contains("x-api-key") && dbg.contains("apikey"), "{dbg}");
         assert!(!dbg.contains("s3cret") && !dbg.contains("hunter2"), "{dbg}");
         let args = RunArgs {
-            headers: flags(&["apikey: hunter2"]),
+            target: crate::cli::TargetArgs {
+                headers: flags(&["apikey: hunter2"]),
+                ..Default::default()
+            },
             ..RunArgs::default()
         };
         let cfg = build(&args, None).unwrap();

@@ -6,10 +6,11 @@
 //! given as flags are relative to the working directory.
 
 use super::Src;
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, TargetArgs};
 use crate::engine::client::tls::{self, TlsSettings};
 use crate::engine::client::transport::{self, ProxyChoice, Transport};
 use crate::engine::customers::{CustomerData, Order};
+use crate::engine::messages::MessageLines;
 use crate::engine::scenario::Scenario;
 use crate::error::UsageError;
 use std::path::{Path, PathBuf};
@@ -41,14 +42,13 @@ fn path_of(
 
 /// TLS, HTTP/2, proxy and cookies. `env` reads environment variables.
 pub(super) fn build_transport(
-    args: &RunArgs,
+    flags: &TargetArgs,
     sc: &Scenario,
     src: &Src<'_>,
     target: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Transport, UsageError> {
-    let flags = &args.reach;
     let t = sc.tls.as_ref();
     let mut settings = TlsSettings {
         insecure: flags.insecure
@@ -126,7 +126,7 @@ pub(super) fn build_transport(
             "--insecure: the target's certificate is NOT verified; this run is recorded as insecure".into(),
         );
     }
-    let proxy = build_proxy(args, sc, src, target_url.as_ref(), env)?;
+    let proxy = build_proxy(flags, sc, src, target_url.as_ref(), env)?;
     let cookies = sc.cookies.as_ref().is_none_or(|v| *v.get_ref());
     Ok(Transport {
         tls: settings,
@@ -136,13 +136,13 @@ pub(super) fn build_transport(
 }
 
 fn build_proxy(
-    args: &RunArgs,
+    flags: &TargetArgs,
     sc: &Scenario,
     src: &Src<'_>,
     target: Option<&url::Url>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ProxyChoice, UsageError> {
-    let (value, field) = match (&args.reach.proxy, &sc.proxy) {
+    let (value, field) = match (&flags.proxy, &sc.proxy) {
         (Some(p), _) => (p.clone(), "--proxy".to_string()),
         (None, Some(p)) => (p.get_ref().clone(), src.at("proxy", p)),
         (None, None) => {
@@ -223,5 +223,26 @@ pub(super) fn build_customers(
     };
     CustomerData::load(&path, order)
         .map(|d| Some(Arc::new(d)))
+        .map_err(UsageError::new)
+}
+
+/// `--messages-file FILE` / `[customer.data] messages`: the texts, or None.
+pub(super) fn build_messages(
+    args: &RunArgs,
+    sc: &Scenario,
+    src: &Src<'_>,
+) -> Result<Option<Arc<MessageLines>>, UsageError> {
+    let file = sc.customer.data.as_ref().and_then(|d| d.messages.as_ref());
+    let Some((path, _)) = path_of(
+        src,
+        args.reach.messages_file.as_ref(),
+        "messages-file",
+        file,
+        "customer.data.messages",
+    ) else {
+        return Ok(None);
+    };
+    MessageLines::load(&path)
+        .map(|m| Some(Arc::new(m)))
         .map_err(UsageError::new)
 }

@@ -127,5 +127,6 @@ pub(super) fn build_script(
         send_pause,
         end,
         customers: None,
+        message_lines: None,
     })
 }

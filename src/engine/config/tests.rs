@@ -39,8 +39,11 @@ fn flags_override_the_file() {
         sessions: Some(7),
         duration: Some("9s".into()),
         poll_interval: Some("1s".into()),
-        dialect: Some("webapi".into()),
-        target: Some("http://127.0.0.1:9/".into()),
+        target: crate::cli::TargetArgs {
+            dialect: Some("webapi".into()),
+            url: Some("http://127.0.0.1:9/".into()),
+            ..Default::default()
+        },
         ..RunArgs::default()
     };
     let f = file("dialect = \"gms-v2\"\n[load]\nsessions = 3\nduration = \"1m\"\n[customer]\npoll_interval = \"4s\"\n");
@@ -171,7 +174,10 @@ fn bad_flags_name_the_flag() {
         .to_string()
         .starts_with("--duration: 'soon' is not a duration"));
     let args = RunArgs {
-        dialect: Some("soap".into()),
+        target: crate::cli::TargetArgs {
+            dialect: Some("soap".into()),
+            ..Default::default()
+        },
         ..RunArgs::default()
     };
     assert!(build(&args, None)

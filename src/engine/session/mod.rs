@@ -284,10 +284,13 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
     let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let named = crate::engine::customers::Customer::named(&ctx.script.nickname);
-    let customer = match &ctx.script.customers {
+    let mut customer = match &ctx.script.customers {
         Some(data) => data.customer(ordinal, &mut rng, &named),
         None => named,
     };
+    if let Some(lines) = &ctx.script.message_lines {
+        lines.fill(&mut customer, ordinal, ctx.script.messages);
+    }
     let sh = Shared {
         ordinal,
         customer,

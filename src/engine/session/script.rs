@@ -57,6 +57,8 @@ pub struct CustomerScript {
     pub end: EndMode,
     /// Customer profiles from a file (None: every customer is `nickname`).
     pub customers: Option<std::sync::Arc<crate::engine::customers::CustomerData>>,
+    /// Message texts from a file, for customers without their own.
+    pub message_lines: Option<std::sync::Arc<crate::engine::messages::MessageLines>>,
 }
 
 /// Send one operation at `intended`, retrying per policy. False when the session ended.

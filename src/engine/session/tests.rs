@@ -108,6 +108,7 @@ fn script(end: EndMode) -> CustomerScript {
         send_pause: Duration::ZERO,
         end,
         customers: None,
+        message_lines: None,
     }
 }
 
