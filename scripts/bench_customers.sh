@@ -5,13 +5,15 @@
 # `--proxy` (validated after the customers file), so the figures are the
 # process start plus the load, nothing else. Prints the median of REPEAT runs.
 #
-# Usage: scripts/bench_customers.sh [ROWS]   (default 1000000; REPEAT=3)
+# Usage: scripts/bench_customers.sh [ROWS]   (default 1000000; REPEAT=3; BIN=path to skip the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-1000000}"
 REPEAT="${REPEAT:-3}"
-cargo build --release --quiet
-BIN=target/release/chatload
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/chatload
+fi
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 awk -v n="$ROWS" 'BEGIN {
@@ -25,10 +27,10 @@ awk -v n="$ROWS" 'BEGIN {
 }' > "$OUT/big.jsonl"
 head -2 "$OUT/big.csv" > "$OUT/one.csv"
 
-# measure FILE: prints "seconds peak_kib" (chatload exits 2 on purpose, at the bad --proxy)
+# measure FILE: prints "seconds peak_kib cpu_seconds" (chatload exits 2 on purpose, at the bad --proxy)
 measure() {
-  { /usr/bin/time -f "%e %M" "$BIN" run --quiet --target http://127.0.0.1:1 --customers "$1" \
-    --proxy not-a-url 2>&1 >/dev/null || true; } | tail -1
+  { /usr/bin/time -f "%e %M %U %S" "$BIN" run --quiet --target http://127.0.0.1:1 --customers "$1" \
+    --proxy not-a-url 2>&1 >/dev/null || true; } | tail -1 | awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -37,7 +39,8 @@ for f in one.csv big.csv big.jsonl; do
   for i in $(seq "$REPEAT"); do measure "$OUT/$f"; done > "$OUT/$f.runs"
   secs=$(awk '{print $1}' "$OUT/$f.runs" | median)
   kib=$(awk '{print $2}' "$OUT/$f.runs" | median)
-  echo "$f: load ${secs}s (median), peak RSS ${kib} KiB"
+  cpu=$(awk '{print $3}' "$OUT/$f.runs" | median)
+  echo "$f: load ${secs}s wall, ${cpu}s CPU (medians), peak RSS ${kib} KiB"
   echo "$f $kib" >> "$OUT/rss"
 done
 awk -v n="$ROWS" 'NR==1 {base=$2} NR>1 {printf "%s: %.1f bytes per row above the 1-row file\n", $1, ($2-base)*1024/n}' "$OUT/rss"
