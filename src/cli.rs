@@ -71,6 +71,8 @@ pub enum Command {
     Man,
     /// Check a Chat Server against the protocol (one verdict per rule) before loading it.
     Conformance(ConformanceArgs),
+    /// Combine the run folders of `run --shard I/N` into one run folder.
+    Merge(MergeArgs),
 }
 
 /// Flags of `chatload run`. Every flag overrides the scenario file's field of the same name.
@@ -147,6 +149,18 @@ pub struct RunArgs {
     /// When stdout is not a terminal, print a progress line this often (default 10s; 0 = never).
     #[arg(long, value_name = "DURATION")]
     pub progress_interval: Option<String>,
+    /// Run shard I of N of the plan (1-based, e.g. 2/3; also CHATLOAD_SHARD). Each shard
+    /// offers its exact share of every stage; `chatload merge` combines the run folders.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Number of shards when the shard index comes from JOB_COMPLETION_INDEX (0-based,
+    /// as set by a Kubernetes Indexed Job).
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<u64>,
+    /// Start the plan at this instant (RFC 3339, e.g. 2026-11-30T05:00:00Z; also
+    /// CHATLOAD_START_AT): the shards of one run share it. More than the ramp in the past is an error.
+    #[arg(long, value_name = "TIME", env = "CHATLOAD_START_AT")]
+    pub start_at: Option<String>,
     /// Print summary.json to stdout and the text summary to stderr (`chatload run --json | jq`).
     #[arg(long)]
     pub json: bool,
@@ -280,6 +294,20 @@ pub struct ReportArgs {
     /// Where to write the HTML (default RUN_DIR/report.html).
     #[arg(long)]
     pub html: Option<PathBuf>,
+}
+
+/// Flags of `chatload merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' run folders (or their summary.json files).
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Folder to write the merged run to (must not hold a run yet).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Merge the shards given even when some of the N are missing (the report says so).
+    #[arg(long)]
+    pub partial: bool,
 }
 
 /// Flags of `chatload check`.

@@ -19,6 +19,7 @@ pub mod error;
 pub mod fuzz_entry;
 pub mod gate;
 pub mod init;
+pub mod merge;
 pub mod metrics;
 pub mod protocol;
 pub mod report;
@@ -47,5 +48,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         }),
         Command::Man => shell::print(shell::write_man),
         Command::Conformance(args) => conformance::conformance_command(args).await,
+        Command::Merge(args) => merge::merge_command(&args),
     }
 }

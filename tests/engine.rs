@@ -197,3 +197,6 @@ mod stream;
 /// The three views of the flex timeout, the planned end, session counts against the server.
 #[path = "engine/fidelity.rs"]
 mod fidelity;
+/// `--shard I/N` (issue 12).
+#[path = "engine/shard.rs"]
+mod shard;

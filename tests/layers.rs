@@ -1,5 +1,5 @@
 //! The layer rule, checked on the source tree: data flows one way,
-//! `engine` (and `conformance` beside it) -> `metrics` -> `report` (model, vocab,
+//! `engine` (and the `conformance` and `merge` commands beside it) -> `metrics` -> `report` (model, vocab,
 //! exporters) -> `gate`, and no
 //! module names a layer above its own: `metrics` never names `engine`; `report`
 //! names none of `engine`, `metrics`, `gate`; `gate` reads the report model and
@@ -11,15 +11,27 @@ use std::path::{Path, PathBuf};
 
 /// The layers, top first. `conformance` is a command beside `engine` at the top: it
 /// drives the engine's client and writes its own report, and nothing below names it.
-const LAYERS: [&str; 5] = ["conformance", "engine", "metrics", "report", "gate"];
+/// `merge` (chatload merge) is another: it reads run folders through `metrics`.
+const LAYERS: [&str; 6] = [
+    "conformance",
+    "merge",
+    "engine",
+    "metrics",
+    "report",
+    "gate",
+];
 /// Per layer, the layers it must not name (the ones above it; the gate judges the
 /// report model, so `report` is the one layer it reads).
-const ABOVE: [(&str, &[&str]); 5] = [
-    ("conformance", &[]),
-    ("engine", &["conformance"]),
-    ("metrics", &["conformance", "engine"]),
-    ("report", &["conformance", "engine", "metrics", "gate"]),
-    ("gate", &["conformance", "engine", "metrics"]),
+const ABOVE: [(&str, &[&str]); 6] = [
+    ("conformance", &["merge"]),
+    ("merge", &["conformance", "engine"]),
+    ("engine", &["conformance", "merge"]),
+    ("metrics", &["conformance", "merge", "engine"]),
+    (
+        "report",
+        &["conformance", "merge", "engine", "metrics", "gate"],
+    ),
+    ("gate", &["conformance", "merge", "engine", "metrics"]),
 ];
 /// Modules beside the layers: they may name each other, never a layer.
 const BESIDE: [&str; 4] = ["server", "protocol", "util", "error"];

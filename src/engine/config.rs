@@ -23,6 +23,7 @@ mod load;
 mod output;
 mod reach;
 mod script;
+mod shard;
 mod target;
 
 pub use headers::CustomHeaders;
@@ -88,6 +89,11 @@ pub struct RunConfig {
     pub quiet: bool,
     /// Streamed files, live metrics and CI progress lines.
     pub live: LiveOutput,
+    /// This run's shard (None = the whole plan).
+    pub shard: Option<super::shard::Shard>,
+    /// Hash of what the shards of one run must share (plan before the split, script,
+    /// target, thresholds); `chatload merge` refuses runs whose hashes differ.
+    pub scenario_hash: String,
     /// Warnings to print at start (cadence vs timeout, ...).
     pub warnings: Vec<String>,
 }
@@ -275,6 +281,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         std::env::var(var).ok()
     })?;
     let plan = load::build_plan(args, sc, &src)?;
+    let shard = shard::shard_of(args, &|var| std::env::var(var).ok())?;
     let mut script = script::build_script(args, sc, &src)?;
     script.customers = reach::build_customers(args, sc, &src)?;
     script.message_lines = reach::build_messages(args, sc, &src)?;
@@ -353,10 +360,16 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         junit: junit_path(args.junit.as_deref())?,
         quiet: args.quiet,
         live: LiveOutput::from_args(args)?,
+        shard,
+        scenario_hash: String::new(),
         warnings: Vec::new(),
     };
     let flex_given = args.flex_disconnect_timeout.is_some() || sc.flex_disconnect_timeout.is_some();
     let server_warning = embedded_server(&mut cfg, sc.server.as_ref(), flex_given)?;
+    cfg.scenario_hash = shard::scenario_hash(&cfg);
+    if let Some(s) = shard {
+        cfg.plan = s.plan(&cfg.plan);
+    }
     cfg.warnings = cadence_warnings(&cfg);
     cfg.warnings.extend(server_warning);
     cfg.warnings.extend(reach_warnings);

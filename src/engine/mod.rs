@@ -9,6 +9,7 @@
 //! - [`session`]: one customer: the seed-table state machine, poll gaps, the script.
 //! - [`runner`]: slots per the plan, embedded server, ticks, shutdown, reports.
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
+//! - [`shard`]: `--shard I/N`, this shard's exact part of the plan.
 //! - [`live`]: the run's streamed files and `/metrics` endpoint, fed once a second.
 
 pub mod arrivals;
@@ -25,6 +26,8 @@ mod reach_report;
 pub mod runner;
 pub mod scenario;
 pub mod session;
+pub mod shard;
+pub mod start_at;
 pub mod stop;
 
 use crate::cli::RunArgs;
@@ -41,8 +44,18 @@ pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
         Some(f) => f.locate(e),
         None => e,
     })?;
+    let start_at = match &args.start_at {
+        Some(text) => {
+            let ramp = cfg.plan.stages.first().map(|s| s.ramp).unwrap_or_default();
+            Some(start_at::parse(text, chrono::Utc::now(), ramp)?)
+        }
+        None => None,
+    };
     for w in &cfg.warnings {
         eprintln!("warning: {w}");
+    }
+    if let Some(at) = start_at {
+        start_at::wait_until(at, chrono::Utc::now(), args.quiet).await;
     }
     let outcome = runner::run(cfg, shutdown_signal()?).await?;
     // With --json, stdout carries summary.json alone and the text goes to stderr.

@@ -22,7 +22,7 @@ use super::session::{run_session, SessionCtx};
 use super::stop::{self, Phase, PhaseRx, PhaseTx};
 use crate::error::Exit;
 use crate::metrics::{Metrics, RunEnd, RunFacts};
-use crate::report::model::{ScenarioInfo, Summary};
+use crate::report::model::{ScenarioInfo, ShardInfo, Summary};
 use crate::server::ReferenceServer;
 use anyhow::Context;
 use std::future::Future;
@@ -166,7 +166,7 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
         near_miss_fraction: cfg.near_miss_fraction,
         seed: cfg.seed,
         target_slots: AtomicU64::new(0),
-        next_ordinal: AtomicU64::new(0),
+        next_ordinal: AtomicU64::new(cfg.shard.map_or(0, |s| s.first_ordinal())),
         established: AtomicU64::new(0),
         // Within one poll interval, and leaving half the drain bound for the disconnect itself.
         end_spread: cfg.script.poll_interval.min(cfg.drain_timeout / 2),
@@ -326,6 +326,10 @@ struct OpenSpawner {
     cap: u64,
     /// Sessions of the open model running now.
     active: Arc<AtomicU64>,
+    /// A shard keeps only its own arrivals of the whole plan's schedule.
+    shard: Option<super::shard::Shard>,
+    /// Index of the next arrival in the whole plan's schedule.
+    k: u64,
 }
 
 impl OpenSpawner {
@@ -335,8 +339,9 @@ impl OpenSpawner {
             return None;
         };
         let duration = cfg.plan.duration().as_secs_f64();
+        let shards = cfg.shard.map_or(1.0, |s| f64::from(s.count));
         let offered = if duration > 0.0 {
-            cfg.plan.offered_arrivals() / duration
+            cfg.plan.offered_arrivals() / duration / shards
         } else {
             0.0
         };
@@ -351,6 +356,8 @@ impl OpenSpawner {
             t0,
             cap,
             active: Arc::new(AtomicU64::new(0)),
+            shard: cfg.shard,
+            k: 0,
         })
     }
 
@@ -363,6 +370,12 @@ impl OpenSpawner {
         tasks: &mut JoinSet<()>,
     ) {
         while let Some(at) = self.next.filter(|t| *t <= now) {
+            let k = self.k;
+            self.k += 1;
+            if self.shard.is_some_and(|s| !s.owns_arrival(k)) {
+                self.next = self.arrivals.next().map(|d| self.t0 + d);
+                continue;
+            }
             let taken = self
                 .active
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
@@ -526,6 +539,11 @@ fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
         poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
         seed: cfg.seed,
         header_names: cfg.headers.names(),
+        scenario_hash: cfg.scenario_hash.clone(),
+        shard: cfg.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+        }),
         reach: super::reach_report::info(cfg, base),
     }
 }

@@ -83,6 +83,7 @@ pub fn generator(
         cores,
         verdict,
         reason,
+        shards: Vec::new(),
     }
 }
 

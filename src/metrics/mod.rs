@@ -27,6 +27,7 @@ mod generator;
 pub mod hlog;
 mod interval;
 pub mod live;
+pub mod merge;
 mod open;
 pub mod rebuild;
 mod recorder;

@@ -52,8 +52,28 @@ fn whole_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text[..end].lines().enumerate().map(|(i, l)| (i + 1, l))
 }
 
-/// The summary and session rows of the run in `dir`, from its streamed files.
-pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
+/// What a run folder's streamed files hold, read back: the header, every whole interval
+/// line, the interval histograms up to the last whole line, and the ended sessions.
+pub struct StreamRun {
+    /// Line 1 of events.jsonl.
+    pub header: StreamHeader,
+    /// The whole interval lines, in order.
+    pub lines: Vec<EventLine>,
+    /// The latency.hlog intervals that end by the last whole events line.
+    pub intervals: Vec<hlog::LogInterval>,
+    /// sessions.csv.
+    pub rows: Vec<SessionRow>,
+}
+
+impl StreamRun {
+    /// The last whole interval line (a default one when none was written).
+    pub fn last(&self) -> EventLine {
+        self.lines.last().cloned().unwrap_or_default()
+    }
+}
+
+/// Read the streamed files of the run in `dir`; an error names the file and line.
+pub fn read_stream(dir: &Path) -> anyhow::Result<StreamRun> {
     let bad = |file: &str, msg: String| {
         UsageError::new(format!(
             "{}: {msg}; the streamed files cannot be read back",
@@ -76,26 +96,46 @@ pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
             .into())
         }
     };
-    let mut total = Recorder::new();
-    let mut timeline = Timeline::default();
-    let mut last = EventLine::default();
-    for (n, l) in lines {
-        let line: EventLine =
-            serde_json::from_str(l).map_err(|e| bad(EVENTS_FILE, format!("line {n}: {e}")))?;
-        stream::apply_line(&mut total, &line)
-            .map_err(|e| bad(EVENTS_FILE, format!("line {n}: {e}")))?;
-        for p in &line.timeline {
-            timeline.push_second(p.clone());
-        }
-        last = line;
-    }
+    let lines = lines
+        .map(|(n, l)| {
+            serde_json::from_str::<EventLine>(l)
+                .map_err(|e| bad(EVENTS_FILE, format!("line {n}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let hlog_text =
         std::fs::read(dir.join(HLOG_FILE)).map_err(|e| bad(HLOG_FILE, e.to_string()))?;
-    let until = Duration::from_secs_f64(last.t_s) + Duration::from_millis(1);
-    for i in hlog::read_log(&hlog_text).map_err(|e| bad(HLOG_FILE, e))? {
-        if i.start + i.len > until {
-            continue; // written after the last whole events line
+    let until =
+        Duration::from_secs_f64(lines.last().map_or(0.0, |l| l.t_s)) + Duration::from_millis(1);
+    let intervals = hlog::read_log(&hlog_text)
+        .map_err(|e| bad(HLOG_FILE, e))?
+        .into_iter()
+        // An interval written after the last whole events line is left out.
+        .filter(|i| i.start + i.len <= until)
+        .collect();
+    let rows = read_rows(&dir.join(SESSIONS_FILE)).map_err(|e| bad(SESSIONS_FILE, e))?;
+    Ok(StreamRun {
+        header,
+        lines,
+        intervals,
+        rows,
+    })
+}
+
+/// Add one streamed run's counts and histograms to `total`; its per-second timeline
+/// points go to `seconds` keyed by `offset_s` + their own second.
+pub(super) fn add_stream(
+    total: &mut Recorder,
+    run: &StreamRun,
+    offset_s: u64,
+    seconds: &mut std::collections::BTreeMap<u64, Vec<crate::report::model::TimelinePoint>>,
+) -> Result<(), String> {
+    for (n, line) in run.lines.iter().enumerate() {
+        stream::apply_line(total, line).map_err(|e| format!("line {}: {e}", n + 2))?;
+        for p in &line.timeline {
+            seconds.entry(offset_s + p.t_s).or_default().push(p.clone());
         }
+    }
+    for i in &run.intervals {
         let (name, service) = match i.tag.strip_suffix(SERVICE_SUFFIX) {
             Some(name) => (name, true),
             None => (i.tag.as_str(), false),
@@ -113,7 +153,32 @@ pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
             &i.hist,
         );
     }
-    let rows = read_rows(&dir.join(SESSIONS_FILE)).map_err(|e| bad(SESSIONS_FILE, e))?;
+    Ok(())
+}
+
+/// The summary and session rows of the run in `dir`, from its streamed files.
+pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
+    let run = read_stream(dir)?;
+    let mut total = Recorder::new();
+    let mut seconds = std::collections::BTreeMap::new();
+    add_stream(&mut total, &run, 0, &mut seconds).map_err(|e| {
+        UsageError::new(format!(
+            "{}: {e}; the streamed files cannot be read back",
+            dir.join(EVENTS_FILE).display()
+        ))
+    })?;
+    let mut timeline = Timeline::default();
+    for p in seconds.into_values().flatten() {
+        timeline.push_second(p);
+    }
+    let last = run.last();
+    let StreamRun { header, rows, .. } = run;
+    let bad = |file: &str, msg: String| {
+        UsageError::new(format!(
+            "{}: {msg}; the streamed files cannot be read back",
+            dir.join(file).display()
+        ))
+    };
     let mut store = RowStore::default();
     for r in &rows {
         store.push_row(r);

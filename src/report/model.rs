@@ -112,9 +112,25 @@ pub struct ScenarioInfo {
     /// Names (lower case) of the custom headers sent on every request; never their values.
     #[serde(default)]
     pub header_names: Vec<String>,
+    /// Hash of what the shards of one run share (plan before the split, script, target,
+    /// thresholds); `chatload merge` combines only runs with equal hashes. Empty in older files.
+    #[serde(default)]
+    pub scenario_hash: String,
+    /// The shard this run was (null = the whole plan).
+    #[serde(default)]
+    pub shard: Option<ShardInfo>,
     /// How the target was reached: TLS, HTTP version, proxy, cookies, customer data.
     #[serde(flatten)]
     pub reach: ReachInfo,
+}
+
+/// One shard of a sharded run (`--shard I/N`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// 1-based shard number.
+    pub index: u32,
+    /// Number of shards of the run.
+    pub count: u32,
 }
 
 /// How the target was reached (`scenario.tls`, `.http`, `.proxy`, `.cookies`, `.customers`).
@@ -355,6 +371,25 @@ pub struct Generator {
     pub verdict: GeneratorVerdict,
     /// Why the verdict was given.
     pub reason: String,
+    /// A merged run (`chatload merge`): each shard's own verdict; the verdict above is the
+    /// worst of them. Empty for a single run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shards: Vec<ShardGenerator>,
+}
+
+/// One shard's generator self-check, kept by `chatload merge`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardGenerator {
+    /// 1-based shard number.
+    pub index: u32,
+    /// That shard's verdict.
+    pub verdict: GeneratorVerdict,
+    /// Why.
+    pub reason: String,
+    /// That shard's p99 schedule lateness.
+    pub lateness_p99_ms: f64,
+    /// That shard's CPU use, percent of one core.
+    pub cpu_percent: f64,
 }
 
 /// Scheduling lateness summary.

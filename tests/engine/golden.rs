@@ -83,6 +83,9 @@ fn fixture_dir() -> PathBuf {
 fn mask(mut v: Value) -> Value {
     v["run"]["started_at"] = "<masked>".into();
     v["scenario"]["target"] = "<masked>".into();
+    // A hash of the config's shape: it changes whenever a config field is added (its
+    // stability across runs and shards is tested in tests/engine/shard.rs).
+    v["scenario"]["scenario_hash"] = "<masked>".into();
     v["generator"]["cpu_percent"] = "<masked>".into();
     v["generator"]["cores"] = "<masked>".into();
     if let Some(points) = v["timeline"].as_array_mut() {

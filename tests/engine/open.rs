@@ -120,3 +120,52 @@ async fn a_poisson_run_plans_the_seeded_arrivals_and_a_gate_sees_the_drops() {
     let gate = &s.thresholds[0];
     assert_eq!(gate.passed, dropped == 0, "{gate:?}");
 }
+
+/// The open model split over shards (issue 12): every shard follows the whole plan's seeded
+/// arrival schedule and keeps arrival k when k % N == I - 1, so three shards together start
+/// exactly the arrivals of one run of the whole plan, split as evenly as a count can be,
+/// and each shard's concurrency cap is its part of the plan's.
+#[tokio::test(start_paused = true)]
+async fn three_open_shards_start_exactly_the_whole_plans_arrivals() {
+    let text = scenario(
+        "arrival_rate = \"7/s\"\narrival = \"poisson\"\nsessions = 100\nduration = \"4s\"",
+        "1s",
+    );
+    let (whole, _d) = run_text(&text).await;
+    let planned = whole.summary.sessions.arrivals_planned.unwrap();
+    assert!(planned > 10, "{planned}");
+    let mut counts = Vec::new();
+    for i in 1..=3 {
+        let (o, _d) = run_shard(&text, &format!("{i}/3")).await;
+        let s = &o.summary;
+        assert_eq!(s.sessions.arrivals_planned, Some(s.sessions.started));
+        assert_eq!(stats(&o).chats.created, s.sessions.started);
+        assert_eq!(s.scenario.sessions, [34, 33, 33][i - 1], "cap split");
+        counts.push(s.sessions.started);
+    }
+    assert_eq!(counts.iter().sum::<u64>(), planned, "{counts:?}");
+    let (lo, hi) = (planned / 3, planned.div_ceil(3));
+    assert!(counts.iter().all(|c| (lo..=hi).contains(c)), "{counts:?}");
+    // The remainder goes to the first shards.
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+}
+
+async fn run_shard(
+    text: &str,
+    shard: &str,
+) -> (chatload::engine::runner::RunOutcome, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file =
+        chatload::engine::scenario::ScenarioFile::parse("shard.toml", text.to_string()).unwrap();
+    let args = chatload::cli::RunArgs {
+        out: Some(dir.path().join("out")),
+        quiet: true,
+        shard: Some(shard.to_string()),
+        ..Default::default()
+    };
+    let cfg = chatload::engine::config::build(&args, Some(&file)).unwrap();
+    let outcome = chatload::engine::runner::run(cfg, std::future::pending())
+        .await
+        .unwrap();
+    (outcome, dir)
+}

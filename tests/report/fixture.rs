@@ -60,6 +60,8 @@ pub fn fixture() -> Summary {
             poll_interval_ms: 2000,
             seed: 7,
             header_names: vec!["apikey".into(), "authorization".into()],
+            scenario_hash: "00000000000000aa".into(),
+            shard: Some(ShardInfo { index: 2, count: 3 }),
             reach: Default::default(),
         },
         run: RunInfo {
@@ -152,6 +154,7 @@ pub fn fixture() -> Summary {
             cores: 2,
             verdict: GeneratorVerdict::Ok,
             reason: "p99 schedule lateness within 200.0 ms, CPU within 180 % of one core, no generator-lag flags".into(),
+            shards: Vec::new(),
         },
         timeline: vec![
             TimelinePoint {

@@ -124,7 +124,8 @@ pub fn loose_objects(schema: &Value) -> Vec<String> {
 
 /// Keys that are optional on purpose, by object path: written only when they apply
 /// (an https target, a proxy, a customers file, transport error samples, an open-model
-/// run), so older summaries stay valid. Any other optional key is a loose object.
+/// run, a merged run's shard verdicts), so older summaries stay valid. Any other optional
+/// key is a loose object.
 const OPTIONAL: &[(&str, &[&str])] = &[
     (
         "#",
@@ -140,6 +141,8 @@ const OPTIONAL: &[(&str, &[&str])] = &[
         "#/properties/scenario/properties/tls",
         &["ca_file", "server_name", "client_cert"],
     ),
+    // Each shard's own verdict, written by `chatload merge` only.
+    ("#/properties/generator", &["shards"]),
 ];
 
 fn walk(s: &Value, path: &str, out: &mut Vec<String>) {
