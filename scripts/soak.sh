@@ -28,11 +28,13 @@ for ((m = 1; m <= MINUTES; m++)); do
   done
   rss[$m]=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
   echo "minute $m rss_kib=${rss[$m]}"
+  last=$m
 done
 wait "$pid" || true
-for m in 5 15 30; do echo "rss at ${m} min: ${rss[$m]:-n/a} KiB"; done
-if [ -n "${rss[5]:-}" ] && [ -n "${rss[$MINUTES]:-}" ]; then
-  awk -v a="${rss[5]}" -v b="${rss[$MINUTES]}" 'BEGIN { printf "growth after the ramp: %.1f %%\n", (b - a) * 100 / a }'
+# The run ends within its last minute, so the last sample is the end (minute MINUTES - 1).
+for m in 5 15 "${last:-0}"; do echo "rss at ${m} min: ${rss[$m]:-n/a} KiB"; done
+if [ -n "${rss[5]:-}" ] && [ -n "${last:-}" ] && [ "$last" -gt 5 ]; then
+  awk -v a="${rss[5]}" -v b="${rss[$last]}" -v m="$last" 'BEGIN { printf "growth after the ramp (minute 5 to %d): %.1f %%\n", m, (b - a) * 100 / a }'
 fi
 ls -la "$OUT/run"
 jq -c '{end: .run.end, requests: .requests.total, flagged: .sessions.flagged, verdict: .generator.verdict}' "$OUT/run/summary.json"
