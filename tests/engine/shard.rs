@@ -114,7 +114,7 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
     for i in 1..=3 {
         let out = tmp.path().join(format!("shard-{i}"));
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatload"))
-            .args(["run", "-n", "30", "-d", "3s", "--ramp-up", "0s", "--quiet"])
+            .args(["run", "-n", "30", "-d", "3s", "--ramp-up", "1s", "--quiet"])
             .args(["--poll-interval", "300ms", "--messages", "1", "--seed", "5"])
             .args(["--target", &server.base_url(), "--start-at", &start])
             .args(["--shard", &format!("{i}/3"), "--out"])
@@ -204,6 +204,47 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
     assert_eq!(report.status.code(), Some(0), "{report:?}");
     assert!(merged.join("report.html").is_file());
     assert!(merged.join("sessions.csv").is_file());
+
+    // One process running the whole plan against the same server: the same counts within the
+    // plan's own randomness, and `check --baseline` passes both ways.
+    let single = tmp.path().join("single");
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .args(["run", "-n", "30", "-d", "3s", "--ramp-up", "1s", "--quiet"])
+        .args(["--poll-interval", "300ms", "--messages", "1", "--seed", "5"])
+        .args(["--target", &server.base_url(), "--out"])
+        .arg(&single)
+        .output()
+        .await
+        .unwrap();
+    let code = super::common::code_but_verdict(o.status.code(), &single);
+    assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let one: chatload::report::model::Summary =
+        serde_json::from_str(&std::fs::read_to_string(single.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(one.sessions.started, m.sessions.started);
+    let (a, b) = (one.requests.total as f64, m.requests.total as f64);
+    assert!((a - b).abs() <= 0.1 * b, "single {a} vs merged {b}");
+    for (run, base) in [(&merged, &single), (&single, &merged)] {
+        let check = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatload"))
+            .arg("check")
+            .arg(run)
+            .arg("--baseline")
+            .arg(base)
+            .output()
+            .await
+            .unwrap();
+        // 3 only for a verdict of a busy machine (see common::code_but_verdict).
+        assert!(
+            matches!(check.status.code(), Some(0 | 3)),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+        assert!(
+            !String::from_utf8_lossy(&check.stdout).contains("FAIL"),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
     server.shutdown().await;
 }
 
