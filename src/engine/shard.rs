@@ -108,6 +108,15 @@ impl Shard {
     pub fn first_ordinal(&self) -> u64 {
         u64::from(self.index - 1) << 40
     }
+
+    /// The index in the whole plan of this shard's session `ordinal` (what one run of the
+    /// whole plan would number it): local session j is the plan's `j × N + I − 1`. The data
+    /// files (customers rows, message lines) are read by this index, so the shards take
+    /// disjoint rows, interleaved like the arrivals, and together the rows one run would take.
+    pub fn plan_index(&self, ordinal: u64) -> u64 {
+        let local = ordinal.saturating_sub(self.first_ordinal());
+        local * u64::from(self.count) + u64::from(self.index - 1)
+    }
 }
 
 impl std::fmt::Display for Shard {
@@ -139,6 +148,25 @@ mod tests {
                 assert_eq!(sum, total, "{total} over {n}");
             }
         }
+    }
+
+    #[test]
+    fn plan_indexes_partition_the_whole_plan() {
+        for n in [1u32, 2, 3, 7] {
+            let mut seen: Vec<u64> = all(n)
+                .iter()
+                .flat_map(|s| (0..50).map(|j| s.plan_index(s.first_ordinal() + j)))
+                .collect();
+            seen.sort_unstable();
+            assert_eq!(
+                seen,
+                (0..50 * u64::from(n)).collect::<Vec<_>>(),
+                "{n} shards"
+            );
+        }
+        let s = Shard { index: 2, count: 3 };
+        assert_eq!(s.plan_index(s.first_ordinal()), 1);
+        assert_eq!(s.plan_index(s.first_ordinal() + 1), 4);
     }
 
     #[test]

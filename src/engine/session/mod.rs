@@ -59,6 +59,15 @@ pub struct SessionCtx {
     /// instead of every chat disconnecting in the same millisecond (a burst the
     /// tool itself would create). Zero: at once. Ctrl-C and aborts never wait.
     pub end_spread: Duration,
+    /// This run's shard (None = the whole plan): the data files are read by plan index.
+    pub shard: Option<crate::engine::shard::Shard>,
+}
+
+impl SessionCtx {
+    /// Index of session `ordinal` in the whole plan (the row of the data files it reads).
+    pub fn plan_index(&self, ordinal: u64) -> u64 {
+        self.shard.map_or(ordinal, |s| s.plan_index(ordinal))
+    }
 }
 
 /// The end reason of a session the run's `phase` ended.
@@ -293,11 +302,11 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let named = crate::engine::customers::Customer::named(&ctx.script.nickname);
     let mut customer = match &ctx.script.customers {
-        Some(data) => data.customer(ordinal, &mut rng, &named),
+        Some(data) => data.customer(ctx.plan_index(ordinal), &mut rng, &named),
         None => named,
     };
     if let Some(lines) = &ctx.script.message_lines {
-        lines.fill(&mut customer, ordinal, ctx.script.messages);
+        lines.fill(&mut customer, ctx.plan_index(ordinal), ctx.script.messages);
     }
     let sh = Shared {
         ordinal,

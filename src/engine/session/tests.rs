@@ -132,6 +132,7 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
         next_ordinal: AtomicU64::new(0),
         established: AtomicU64::new(0),
         end_spread: Duration::ZERO,
+        shard: None,
     })
 }
 
