@@ -469,37 +469,17 @@ impl ChatClient {
         }
     }
 
-    async fn read(&self, mut resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
+    async fn read(&self, resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
-        let length = resp.content_length();
-        if length.is_some_and(|n| n > self.max_body as u64) {
-            return self.too_large();
-        }
-        // A declared length is reserved whole, and the buffer sized once; a
-        // chunked body reserves chunk by chunk. No budget: counted, never waited
-        // for (waiting while holding part of it could deadlock every reader).
-        let declared = length.map_or(0, |n| n as usize);
-        let mut held = match self.budget.take(declared) {
-            Some(held) => held,
-            None => return self.no_budget(),
+        // The reservation (`_held`) lasts until the body is classified and dropped.
+        let budget = Some(self.budget.as_ref());
+        let (body, _held) = match body::read_body(resp, self.max_body, &self.observed, budget).await
+        {
+            Ok(read) => read,
+            Err(TransportErrorKind::BodyTooLarge) => return self.too_large(),
+            Err(TransportErrorKind::BodyBudget) => return self.no_budget(),
+            Err(kind) => return (Outcome::Transport(kind), None),
         };
-        let mut body = Vec::with_capacity(declared);
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > self.max_body {
-                        return self.too_large();
-                    }
-                    let beyond = (body.len() + chunk.len()).saturating_sub(held.bytes());
-                    if !held.grow(beyond) {
-                        return self.no_budget();
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
-            }
-        }
         let (outcome, envelope) = classify(status, &body);
         match outcome {
             Outcome::Transport(kind) => self.observed.note(kind, classify::decode_error(&body)),
