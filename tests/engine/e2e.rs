@@ -15,12 +15,21 @@ async fn run_until(
     text: &str,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> (RunOutcome, tempfile::TempDir) {
+    run_with(text, chatload::cli::RunArgs::default(), shutdown).await
+}
+
+/// Run scenario `text` with these flags (`out` and `quiet` are set here).
+pub(super) async fn run_with(
+    text: &str,
+    args: chatload::cli::RunArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (RunOutcome, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = ScenarioFile::parse("e2e.toml", text.to_string()).unwrap();
     let args = chatload::cli::RunArgs {
         out: Some(dir.path().join("out")),
         quiet: true,
-        ..Default::default()
+        ..args
     };
     let cfg = build(&args, Some(&file)).unwrap();
     let outcome = run(cfg, shutdown).await.unwrap();

@@ -2,7 +2,7 @@
 //! seeded plan says, drops exactly at the concurrency cap, the Little's law
 //! block, and the server's counters equal to the client's.
 
-use super::e2e::{assert_counts_match, run_text, stats};
+use super::e2e::{assert_counts_match, run_text, run_with, stats};
 use chatload::engine::arrivals::Arrivals;
 use chatload::engine::plan::{ArrivalProcess, LoadMode, LoadPlan, Stage};
 use std::time::Duration;
@@ -136,7 +136,11 @@ async fn three_open_shards_start_exactly_the_whole_plans_arrivals() {
     assert!(planned > 10, "{planned}");
     let mut counts = Vec::new();
     for i in 1..=3 {
-        let (o, _d) = run_shard(&text, &format!("{i}/3")).await;
+        let args = chatload::cli::RunArgs {
+            shard: Some(format!("{i}/3")),
+            ..Default::default()
+        };
+        let (o, _d) = run_with(&text, args, std::future::pending()).await;
         let s = &o.summary;
         assert_eq!(s.sessions.arrivals_planned, Some(s.sessions.started));
         assert_eq!(stats(&o).chats.created, s.sessions.started);
@@ -148,24 +152,4 @@ async fn three_open_shards_start_exactly_the_whole_plans_arrivals() {
     assert!(counts.iter().all(|c| (lo..=hi).contains(c)), "{counts:?}");
     // The remainder goes to the first shards.
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
-}
-
-async fn run_shard(
-    text: &str,
-    shard: &str,
-) -> (chatload::engine::runner::RunOutcome, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let file =
-        chatload::engine::scenario::ScenarioFile::parse("shard.toml", text.to_string()).unwrap();
-    let args = chatload::cli::RunArgs {
-        out: Some(dir.path().join("out")),
-        quiet: true,
-        shard: Some(shard.to_string()),
-        ..Default::default()
-    };
-    let cfg = chatload::engine::config::build(&args, Some(&file)).unwrap();
-    let outcome = chatload::engine::runner::run(cfg, std::future::pending())
-        .await
-        .unwrap();
-    (outcome, dir)
 }
