@@ -184,6 +184,9 @@ pub struct CustomerSection {
     /// after-duration: disconnect this long after the chat started (a duration or a
     /// distribution table, sampled per session).
     pub session_duration: Option<Spanned<crate::util::distribution::DurationDist>>,
+    /// How long the customer waits for an agent to join before leaving (a duration or a
+    /// distribution; absent: for ever).
+    pub patience: Option<Spanned<crate::util::distribution::DurationDist>>,
     /// Customer profiles from a file (`[customer.data]`).
     pub data: Option<CustomerDataSection>,
 }

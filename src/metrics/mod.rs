@@ -350,6 +350,11 @@ impl Metrics {
         lock(&self.service).joined(wait);
     }
 
+    /// A customer lost patience after waiting `wait` (request chat to leaving).
+    pub fn abandoned(&self, wait: Duration) {
+        lock(&self.service).abandoned(wait);
+    }
+
     /// An established session ended before an agent joined.
     pub fn never_joined(&self) {
         lock(&self.service).never_joined();

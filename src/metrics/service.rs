@@ -1,8 +1,9 @@
 //! Service level as the customer sees it: queue wait (request chat to the poll
 //! answer that brings the agent's `ParticipantJoined`), the agent's first
 //! response (the customer's first accepted message to the poll answer that
-//! brings the agent's first `Message`), ASA and the share joined within the
-//! service-level target. One per run, written once or twice per session.
+//! brings the agent's first `Message`), ASA, the share joined within the
+//! service-level target, and the chats whose customer lost patience first
+//! (abandoned, with their wait). One per run, written a few times per session.
 
 use super::recorder::{micros, new_histogram, round_dp};
 use super::summary::latency_stats;
@@ -18,6 +19,7 @@ pub struct ServiceStats {
     never_joined: u64,
     wait_us: u128,
     queue_wait: Histogram<u64>,
+    abandoned_wait: Histogram<u64>,
     first_response: Histogram<u64>,
 }
 
@@ -30,6 +32,7 @@ impl ServiceStats {
             never_joined: 0,
             wait_us: 0,
             queue_wait: new_histogram(),
+            abandoned_wait: new_histogram(),
             first_response: new_histogram(),
         }
     }
@@ -39,6 +42,11 @@ impl ServiceStats {
         self.within += u64::from(wait <= self.target);
         self.wait_us += wait.as_micros();
         self.queue_wait.saturating_record(micros(wait));
+    }
+
+    /// A customer lost patience after waiting `wait` and left before any agent joined.
+    pub fn abandoned(&mut self, wait: Duration) {
+        self.abandoned_wait.saturating_record(micros(wait));
     }
 
     /// An established session ended before any agent joined it.
@@ -54,7 +62,9 @@ impl ServiceStats {
     /// The summary's `service_level` object; None when no session was established.
     pub fn report(&self) -> Option<ServiceLevel> {
         let joined = self.queue_wait.len();
-        if joined + self.never_joined == 0 {
+        let abandoned = self.abandoned_wait.len();
+        let established = joined + abandoned + self.never_joined;
+        if established == 0 {
             return None;
         }
         let rate = |n: u64, of: u64| {
@@ -66,7 +76,7 @@ impl ServiceStats {
         };
         Some(ServiceLevel {
             joined,
-            abandoned: 0,
+            abandoned,
             never_joined: self.never_joined,
             asa_ms: if joined == 0 {
                 0.0
@@ -74,9 +84,10 @@ impl ServiceStats {
                 round_dp(self.wait_us as f64 / joined as f64 / 1000.0, 3)
             },
             target_ms: self.target.as_millis() as u64,
-            // Of every established chat: one never joined counts against the level.
-            within_target_rate: rate(self.within, joined + self.never_joined),
+            // Of every established chat: one abandoned or never joined counts against the level.
+            within_target_rate: rate(self.within, established),
             queue_wait_ms: latency_stats(&self.queue_wait),
+            abandoned_wait_ms: latency_stats(&self.abandoned_wait),
             first_response_ms: latency_stats(&self.first_response),
         })
     }
@@ -93,12 +104,17 @@ mod tests {
         s.joined(Duration::from_secs(10));
         s.joined(Duration::from_secs(30));
         s.never_joined();
+        s.abandoned(Duration::from_secs(90));
         s.first_response(Duration::from_secs(2));
         let r = s.report().unwrap();
-        assert_eq!((r.joined, r.never_joined, r.target_ms), (2, 1, 20_000));
+        assert_eq!((r.joined, r.abandoned, r.never_joined), (2, 1, 1));
+        assert_eq!(r.target_ms, 20_000);
+        // ASA is the joined chats' mean; an abandoned wait does not enter it.
         assert_eq!(r.asa_ms, 20_000.0);
-        assert_eq!(r.within_target_rate, 0.333333);
+        assert_eq!(r.within_target_rate, 0.25);
         assert_eq!(r.queue_wait_ms.count, 2);
+        assert_eq!(r.abandoned_wait_ms.count, 1);
+        assert!((r.abandoned_wait_ms.max - 90_000.0).abs() < 100.0, "{r:?}");
         assert_eq!(r.first_response_ms.count, 1);
     }
 }

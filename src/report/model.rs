@@ -331,10 +331,13 @@ pub struct ServiceLevel {
     pub asa_ms: f64,
     /// The service-level target (`service_level_target`).
     pub target_ms: u64,
-    /// Share of established chats joined within the target.
+    /// Share of established chats joined within the target (abandoned ones count against it).
     pub within_target_rate: f64,
     /// Request chat to the poll answer that brought the agent's `ParticipantJoined`.
     pub queue_wait_ms: LatencyStats,
+    /// Request chat to the instant an abandoned chat's customer lost patience.
+    #[serde(default)]
+    pub abandoned_wait_ms: LatencyStats,
     /// The customer's first accepted message to the poll answer with the agent's first message.
     pub first_response_ms: LatencyStats,
 }

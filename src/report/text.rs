@@ -229,7 +229,17 @@ impl<W: Write> Text<'_, W> {
             sl.queue_wait_ms.max / 1000.0,
             sl.first_response_ms.p50 / 1000.0,
             sl.first_response_ms.p99 / 1000.0
-        )
+        )?;
+        if sl.abandoned > 0 {
+            writeln!(
+                self.w,
+                "  ABANDONED: {} customers lost patience after waiting p50 {:.1} s, max {:.1} s",
+                sl.abandoned,
+                sl.abandoned_wait_ms.p50 / 1000.0,
+                sl.abandoned_wait_ms.max / 1000.0
+            )?;
+        }
+        Ok(())
     }
 
     fn gaps(&mut self) -> io::Result<()> {

@@ -128,6 +128,9 @@ vocabulary! {
         InvalidIdentity => "invalid_identity",
         /// The drain timeout cut the session off (its in-flight request is `abandoned`).
         Abandoned => "abandoned",
+        /// No agent joined within the customer's patience: disconnected (counted in
+        /// `service_level.abandoned`).
+        LostPatience => "lost_patience",
     }
 }
 

@@ -1,8 +1,10 @@
 //! Service level from the customer's side (paused time, embedded server with an
 //! agent pool): queue wait timed at the poll answer that brings the agent's
-//! join, ASA, the share within the target, and a pool too small makes it worse.
+//! join, ASA, the share within the target, and a pool too small makes it worse;
+//! with patience, customers leave and abandonment grows as agents are removed.
 
-use super::e2e::{run_text, stats};
+use super::e2e::{assert_counts_match, run_text, stats};
+use chatload::engine::runner::RunOutcome;
 use chatload::report::model::ServiceLevel;
 
 fn scenario(agents: u32) -> String {
@@ -34,14 +36,20 @@ reply_after = "300ms"
 }
 
 async fn level(agents: u32) -> (ServiceLevel, u64) {
-    let (o, _dir) = run_text(&scenario(agents)).await;
+    level_of(&scenario(agents)).await.0
+}
+
+/// The service level of a run of `text`, the chats the server created, and the run.
+async fn level_of(text: &str) -> ((ServiceLevel, u64), RunOutcome, tempfile::TempDir) {
+    let (o, dir) = run_text(text).await;
     let sl = o.summary.service_level.clone().expect("service_level");
     let json = std::fs::read_to_string(o.dir.join("summary.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let errors = super::schema_check::validate(&super::schema_check::load(), &v);
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(v["service_level"]["target_ms"], 2000);
-    (sl, stats(&o).chats.created)
+    let created = stats(&o).chats.created;
+    ((sl, created), o, dir)
 }
 
 #[tokio::test(start_paused = true)]
@@ -76,4 +84,53 @@ async fn queue_wait_is_timed_at_the_answer_and_a_small_pool_makes_customers_wait
         "{one:?} vs {ample:?}"
     );
     assert!(one.never_joined > 0, "{one:?}");
+}
+
+/// Sessions.csv rows that ended `lost_patience`.
+fn lost_patience_rows(o: &RunOutcome) -> u64 {
+    let csv = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "end_reason").unwrap();
+    lines
+        .filter(|l| l.split(',').nth(col) == Some("lost_patience"))
+        .count() as u64
+}
+
+#[tokio::test(start_paused = true)]
+async fn customers_who_lose_patience_leave_and_abandonment_grows_as_agents_go() {
+    let mut abandoned = Vec::new();
+    for agents in [20, 2, 1] {
+        let text = scenario(agents).replace("[customer]\n", "[customer]\npatience = \"1500ms\"\n");
+        let ((sl, created), o, _dir) = level_of(&text).await;
+        // Every established chat is joined, abandoned or ended otherwise before a join.
+        assert_eq!(
+            sl.joined + sl.abandoned + sl.never_joined,
+            created,
+            "{sl:?}"
+        );
+        // Each abandoned customer left at its patience exactly (paused time), and disconnected.
+        assert_eq!(lost_patience_rows(&o), sl.abandoned, "{sl:?}");
+        if sl.abandoned > 0 {
+            let w = &sl.abandoned_wait_ms;
+            assert!(w.min >= 1499.0 && w.max <= 1502.0, "{sl:?}");
+        }
+        // A join seen after the customer left is not counted: no wait above the patience.
+        assert!(sl.queue_wait_ms.max <= 1502.0, "{sl:?}");
+        // Requests the client reports are those the server saw (the disconnects included).
+        assert_counts_match(&o, "gms-v2");
+        let pool = stats(&o).pool.expect("pool");
+        // Chats that left the server's queue were abandoned by their customer (or cut
+        // off by the end of the run before a join).
+        assert!(
+            pool.left_queue <= sl.abandoned + sl.never_joined,
+            "{pool:?} {sl:?}"
+        );
+        abandoned.push(sl.abandoned);
+    }
+    assert_eq!(abandoned[0], 0, "{abandoned:?}");
+    assert!(
+        abandoned[1] > 0 && abandoned[2] > abandoned[1],
+        "{abandoned:?}"
+    );
 }

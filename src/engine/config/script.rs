@@ -126,9 +126,25 @@ pub(super) fn build_script(
         typing_time,
         send_pause,
         end,
+        patience: patience(c, src)?,
         customers: None,
         message_lines: None,
     })
+}
+
+/// `customer.patience`: a duration or a distribution above zero (None when absent).
+fn patience(c: &CustomerSection, src: &Src<'_>) -> Result<Option<DurationDist>, UsageError> {
+    let Some(v) = &c.patience else {
+        return Ok(None);
+    };
+    let field = src.at("customer.patience", v);
+    v.get_ref().validate(&field)?;
+    if v.get_ref().mean().is_zero() {
+        return Err(UsageError::new(format!(
+            "{field}: must be above 0 (a customer who waits 0 s never sees an agent); remove it to wait for ever, or write e.g. \"90s\"",
+        )));
+    }
+    Ok(Some(*v.get_ref()))
 }
 
 /// `--session-duration` or `customer.session_duration`: a duration or a distribution

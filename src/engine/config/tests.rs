@@ -125,6 +125,35 @@ fn unknown_end_mode_is_rejected_at_its_position() {
 }
 
 #[test]
+fn patience_is_a_distribution_above_zero() {
+    assert_eq!(build(&no_flags(), None).unwrap().script.patience, None);
+    let cfg = build(&no_flags(), Some(&file("[customer]\npatience = \"90s\"\n"))).unwrap();
+    assert_eq!(
+        cfg.script.patience,
+        Some(crate::util::distribution::DurationDist::Fixed(
+            Duration::from_secs(90)
+        ))
+    );
+    let e = err(&no_flags(), "[customer]\npatience = \"0s\"\n");
+    assert!(
+        e.starts_with("s.toml:2:12: customer.patience: must be above 0"),
+        "{e}"
+    );
+    let e = ScenarioFile::parse(
+        "s.toml",
+        "[customer]\npatience = { distribution = \"lognormal\", mean = \"1m\" }\n".into(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with(
+            "s.toml:2:12: customer.patience: distribution \"lognormal\" needs `mean` and `sd`"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
 fn ramp_longer_than_duration_is_rejected() {
     let e = err(
         &no_flags(),

@@ -82,7 +82,10 @@ fn end_of_phase(p: Phase) -> EndReason {
 fn needs_disconnect(end: EndReason) -> bool {
     matches!(
         end,
-        EndReason::ClientDisconnect | EndReason::RunEnded | EndReason::Interrupted
+        EndReason::ClientDisconnect
+            | EndReason::RunEnded
+            | EndReason::Interrupted
+            | EndReason::LostPatience
     )
 }
 
@@ -325,6 +328,7 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
         ctx.established.fetch_add(1, Ordering::Relaxed);
         sh.service().requested(start_at);
         let mut run2 = run.clone();
+        let mut run3 = run.clone();
         let poll_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x5555_AAAA);
         let spread = if ctx.end_spread.is_zero() {
             Duration::ZERO
@@ -332,10 +336,11 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
             let mut end_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x0E4D_0E4D);
             end_rng.gen_range(Duration::ZERO..ctx.end_spread)
         };
-        let (p, (), at_end) = tokio::join!(
+        let (p, (), at_end, ()) = tokio::join!(
             poll::poll_loop(&ctx, &sh, ordinal, slot, started, poll_rng, &mut run),
             script::script_loop(&ctx, &sh, started, &mut rng, &mut run2),
             disconnect_at_planned_end(&ctx, &sh, spread),
+            service::patience(&ctx, &sh, start_at, &mut run3),
         );
         polls = p;
         if let Some(d) = at_end {

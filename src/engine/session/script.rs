@@ -55,6 +55,8 @@ pub struct CustomerScript {
     pub send_pause: Duration,
     /// How the session ends.
     pub end: EndMode,
+    /// How long the customer waits for an agent before leaving (None: for ever).
+    pub patience: Option<crate::util::distribution::DurationDist>,
     /// Customer profiles from a file (None: every customer is `nickname`).
     pub customers: Option<std::sync::Arc<crate::engine::customers::CustomerData>>,
     /// Message texts from a file, for customers without their own.

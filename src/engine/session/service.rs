@@ -1,10 +1,15 @@
 //! The customer's side of the service level: when the chat was requested,
 //! when an agent joined and when the customer's first message went out, read
 //! from the transcript events of each poll answer (timed at that answer: the
-//! instant the customer sees them, not the events' own `utcTime`).
+//! instant the customer sees them, not the events' own `utcTime`), and the
+//! customer's patience: not joined within it, the customer leaves.
 
-use crate::metrics::Metrics;
+use super::{SessionCtx, Shared};
+use crate::engine::stop::PhaseRx;
+use crate::metrics::{EndReason, Metrics};
 use crate::protocol::Envelope;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
 use tokio::time::Instant;
 
 /// One session's service-level clock.
@@ -12,6 +17,7 @@ use tokio::time::Instant;
 pub struct ServiceClock {
     requested: Option<Instant>,
     joined: bool,
+    abandoned: bool,
     first_message: Option<Instant>,
     first_response: bool,
 }
@@ -31,7 +37,8 @@ impl ServiceClock {
     pub fn answer(&mut self, env: &Envelope, done: Instant, metrics: &Metrics) {
         for ev in env.messages.iter().filter(|e| e.from.kind == "Agent") {
             match ev.kind.as_str() {
-                "ParticipantJoined" if !self.joined => {
+                // A join that arrives after the customer gave up is not counted.
+                "ParticipantJoined" if !self.joined && !self.abandoned => {
                     self.joined = true;
                     if let Some(at) = self.requested {
                         metrics.agent_joined(done.saturating_duration_since(at));
@@ -48,10 +55,43 @@ impl ServiceClock {
         }
     }
 
-    /// The session ended: an established chat no agent joined counts as never joined.
+    /// At `now` the customer's patience ran out: true (and the chat counted abandoned
+    /// with its wait) when no agent had joined yet.
+    fn lose_patience(&mut self, now: Instant, metrics: &Metrics) -> bool {
+        let Some(at) = self.requested else {
+            return false;
+        };
+        if self.joined || self.abandoned {
+            return false;
+        }
+        self.abandoned = true;
+        metrics.abandoned(now.saturating_duration_since(at));
+        true
+    }
+
+    /// The session ended: an established chat no agent joined (and not abandoned)
+    /// counts as never joined.
     pub fn ended(&self, metrics: &Metrics) {
-        if self.requested.is_some() && !self.joined {
+        if self.requested.is_some() && !self.joined && !self.abandoned {
             metrics.never_joined();
         }
+    }
+}
+
+/// With `customer.patience`: wait until the patience (sampled per session, seeded)
+/// after `requested`; if no agent was seen by then, count the chat abandoned and end
+/// the session (`lost_patience`; it disconnects). Returns at once without patience,
+/// and as soon as the session ends otherwise. One timer per session, none without patience.
+pub(super) async fn patience(ctx: &SessionCtx, sh: &Shared, requested: Instant, run: &mut PhaseRx) {
+    let Some(dist) = ctx.script.patience else {
+        return;
+    };
+    let mut rng = SmallRng::seed_from_u64(ctx.seed ^ sh.ordinal ^ 0x9A71_E4CE);
+    let deadline = requested + dist.sample(&mut rng);
+    if !sh.sleep_until(deadline, run).await {
+        return;
+    }
+    if sh.service().lose_patience(Instant::now(), &ctx.metrics) {
+        sh.finish(EndReason::LostPatience);
     }
 }

@@ -108,6 +108,7 @@ fn script(end: EndMode) -> CustomerScript {
         typing_time: Duration::from_secs(1),
         send_pause: Duration::ZERO,
         end,
+        patience: None,
         customers: None,
         message_lines: None,
     }
