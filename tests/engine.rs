@@ -183,6 +183,10 @@ mod open;
 #[path = "engine/service.rs"]
 mod service;
 
+/// The widget's own reaction to statusCode 1 with chatEnded true, as an option (issue 17).
+#[path = "engine/widget.rs"]
+mod widget;
+
 #[path = "report/schema_check.rs"]
 #[allow(dead_code)]
 mod schema_check;

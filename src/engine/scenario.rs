@@ -184,6 +184,8 @@ pub struct CustomerSection {
     /// after-duration: disconnect this long after the chat started (a duration or a
     /// distribution table, sampled per session).
     pub session_duration: Option<Spanned<crate::util::distribution::DurationDist>>,
+    /// Reaction to statusCode 1 with chatEnded true: `record` (default) or `end-like-widget`.
+    pub on_status1_chat_ended: Option<Spanned<String>>,
     /// How long the customer waits for an agent to join before leaving (a duration or a
     /// distribution; absent: for ever).
     pub patience: Option<Spanned<crate::util::distribution::DurationDist>>,

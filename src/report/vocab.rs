@@ -131,6 +131,9 @@ vocabulary! {
         /// No agent joined within the customer's patience: disconnected (counted in
         /// `service_level.abandoned`).
         LostPatience => "lost_patience",
+        /// statusCode 1 with chatEnded true under `on_status1_chat_ended = "end-like-widget"`:
+        /// the customer's side ended the chat, without a disconnect (as Genesys Widgets 8.5 do).
+        WidgetEnded => "widget_ended",
     }
 }
 
@@ -157,6 +160,7 @@ impl EndReason {
                 | EndReason::ServerFatal
                 | EndReason::Expired
                 | EndReason::InvalidIdentity
+                | EndReason::WidgetEnded
         )
     }
 

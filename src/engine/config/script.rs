@@ -3,7 +3,7 @@
 use super::{flag_or, Src};
 use crate::cli::RunArgs;
 use crate::engine::scenario::{CustomerSection, Scenario};
-use crate::engine::session::{CustomerScript, EndMode};
+use crate::engine::session::{CustomerScript, EndMode, Status1Reaction};
 use crate::error::UsageError;
 use crate::util::distribution::DurationDist;
 use std::time::Duration;
@@ -126,10 +126,27 @@ pub(super) fn build_script(
         typing_time,
         send_pause,
         end,
+        on_status1: on_status1(c, src)?,
         patience: patience(c, src)?,
         customers: None,
         message_lines: None,
     })
+}
+
+/// `customer.on_status1_chat_ended`: `record` (default) or `end-like-widget`.
+fn on_status1(c: &CustomerSection, src: &Src<'_>) -> Result<Status1Reaction, UsageError> {
+    let Some(v) = &c.on_status1_chat_ended else {
+        return Ok(Status1Reaction::Record);
+    };
+    match v.get_ref().as_str() {
+        "record" => Ok(Status1Reaction::Record),
+        "end-like-widget" => Ok(Status1Reaction::EndLikeWidget),
+        other => Err(src.err(
+            "customer.on_status1_chat_ended",
+            v,
+            &format!("unknown reaction '{other}'; use record (retry, the seed's rule) or end-like-widget (end without a disconnect, as Genesys Widgets 8.5)"),
+        )),
+    }
 }
 
 /// `customer.patience`: a duration or a distribution above zero (None when absent).

@@ -154,6 +154,27 @@ fn patience_is_a_distribution_above_zero() {
 }
 
 #[test]
+fn status1_reaction_is_record_or_end_like_widget() {
+    use crate::engine::session::Status1Reaction;
+    let on = |text: &str| {
+        build(&no_flags(), Some(&file(text)))
+            .unwrap()
+            .script
+            .on_status1
+    };
+    assert_eq!(on(""), Status1Reaction::Record);
+    assert_eq!(
+        on("[customer]\non_status1_chat_ended = \"end-like-widget\"\n"),
+        Status1Reaction::EndLikeWidget
+    );
+    let e = err(&no_flags(), "[customer]\non_status1_chat_ended = \"end\"\n");
+    assert!(
+        e.starts_with("s.toml:2:25: customer.on_status1_chat_ended: unknown reaction 'end'"),
+        "{e}"
+    );
+}
+
+#[test]
 fn ramp_longer_than_duration_is_rejected() {
     let e = err(
         &no_flags(),

@@ -5,7 +5,9 @@
 //! 0/false continue; 0/true end (statusCode 0 succeeds on a 2xx only: on any
 //! other HTTP status it retries); 1/false retry with backoff (give up after
 //! `max_consecutive`); 1/true a server violation, kept as a failed attempt
-//! (the last successful chatEnded stays false); 2 end. Transport failures
+//! (the last successful chatEnded stays false), or with `on_status1_chat_ended =
+//! "end-like-widget"` the end of the chat on the customer's side, without a
+//! disconnect, as Genesys Widgets 8.5 do; 2 end. Transport failures
 //! retry like statusCode 1. Requests are never cancelled mid-flight, so
 //! client counts match the server's exactly; the end of a session waits for
 //! the in-flight request of each loop.
@@ -16,7 +18,7 @@ mod poll;
 mod script;
 mod service;
 
-pub use script::{CustomerScript, EndMode};
+pub use script::{CustomerScript, EndMode, Status1Reaction};
 
 use crate::engine::client::{Call, ChatClient, Identity, Reply};
 use crate::engine::pacing::RetryPolicy;
@@ -99,6 +101,9 @@ pub enum Step {
     },
     /// statusCode 1 (either chatEnded) or a transport failure: retry.
     Retry,
+    /// statusCode 1 with chatEnded true, and the customer reacts like the widget:
+    /// the session ends without a disconnect.
+    WidgetEnded,
     /// statusCode 2; `code_249` when the errors carry 249 with chatEnded true.
     Fatal {
         /// The chat is gone (249, chatEnded true): expired or unknown.
@@ -106,8 +111,8 @@ pub enum Step {
     },
 }
 
-/// Apply the seed table to a reply (records a 1/true violation).
-pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
+/// Apply the seed table to a reply (records a 1/true violation, then reacts to it per `on_status1`).
+pub fn step(reply: &Reply, metrics: &Metrics, on_status1: Status1Reaction) -> Step {
     match reply.outcome {
         // Only a 2xx can succeed: a 302 or 500 carrying `{"statusCode":0}` is an
         // error (counted so by the metrics) and must not reset the gap or the retries.
@@ -125,6 +130,9 @@ pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
         } => {
             if chat_ended == Some(true) {
                 metrics.record_violation(ViolationKind::Status1ChatEnded);
+                if on_status1 == Status1Reaction::EndLikeWidget {
+                    return Step::WidgetEnded;
+                }
             }
             Step::Retry
         }

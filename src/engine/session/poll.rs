@@ -84,7 +84,7 @@ impl PollState {
         idle: bool,
         rng: &mut SmallRng,
     ) -> Option<EndReason> {
-        match step(reply, &ctx.metrics) {
+        match step(reply, &ctx.metrics, ctx.script.on_status1) {
             Step::Ok { ended } => {
                 if !sh.adopt(reply, &ctx.metrics) {
                     return Some(EndReason::InvalidIdentity);
@@ -114,6 +114,7 @@ impl PollState {
             // 249 after the chat went without requests for the timeout: the server expired it.
             Step::Fatal { code_249 } if code_249 && idle => return Some(EndReason::Expired),
             Step::Fatal { .. } => return Some(EndReason::ServerFatal),
+            Step::WidgetEnded => return Some(EndReason::WidgetEnded),
         }
         None
     }

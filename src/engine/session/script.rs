@@ -30,6 +30,17 @@ pub enum EndMode {
     WaitForAgent,
 }
 
+/// What the customer's side does with statusCode 1 and chatEnded true (the
+/// `status1_chat_ended` violation, counted either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Status1Reaction {
+    /// The seed's rule: a failed attempt, retried; the last chatEnded stays false.
+    #[default]
+    Record,
+    /// Genesys Widgets 8.5: end the chat on the customer's side, without a disconnect.
+    EndLikeWidget,
+}
+
 /// What one simulated customer does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerScript {
@@ -55,6 +66,8 @@ pub struct CustomerScript {
     pub send_pause: Duration,
     /// How the session ends.
     pub end: EndMode,
+    /// The reaction to statusCode 1 with chatEnded true.
+    pub on_status1: Status1Reaction,
     /// How long the customer waits for an agent before leaving (None: for ever).
     pub patience: Option<crate::util::distribution::DurationDist>,
     /// Customer profiles from a file (None: every customer is `nickname`).
@@ -137,6 +150,7 @@ async fn send<'a>(
 ) -> Option<(Instant, bool)> {
     let mut at = intended;
     let mut consecutive = 0u32;
+    let s1 = ctx.script.on_status1;
     loop {
         if !sh.sleep_until(at, run).await {
             return None;
@@ -146,7 +160,7 @@ async fn send<'a>(
         ctx.metrics
             .record_lateness(reply.sent.saturating_duration_since(at));
         record(&ctx.metrics, &call, at, &reply);
-        match step(&reply, &ctx.metrics) {
+        match step(&reply, &ctx.metrics, s1) {
             Step::Ok { ended } => {
                 if !sh.adopt(&reply, &ctx.metrics) {
                     return None;
@@ -168,6 +182,10 @@ async fn send<'a>(
             }
             Step::Fatal { .. } => {
                 sh.finish(fatal);
+                return None;
+            }
+            Step::WidgetEnded => {
+                sh.finish(EndReason::WidgetEnded);
                 return None;
             }
         }
@@ -272,7 +290,9 @@ pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) -> Disconnected {
         let call = Call::Disconnect;
         let (reply, idle) = sh.call(ctx, &call, intended).await;
         record(&ctx.metrics, &call, intended, &reply);
-        match step(&reply, &ctx.metrics) {
+        match step(&reply, &ctx.metrics, ctx.script.on_status1) {
+            // The widget gives the chat up on 1/true, its disconnect included.
+            Step::WidgetEnded => return Disconnected::default(),
             Step::Ok { .. } => {
                 return Disconnected {
                     accepted: true,

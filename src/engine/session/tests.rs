@@ -108,6 +108,7 @@ fn script(end: EndMode) -> CustomerScript {
         typing_time: Duration::from_secs(1),
         send_pause: Duration::ZERO,
         end,
+        on_status1: Default::default(),
         patience: None,
         customers: None,
         message_lines: None,
@@ -284,6 +285,26 @@ async fn status1_with_chat_ended_is_a_failed_attempt_not_an_end() {
     let row = run_one(ctx.clone()).await;
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 2.5, 4.5]);
     assert_eq!(row.end_reason, EndReason::ClientDisconnect);
+    assert_eq!(violations(&ctx)["status1_chat_ended"], 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn status1_with_chat_ended_ends_like_the_widget_when_asked() {
+    let fake = Fake::new(|op, n| match (op, n) {
+        ("refresh", 1) => (now(), status(1, true)),
+        _ => (now(), ok()),
+    });
+    let t0 = Instant::now();
+    let mut s = script(EndMode::AfterDuration(DurationDist::Fixed(
+        Duration::from_secs(5),
+    )));
+    s.on_status1 = Status1Reaction::EndLikeWidget;
+    let ctx = ctx(fake.clone(), s, 45);
+    let row = run_one(ctx.clone()).await;
+    // The second poll's 1/true ends the chat on the customer's side: no retry, no disconnect.
+    assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0]);
+    assert!(fake.times(t0, "disconnect").is_empty());
+    assert_eq!(row.end_reason, EndReason::WidgetEnded);
     assert_eq!(violations(&ctx)["status1_chat_ended"], 1);
 }
 
