@@ -365,6 +365,11 @@ impl Metrics {
         lock(&self.service).first_response(after);
     }
 
+    /// An agent message came `after` the oldest customer message it answers.
+    pub fn agent_response(&self, after: Duration) {
+        lock(&self.service).response(after);
+    }
+
     /// A session started (request_chat about to be sent).
     pub fn session_started(&self) {
         self.live.started.fetch_add(1, Relaxed);

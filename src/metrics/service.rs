@@ -1,7 +1,9 @@
 //! Service level as the customer sees it: queue wait (request chat to the poll
 //! answer that brings the agent's `ParticipantJoined`), the agent's first
 //! response (the customer's first accepted message to the poll answer that
-//! brings the agent's first `Message`), ASA, the share joined within the
+//! brings the agent's first `Message`), the agent's response time per message
+//! (the oldest unanswered customer message to the poll answer that brings the
+//! agent's next `Message`), ASA, the share joined within the
 //! service-level target, and the chats whose customer lost patience first
 //! (abandoned, with their wait). One per run, written a few times per session.
 
@@ -21,6 +23,7 @@ pub struct ServiceStats {
     queue_wait: Histogram<u64>,
     abandoned_wait: Histogram<u64>,
     first_response: Histogram<u64>,
+    response: Histogram<u64>,
 }
 
 impl ServiceStats {
@@ -34,6 +37,7 @@ impl ServiceStats {
             queue_wait: new_histogram(),
             abandoned_wait: new_histogram(),
             first_response: new_histogram(),
+            response: new_histogram(),
         }
     }
 
@@ -57,6 +61,11 @@ impl ServiceStats {
     /// The agent's first message came `after` the customer's first one.
     pub fn first_response(&mut self, after: Duration) {
         self.first_response.saturating_record(micros(after));
+    }
+
+    /// An agent message came `after` the oldest customer message it answers.
+    pub fn response(&mut self, after: Duration) {
+        self.response.saturating_record(micros(after));
     }
 
     /// The summary's `service_level` object; None when no session was established.
@@ -89,6 +98,7 @@ impl ServiceStats {
             queue_wait_ms: latency_stats(&self.queue_wait),
             abandoned_wait_ms: latency_stats(&self.abandoned_wait),
             first_response_ms: latency_stats(&self.first_response),
+            response_ms: latency_stats(&self.response),
         })
     }
 }
@@ -106,6 +116,8 @@ mod tests {
         s.never_joined();
         s.abandoned(Duration::from_secs(90));
         s.first_response(Duration::from_secs(2));
+        s.response(Duration::from_secs(2));
+        s.response(Duration::from_secs(4));
         let r = s.report().unwrap();
         assert_eq!((r.joined, r.abandoned, r.never_joined), (2, 1, 1));
         assert_eq!(r.target_ms, 20_000);
@@ -116,5 +128,7 @@ mod tests {
         assert_eq!(r.abandoned_wait_ms.count, 1);
         assert!((r.abandoned_wait_ms.max - 90_000.0).abs() < 100.0, "{r:?}");
         assert_eq!(r.first_response_ms.count, 1);
+        assert_eq!(r.response_ms.count, 2);
+        assert!((r.response_ms.mean - 3000.0).abs() < 5.0, "{r:?}");
     }
 }

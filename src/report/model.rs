@@ -340,6 +340,10 @@ pub struct ServiceLevel {
     pub abandoned_wait_ms: LatencyStats,
     /// The customer's first accepted message to the poll answer with the agent's first message.
     pub first_response_ms: LatencyStats,
+    /// Agent response time per message: the oldest customer message not yet answered to
+    /// the poll answer that brought the agent's next message (one per agent reply).
+    #[serde(default)]
+    pub response_ms: LatencyStats,
 }
 
 /// Poll-gap analysis.

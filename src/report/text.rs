@@ -223,12 +223,14 @@ impl<W: Write> Text<'_, W> {
         )?;
         writeln!(
             self.w,
-            "  queue wait p50 {:.1} s, p99 {:.1} s, max {:.1} s; agent first response p50 {:.1} s, p99 {:.1} s",
+            "  queue wait p50 {:.1} s, p99 {:.1} s, max {:.1} s; agent first response p50 {:.1} s, p99 {:.1} s; every response p50 {:.1} s, p99 {:.1} s",
             sl.queue_wait_ms.p50 / 1000.0,
             sl.queue_wait_ms.p99 / 1000.0,
             sl.queue_wait_ms.max / 1000.0,
             sl.first_response_ms.p50 / 1000.0,
-            sl.first_response_ms.p99 / 1000.0
+            sl.first_response_ms.p99 / 1000.0,
+            sl.response_ms.p50 / 1000.0,
+            sl.response_ms.p99 / 1000.0
         )?;
         if sl.abandoned > 0 {
             writeln!(

@@ -16,8 +16,9 @@ drain_timeout = "3s"
 service_level_target = "2s"
 [customer]
 poll_interval = "500ms"
-messages = 1
-think_time = "200ms"
+messages = 2
+think_time = "1s"
+typing = false
 end = "after-duration"
 session_duration = "3s"
 [load]
@@ -74,6 +75,13 @@ async fn queue_wait_is_timed_at_the_answer_and_a_small_pool_makes_customers_wait
         ample.first_response_ms.min >= 295.0 && ample.first_response_ms.max <= 1000.0,
         "{ample:?}"
     );
+    // Each of the two messages is answered (the second one a second after the first).
+    let (first, every) = (&ample.first_response_ms, &ample.response_ms);
+    assert!(
+        every.count > first.count && every.count <= 2 * first.count,
+        "{ample:?}"
+    );
+    assert!(every.min >= 295.0 && every.max <= 1000.0, "{ample:?}");
 
     // One agent for one chat at a time, a chat every second lasting 3 s: a queue builds.
     let (one, created) = level(1).await;

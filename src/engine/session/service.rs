@@ -1,5 +1,6 @@
 //! The customer's side of the service level: when the chat was requested,
-//! when an agent joined and when the customer's first message went out, read
+//! when an agent joined, when the customer's messages went out and when the
+//! agent answered them (first response, and every response), read
 //! from the transcript events of each poll answer (timed at that answer: the
 //! instant the customer sees them, not the events' own `utcTime`), and the
 //! customer's patience: not joined within it, the customer leaves.
@@ -20,6 +21,8 @@ pub struct ServiceClock {
     abandoned: bool,
     first_message: Option<Instant>,
     first_response: bool,
+    /// Acceptance of the oldest customer message the agent has not answered yet.
+    unanswered_since: Option<Instant>,
 }
 
 impl ServiceClock {
@@ -28,9 +31,11 @@ impl ServiceClock {
         self.requested.get_or_insert(at);
     }
 
-    /// The server accepted the customer's message at `at` (only the first counts).
+    /// The server accepted the customer's message at `at` (the first one starts the
+    /// first response; the oldest unanswered one starts the next response).
     pub fn message_sent(&mut self, at: Instant) {
         self.first_message.get_or_insert(at);
+        self.unanswered_since.get_or_insert(at);
     }
 
     /// Read the agent's events of an answer that arrived at `done`.
@@ -44,10 +49,14 @@ impl ServiceClock {
                         metrics.agent_joined(done.saturating_duration_since(at));
                     }
                 }
-                "Message" if !self.first_response => {
-                    if let Some(at) = self.first_message {
+                "Message" => {
+                    if let (false, Some(at)) = (self.first_response, self.first_message) {
                         self.first_response = true;
                         metrics.agent_first_response(done.saturating_duration_since(at));
+                    }
+                    // One agent message answers every customer message sent before it.
+                    if let Some(at) = self.unanswered_since.take() {
+                        metrics.agent_response(done.saturating_duration_since(at));
                     }
                 }
                 _ => {}
