@@ -127,6 +127,7 @@ fn memory() -> (u64, f64, u64, f64, f64) {
             established: true,
             disconnected: true,
             expired: false,
+            service: Default::default(),
         });
     }
     let sessions = rss_bytes();

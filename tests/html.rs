@@ -344,6 +344,36 @@ fn huge_run_stays_under_five_megabytes_and_caps_points() {
 }
 
 #[test]
+fn the_service_level_draws_the_queue_wait_with_the_target_line() {
+    // The fixture predates the service level: no section, no chart.
+    assert!(!render(&fixture()).contains("data-chart=\"queue-wait\""));
+    let mut s = fixture();
+    s.service_level = Some(chatload::report::model::ServiceLevel {
+        joined: 80,
+        abandoned: 15,
+        never_joined: 5,
+        asa_ms: 12_000.0,
+        target_ms: 20_000,
+        within_target_rate: 0.6,
+        queue_wait_ms: stats(8_000.0),
+        abandoned_wait_ms: stats(90_000.0),
+        first_response_ms: stats(3_000.0),
+        response_ms: stats(4_000.0),
+    });
+    let page = render(&s);
+    // Seven vertices: min, p50, p90, p99, p99.9, p99.99, max.
+    assert_eq!(
+        attr_after(&page, "data-chart=\"queue-wait\"", "data-points").as_deref(),
+        Some("7")
+    );
+    assert!(page.contains("target 20 s (60 % within)"), "target line");
+    let t = table(&page, "service-level");
+    assert!(t.contains("60 % within 20 s") && t.contains("12 s"), "{t}");
+    assert!(t.contains("badge bad") && t.contains(">15<"), "{t}");
+    assert_eq!(body_rows(&page, "service-level"), 9);
+}
+
+#[test]
 fn empty_summary_renders_without_data() {
     let page = render(&Summary::default());
     for chart in CHARTS {

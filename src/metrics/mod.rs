@@ -56,7 +56,7 @@ use timeline::Timeline;
 
 pub use types::{
     EndReason, GapCause, LiveStats, Outcome, RequestRecord, RunEnd, RunFacts, SessionEnd,
-    TransportErrorKind, ViolationKind, MAX_INDEX_JUMP, MAX_SERVER_STRING,
+    SessionService, TransportErrorKind, ViolationKind, MAX_INDEX_JUMP, MAX_SERVER_STRING,
 };
 
 /// How many recorder shards per available core. Threads take consecutive slots,

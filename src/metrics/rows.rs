@@ -1,6 +1,6 @@
 //! Ended sessions, kept compactly until the reports are written.
 //!
-//! One [`CompactRow`] (about 48 bytes plus the chat id) per ended session, its
+//! One [`CompactRow`] (about 64 bytes plus the chat id) per ended session, its
 //! gap fields judged here from the session's recorded worst gap; the end-reason
 //! counts the summary needs are kept as running totals.
 
@@ -24,6 +24,25 @@ struct CompactRow {
     max_idle_us: u64,
     idle_over_flex: bool,
     expired: bool,
+    abandoned: bool,
+    /// Queue wait and first response, µs ([`NONE`]: none).
+    queue_wait_us: u64,
+    first_response_us: u64,
+}
+
+/// A service figure the session does not have (never joined, never answered).
+const NONE: u64 = u64::MAX;
+
+fn compact(d: Option<Duration>) -> u64 {
+    d.map_or(NONE, |d| micros(d).min(NONE - 1))
+}
+
+fn from_ms(v: f64) -> u64 {
+    ((v * 1000.0).round() as u64).min(NONE - 1)
+}
+
+fn expand(us: u64) -> Option<f64> {
+    (us != NONE).then(|| ms(us))
 }
 
 /// Every ended session's row plus end-reason totals.
@@ -77,6 +96,9 @@ impl RowStore {
             class,
             cause,
             end: end.end,
+            abandoned: end.service.abandoned,
+            queue_wait_us: compact(end.service.queue_wait),
+            first_response_us: compact(end.service.first_response),
         };
         let out = Self::to_row(&row);
         self.rows.push(row);
@@ -114,6 +136,9 @@ impl RowStore {
             max_idle_ms: ms(r.max_idle_us),
             idle_over_flex: r.idle_over_flex,
             expired: r.expired,
+            queue_wait_ms: expand(r.queue_wait_us),
+            first_response_ms: expand(r.first_response_us),
+            abandoned: r.abandoned,
         }
     }
 
@@ -157,6 +182,9 @@ impl RowStore {
             max_idle_us: (r.max_idle_ms * 1000.0).round() as u64,
             idle_over_flex: r.idle_over_flex,
             expired: r.expired,
+            abandoned: r.abandoned,
+            queue_wait_us: r.queue_wait_ms.map_or(NONE, from_ms),
+            first_response_us: r.first_response_ms.map_or(NONE, from_ms),
         });
     }
 
@@ -197,6 +225,7 @@ mod tests {
             established: true,
             disconnected: end == EndReason::ClientDisconnect,
             expired: end == EndReason::Expired,
+            service: Default::default(),
         }
     }
 

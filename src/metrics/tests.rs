@@ -60,6 +60,7 @@ fn row(ordinal: u64, end_reason: &str) -> SessionEnd {
         established: end != EndReason::RequestFailed,
         disconnected: end == EndReason::ClientDisconnect,
         expired: end == EndReason::Expired,
+        service: Default::default(),
     }
 }
 

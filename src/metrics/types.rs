@@ -59,6 +59,19 @@ pub struct SessionEnd {
     /// The server expired the chat: a 2/249 answer after the chat went without
     /// requests for flex-disconnect-timeout (in the run, or to the disconnect).
     pub expired: bool,
+    /// Its service level: queue wait, first response, abandoned.
+    pub service: SessionService,
+}
+
+/// One session's service level, as its customer saw it (sessions.csv columns).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionService {
+    /// Request chat to the poll answer with the agent's join (None: never joined).
+    pub queue_wait: Option<Duration>,
+    /// First message to the poll answer with the agent's first message (None: none).
+    pub first_response: Option<Duration>,
+    /// The customer lost patience before an agent joined.
+    pub abandoned: bool,
 }
 
 /// What only the runner knows about a run; the summary is built from these and

@@ -132,7 +132,7 @@ pub const OUTCOMES_HEADER: &[&str] = &[
 #[rustfmt::skip]
 pub const SESSIONS_HEADER: &[&str] = &[
     "ordinal", "chat_id", "polls", "max_gap_ms", "flagged", "near_miss", "cause", "end_reason",
-    "max_idle_ms", "idle_over_flex", "expired",
+    "max_idle_ms", "idle_over_flex", "expired", "queue_wait_ms", "first_response_ms", "abandoned",
 ];
 /// timeline.csv header.
 #[rustfmt::skip]

@@ -23,6 +23,7 @@ mod outcome_chart;
 mod page;
 mod reach;
 mod scale;
+mod service;
 mod svg;
 mod tables;
 
@@ -73,6 +74,7 @@ fn slot(s: &Summary, name: &str) -> String {
             charts::throughput(s).render(&mut out);
             out.push_str("</div>\n");
             open_model::little(s, &mut out);
+            service::service_level(s, &mut out);
         }
         "outcomes" => {
             outcome_chart::outcomes(s).render(&mut out);

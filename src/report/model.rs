@@ -512,6 +512,15 @@ pub struct SessionRow {
     /// The server did drop it: a statusCode 2 / chatEnded true / 249 answer after such a silence.
     #[serde(default)]
     pub expired: bool,
+    /// Request chat to the poll answer with the agent's join (empty: never joined).
+    #[serde(default)]
+    pub queue_wait_ms: Option<f64>,
+    /// First message to the poll answer with the agent's first message (empty: none).
+    #[serde(default)]
+    pub first_response_ms: Option<f64>,
+    /// The customer lost patience before an agent joined (`service_level.abandoned`).
+    #[serde(default)]
+    pub abandoned: bool,
 }
 
 /// Result of one threshold (filled by the gates).

@@ -306,12 +306,14 @@ mod tests {
         );
         assert_eq!(
             names(EndReason::failed),
-            "expired,server_fatal,retries_exhausted,request_failed,invalid_identity"
+            "expired,server_fatal,retries_exhausted,request_failed,invalid_identity,widget_ended"
         );
         assert_eq!(
             names(EndReason::completed),
             "client_disconnect,run_ended,agent_ended"
         );
         assert!(!EndReason::Interrupted.completed() && !EndReason::Interrupted.failed());
+        // A customer who lost patience chose to leave: neither completed nor failed.
+        assert!(!EndReason::LostPatience.completed() && !EndReason::LostPatience.failed());
     }
 }

@@ -94,14 +94,14 @@ async fn queue_wait_is_timed_at_the_answer_and_a_small_pool_makes_customers_wait
     assert!(one.never_joined > 0, "{one:?}");
 }
 
-/// Sessions.csv rows that ended `lost_patience`.
-fn lost_patience_rows(o: &RunOutcome) -> u64 {
+/// Sessions.csv rows whose column `name` satisfies `keep`.
+fn rows_where(o: &RunOutcome, name: &str, keep: impl Fn(&str) -> bool) -> u64 {
     let csv = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = header.iter().position(|h| *h == "end_reason").unwrap();
+    let col = header.iter().position(|h| *h == name).unwrap();
     lines
-        .filter(|l| l.split(',').nth(col) == Some("lost_patience"))
+        .filter(|l| l.split(',').nth(col).is_some_and(&keep))
         .count() as u64
 }
 
@@ -118,7 +118,17 @@ async fn customers_who_lose_patience_leave_and_abandonment_grows_as_agents_go() 
             "{sl:?}"
         );
         // Each abandoned customer left at its patience exactly (paused time), and disconnected.
-        assert_eq!(lost_patience_rows(&o), sl.abandoned, "{sl:?}");
+        assert_eq!(
+            rows_where(&o, "end_reason", |v| v == "lost_patience"),
+            sl.abandoned,
+            "{sl:?}"
+        );
+        // sessions.csv carries each session's figures.
+        assert_eq!(rows_where(&o, "abandoned", |v| v == "true"), sl.abandoned);
+        assert_eq!(
+            rows_where(&o, "queue_wait_ms", |v| !v.is_empty()),
+            sl.joined
+        );
         if sl.abandoned > 0 {
             let w = &sl.abandoned_wait_ms;
             assert!(w.min >= 1499.0 && w.max <= 1502.0, "{sl:?}");

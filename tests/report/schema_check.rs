@@ -141,6 +141,10 @@ const OPTIONAL: &[(&str, &[&str])] = &[
         "#/properties/scenario/properties/tls",
         &["ca_file", "server_name", "client_cert"],
     ),
+    (
+        "#/$defs/SessionRow",
+        &["queue_wait_ms", "first_response_ms", "abandoned"],
+    ),
     // Each shard's own verdict, written by `chatload merge` only.
     ("#/properties/generator", &["shards"]),
 ];

@@ -91,6 +91,7 @@ impl Drop for RowGuard<'_> {
             end: EndReason::Abandoned,
             disconnected: false,
             expired: false,
+            service: self.sh.service().figures(),
         });
     }
 }

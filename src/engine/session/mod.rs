@@ -368,6 +368,7 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
         established: started.is_some(),
         disconnected: disconnected.accepted,
         expired: end == EndReason::Expired || disconnected.expired,
+        service: sh.service().figures(),
     });
 }
 

@@ -7,7 +7,7 @@
 
 use super::{SessionCtx, Shared};
 use crate::engine::stop::PhaseRx;
-use crate::metrics::{EndReason, Metrics};
+use crate::metrics::{EndReason, Metrics, SessionService};
 use crate::protocol::Envelope;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
@@ -21,6 +21,8 @@ pub struct ServiceClock {
     abandoned: bool,
     first_message: Option<Instant>,
     first_response: bool,
+    /// What the session's row reports.
+    figures: SessionService,
     /// Acceptance of the oldest customer message the agent has not answered yet.
     unanswered_since: Option<Instant>,
 }
@@ -46,13 +48,17 @@ impl ServiceClock {
                 "ParticipantJoined" if !self.joined && !self.abandoned => {
                     self.joined = true;
                     if let Some(at) = self.requested {
-                        metrics.agent_joined(done.saturating_duration_since(at));
+                        let wait = done.saturating_duration_since(at);
+                        self.figures.queue_wait = Some(wait);
+                        metrics.agent_joined(wait);
                     }
                 }
                 "Message" => {
                     if let (false, Some(at)) = (self.first_response, self.first_message) {
                         self.first_response = true;
-                        metrics.agent_first_response(done.saturating_duration_since(at));
+                        let after = done.saturating_duration_since(at);
+                        self.figures.first_response = Some(after);
+                        metrics.agent_first_response(after);
                     }
                     // One agent message answers every customer message sent before it.
                     if let Some(at) = self.unanswered_since.take() {
@@ -74,8 +80,14 @@ impl ServiceClock {
             return false;
         }
         self.abandoned = true;
+        self.figures.abandoned = true;
         metrics.abandoned(now.saturating_duration_since(at));
         true
+    }
+
+    /// The session's service level for its row.
+    pub fn figures(&self) -> SessionService {
+        self.figures
     }
 
     /// The session ended: an established chat no agent joined (and not abandoned)
