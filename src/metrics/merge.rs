@@ -164,15 +164,29 @@ pub fn merge(shards: &[ShardRun], expected: u32) -> Result<(Summary, Vec<Session
         idle_over_flex_sessions: rows.iter().filter(|r| r.idle_over_flex).count() as u64,
         timeline,
         timeline_step_s,
-        // Not in the streamed files (like a rebuilt run): a merged run has neither block yet.
+        // Not in the streamed files (like a rebuilt run): a merged run has no Little's law block.
         open_model: None,
-        service_level: None,
+        service_level: service_level(shards, &rows),
     });
     keep_shard_verdicts(&mut out, shards, expected);
     out.aborted_by_threshold = shards.iter().any(|s| s.summary.aborted_by_threshold);
     // Re-evaluated on the merged figures, now that the verdict is the shards' worst.
     out.thresholds = crate::gate::evaluate(&out, &thresholds);
     Ok((out, rows))
+}
+
+/// The service level from the session rows, when every shard measured one (older
+/// shards' rows lack the columns), judged against the first shard's target.
+fn service_level(
+    shards: &[ShardRun],
+    rows: &[SessionRow],
+) -> Option<crate::report::model::ServiceLevel> {
+    let targets: Vec<u64> = shards
+        .iter()
+        .map(|s| s.summary.service_level.as_ref().map(|sl| sl.target_ms))
+        .collect::<Option<_>>()?;
+    let target = Duration::from_millis(*targets.first()?);
+    super::service::from_rows(rows, target)
 }
 
 /// `generator`: cores summed, each shard's verdict kept, the worst one shown.

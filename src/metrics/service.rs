@@ -9,7 +9,7 @@
 
 use super::recorder::{micros, new_histogram, round_dp};
 use super::summary::latency_stats;
-use crate::report::model::ServiceLevel;
+use crate::report::model::{ServiceLevel, SessionRow};
 use hdrhistogram::Histogram;
 use std::time::Duration;
 
@@ -103,6 +103,25 @@ impl ServiceStats {
     }
 }
 
+/// The service level of finished sessions' rows (a merged run), judged against `target`:
+/// exact counts, ASA and level, percentiles of the union; no per-message response
+/// times (a row has none). None when no row has an established chat.
+pub fn from_rows(rows: &[SessionRow], target: Duration) -> Option<ServiceLevel> {
+    let mut s = ServiceStats::new(target);
+    let dur = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+    for r in rows.iter().filter(|r| !r.chat_id.is_empty()) {
+        match (r.abandoned, r.queue_wait_ms.map(dur)) {
+            (true, wait) => s.abandoned(wait.unwrap_or_default()),
+            (false, Some(wait)) => s.joined(wait),
+            (false, None) => s.never_joined(),
+        }
+        if let Some(after) = r.first_response_ms {
+            s.first_response(dur(after));
+        }
+    }
+    s.report()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +149,31 @@ mod tests {
         assert_eq!(r.first_response_ms.count, 1);
         assert_eq!(r.response_ms.count, 2);
         assert!((r.response_ms.mean - 3000.0).abs() < 5.0, "{r:?}");
+    }
+
+    #[test]
+    fn rows_give_the_same_level_as_the_live_figures() {
+        let row = |chat: &str, wait: Option<f64>, abandoned: bool| SessionRow {
+            chat_id: chat.into(),
+            queue_wait_ms: wait,
+            first_response_ms: wait.map(|_| 2000.0),
+            abandoned,
+            ..SessionRow::default()
+        };
+        let rows = [
+            row("a", Some(10_000.0), false),
+            row("b", Some(30_000.0), false),
+            row("c", None, false),
+            row("d", Some(90_000.0), true),
+            // Never established: not part of the service level.
+            row("", None, false),
+        ];
+        let r = from_rows(&rows, Duration::from_secs(20)).unwrap();
+        assert_eq!((r.joined, r.abandoned, r.never_joined), (2, 1, 1));
+        assert_eq!(r.asa_ms, 20_000.0);
+        assert_eq!(r.within_target_rate, 0.25);
+        assert_eq!(r.first_response_ms.count, 3);
+        assert_eq!(r.response_ms.count, 0);
+        assert!(from_rows(&rows[4..], Duration::from_secs(20)).is_none());
     }
 }

@@ -66,7 +66,8 @@ pub struct SessionEnd {
 /// One session's service level, as its customer saw it (sessions.csv columns).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionService {
-    /// Request chat to the poll answer with the agent's join (None: never joined).
+    /// Request chat to the poll answer with the agent's join, or to the customer giving
+    /// up when `abandoned` (None: neither).
     pub queue_wait: Option<Duration>,
     /// First message to the poll answer with the agent's first message (None: none).
     pub first_response: Option<Duration>,

@@ -512,7 +512,8 @@ pub struct SessionRow {
     /// The server did drop it: a statusCode 2 / chatEnded true / 249 answer after such a silence.
     #[serde(default)]
     pub expired: bool,
-    /// Request chat to the poll answer with the agent's join (empty: never joined).
+    /// Request chat to the poll answer with the agent's join, or to the customer giving up
+    /// when `abandoned` (empty: neither).
     #[serde(default)]
     pub queue_wait_ms: Option<f64>,
     /// First message to the poll answer with the agent's first message (empty: none).

@@ -127,7 +127,7 @@ async fn customers_who_lose_patience_leave_and_abandonment_grows_as_agents_go() 
         assert_eq!(rows_where(&o, "abandoned", |v| v == "true"), sl.abandoned);
         assert_eq!(
             rows_where(&o, "queue_wait_ms", |v| !v.is_empty()),
-            sl.joined
+            sl.joined + sl.abandoned
         );
         if sl.abandoned > 0 {
             let w = &sl.abandoned_wait_ms;

@@ -183,6 +183,17 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
         .map(|(_, s)| (s.scenario.sessions, s.sessions.peak_active))
         .collect();
     assert_eq!(peaks, [(10, 10), (10, 10), (10, 10)]);
+    // The service level is rebuilt from the shards' session rows: the counts add up.
+    let sl = m.service_level.as_ref().expect("merged service_level");
+    let sum = |f: fn(&chatload::report::model::ServiceLevel) -> u64| -> u64 {
+        shard_summaries
+            .iter()
+            .map(|(_, s)| f(s.service_level.as_ref().expect("shard service_level")))
+            .sum()
+    };
+    assert_eq!(sl.joined, sum(|l| l.joined), "{sl:?}");
+    assert_eq!(sl.never_joined, sum(|l| l.never_joined), "{sl:?}");
+    assert_eq!(sl.queue_wait_ms.count, sl.joined);
     assert_eq!(m.scenario.sessions, 30);
     assert_eq!(m.scenario.shard, None);
     let idx: Vec<u32> = m.generator.shards.iter().map(|g| g.index).collect();

@@ -80,8 +80,10 @@ impl ServiceClock {
             return false;
         }
         self.abandoned = true;
+        let wait = now.saturating_duration_since(at);
         self.figures.abandoned = true;
-        metrics.abandoned(now.saturating_duration_since(at));
+        self.figures.queue_wait = Some(wait);
+        metrics.abandoned(wait);
         true
     }
 
