@@ -128,6 +128,7 @@ fn memory() -> (u64, f64, u64, f64, f64) {
             disconnected: true,
             expired: false,
             service: Default::default(),
+            profile: None,
         });
     }
     let sessions = rss_bytes();

@@ -187,6 +187,10 @@ mod service;
 #[path = "engine/widget.rs"]
 mod widget;
 
+/// Customer mixes: `[[customers]]` profiles, each with its own script (issue 17).
+#[path = "engine/mix.rs"]
+mod mix;
+
 #[path = "report/schema_check.rs"]
 #[allow(dead_code)]
 mod schema_check;

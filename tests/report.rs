@@ -52,12 +52,13 @@ fn sessions_csv_exact() {
     let mut rows = sessions();
     rows[1].queue_wait_ms = Some(1500.25);
     rows[1].first_response_ms = Some(300.0);
+    rows[1].profile = "lurker".into();
     let got = render(|w| csv::write_sessions(&rows, w));
     // The service columns are empty for a chat no agent joined or answered.
     let want = "\
-ordinal,chat_id,polls,max_gap_ms,flagged,near_miss,cause,end_reason,max_idle_ms,idle_over_flex,expired,queue_wait_ms,first_response_ms,abandoned
-0,chat-0,5,2000.0,false,false,,client_disconnect,0.0,false,false,,,false
-1,chat-1,5,46000.5,true,false,retries,agent_ended,0.0,false,false,1500.25,300.0,false
+ordinal,chat_id,polls,max_gap_ms,flagged,near_miss,cause,end_reason,max_idle_ms,idle_over_flex,expired,queue_wait_ms,first_response_ms,abandoned,profile
+0,chat-0,5,2000.0,false,false,,client_disconnect,0.0,false,false,,,false,
+1,chat-1,5,46000.5,true,false,retries,agent_ended,0.0,false,false,1500.25,300.0,false,lurker
 ";
     assert_eq!(got, want);
 }
@@ -160,6 +161,7 @@ fn built_summary() -> Summary {
             disconnected: true,
             expired: false,
             service: Default::default(),
+            profile: None,
         });
     }
     m.tick(base + Duration::from_secs(2));

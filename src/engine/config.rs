@@ -69,6 +69,8 @@ pub struct RunConfig {
     pub plan: LoadPlan,
     /// The customer.
     pub script: CustomerScript,
+    /// The customer mix (`[[customers]]`; empty: every customer is `script`).
+    pub profiles: Vec<crate::engine::profiles::Profile>,
     /// Retry policy.
     pub retry: RetryPolicy,
     /// Seed.
@@ -282,9 +284,10 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     })?;
     let plan = load::build_plan(args, sc, &src)?;
     let shard = shard::shard_of(args, &|var| std::env::var(var).ok())?;
-    let mut script = script::build_script(args, sc, &src)?;
+    let mut script = script::build_script(args, &sc.customer, &src)?;
     script.customers = reach::build_customers(args, sc, &src)?;
     script.message_lines = reach::build_messages(args, sc, &src)?;
+    let profiles = script::build_profiles(args, sc, &src, &script)?;
     let mut reach_warnings = Vec::new();
     let env = |var: &str| std::env::var(var).ok();
     let mut transport = reach::build_transport(
@@ -350,6 +353,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         service_level_target,
         plan,
         script,
+        profiles,
         retry,
         seed,
         server: ServerConfig::default(),

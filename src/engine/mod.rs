@@ -21,6 +21,7 @@ pub mod live;
 pub mod messages;
 pub mod pacing;
 pub mod plan;
+pub mod profiles;
 pub mod progress;
 mod reach_report;
 pub mod runner;

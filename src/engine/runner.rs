@@ -161,6 +161,7 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
         client,
         metrics: Arc::new(metrics),
         script: cfg.script.clone(),
+        profiles: cfg.profiles.clone(),
         retry: cfg.retry,
         flex: cfg.flex,
         near_miss_fraction: cfg.near_miss_fraction,

@@ -14,6 +14,9 @@ use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
+mod customer;
+pub use customer::{CustomerSection, ProfileSection};
+
 /// A duration written as a string (`"30s"`, `"500ms"`, `"2m"`), with its position.
 pub type SpannedDuration = Spanned<String>;
 
@@ -71,6 +74,8 @@ pub struct Scenario {
     /// The simulated customer.
     #[serde(default)]
     pub customer: CustomerSection,
+    /// Customer mix: profiles laid over `[customer]`, each with a name and a weight.
+    pub customers: Option<Vec<ProfileSection>>,
     /// Retry policy.
     #[serde(default)]
     pub retry: RetrySection,
@@ -116,7 +121,7 @@ pub struct StageSection {
 }
 
 /// A jitter (or think-time spread) distribution.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JitterSection {
     /// `none`, `uniform`, `normal` or `exponential`.
@@ -142,7 +147,7 @@ pub struct TlsSection {
 }
 
 /// `[customer.data]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerDataSection {
     /// CSV (header row) or JSON Lines file of customer profiles.
@@ -151,46 +156,6 @@ pub struct CustomerDataSection {
     pub order: Option<Spanned<String>>,
     /// Plain text file of message texts, one per line.
     pub messages: Option<Spanned<String>>,
-}
-
-/// `[customer]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerSection {
-    /// Poll (refresh / GetMessages) interval.
-    pub poll_interval: Option<SpannedDuration>,
-    /// Jitter of every poll interval.
-    pub jitter: Option<JitterSection>,
-    /// Customer nickname.
-    pub nickname: Option<Spanned<String>>,
-    /// Messages to send.
-    pub messages: Option<Spanned<u64>>,
-    /// Text of each message.
-    pub message_text: Option<Spanned<String>>,
-    /// Think time before each message (from the chat start or the previous message).
-    pub think_time: Option<SpannedDuration>,
-    /// Spread of the think time.
-    pub think_jitter: Option<JitterSection>,
-    /// Send typing notifications.
-    pub typing: Option<Spanned<bool>>,
-    /// Time spent typing before a message is sent.
-    pub typing_time: Option<SpannedDuration>,
-    /// Idle time between the last keystroke and the send (> 2 s sends stopTyping).
-    pub send_pause: Option<SpannedDuration>,
-    /// `after-messages`, `after-duration` or `wait-for-agent`.
-    pub end: Option<Spanned<String>>,
-    /// after-messages: wait this long after the last message before disconnecting.
-    pub linger: Option<SpannedDuration>,
-    /// after-duration: disconnect this long after the chat started (a duration or a
-    /// distribution table, sampled per session).
-    pub session_duration: Option<Spanned<crate::util::distribution::DurationDist>>,
-    /// Reaction to statusCode 1 with chatEnded true: `record` (default) or `end-like-widget`.
-    pub on_status1_chat_ended: Option<Spanned<String>>,
-    /// How long the customer waits for an agent to join before leaving (a duration or a
-    /// distribution; absent: for ever).
-    pub patience: Option<Spanned<crate::util::distribution::DurationDist>>,
-    /// Customer profiles from a file (`[customer.data]`).
-    pub data: Option<CustomerDataSection>,
 }
 
 /// `[retry]`.

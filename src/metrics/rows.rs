@@ -25,6 +25,7 @@ struct CompactRow {
     idle_over_flex: bool,
     expired: bool,
     abandoned: bool,
+    profile: Option<std::sync::Arc<str>>,
     /// Queue wait and first response, µs ([`NONE`]: none).
     queue_wait_us: u64,
     first_response_us: u64,
@@ -97,6 +98,7 @@ impl RowStore {
             cause,
             end: end.end,
             abandoned: end.service.abandoned,
+            profile: end.profile,
             queue_wait_us: compact(end.service.queue_wait),
             first_response_us: compact(end.service.first_response),
         };
@@ -139,6 +141,7 @@ impl RowStore {
             queue_wait_ms: expand(r.queue_wait_us),
             first_response_ms: expand(r.first_response_us),
             abandoned: r.abandoned,
+            profile: r.profile.as_deref().unwrap_or_default().to_string(),
         }
     }
 
@@ -183,6 +186,7 @@ impl RowStore {
             idle_over_flex: r.idle_over_flex,
             expired: r.expired,
             abandoned: r.abandoned,
+            profile: (!r.profile.is_empty()).then(|| r.profile.as_str().into()),
             queue_wait_us: r.queue_wait_ms.map_or(NONE, from_ms),
             first_response_us: r.first_response_ms.map_or(NONE, from_ms),
         });
@@ -226,6 +230,7 @@ mod tests {
             disconnected: end == EndReason::ClientDisconnect,
             expired: end == EndReason::Expired,
             service: Default::default(),
+            profile: None,
         }
     }
 

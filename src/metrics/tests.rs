@@ -61,6 +61,7 @@ fn row(ordinal: u64, end_reason: &str) -> SessionEnd {
         disconnected: end == EndReason::ClientDisconnect,
         expired: end == EndReason::Expired,
         service: Default::default(),
+        profile: None,
     }
 }
 

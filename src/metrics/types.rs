@@ -61,6 +61,8 @@ pub struct SessionEnd {
     pub expired: bool,
     /// Its service level: queue wait, first response, abandoned.
     pub service: SessionService,
+    /// Its profile's name (None without `[[customers]]`).
+    pub profile: Option<std::sync::Arc<str>>,
 }
 
 /// One session's service level, as its customer saw it (sessions.csv columns).

@@ -133,6 +133,7 @@ pub const OUTCOMES_HEADER: &[&str] = &[
 pub const SESSIONS_HEADER: &[&str] = &[
     "ordinal", "chat_id", "polls", "max_gap_ms", "flagged", "near_miss", "cause", "end_reason",
     "max_idle_ms", "idle_over_flex", "expired", "queue_wait_ms", "first_response_ms", "abandoned",
+    "profile",
 ];
 /// timeline.csv header.
 #[rustfmt::skip]

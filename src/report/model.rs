@@ -522,6 +522,9 @@ pub struct SessionRow {
     /// The customer lost patience before an agent joined (`service_level.abandoned`).
     #[serde(default)]
     pub abandoned: bool,
+    /// The session's `[[customers]]` profile (empty without profiles).
+    #[serde(default)]
+    pub profile: String,
 }
 
 /// Result of one threshold (filled by the gates).

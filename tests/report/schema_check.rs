@@ -143,7 +143,7 @@ const OPTIONAL: &[(&str, &[&str])] = &[
     ),
     (
         "#/$defs/SessionRow",
-        &["queue_wait_ms", "first_response_ms", "abandoned"],
+        &["queue_wait_ms", "first_response_ms", "abandoned", "profile"],
     ),
     // Each shard's own verdict, written by `chatload merge` only.
     ("#/properties/generator", &["shards"]),

@@ -2,6 +2,7 @@
 
 use super::{flag_or, Src};
 use crate::cli::RunArgs;
+use crate::engine::profiles::Profile;
 use crate::engine::scenario::{CustomerSection, Scenario};
 use crate::engine::session::{CustomerScript, EndMode, Status1Reaction};
 use crate::error::UsageError;
@@ -11,10 +12,9 @@ use std::time::Duration;
 /// Build the customer script (defaults: the Genesys widget's 3 s poll, 3 messages).
 pub(super) fn build_script(
     args: &RunArgs,
-    sc: &Scenario,
+    c: &CustomerSection,
     src: &Src<'_>,
 ) -> Result<CustomerScript, UsageError> {
-    let c = &sc.customer;
     let poll_interval = src.duration(
         args.poll_interval.as_deref(),
         "poll-interval",
@@ -187,4 +187,65 @@ fn session_duration(
         (None, None) => return Ok(None),
     };
     Ok((d != DurationDist::Fixed(Duration::ZERO)).then_some(d))
+}
+
+/// The `[[customers]]` profiles, each laid over `[customer]` and built like it, sharing
+/// `base`'s customers file and message lines (empty: one profile, `base`).
+pub(super) fn build_profiles(
+    args: &RunArgs,
+    sc: &Scenario,
+    src: &Src<'_>,
+    base: &CustomerScript,
+) -> Result<Vec<Profile>, UsageError> {
+    let Some(list) = &sc.customers else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<Profile> = Vec::with_capacity(list.len());
+    for (i, p) in list.iter().enumerate() {
+        let field = |k: &str| format!("customers[{i}].{k}");
+        let name = p.name.get_ref().trim();
+        if name.is_empty() || name.contains(',') || name.contains('"') {
+            return Err(src.err(
+                &field("name"),
+                &p.name,
+                "must be a non-empty name without commas or quotes; e.g. \"lurker\"",
+            ));
+        }
+        if out.iter().any(|o| &*o.name == name) {
+            return Err(src.err(
+                &field("name"),
+                &p.name,
+                &format!("'{name}' names two profiles; give each profile its own name"),
+            ));
+        }
+        let weight = match &p.weight {
+            None => 1.0,
+            Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 => *w.get_ref(),
+            Some(w) => {
+                return Err(src.err(
+                    &field("weight"),
+                    w,
+                    &format!(
+                        "must be above 0 (got {}); e.g. 70 for 70 parts of the mix",
+                        w.get_ref()
+                    ),
+                ))
+            }
+        };
+        if p.data.is_some() {
+            return Err(UsageError::new(format!(
+                "{}: a customers file per profile is not supported; put [customer.data] under [customer] (every profile shares it)",
+                field("data")
+            )));
+        }
+        let mut script = build_script(args, &p.over(&sc.customer), src)?;
+        script.customers.clone_from(&base.customers);
+        script.message_lines.clone_from(&base.message_lines);
+        out.push(Profile {
+            name: name.into(),
+            weight,
+            script,
+        });
+    }
+    Ok(out)
 }

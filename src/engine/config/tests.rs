@@ -175,6 +175,50 @@ fn status1_reaction_is_record_or_end_like_widget() {
 }
 
 #[test]
+fn profiles_lay_their_fields_over_the_customer_table() {
+    let cfg = build(
+        &no_flags(),
+        Some(&file(
+            "[customer]\nmessages = 2\npoll_interval = \"2s\"\n[[customers]]\nname = \"a\"\n[[customers]]\nname = \"b\"\nweight = 3\nmessages = 0\n",
+        )),
+    )
+    .unwrap();
+    let p = &cfg.profiles;
+    assert_eq!(p.len(), 2);
+    assert_eq!(
+        (&*p[0].name, p[0].weight, p[0].script.messages),
+        ("a", 1.0, 2)
+    );
+    assert_eq!(
+        (&*p[1].name, p[1].weight, p[1].script.messages),
+        ("b", 3.0, 0)
+    );
+    assert_eq!(p[1].script.poll_interval, Duration::from_secs(2));
+    assert!(build(&no_flags(), None).unwrap().profiles.is_empty());
+    let e = err(
+        &no_flags(),
+        "[[customers]]\nname = \"a\"\n[[customers]]\nname = \"a\"\n",
+    );
+    assert!(
+        e.starts_with("s.toml:4:8: customers[1].name: 'a' names two profiles"),
+        "{e}"
+    );
+    let e = err(&no_flags(), "[[customers]]\nname = \"a\"\nweight = 0\n");
+    assert!(
+        e.starts_with("s.toml:3:10: customers[0].weight: must be above 0"),
+        "{e}"
+    );
+    let e = err(
+        &no_flags(),
+        "[[customers]]\nname = \"a\"\nend = \"never\"\n",
+    );
+    assert!(
+        e.starts_with("s.toml:3:7: customer.end: unknown end 'never'"),
+        "{e}"
+    );
+}
+
+#[test]
 fn ramp_longer_than_duration_is_rejected() {
     let e = err(
         &no_flags(),

@@ -92,6 +92,11 @@ impl Drop for RowGuard<'_> {
             disconnected: false,
             expired: false,
             service: self.sh.service().figures(),
+            profile: self
+                .ctx
+                .profiles
+                .get(self.sh.profile)
+                .map(|p| p.name.clone()),
         });
     }
 }

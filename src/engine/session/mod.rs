@@ -40,8 +40,10 @@ pub struct SessionCtx {
     pub client: ChatClient,
     /// Shared metrics.
     pub metrics: Arc<Metrics>,
-    /// The customer's behaviour.
+    /// The customer's behaviour (without profiles).
     pub script: CustomerScript,
+    /// The customer mix (empty: every customer follows `script`).
+    pub profiles: Vec<crate::engine::profiles::Profile>,
     /// Retry policy.
     pub retry: RetryPolicy,
     /// flex-disconnect-timeout the gaps are judged against.
@@ -69,6 +71,13 @@ impl SessionCtx {
     /// Index of session `ordinal` in the whole plan (the row of the data files it reads).
     pub fn plan_index(&self, ordinal: u64) -> u64 {
         self.shard.map_or(ordinal, |s| s.plan_index(ordinal))
+    }
+
+    /// The script of `sh`'s customer: its profile's, or the run's.
+    pub fn script_of(&self, sh: &Shared) -> &CustomerScript {
+        self.profiles
+            .get(sh.profile)
+            .map_or(&self.script, |p| &p.script)
     }
 }
 
@@ -160,6 +169,8 @@ pub fn step(reply: &Reply, metrics: &Metrics, on_status1: Status1Reaction) -> St
 pub struct Shared {
     /// The session's ordinal (its gaps and row in metrics).
     pub ordinal: u64,
+    /// Its profile (index into [`SessionCtx::profiles`]; 0 without profiles).
+    pub profile: usize,
     /// Chat Server's view: time since the last request the server took.
     idle: Mutex<idle::IdleClock>,
     /// Identity adopted from every statusCode 0 answer.
@@ -311,16 +322,19 @@ pub fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Rep
 pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut run: PhaseRx) {
     let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let named = crate::engine::customers::Customer::named(&ctx.script.nickname);
-    let mut customer = match &ctx.script.customers {
+    let profile = crate::engine::profiles::pick(&ctx.profiles, ctx.seed, ctx.plan_index(ordinal));
+    let script = ctx.profiles.get(profile).map_or(&ctx.script, |p| &p.script);
+    let named = crate::engine::customers::Customer::named(&script.nickname);
+    let mut customer = match &script.customers {
         Some(data) => data.customer(ctx.plan_index(ordinal), &mut rng, &named),
         None => named,
     };
-    if let Some(lines) = &ctx.script.message_lines {
-        lines.fill(&mut customer, ctx.plan_index(ordinal), ctx.script.messages);
+    if let Some(lines) = &script.message_lines {
+        lines.fill(&mut customer, ctx.plan_index(ordinal), script.messages);
     }
     let sh = Shared {
         ordinal,
+        profile,
         customer,
         jar: ctx.client.cookies().then(Default::default),
         ..Shared::default()
@@ -369,6 +383,7 @@ pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut
         disconnected: disconnected.accepted,
         expired: end == EndReason::Expired || disconnected.expired,
         service: sh.service().figures(),
+        profile: ctx.profiles.get(sh.profile).map(|p| p.name.clone()),
     });
 }
 

@@ -84,7 +84,7 @@ impl PollState {
         idle: bool,
         rng: &mut SmallRng,
     ) -> Option<EndReason> {
-        match step(reply, &ctx.metrics, ctx.script.on_status1) {
+        match step(reply, &ctx.metrics, ctx.script_of(sh).on_status1) {
             Step::Ok { ended } => {
                 if !sh.adopt(reply, &ctx.metrics) {
                     return Some(EndReason::InvalidIdentity);
@@ -130,7 +130,7 @@ pub async fn poll_loop(
     mut rng: SmallRng,
     run: &mut PhaseRx,
 ) -> u64 {
-    let s = &ctx.script;
+    let s = ctx.script_of(sh);
     let mut st = PollState {
         sched: PollSchedule::new(s.poll_interval, s.jitter, first),
         last_ok_send: None,

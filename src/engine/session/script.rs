@@ -150,7 +150,7 @@ async fn send<'a>(
 ) -> Option<(Instant, bool)> {
     let mut at = intended;
     let mut consecutive = 0u32;
-    let s1 = ctx.script.on_status1;
+    let s1 = ctx.script_of(sh).on_status1;
     loop {
         if !sh.sleep_until(at, run).await {
             return None;
@@ -213,7 +213,7 @@ pub async fn script_loop(
     rng: &mut SmallRng,
     run: &mut PhaseRx,
 ) {
-    let s = &ctx.script;
+    let s = ctx.script_of(sh);
     let deadline = match s.end {
         EndMode::AfterDuration(d) => Some(started + d.sample(rng)),
         _ => None,
@@ -290,7 +290,7 @@ pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) -> Disconnected {
         let call = Call::Disconnect;
         let (reply, idle) = sh.call(ctx, &call, intended).await;
         record(&ctx.metrics, &call, intended, &reply);
-        match step(&reply, &ctx.metrics, ctx.script.on_status1) {
+        match step(&reply, &ctx.metrics, ctx.script_of(sh).on_status1) {
             // The widget gives the chat up on 1/true, its disconnect included.
             Step::WidgetEnded => return Disconnected::default(),
             Step::Ok { .. } => {

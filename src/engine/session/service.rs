@@ -106,7 +106,7 @@ impl ServiceClock {
 /// the session (`lost_patience`; it disconnects). Returns at once without patience,
 /// and as soon as the session ends otherwise. One timer per session, none without patience.
 pub(super) async fn patience(ctx: &SessionCtx, sh: &Shared, requested: Instant, run: &mut PhaseRx) {
-    let Some(dist) = ctx.script.patience else {
+    let Some(dist) = ctx.script_of(sh).patience else {
         return;
     };
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ sh.ordinal ^ 0x9A71_E4CE);

@@ -122,6 +122,7 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
         client: ChatClient::with_responder(target, fake),
         metrics: Arc::new(Metrics::new(std::time::Instant::now(), flex, 0.8)),
         script,
+        profiles: Vec::new(),
         retry: RetryPolicy {
             max_consecutive: 3,
             backoff: Duration::from_millis(500),
