@@ -168,6 +168,9 @@ pub fn merge(shards: &[ShardRun], expected: u32) -> Result<(Summary, Vec<Session
         open_model: None,
         service_level: service_level(shards, &rows),
     });
+    if let Some(sl) = &out.service_level {
+        out.profiles = super::profiles::from_rows(&rows, Duration::from_millis(sl.target_ms));
+    }
     keep_shard_verdicts(&mut out, shards, expected);
     out.aborted_by_threshold = shards.iter().any(|s| s.summary.aborted_by_threshold);
     // Re-evaluated on the merged figures, now that the verdict is the shards' worst.

@@ -29,6 +29,7 @@ mod interval;
 pub mod live;
 pub mod merge;
 mod open;
+mod profiles;
 pub mod rebuild;
 mod recorder;
 mod rows;
@@ -511,7 +512,13 @@ impl Metrics {
         let rows = lock(&self.rows);
         let (flagged, near_miss) = self.session_gaps.count(&self.policy);
         let (idle_over_flex, _) = self.idle_gaps.count(&self.policy);
-        summary::build(summary::Inputs {
+        let service = lock(&self.service);
+        let profiles = if rows.has_profiles() {
+            profiles::from_rows(&rows.rows(), service.target())
+        } else {
+            Default::default()
+        };
+        let mut s = summary::build(summary::Inputs {
             facts,
             cpu_seconds: generator::cpu_used_since(self.cpu_at_start),
             policy: &self.policy,
@@ -525,7 +532,9 @@ impl Metrics {
             timeline,
             timeline_step_s,
             open_model: lock(&self.open).as_ref().map(|o| o.report(facts_elapsed)),
-            service_level: lock(&self.service).report(),
-        })
+            service_level: service.report(),
+        });
+        s.profiles = profiles;
+        s
     }
 }

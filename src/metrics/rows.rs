@@ -192,6 +192,11 @@ impl RowStore {
         });
     }
 
+    /// True when a row names a `[[customers]]` profile.
+    pub fn has_profiles(&self) -> bool {
+        self.rows.iter().any(|r| r.profile.is_some())
+    }
+
     /// All rows sorted by ordinal.
     pub fn rows(&self) -> Vec<SessionRow> {
         let mut out: Vec<SessionRow> = self.rows.iter().map(Self::to_row).collect();

@@ -41,6 +41,11 @@ impl ServiceStats {
         }
     }
 
+    /// The service-level target.
+    pub fn target(&self) -> Duration {
+        self.target
+    }
+
     /// An agent joined a session after the customer waited `wait`.
     pub fn joined(&mut self, wait: Duration) {
         self.within += u64::from(wait <= self.target);

@@ -77,6 +77,30 @@ pub struct Summary {
     /// Service level seen from the customer (absent when no chat was established).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_level: Option<ServiceLevel>,
+    /// Per `[[customers]]` profile, from its sessions (absent without profiles).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, ProfileFigures>,
+}
+
+/// One `[[customers]]` profile's figures, from the rows of its ended sessions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProfileFigures {
+    /// Its ended sessions.
+    pub sessions: u64,
+    /// Of those, established (request chat succeeded).
+    pub established: u64,
+    /// Sessions with a poll gap above flex-disconnect-timeout.
+    pub flagged: u64,
+    /// Sessions with a near miss (and no flagged gap).
+    pub near_miss: u64,
+    /// The largest poll gap of its sessions.
+    pub max_gap_ms: f64,
+    /// Its sessions by end reason.
+    pub end_reasons: BTreeMap<String, u64>,
+    /// Its service level (no per-message response times: they are not per session);
+    /// absent when none of its chats was established.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level: Option<ServiceLevel>,
 }
 
 impl Summary {

@@ -41,4 +41,15 @@ async fn each_profile_runs_its_own_script_and_the_mix_follows_the_weights() {
         "{by_profile:?}"
     );
     assert_counts_match(&o, "gms-v2");
+    // summary.json's `profiles`: the same counts, each with its own service level.
+    let p = &o.summary.profiles;
+    for name in ["widget", "lurker", "chatty"] {
+        assert_eq!(p[name].sessions, n(name), "{p:?}");
+        let sl = p[name].service_level.as_ref().expect("service level");
+        assert_eq!(sl.joined + sl.abandoned + sl.never_joined, n(name));
+    }
+    let json = std::fs::read_to_string(o.dir.join("summary.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let errors = super::schema_check::validate(&super::schema_check::load(), &v);
+    assert!(errors.is_empty(), "{errors:#?}");
 }

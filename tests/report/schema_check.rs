@@ -129,7 +129,12 @@ pub fn loose_objects(schema: &Value) -> Vec<String> {
 const OPTIONAL: &[(&str, &[&str])] = &[
     (
         "#",
-        &["transport_error_samples", "open_model", "service_level"],
+        &[
+            "transport_error_samples",
+            "open_model",
+            "service_level",
+            "profiles",
+        ],
     ),
     ("#/properties/sessions", &["arrivals_planned", "dropped"]),
     ("#/properties/timeline/items", &["dropped"]),
@@ -145,6 +150,7 @@ const OPTIONAL: &[(&str, &[&str])] = &[
         "#/$defs/SessionRow",
         &["queue_wait_ms", "first_response_ms", "abandoned", "profile"],
     ),
+    ("#/$defs/ProfileFigures", &["service_level"]),
     // Each shard's own verdict, written by `chatload merge` only.
     ("#/properties/generator", &["shards"]),
 ];
