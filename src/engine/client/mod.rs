@@ -204,8 +204,19 @@ pub struct Reply {
     pub envelope: Option<Envelope>,
     /// When the request left.
     pub sent: Instant,
-    /// When the answer (or failure) arrived.
+    /// When the answer (or failure) arrived, less `generator_wait`.
     pub done: Instant,
+    /// How long the answer waited inside the generator after it was sent (for
+    /// body budget, see `budget`): the generator's lateness, not the target's time.
+    pub generator_wait: Duration,
+}
+
+impl Reply {
+    /// The generator's lateness for this request: from `ready` (when it could
+    /// have been sent) to `sent`, plus any wait inside the generator after.
+    pub fn lateness_from(&self, ready: Instant) -> Duration {
+        self.sent.saturating_duration_since(ready) + self.generator_wait
+    }
 }
 
 /// What a [`Responder`] returns: `(HTTP status, body)` or a transport failure, later.
@@ -293,6 +304,7 @@ pub struct ChatClient {
     observed: Arc<transport::Observed>,
     cookies: bool,
     budget: Arc<budget::BodyBudget>,
+    request_timeout: Duration,
 }
 
 impl ChatClient {
@@ -351,6 +363,7 @@ impl ChatClient {
             observed: Arc::default(),
             cookies: transport.cookies,
             budget: Arc::default(),
+            request_timeout,
         })
     }
 
@@ -364,6 +377,7 @@ impl ChatClient {
             observed: Arc::default(),
             cookies: false,
             budget: Arc::default(),
+            request_timeout: Duration::from_secs(30),
         }
     }
 
@@ -435,6 +449,7 @@ impl ChatClient {
     ) -> Reply {
         let content_type = self.target.dialect.content_type();
         let sent = Instant::now();
+        let mut waited = Duration::ZERO;
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {
                 let cookie = jar.and_then(|j| j.header_for(&url));
@@ -451,7 +466,8 @@ impl ChatClient {
                             // Redirects are not followed: the answer's URL is the request's.
                             jar.store_from(resp.url(), resp.headers());
                         }
-                        self.read(resp).await
+                        self.read(resp, sent + self.request_timeout, &mut waited)
+                            .await
                     }
                     Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
                 }
@@ -465,16 +481,25 @@ impl ChatClient {
             outcome,
             envelope,
             sent,
-            done: Instant::now(),
+            done: Instant::now() - waited,
+            generator_wait: waited,
         }
     }
 
-    async fn read(&self, resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
+    /// Read and classify an answer; `waited` gets the time spent waiting for body
+    /// budget (at most until `deadline`, the request's timeout).
+    async fn read(
+        &self,
+        resp: reqwest::Response,
+        deadline: Instant,
+        waited: &mut Duration,
+    ) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
         // The reservation (`_held`) lasts until the body is classified and dropped.
-        let budget = Some(self.budget.as_ref());
-        let (body, _held) = match body::read_body(resp, self.max_body, &self.observed, budget).await
-        {
+        let budget = Some((self.budget.as_ref(), deadline));
+        let (read, wait) = body::read_body(resp, self.max_body, &self.observed, budget).await;
+        *waited = wait;
+        let (body, _held) = match read {
             Ok(read) => read,
             Err(TransportErrorKind::BodyTooLarge) => return self.too_large(),
             Err(TransportErrorKind::BodyBudget) => return self.no_budget(),
@@ -511,7 +536,7 @@ impl ChatClient {
 
     fn no_budget(&self) -> (Outcome, Option<Envelope>) {
         let kind = TransportErrorKind::BodyBudget;
-        let why = "the bodies in flight already fill max_buffered_body_bytes";
+        let why = "the bodies in flight filled max_buffered_body_bytes until the request timeout";
         self.observed.note(kind, why.to_string());
         (Outcome::Transport(kind), None)
     }
