@@ -179,6 +179,10 @@ pub fn merge(shards: &[ShardRun], expected: u32) -> Result<(Summary, Vec<Session
 fn keep_shard_verdicts(out: &mut Summary, shards: &[ShardRun], expected: u32) {
     let g = &mut out.generator;
     g.cores = shards.iter().map(|s| s.summary.generator.cores).sum();
+    g.stale_connection = shards
+        .iter()
+        .map(|s| s.summary.generator.stale_connection)
+        .sum();
     g.shards = shards
         .iter()
         .map(|s| ShardGenerator {

@@ -15,7 +15,7 @@ pub mod tls;
 pub mod transport;
 pub mod webapi;
 
-pub use classify::{classify, classify_error};
+pub use classify::{classify, classify_error, not_sent};
 
 use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
@@ -249,9 +249,11 @@ impl std::fmt::Debug for Backend {
 /// below the keep-alive timeout of common servers and balancers (Apache and
 /// Node.js 5 s, nginx 75 s, AWS ALB 60 s), so a request is rarely written onto a
 /// connection the server is closing at that moment. Such a request cannot be
-/// told from one the server read and dropped, so it counts as `reset`; a
+/// told from one the server read and dropped, so it counts as `reset`. A reused
 /// connection found closed before the request was written is retried on a new
-/// one by the pool itself (hyper-util), unseen by both sides' counts.
+/// one by the pool itself (hyper-util), unseen by both sides' counts; a request
+/// hyper reports unsent otherwise ([`not_sent`]) is sent once more by
+/// [`ChatClient`] and counted as `stale_connection`.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// The one HTTP client builder of chatload: `run` (through [`ChatClient`]) and
@@ -355,16 +357,30 @@ impl ChatClient {
     ) -> anyhow::Result<Self> {
         let https = target.is_https();
         let http = http_client(request_timeout, headers, https, transport)?;
-        Ok(ChatClient {
+        let mut client = Self::with_http(target, http, request_timeout, max_body, max_connections);
+        client.cookies = transport.cookies;
+        Ok(client)
+    }
+
+    /// A client over a `reqwest::Client` built elsewhere (its own connector
+    /// layers, say); `request_timeout` should be the one it was built with.
+    pub fn with_http(
+        target: Target,
+        http: reqwest::Client,
+        request_timeout: Duration,
+        max_body: usize,
+        max_connections: usize,
+    ) -> Self {
+        ChatClient {
             backend: Backend::Http(http),
             target,
             max_body,
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
             observed: Arc::default(),
-            cookies: transport.cookies,
+            cookies: false,
             budget: Arc::default(),
             request_timeout,
-        })
+        }
     }
 
     /// A client whose requests go to `responder` instead of the network.
@@ -447,19 +463,21 @@ impl ChatClient {
         body: String,
         jar: Option<&cookies::Jar>,
     ) -> Reply {
-        let content_type = self.target.dialect.content_type();
         let sent = Instant::now();
         let mut waited = Duration::ZERO;
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {
-                let cookie = jar.and_then(|j| j.header_for(&url));
-                let mut req = http
-                    .post(url)
-                    .header(reqwest::header::CONTENT_TYPE, content_type);
-                if let Some(cookie) = cookie {
-                    req = req.header(reqwest::header::COOKIE, cookie);
+                // Shared, not copied: a request hyper gives back unsent goes again.
+                let body = hyper::body::Bytes::from(body);
+                let mut answer = self.post(http, url, body.clone(), jar).await;
+                if let Err(e) = &answer {
+                    if let Some(url) = e.url().filter(|_| not_sent(e)).cloned() {
+                        // Once: the target never saw the first; not a target error.
+                        self.observed.stale_connection();
+                        answer = self.post(http, url, body, jar).await;
+                    }
                 }
-                match req.body(body).send().await {
+                match answer {
                     Ok(resp) => {
                         self.observed.version(resp.version());
                         if let Some(jar) = jar {
@@ -484,6 +502,25 @@ impl ChatClient {
             done: Instant::now() - waited,
             generator_wait: waited,
         }
+    }
+
+    /// POST `body` to `url` with the session's cookies.
+    async fn post(
+        &self,
+        http: &reqwest::Client,
+        url: reqwest::Url,
+        body: hyper::body::Bytes,
+        jar: Option<&cookies::Jar>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let content_type = self.target.dialect.content_type();
+        let cookie = jar.and_then(|j| j.header_for(&url));
+        let mut req = http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type);
+        if let Some(cookie) = cookie {
+            req = req.header(reqwest::header::COOKIE, cookie);
+        }
+        req.body(body).send().await
     }
 
     /// Read and classify an answer; `waited` gets the time spent waiting for body
