@@ -4,7 +4,8 @@
 //! - [`cli`]: clap flag shapes only.
 //! - [`protocol`]: dialects, operation names and the JSON envelope (client and server share it).
 //! - [`server`]: the reference Chat Server (`chatload serve`, the embedded target, test ground truth).
-//! - [`engine`]: the load engine (`chatload run`): scenarios, plan, sessions, runner.
+//! - [`command`]: `chatload run` end to end: engine, then metrics, reports and gate.
+//! - [`engine`]: the load engine: scenarios, plan, sessions, runner (raw facts into metrics).
 //! - [`metrics`]: run metrics, the only producer of the report model.
 //! - [`report`]: the one report model and one exporter per format.
 //! - [`gate`]: thresholds, baselines and JUnit (`chatload check`).
@@ -13,6 +14,7 @@
 //! - [`init`], [`shell`]: `chatload init` (starter scenario), `completions` and `man`.
 
 pub mod cli;
+pub mod command;
 pub mod conformance;
 pub mod engine;
 pub mod error;
@@ -33,7 +35,7 @@ use error::Exit;
 /// Run one command to completion and say how it ended.
 pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
-        Command::Run(args) => engine::run_command(args).await,
+        Command::Run(args) => command::run_command(args).await,
         Command::Serve(args) => server::serve_command(args).await,
         Command::Report(args) => {
             // A run that never finished is first rebuilt from its streamed files.

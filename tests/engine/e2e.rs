@@ -1,7 +1,7 @@
 //! Whole runs of the engine against the embedded reference server.
 
+use chatload::command::run::{run, RunOutcome};
 use chatload::engine::config::build;
-use chatload::engine::runner::{run, RunOutcome};
 use chatload::engine::scenario::ScenarioFile;
 use chatload::error::Exit;
 use chatload::server::Stats;

@@ -10,8 +10,8 @@
 //! `time_utc` (start + `t_s`). Nothing else.
 //! Regenerate (only for an intended change of output): `GOLDEN_UPDATE=1 cargo test --test engine golden`.
 
+use chatload::command::run::run;
 use chatload::engine::config::build;
-use chatload::engine::runner::run;
 use chatload::engine::scenario::ScenarioFile;
 use serde_json::Value;
 use std::path::PathBuf;

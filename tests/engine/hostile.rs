@@ -4,7 +4,7 @@
 //! ends by itself with its reports written.
 
 use super::hostile_server::{run_against, run_against_with, start, start_with, Bad, Seen, ALL_BAD};
-use chatload::engine::runner::RunOutcome;
+use chatload::command::run::RunOutcome;
 use std::collections::BTreeMap;
 
 /// The transport kind (or None: an HTTP response kept in the outcomes) each misbehaviour must give.

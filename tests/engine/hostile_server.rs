@@ -6,8 +6,8 @@
 //! Every answer carries `Connection: close`, so no connection is ever reused and
 //! no request can be lost or retried silently between the two sides.
 
+use chatload::command::run::{run, RunOutcome};
 use chatload::engine::config::build;
-use chatload::engine::runner::{run, RunOutcome};
 use chatload::engine::scenario::ScenarioFile;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};

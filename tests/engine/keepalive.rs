@@ -7,8 +7,8 @@
 //! (On loopback the run also passes with a 10 s pool idle timeout: the race
 //! left after the pool's own check is too narrow to show here.)
 
+use chatload::command::run::run;
 use chatload::engine::config::build;
-use chatload::engine::runner::run;
 use chatload::engine::scenario::ScenarioFile;
 
 /// Polls every 300 ms ± 60 ms against a server that closes a connection idle for

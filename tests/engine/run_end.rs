@@ -97,7 +97,7 @@ end = "wait-for-agent"
         }
     };
     let t0 = std::time::Instant::now();
-    let o = chatload::engine::runner::run(cfg, interrupt).await.unwrap();
+    let o = chatload::command::run::run(cfg, interrupt).await.unwrap();
     assert!(t0.elapsed() < std::time::Duration::from_secs(20), "bounded");
     let seen = h.seen.lock().unwrap();
     let served: u64 = seen.routes.values().sum();

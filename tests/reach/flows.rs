@@ -3,7 +3,7 @@
 use crate::net::{self, Running};
 use crate::pki;
 use chatload::cli::RunArgs;
-use chatload::engine::runner::{run, RunOutcome};
+use chatload::command::run::{run, RunOutcome};
 use chatload::engine::scenario::ScenarioFile;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,15 +1,18 @@
 //! What a run shows and keeps while it goes: the streamed run folder
 //! ([`crate::metrics::stream`]) and the `/metrics` endpoint ([`crate::metrics::live`]),
-//! both fed by the runner's once-a-second tick, never by the request path.
+//! both fed by the runner's once-a-second tick, never by the request path; and the
+//! abort-on-fail check on the same tick (the engine's [`Watch`]).
 
-use super::config::RunConfig;
+use crate::engine::config::RunConfig;
+use crate::engine::runner::Watch;
 use crate::error::UsageError;
 use crate::metrics::live::LiveMetrics;
 use crate::metrics::stream::{StreamHeader, Streamer, EVENTS_KIND};
-use crate::metrics::Tick;
+use crate::metrics::{Metrics, RunFacts, Tick};
 use crate::report::model::ScenarioInfo;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// The streamed files' writer and, with `--metrics-listen`, the live metrics server.
@@ -84,7 +87,7 @@ impl Outputs {
     }
 
     /// True once a streamed file could not be written.
-    pub fn failed(&self) -> bool {
+    fn failed(&self) -> bool {
         self.streamer
             .as_ref()
             .is_some_and(|s| s.failure().is_some())
@@ -102,5 +105,34 @@ impl Outputs {
         tokio::task::spawn_blocking(move || streamer.finish())
             .await
             .unwrap_or_else(|e| Err(format!("the results writer failed: {e}")))
+    }
+}
+
+/// What the command watches while the engine runs: the outputs, and the thresholds
+/// that may abort the run (`info` names the run in the partial summaries they judge).
+pub struct RunWatch<'a> {
+    pub outputs: &'a Outputs,
+    pub cfg: &'a RunConfig,
+    pub info: &'a ScenarioInfo,
+}
+
+impl Watch for RunWatch<'_> {
+    fn tick(&self, tick: Tick) -> bool {
+        self.outputs.tick(tick);
+        !self.outputs.failed()
+    }
+
+    /// True when abort-on-fail is on, the grace period is over, and a threshold fails now.
+    fn abort(&self, metrics: &Metrics, elapsed: Duration) -> bool {
+        let cfg = self.cfg;
+        if !cfg.thresholds.abort_on_fail
+            || elapsed < cfg.abort_grace
+            || cfg.parsed_thresholds.is_empty()
+        {
+            return false;
+        }
+        let summary = metrics.build_summary(RunFacts::completed(self.info.clone(), elapsed));
+        // Metrics without data yet (early in the run) never abort.
+        crate::gate::abort_check(&summary, &cfg.parsed_thresholds).is_some()
     }
 }

@@ -3,9 +3,9 @@
 //! the proxy (without credentials), cookies and the customers file; and the
 //! first distinct error texts per transport kind (`transport_error_samples`).
 
-use super::client::transport::{redact_url, Observed, ProxyChoice};
-use super::config::RunConfig;
-use super::customers::Order;
+use crate::engine::client::transport::{redact_url, Observed, ProxyChoice};
+use crate::engine::config::RunConfig;
+use crate::engine::customers::Order;
 use crate::report::model::{CustomersInfo, HttpInfo, ReachInfo, Summary, TlsInfo};
 
 /// The scenario's reach facts, known before the run (`base` is the target URL used).
