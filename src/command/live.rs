@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 
 /// The streamed files' writer and, with `--metrics-listen`, the live metrics server.
 #[derive(Debug)]
-pub struct Outputs {
+pub(crate) struct Outputs {
     /// None with `--log-interval 0`.
     streamer: Option<Streamer>,
     live: Option<(Arc<LiveMetrics>, oneshot::Sender<()>)>,
@@ -25,7 +25,7 @@ pub struct Outputs {
 
 impl Outputs {
     /// Create the streamed files in `dir` and start serving `/metrics` when asked.
-    pub async fn start(
+    pub(crate) async fn start(
         cfg: &RunConfig,
         dir: &Path,
         info: &ScenarioInfo,
@@ -77,7 +77,7 @@ impl Outputs {
     }
 
     /// Hand one tick to the live metrics and the writer.
-    pub fn tick(&self, tick: Tick) {
+    pub(crate) fn tick(&self, tick: Tick) {
         if let Some((m, _)) = &self.live {
             m.update(&tick);
         }
@@ -95,7 +95,7 @@ impl Outputs {
 
     /// Close the files (every interval written) and stop the metrics server; the
     /// writer's error, if any.
-    pub async fn finish(self) -> Result<(), String> {
+    pub(crate) async fn finish(self) -> Result<(), String> {
         if let Some((_, stop)) = self.live {
             let _ = stop.send(());
         }
@@ -110,10 +110,16 @@ impl Outputs {
 
 /// What the command watches while the engine runs: the outputs, and the thresholds
 /// that may abort the run (`info` names the run in the partial summaries they judge).
-pub struct RunWatch<'a> {
-    pub outputs: &'a Outputs,
-    pub cfg: &'a RunConfig,
-    pub info: &'a ScenarioInfo,
+pub(super) struct RunWatch<'a> {
+    outputs: &'a Outputs,
+    cfg: &'a RunConfig,
+    info: &'a ScenarioInfo,
+}
+
+impl<'a> RunWatch<'a> {
+    pub(super) fn new(outputs: &'a Outputs, cfg: &'a RunConfig, info: &'a ScenarioInfo) -> Self {
+        RunWatch { outputs, cfg, info }
+    }
 }
 
 impl Watch for RunWatch<'_> {

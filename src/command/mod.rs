@@ -6,9 +6,9 @@
 //! - [`live`]: the streamed run folder and `/metrics`, fed by the engine's tick.
 //! - [`reach`]: what the report records about how the target was reached.
 
-pub mod live;
+pub(crate) mod live;
 mod reach;
-pub mod run;
+pub(crate) mod run;
 
 use crate::cli::RunArgs;
 use crate::engine::{config, scenario, shutdown_signal, start_at};
@@ -17,7 +17,7 @@ use crate::report;
 use std::io::Write;
 
 /// `chatload run`: validate, run until the plan ends or Ctrl-C/SIGTERM, report, judge.
-pub async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
+pub(crate) async fn run_command(args: RunArgs) -> anyhow::Result<Exit> {
     let file = match &args.scenario {
         Some(p) => Some(scenario::ScenarioFile::load(p)?),
         None => None,

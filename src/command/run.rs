@@ -7,7 +7,7 @@ use crate::engine::config::RunConfig;
 use crate::engine::runner;
 use crate::error::Exit;
 use crate::metrics::RunFacts;
-use crate::report::model::{ScenarioInfo, ShardInfo, Summary};
+use crate::report::model::{ScenarioInfo, SessionRow, ShardInfo, Summary};
 use crate::server::ReferenceServer;
 use anyhow::Context;
 use std::future::Future;
@@ -50,11 +50,7 @@ pub async fn run(
             return Err(e);
         }
     };
-    let watch = RunWatch {
-        outputs: &outputs,
-        cfg: &cfg,
-        info: &info,
-    };
+    let watch = RunWatch::new(&outputs, &cfg, &info);
     let (end, abandoned) = launched.run(&cfg, &watch, shutdown).await;
     outputs.tick(launched.metrics().tick(Instant::now().into_std()));
     if let Err(e) = outputs.finish().await {
@@ -74,12 +70,7 @@ pub async fn run(
     // embedded server) so a run at its descriptor limit still has descriptors
     // for its report files.
     let server = launched.stop();
-    let mut unwritten = crate::report::write_reports_each(&dir, &summary, &sessions);
-    if let Some(path) = &cfg.junit {
-        if let Err(e) = write_junit_file(path, &summary) {
-            unwritten.push(format!("{e:#}"));
-        }
-    }
+    let unwritten = write_reports(&cfg, &dir, &summary, &sessions);
     let (mut exit, mut reasons) = judge(&summary);
     if !unwritten.is_empty() {
         // The figures are on stdout, but a missing file is not a trustworthy run record.
@@ -98,6 +89,23 @@ pub async fn run(
         server,
         unwritten,
     })
+}
+
+/// Every report file into `dir`, and the JUnit file when asked; one message per file
+/// that could not be written.
+fn write_reports(
+    cfg: &RunConfig,
+    dir: &std::path::Path,
+    summary: &Summary,
+    sessions: &[SessionRow],
+) -> Vec<String> {
+    let mut unwritten = crate::report::write_reports_each(dir, summary, sessions);
+    if let Some(path) = &cfg.junit {
+        if let Err(e) = write_junit_file(path, summary) {
+            unwritten.push(format!("{e:#}"));
+        }
+    }
+    unwritten
 }
 
 /// The exit code and its reasons: the gates' rules ([`crate::gate::exit_for`]), so

@@ -27,9 +27,9 @@ mod script;
 mod shard;
 mod target;
 
-pub use headers::CustomHeaders;
-pub use output::LiveOutput;
-pub use target::{target_from_flags, FlagTarget, TargetParts};
+pub(crate) use headers::CustomHeaders;
+pub(crate) use output::LiveOutput;
+pub(crate) use target::target_from_flags;
 
 /// A validated run.
 #[derive(Debug, Clone)]
@@ -330,7 +330,7 @@ fn embedded_server(
 }
 
 /// Default `max_buffered_body_bytes`: 256 MiB across all bodies in flight.
-pub const DEFAULT_BODY_BUDGET: u64 = 256 << 20;
+pub(crate) const DEFAULT_BODY_BUDGET: u64 = 256 << 20;
 
 /// `--seed`, else the scenario's `seed`, else one from the clock.
 fn seed_of(args: &RunArgs, sc: &Scenario) -> u64 {
@@ -371,7 +371,7 @@ fn check_url(url: &str) -> Result<String, String> {
 }
 
 /// Warnings about a cadence that cannot fit inside flex-disconnect-timeout.
-pub fn cadence_warnings(cfg: &RunConfig) -> Vec<String> {
+pub(crate) fn cadence_warnings(cfg: &RunConfig) -> Vec<String> {
     let s = &cfg.script;
     let worst = s.poll_interval + s.jitter.max_added();
     let line = cfg.flex.mul_f64(cfg.near_miss_fraction);

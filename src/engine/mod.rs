@@ -12,21 +12,21 @@
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
 //! - [`shard`]: `--shard I/N`, this shard's exact part of the plan.
 
-pub mod arrivals;
-pub mod client;
-pub mod config;
-pub mod customers;
-pub mod fdlimit;
-pub mod messages;
-pub mod pacing;
-pub mod plan;
-pub mod progress;
-pub mod runner;
-pub mod scenario;
-pub mod session;
-pub mod shard;
-pub mod start_at;
-pub mod stop;
+pub(crate) mod arrivals;
+pub(crate) mod client;
+pub(crate) mod config;
+pub(crate) mod customers;
+pub(crate) mod fdlimit;
+pub(crate) mod messages;
+pub(crate) mod pacing;
+pub(crate) mod plan;
+pub(crate) mod progress;
+pub(crate) mod runner;
+pub(crate) mod scenario;
+pub(crate) mod session;
+pub(crate) mod shard;
+pub(crate) mod start_at;
+pub(crate) mod stop;
 
 use crate::error::Exit;
 
@@ -34,7 +34,8 @@ use crate::error::Exit;
 /// at once with code 3. The handlers are installed here, before the run starts,
 /// so an early signal is never lost or fatal.
 #[cfg(unix)]
-pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+pub(crate) fn shutdown_signal(
+) -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;

@@ -42,7 +42,7 @@ struct Slots {
 
 /// What the layer above watches once a second while the sessions run: the streamed
 /// outputs and the abort-on-fail thresholds (the engine knows neither).
-pub trait Watch: Sync {
+pub(crate) trait Watch: Sync {
     /// Take the once-a-second tick; false stops the run as interrupted (an output failed).
     fn tick(&self, tick: Tick) -> bool;
     /// True when the run must abort now, `elapsed` into it.
@@ -51,7 +51,7 @@ pub trait Watch: Sync {
 
 /// A started run: the target (the embedded server when there is none), the client and
 /// the metrics every session shares; [`Launched::run`] runs the plan on it.
-pub struct Launched {
+pub(crate) struct Launched {
     /// The embedded server, when one runs.
     pub server: Option<ReferenceServer>,
     /// The target's base URL.
@@ -72,7 +72,7 @@ impl std::fmt::Debug for Launched {
 
 /// Check the descriptor limit, start the embedded server when there is no target,
 /// build the client and fresh metrics starting now.
-pub async fn launch(cfg: &RunConfig) -> anyhow::Result<Launched> {
+pub(crate) async fn launch(cfg: &RunConfig) -> anyhow::Result<Launched> {
     super::fdlimit::ensure(cfg.max_connections, cfg.target.is_none())?;
     let (server, base, server_stop) = match &cfg.target {
         Some(t) => (None, t.clone(), None),
@@ -104,7 +104,7 @@ pub async fn launch(cfg: &RunConfig) -> anyhow::Result<Launched> {
 impl Launched {
     /// Run the plan until it ends, `shutdown` completes, `watch` stops it or aborts it,
     /// then drain (bounded). Returns how the run ended and the sessions abandoned by the drain.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         cfg: &RunConfig,
         watch: &dyn Watch,
@@ -115,18 +115,18 @@ impl Launched {
     }
 
     /// The run's metrics.
-    pub fn metrics(&self) -> &Metrics {
+    pub(crate) fn metrics(&self) -> &Metrics {
         &self.ctx.metrics
     }
 
     /// What the client saw of the transport (HTTP versions, error samples).
-    pub fn observed(&self) -> &Observed {
+    pub(crate) fn observed(&self) -> &Observed {
         self.ctx.client.observed()
     }
 
     /// Disconnect: close the connection pool and stop the embedded server (its counters
     /// stay readable); returns the server.
-    pub fn stop(self) -> Option<ReferenceServer> {
+    pub(crate) fn stop(self) -> Option<ReferenceServer> {
         drop(self.ctx);
         if let Some(stop) = self.server_stop {
             let _ = stop.send(());
@@ -166,7 +166,6 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
         script: cfg.script.clone(),
         retry: cfg.retry,
         flex: cfg.flex,
-        near_miss_fraction: cfg.near_miss_fraction,
         seed: cfg.seed,
         target_slots: AtomicU64::new(0),
         next_ordinal: AtomicU64::new(cfg.shard.map_or(0, |s| s.first_ordinal())),

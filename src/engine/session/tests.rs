@@ -126,7 +126,6 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
             backoff_max: Duration::from_secs(2),
         },
         flex,
-        near_miss_fraction: 0.8,
         seed: 1,
         target_slots: AtomicU64::new(1),
         next_ordinal: AtomicU64::new(0),
