@@ -23,7 +23,7 @@
 mod agent;
 mod answer;
 mod command;
-pub mod config;
+mod config;
 mod delay;
 mod expiry;
 mod fault_rule;
@@ -41,9 +41,8 @@ mod webapi;
 mod written;
 
 pub use command::{read_config, serve_command};
-pub use config::{
-    AgentConfig, DelaySpec, FaultKind, FaultRule, Misbehave, OperationSelector, ServerConfig,
-};
+pub use config::{AgentConfig, FaultKind, FaultRule, Misbehave, OperationSelector, ServerConfig};
+pub use delay::DelaySpec;
 pub use http::STATS_PATH;
 pub use pool::PoolCounts;
 pub use stats::REJECTED_BY_HTTP;

@@ -23,30 +23,30 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The count a response earns once written (a response extension).
 #[derive(Debug, Clone, Copy)]
-pub struct Ticket {
+pub(super) struct Ticket {
     /// The request's route.
-    pub route: Route,
+    pub(super) route: Route,
     /// What the response says.
-    pub outcome: Outcome,
+    pub(super) outcome: Outcome,
 }
 
 impl Ticket {
     /// Count it as answered now (the `oneshot` router, which has no socket).
-    pub fn answered(self, counters: &Counters) {
+    pub(super) fn answered(self, counters: &Counters) {
         counters.response(self.route, self.outcome);
     }
 }
 
 /// One connection's answers counted but maybe still in hyper's buffer; a
 /// successful flush settles them, the connection's end takes them back.
-pub struct Ledger {
+pub(super) struct Ledger {
     inner: Arc<Inner>,
     pending: Mutex<Vec<Ticket>>,
 }
 
 impl Ledger {
     /// A ledger for one connection.
-    pub fn new(inner: Arc<Inner>) -> Arc<Ledger> {
+    pub(super) fn new(inner: Arc<Inner>) -> Arc<Ledger> {
         Arc::new(Ledger {
             inner,
             pending: Mutex::new(Vec::new()),
@@ -87,7 +87,7 @@ impl Drop for Ledger {
 
 /// A response body that hands its ticket to the ledger when hyper has taken its
 /// last byte, or counts it unwritten when dropped before.
-pub struct CountedBody<B> {
+pub(super) struct CountedBody<B> {
     inner: B,
     ticket: Option<Ticket>,
     ledger: Arc<Ledger>,
@@ -95,7 +95,7 @@ pub struct CountedBody<B> {
 
 impl<B: Body + Unpin> CountedBody<B> {
     /// Wrap `inner`, which earns `ticket` once written on the ledger's connection.
-    pub fn new(inner: B, ticket: Option<Ticket>, ledger: Arc<Ledger>) -> Self {
+    pub(super) fn new(inner: B, ticket: Option<Ticket>, ledger: Arc<Ledger>) -> Self {
         let mut body = CountedBody {
             inner,
             ticket,
@@ -150,14 +150,14 @@ impl<B> Drop for CountedBody<B> {
 }
 
 /// The accepted connection's IO: a successful flush settles the ledger.
-pub struct Flushed<I> {
+pub(super) struct Flushed<I> {
     io: I,
     ledger: Arc<Ledger>,
 }
 
 impl<I> Flushed<I> {
     /// Wrap a connection's IO.
-    pub fn new(io: I, ledger: Arc<Ledger>) -> Self {
+    pub(super) fn new(io: I, ledger: Arc<Ledger>) -> Self {
         Flushed { io, ledger }
     }
 }

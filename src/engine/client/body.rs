@@ -11,7 +11,7 @@ use tokio::time::Instant;
 /// A body as read: the one chunk it came in, kept as it is (no copy), or the
 /// chunks copied into one buffer sized once.
 #[derive(Debug)]
-pub enum BodyBytes {
+pub(crate) enum BodyBytes {
     /// A body that came in one chunk (or none).
     One(Bytes),
     /// A body that came in several chunks.
@@ -31,7 +31,7 @@ impl std::ops::Deref for BodyBytes {
 
 /// What [`read_body`] gives: the body and the budget it holds (kept as long as
 /// the caller keeps it), or why there is none.
-pub type ReadResult<'b> = Result<(BodyBytes, Option<Held<'b>>), TransportErrorKind>;
+pub(crate) type ReadResult<'b> = Result<(BodyBytes, Option<Held<'b>>), TransportErrorKind>;
 
 /// The body of `resp`, at most `max` bytes, and how long it waited for budget.
 ///
@@ -41,7 +41,7 @@ pub type ReadResult<'b> = Result<(BodyBytes, Option<Held<'b>>), TransportErrorKi
 /// (a declared length whole, an unknown length as `max`, the rest given back at
 /// the end), waiting for them until the deadline; budget still short then is
 /// `BodyBudget`.
-pub async fn read_body<'b>(
+pub(crate) async fn read_body<'b>(
     mut resp: reqwest::Response,
     max: usize,
     observed: &Observed,

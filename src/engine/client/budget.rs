@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 /// The shared budget.
 #[derive(Debug)]
-pub struct BodyBudget {
+pub(crate) struct BodyBudget {
     free: AtomicUsize,
     waiting: AtomicUsize,
     returned: Notify,
@@ -33,7 +33,7 @@ impl Default for BodyBudget {
 
 impl BodyBudget {
     /// A budget of `bytes`.
-    pub fn new(bytes: usize) -> Self {
+    pub(crate) fn new(bytes: usize) -> Self {
         BodyBudget {
             free: AtomicUsize::new(bytes),
             waiting: AtomicUsize::new(0),
@@ -42,7 +42,7 @@ impl BodyBudget {
     }
 
     /// Reserve `bytes` now, or None when fewer are free.
-    pub fn try_take(&self, bytes: usize) -> Option<Held<'_>> {
+    pub(crate) fn try_take(&self, bytes: usize) -> Option<Held<'_>> {
         // Lazily: a `Held` built and dropped on failure would give back bytes never taken.
         self.reserve(bytes).then(|| Held {
             budget: self,
@@ -52,7 +52,11 @@ impl BodyBudget {
 
     /// Reserve `bytes`, waiting for them until `deadline`: the reservation and how
     /// long it waited, or None when the deadline came first.
-    pub async fn take(&self, bytes: usize, deadline: Instant) -> Option<(Held<'_>, Duration)> {
+    pub(crate) async fn take(
+        &self,
+        bytes: usize,
+        deadline: Instant,
+    ) -> Option<(Held<'_>, Duration)> {
         if let Some(held) = self.try_take(bytes) {
             return Some((held, Duration::ZERO));
         }
@@ -76,7 +80,7 @@ impl BodyBudget {
 
     /// Bytes free now.
     #[cfg(test)]
-    pub fn free(&self) -> usize {
+    pub(crate) fn free(&self) -> usize {
         self.free.load(Ordering::Relaxed)
     }
 
@@ -112,19 +116,20 @@ impl Drop for Waiting<'_> {
 
 /// Bytes reserved by one body, given back when dropped.
 #[derive(Debug)]
-pub struct Held<'a> {
+pub(crate) struct Held<'a> {
     budget: &'a BodyBudget,
     bytes: usize,
 }
 
 impl Held<'_> {
     /// Bytes held.
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
     /// Give back all but `keep` bytes (a body shorter than its reservation).
-    pub fn shrink_to(&mut self, keep: usize) {
+    pub(crate) fn shrink_to(&mut self, keep: usize) {
         if keep < self.bytes {
             self.budget.give_back(self.bytes - keep);
             self.bytes = keep;
