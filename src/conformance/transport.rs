@@ -23,14 +23,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Retries of a statusCode 1 answer.
-pub const RETRIES: u32 = 3;
+pub(super) const RETRIES: u32 = 3;
 /// Longest answer body kept as evidence.
 const MAX_EVIDENCE_BODY: usize = 2048;
 /// Longest answer body read.
 const MAX_BODY: usize = 1 << 20;
 
 /// A built request: URL and body.
-pub type Built = (reqwest::Url, String);
+pub(super) type Built = (reqwest::Url, String);
 
 /// The answer to one request (after any statusCode 1 retries).
 #[derive(Debug, Clone)]
@@ -227,8 +227,8 @@ impl Prober {
                     .get(reqwest::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                match read_body(resp, MAX_BODY, &self.observed, None).await {
-                    Ok((bytes, _)) => (Some(status), ct, bytes, None),
+                match read_body(resp, MAX_BODY, &self.observed, None).await.0 {
+                    Ok((bytes, _)) => (Some(status), ct, bytes.to_vec(), None),
                     Err(kind) => (None, ct, Vec::new(), Some(kind.as_str())),
                 }
             }

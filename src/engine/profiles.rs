@@ -21,7 +21,7 @@ pub struct Profile {
 }
 
 /// The profile (index into `profiles`) of the session at plan index `index`; 0 without profiles.
-pub fn pick(profiles: &[Profile], seed: u64, index: u64) -> usize {
+pub(crate) fn pick(profiles: &[Profile], seed: u64, index: u64) -> usize {
     if profiles.len() < 2 {
         return 0;
     }

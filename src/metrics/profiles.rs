@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The figures of every profile named in `rows`, the service level judged against `target`.
-pub fn from_rows(rows: &[SessionRow], target: Duration) -> BTreeMap<String, ProfileFigures> {
+pub(crate) fn from_rows(rows: &[SessionRow], target: Duration) -> BTreeMap<String, ProfileFigures> {
     let mut by: BTreeMap<&str, Vec<SessionRow>> = BTreeMap::new();
     for r in rows.iter().filter(|r| !r.profile.is_empty()) {
         by.entry(r.profile.as_str()).or_default().push(r.clone());

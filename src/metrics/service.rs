@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// The service-level figures of a run.
 #[derive(Debug)]
-pub struct ServiceStats {
+pub(super) struct ServiceStats {
     target: Duration,
     within: u64,
     never_joined: u64,
@@ -28,7 +28,7 @@ pub struct ServiceStats {
 
 impl ServiceStats {
     /// Figures judged against a service-level `target` (20 s by default).
-    pub fn new(target: Duration) -> Self {
+    pub(super) fn new(target: Duration) -> Self {
         ServiceStats {
             target,
             within: 0,
@@ -42,39 +42,39 @@ impl ServiceStats {
     }
 
     /// The service-level target.
-    pub fn target(&self) -> Duration {
+    pub(crate) fn target(&self) -> Duration {
         self.target
     }
 
     /// An agent joined a session after the customer waited `wait`.
-    pub fn joined(&mut self, wait: Duration) {
+    pub(super) fn joined(&mut self, wait: Duration) {
         self.within += u64::from(wait <= self.target);
         self.wait_us += wait.as_micros();
         self.queue_wait.saturating_record(micros(wait));
     }
 
     /// A customer lost patience after waiting `wait` and left before any agent joined.
-    pub fn abandoned(&mut self, wait: Duration) {
+    pub(crate) fn abandoned(&mut self, wait: Duration) {
         self.abandoned_wait.saturating_record(micros(wait));
     }
 
     /// An established session ended before any agent joined it.
-    pub fn never_joined(&mut self) {
+    pub(super) fn never_joined(&mut self) {
         self.never_joined += 1;
     }
 
     /// The agent's first message came `after` the customer's first one.
-    pub fn first_response(&mut self, after: Duration) {
+    pub(super) fn first_response(&mut self, after: Duration) {
         self.first_response.saturating_record(micros(after));
     }
 
     /// An agent message came `after` the oldest customer message it answers.
-    pub fn response(&mut self, after: Duration) {
+    pub(crate) fn response(&mut self, after: Duration) {
         self.response.saturating_record(micros(after));
     }
 
     /// The summary's `service_level` object; None when no session was established.
-    pub fn report(&self) -> Option<ServiceLevel> {
+    pub(super) fn report(&self) -> Option<ServiceLevel> {
         let joined = self.queue_wait.len();
         let abandoned = self.abandoned_wait.len();
         let established = joined + abandoned + self.never_joined;
@@ -111,7 +111,7 @@ impl ServiceStats {
 /// The service level of finished sessions' rows (a merged run), judged against `target`:
 /// exact counts, ASA and level, percentiles of the union; no per-message response
 /// times (a row has none). None when no row has an established chat.
-pub fn from_rows(rows: &[SessionRow], target: Duration) -> Option<ServiceLevel> {
+pub(crate) fn from_rows(rows: &[SessionRow], target: Duration) -> Option<ServiceLevel> {
     let mut s = ServiceStats::new(target);
     let dur = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
     for r in rows.iter().filter(|r| !r.chat_id.is_empty()) {

@@ -1,12 +1,14 @@
 //! The HTTP layer: one handler for every request. It finds the route (both
 //! dialects), checks method, content type and body, asks the fault injector,
-//! runs the operation and counts the request and its response. Anything that
+//! runs the operation and counts the request; its response carries a
+//! [`Ticket`] counted once the response is written (`written`). Anything that
 //! matches no route or cannot be parsed gets a 4xx JSON body with `errors`.
 
 use super::config::FaultKind;
 use super::faults::Decision;
 use super::ops::{bad_request, failure, Answer, Rejection};
 use super::stats::{Outcome, Route};
+use super::written::Ticket;
 use super::{gms, webapi, Inner};
 use crate::protocol::{codes, Dialect, Envelope, Operation};
 use axum::body::Body;
@@ -17,11 +19,11 @@ use std::time::Duration;
 /// Path of the counters endpoint (not counted as a route).
 pub const STATS_PATH: &str = "/__chatload/stats";
 /// Largest accepted request body.
-pub const MAX_BODY: usize = 64 * 1024;
+pub(super) const MAX_BODY: usize = 64 * 1024;
 
 /// Marker on a response that must not be sent: the connection is closed instead.
 #[derive(Debug, Clone, Copy)]
-pub struct DropConnection;
+pub(super) struct DropConnection;
 
 /// How to answer.
 enum Reply {
@@ -32,7 +34,7 @@ enum Reply {
 }
 
 /// Handle one request.
-pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
+pub(super) async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
     inner.ensure_sweeper();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
@@ -102,7 +104,7 @@ fn rejected(inner: &Inner) -> Response<Body> {
 
 /// Marker on a response to a request already counted under `rejected_by_http`.
 #[derive(Debug, Clone, Copy)]
-pub struct Rejected;
+pub(super) struct Rejected;
 
 /// A chat path of either dialect, parsed once per request.
 enum Target<'a> {
@@ -285,7 +287,10 @@ async fn finish(
     inner.counters.request(route);
     if let Some(delay) = delay {
         inner.counters.fault(FaultKind::Delay);
+        // hyper drops this future when the client goes during the delay.
+        let unanswered = Unanswered(&inner.counters, route);
         tokio::time::sleep(delay).await;
+        std::mem::forget(unanswered);
     }
     let (outcome, response) = match reply {
         Reply::Json(answer) => render(answer),
@@ -309,18 +314,30 @@ async fn finish(
             inner.counters.fault(FaultKind::Drop);
             let mut r = with_type(502, Body::empty(), "text/plain");
             r.extensions_mut().insert(DropConnection);
-            (
-                Outcome {
-                    http_status: 0,
-                    status_code: None,
-                    chat_ended: None,
-                },
-                r,
-            )
+            // Dropping the connection is the answer: counted under HTTP status 0 now.
+            let dropped = Outcome {
+                http_status: 0,
+                status_code: None,
+                chat_ended: None,
+            };
+            inner.counters.response(route, dropped);
+            return r;
         }
     };
-    inner.counters.response(route, outcome);
+    // Counted as answered once written (see `written`).
+    let mut response = response;
+    response.extensions_mut().insert(Ticket { route, outcome });
     response
+}
+
+/// While alive, a request whose answer was not made yet: dropped (the client
+/// gone mid-delay), it counts the answer as `unwritten`.
+struct Unanswered<'a>(&'a super::stats::Counters, Route);
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        self.0.unwritten(self.1);
+    }
 }
 
 fn render((http, envelope): Answer) -> (Outcome, Response<Body>) {

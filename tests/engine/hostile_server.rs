@@ -6,9 +6,9 @@
 //! Every answer carries `Connection: close`, so no connection is ever reused and
 //! no request can be lost or retried silently between the two sides.
 
-use chatload::engine::config::build;
-use chatload::engine::runner::{run, RunOutcome};
-use chatload::engine::scenario::ScenarioFile;
+use chatload::build_config;
+use chatload::ScenarioFile;
+use chatload::{run_scenario, RunOutcome};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -49,6 +49,9 @@ pub enum Bad {
     /// Like `StallBody`, with a Content-Length of 3,000 bytes (most of a
     /// 4,096-byte body budget).
     StallBig,
+    /// A statusCode 0 answer padded to a Content-Length of 3,000 bytes whose
+    /// body arrives in two parts 150 ms apart (held back, then complete).
+    SlowBig,
     /// HTTP 302 to another path (a gateway's login redirect): never followed.
     Redirect,
     /// HTTP 500 with a JSON error body that is no envelope.
@@ -302,6 +305,16 @@ async fn misbehave(stream: &mut TcpStream, bad: Bad, chat: &str) {
             let _ = stream.write_all(head.as_bytes()).await;
             std::future::pending::<()>().await
         }
+        Bad::SlowBig => {
+            let mut body = ok_body(chat, false);
+            body.resize(3000, b' ');
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&body[..100]).await;
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            let _ = stream.write_all(&body[100..]).await;
+            let _ = stream.shutdown().await;
+        }
         Bad::Redirect => {
             let head = "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
             let _ = stream.write_all(head.as_bytes()).await;
@@ -374,7 +387,7 @@ backoff_max = "40ms"
         quiet: true,
         ..Default::default()
     };
-    let cfg = build(&args, Some(&file)).unwrap();
-    let outcome = run(cfg, std::future::pending()).await.unwrap();
+    let cfg = build_config(&args, Some(&file)).unwrap();
+    let outcome = run_scenario(cfg, std::future::pending()).await.unwrap();
     (outcome, dir)
 }

@@ -4,8 +4,8 @@
 //! with patience, customers leave and abandonment grows as agents are removed.
 
 use super::e2e::{assert_counts_match, run_text, stats};
-use chatload::engine::runner::RunOutcome;
 use chatload::report::model::ServiceLevel;
+use chatload::RunOutcome;
 
 fn scenario(agents: u32) -> String {
     format!(

@@ -4,7 +4,7 @@
 //! counters agree with the client's either way.
 
 use super::e2e::{assert_counts_match, run_text, stats};
-use chatload::engine::runner::RunOutcome;
+use chatload::RunOutcome;
 
 fn scenario(reaction: &str) -> String {
     format!(

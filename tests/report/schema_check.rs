@@ -151,8 +151,9 @@ const OPTIONAL: &[(&str, &[&str])] = &[
         &["queue_wait_ms", "first_response_ms", "abandoned", "profile"],
     ),
     ("#/$defs/ProfileFigures", &["service_level"]),
-    // Each shard's own verdict, written by `chatload merge` only.
-    ("#/properties/generator", &["shards"]),
+    // Each shard's own verdict, written by `chatload merge` only; requests resent
+    // after a stale connection, written only when some were.
+    ("#/properties/generator", &["shards", "stale_connection"]),
 ];
 
 fn walk(s: &Value, path: &str, out: &mut Vec<String>) {

@@ -19,7 +19,7 @@ use crate::protocol::Envelope;
 use serde_json::error::Category;
 
 /// Classify one complete HTTP answer.
-pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
+pub(crate) fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
     match serde_json::from_slice::<Envelope>(body) {
         Ok(env) if env.status_code > 2 => {
             if (200..300).contains(&http_status) {
@@ -51,7 +51,7 @@ pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
 }
 
 /// Why a 2xx body is no usable envelope, for the report's samples (values redacted there).
-pub fn decode_error(body: &[u8]) -> String {
+pub(super) fn decode_error(body: &[u8]) -> String {
     match serde_json::from_slice::<Envelope>(body) {
         Ok(env) => format!("statusCode {} is not 0, 1 or 2", env.status_code),
         Err(e) => e.to_string(),
@@ -69,7 +69,7 @@ fn no_envelope(http_status: u16) -> (Outcome, Option<Envelope>) {
 }
 
 /// Classify a request that produced no HTTP answer.
-pub fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
+pub(crate) fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
     if local_limit(e) {
         TransportErrorKind::LocalLimit
     } else if e.is_timeout() {
@@ -81,6 +81,37 @@ pub fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
     } else {
         TransportErrorKind::Other
     }
+}
+
+/// True when the request provably never left: the connection it was given
+/// closed before the request was written, so the target never saw it.
+///
+/// Two shapes (hyper 1.12, hyper-util 0.1.21, reqwest 0.12.28): hyper's
+/// `is_canceled`, which hyper reports only with the request handed back
+/// unwritten (hyper-util resends those itself, uncounted, when the connection
+/// was a reused one, so a canceled error that reaches here came on a new one);
+/// and a hyper-util error caused by hyper that is no connect error and names no
+/// connection (`connect_info` None): the new connection failed its HTTP set-up
+/// (closed before it was ready) before any request was handed to it.
+pub(crate) fn not_sent(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_canceled)
+        {
+            return true;
+        }
+        if let Some(legacy) = err.downcast_ref::<hyper_util::client::legacy::Error>() {
+            let by_hyper =
+                std::error::Error::source(legacy).is_some_and(|s| s.is::<hyper::Error>());
+            if by_hyper && !legacy.is_connect() && legacy.connect_info().is_none() {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// OS error codes that mean this machine ran out, not the target.

@@ -5,22 +5,22 @@
 //! The client holds no per-session state: the session passes its [`Identity`].
 //! Error messages never include request bodies (they carry the secureKey).
 
-pub mod body;
+pub(crate) mod body;
 mod budget;
 mod classify;
-pub mod cookies;
-pub mod gms_v2;
-pub mod samples;
-pub mod tls;
-pub mod transport;
-pub mod webapi;
+pub(crate) mod cookies;
+pub(crate) mod gms_v2;
+pub(crate) mod samples;
+#[cfg(test)]
+mod stale_tests;
+pub(crate) mod tls;
+pub(crate) mod transport;
+pub(crate) mod webapi;
 
-pub use classify::{classify, classify_error};
+pub(crate) use classify::{classify, classify_error, not_sent};
 
 use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -197,24 +197,38 @@ impl Call<'_> {
 
 /// The answer to one call.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// Classified outcome.
     pub outcome: Outcome,
     /// Parsed envelope when the body was one.
     pub envelope: Option<Envelope>,
     /// When the request left.
     pub sent: Instant,
-    /// When the answer (or failure) arrived.
+    /// When the answer (or failure) arrived, less `generator_wait`.
     pub done: Instant,
+    /// How long the answer waited inside the generator after it was sent (for
+    /// body budget, see `budget`): the generator's lateness, not the target's time.
+    pub generator_wait: Duration,
+}
+
+impl Reply {
+    /// The generator's lateness for this request: from `ready` (when it could
+    /// have been sent) to `sent`, plus any wait inside the generator after.
+    pub(crate) fn lateness_from(&self, ready: Instant) -> Duration {
+        self.sent.saturating_duration_since(ready) + self.generator_wait
+    }
 }
 
 /// What a [`Responder`] returns: `(HTTP status, body)` or a transport failure, later.
-pub type FakeAnswer =
-    Pin<Box<dyn Future<Output = Result<(u16, String), TransportErrorKind>> + Send>>;
+#[cfg(test)]
+pub(crate) type FakeAnswer = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(u16, String), TransportErrorKind>> + Send>,
+>;
 
 /// A stand-in for the network (unit tests with paused time): answers a call
 /// with `(HTTP status, body)` or a transport failure, after any simulated delay.
-pub trait Responder: Send + Sync {
+#[cfg(test)]
+pub(crate) trait Responder: Send + Sync {
     /// Answer one request.
     fn respond(&self, url: &str, body: &str) -> FakeAnswer;
 }
@@ -222,6 +236,7 @@ pub trait Responder: Send + Sync {
 #[derive(Clone)]
 enum Backend {
     Http(reqwest::Client),
+    #[cfg(test)]
     Fake(Arc<dyn Responder>),
 }
 
@@ -229,6 +244,7 @@ impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Backend::Http(_) => f.write_str("Http"),
+            #[cfg(test)]
             Backend::Fake(_) => f.write_str("Fake"),
         }
     }
@@ -238,15 +254,17 @@ impl std::fmt::Debug for Backend {
 /// below the keep-alive timeout of common servers and balancers (Apache and
 /// Node.js 5 s, nginx 75 s, AWS ALB 60 s), so a request is rarely written onto a
 /// connection the server is closing at that moment. Such a request cannot be
-/// told from one the server read and dropped, so it counts as `reset`; a
+/// told from one the server read and dropped, so it counts as `reset`. A reused
 /// connection found closed before the request was written is retried on a new
-/// one by the pool itself (hyper-util), unseen by both sides' counts.
-pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+/// one by the pool itself (hyper-util), unseen by both sides' counts; a request
+/// hyper reports unsent otherwise ([`not_sent`]) is sent once more by
+/// [`ChatClient`] and counted as `stale_connection`.
+pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// The one HTTP client builder of chatload: `run` (through [`ChatClient`]) and
 /// `conformance` both build their client here, so connection options (TLS,
 /// proxy, cookies) added here apply to both.
-pub fn http_client(
+pub(crate) fn http_client(
     request_timeout: Duration,
     headers: reqwest::header::HeaderMap,
     https: bool,
@@ -285,7 +303,7 @@ pub fn http_client(
 /// overflows, SYN retries stall requests for seconds and the load collapses.
 /// Waiting for a slot happens before `sent`, so it shows up as scheduling lateness.
 #[derive(Debug, Clone)]
-pub struct ChatClient {
+pub(crate) struct ChatClient {
     backend: Backend,
     target: Target,
     max_body: usize,
@@ -293,47 +311,14 @@ pub struct ChatClient {
     observed: Arc<transport::Observed>,
     cookies: bool,
     budget: Arc<budget::BodyBudget>,
+    request_timeout: Duration,
 }
 
 impl ChatClient {
-    /// Build the shared client (`request_timeout` bounds each whole request).
-    pub fn new(
-        target: Target,
-        request_timeout: Duration,
-        max_body: usize,
-        max_connections: usize,
-    ) -> anyhow::Result<Self> {
-        Self::with_headers(
-            target,
-            request_timeout,
-            max_body,
-            max_connections,
-            reqwest::header::HeaderMap::new(),
-        )
-    }
-
-    /// [`ChatClient::new`] that also sends `headers` on every request
-    /// (custom gateway headers; mark secret values sensitive).
-    pub fn with_headers(
-        target: Target,
-        request_timeout: Duration,
-        max_body: usize,
-        max_connections: usize,
-        headers: reqwest::header::HeaderMap,
-    ) -> anyhow::Result<Self> {
-        let transport = transport::Transport::default();
-        Self::with_transport(
-            target,
-            request_timeout,
-            max_body,
-            max_connections,
-            headers,
-            &transport,
-        )
-    }
-
-    /// [`ChatClient::with_headers`] with TLS, HTTP/2, proxy and cookie options.
-    pub fn with_transport(
+    /// Build the shared client (`request_timeout` bounds each whole request) with custom
+    /// `headers` on every request (mark secret values sensitive) and TLS, HTTP/2, proxy
+    /// and cookie options.
+    pub(crate) fn with_transport(
         target: Target,
         request_timeout: Duration,
         max_body: usize,
@@ -343,19 +328,35 @@ impl ChatClient {
     ) -> anyhow::Result<Self> {
         let https = target.is_https();
         let http = http_client(request_timeout, headers, https, transport)?;
-        Ok(ChatClient {
+        let mut client = Self::with_http(target, http, request_timeout, max_body, max_connections);
+        client.cookies = transport.cookies;
+        Ok(client)
+    }
+
+    /// A client over a `reqwest::Client` built elsewhere (its own connector
+    /// layers, say); `request_timeout` should be the one it was built with.
+    pub(crate) fn with_http(
+        target: Target,
+        http: reqwest::Client,
+        request_timeout: Duration,
+        max_body: usize,
+        max_connections: usize,
+    ) -> Self {
+        ChatClient {
             backend: Backend::Http(http),
             target,
             max_body,
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
             observed: Arc::default(),
-            cookies: transport.cookies,
+            cookies: false,
             budget: Arc::default(),
-        })
+            request_timeout,
+        }
     }
 
     /// A client whose requests go to `responder` instead of the network.
-    pub fn with_responder(target: Target, responder: Arc<dyn Responder>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_responder(target: Target, responder: Arc<dyn Responder>) -> Self {
         ChatClient {
             backend: Backend::Fake(responder),
             target,
@@ -364,98 +365,78 @@ impl ChatClient {
             observed: Arc::default(),
             cookies: false,
             budget: Arc::default(),
+            request_timeout: Duration::from_secs(30),
         }
     }
 
     /// Buffer at most `bytes` of response bodies at once across all requests
     /// (default: no limit beyond `max_body` per request).
-    pub fn with_body_budget(mut self, bytes: usize) -> Self {
+    pub(crate) fn with_body_budget(mut self, bytes: usize) -> Self {
         self.budget = Arc::new(budget::BodyBudget::new(bytes));
         self
     }
 
     /// True when each session keeps a cookie jar.
-    pub fn cookies(&self) -> bool {
+    pub(crate) fn cookies(&self) -> bool {
         self.cookies
     }
 
     /// What the client observed (HTTP versions, TLS failure reasons).
-    pub fn observed(&self) -> &transport::Observed {
+    pub(crate) fn observed(&self) -> &transport::Observed {
         &self.observed
     }
 
-    /// The target.
-    pub fn target(&self) -> &Target {
-        &self.target
-    }
-
-    /// URL and body of a call (pure; used by tests and by [`ChatClient::call`]).
-    pub fn build(&self, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+    /// URL and body of a call (pure).
+    pub(crate) fn build(&self, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
         match self.target.dialect {
             Dialect::GmsV2 => gms_v2::build(&self.target, id, call),
             Dialect::WebApi => webapi::build(&self.target, id, call),
         }
     }
 
-    /// Send a call built from `id` and classify the answer.
-    pub async fn call(&self, id: &Identity, call: &Call<'_>) -> Reply {
-        let (url, body) = self.build(id, call);
-        self.send(url, body).await
-    }
-
-    /// Send a built call and classify the answer.
-    pub async fn send(&self, url: reqwest::Url, body: String) -> Reply {
-        self.send_with(url, body, None).await
-    }
-
-    /// [`ChatClient::send`] with the session's cookie jar: its cookies go out,
-    /// the answer's `Set-Cookie` come back into it.
-    pub async fn send_with(
-        &self,
-        url: reqwest::Url,
-        body: String,
-        jar: Option<&cookies::Jar>,
-    ) -> Reply {
-        let _slot = self.slot().await;
-        self.send_in_slot(url, body, jar).await
-    }
-
     /// Wait for a connection slot (held until the permit drops).
-    pub async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    pub(crate) async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         // The semaphore is never closed; a failed acquire would only skip the cap.
         self.slots.acquire().await.ok()
     }
 
-    /// [`ChatClient::send`] for a caller that holds a [`ChatClient::slot`].
-    pub async fn send_in_slot(
+    /// Send a built call and classify the answer, for a caller that holds a
+    /// [`ChatClient::slot`]; with the session's cookie jar, its cookies go out and the
+    /// answer's `Set-Cookie` come back into it.
+    pub(crate) async fn send_in_slot(
         &self,
         url: reqwest::Url,
         body: String,
         jar: Option<&cookies::Jar>,
     ) -> Reply {
-        let content_type = self.target.dialect.content_type();
         let sent = Instant::now();
+        let mut waited = Duration::ZERO;
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {
-                let cookie = jar.and_then(|j| j.header_for(&url));
-                let mut req = http
-                    .post(url)
-                    .header(reqwest::header::CONTENT_TYPE, content_type);
-                if let Some(cookie) = cookie {
-                    req = req.header(reqwest::header::COOKIE, cookie);
+                // Shared, not copied: a request hyper gives back unsent goes again.
+                let body = hyper::body::Bytes::from(body);
+                let mut answer = self.post(http, url, body.clone(), jar).await;
+                if let Err(e) = &answer {
+                    if let Some(url) = e.url().filter(|_| not_sent(e)).cloned() {
+                        // Once: the target never saw the first; not a target error.
+                        self.observed.stale_connection();
+                        answer = self.post(http, url, body, jar).await;
+                    }
                 }
-                match req.body(body).send().await {
+                match answer {
                     Ok(resp) => {
                         self.observed.version(resp.version());
                         if let Some(jar) = jar {
                             // Redirects are not followed: the answer's URL is the request's.
                             jar.store_from(resp.url(), resp.headers());
                         }
-                        self.read(resp).await
+                        self.read(resp, sent + self.request_timeout, &mut waited)
+                            .await
                     }
                     Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
                 }
             }
+            #[cfg(test)]
             Backend::Fake(r) => match r.respond(url.as_str(), &body).await {
                 Ok((status, text)) => classify(status, text.as_bytes()),
                 Err(kind) => (Outcome::Transport(kind), None),
@@ -465,16 +446,44 @@ impl ChatClient {
             outcome,
             envelope,
             sent,
-            done: Instant::now(),
+            done: Instant::now() - waited,
+            generator_wait: waited,
         }
     }
 
-    async fn read(&self, resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
+    /// POST `body` to `url` with the session's cookies.
+    async fn post(
+        &self,
+        http: &reqwest::Client,
+        url: reqwest::Url,
+        body: hyper::body::Bytes,
+        jar: Option<&cookies::Jar>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let content_type = self.target.dialect.content_type();
+        let cookie = jar.and_then(|j| j.header_for(&url));
+        let mut req = http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type);
+        if let Some(cookie) = cookie {
+            req = req.header(reqwest::header::COOKIE, cookie);
+        }
+        req.body(body).send().await
+    }
+
+    /// Read and classify an answer; `waited` gets the time spent waiting for body
+    /// budget (at most until `deadline`, the request's timeout).
+    async fn read(
+        &self,
+        resp: reqwest::Response,
+        deadline: Instant,
+        waited: &mut Duration,
+    ) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
         // The reservation (`_held`) lasts until the body is classified and dropped.
-        let budget = Some(self.budget.as_ref());
-        let (body, _held) = match body::read_body(resp, self.max_body, &self.observed, budget).await
-        {
+        let budget = Some((self.budget.as_ref(), deadline));
+        let (read, wait) = body::read_body(resp, self.max_body, &self.observed, budget).await;
+        *waited = wait;
+        let (body, _held) = match read {
             Ok(read) => read,
             Err(TransportErrorKind::BodyTooLarge) => return self.too_large(),
             Err(TransportErrorKind::BodyBudget) => return self.no_budget(),
@@ -511,7 +520,7 @@ impl ChatClient {
 
     fn no_budget(&self) -> (Outcome, Option<Envelope>) {
         let kind = TransportErrorKind::BodyBudget;
-        let why = "the bodies in flight already fill max_buffered_body_bytes";
+        let why = "the bodies in flight filled max_buffered_body_bytes until the request timeout";
         self.observed.note(kind, why.to_string());
         (Outcome::Transport(kind), None)
     }

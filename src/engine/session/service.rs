@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 /// One session's service-level clock.
 #[derive(Debug, Default)]
-pub struct ServiceClock {
+pub(crate) struct ServiceClock {
     requested: Option<Instant>,
     joined: bool,
     abandoned: bool,
@@ -29,19 +29,19 @@ pub struct ServiceClock {
 
 impl ServiceClock {
     /// The customer asked for a chat at `at` (its request_chat's planned instant).
-    pub fn requested(&mut self, at: Instant) {
+    pub(crate) fn requested(&mut self, at: Instant) {
         self.requested.get_or_insert(at);
     }
 
     /// The server accepted the customer's message at `at` (the first one starts the
     /// first response; the oldest unanswered one starts the next response).
-    pub fn message_sent(&mut self, at: Instant) {
+    pub(crate) fn message_sent(&mut self, at: Instant) {
         self.first_message.get_or_insert(at);
         self.unanswered_since.get_or_insert(at);
     }
 
     /// Read the agent's events of an answer that arrived at `done`.
-    pub fn answer(&mut self, env: &Envelope, done: Instant, metrics: &Metrics) {
+    pub(crate) fn answer(&mut self, env: &Envelope, done: Instant, metrics: &Metrics) {
         for ev in env.messages.iter().filter(|e| e.from.kind == "Agent") {
             match ev.kind.as_str() {
                 // A join that arrives after the customer gave up is not counted.
@@ -88,13 +88,13 @@ impl ServiceClock {
     }
 
     /// The session's service level for its row.
-    pub fn figures(&self) -> SessionService {
+    pub(crate) fn figures(&self) -> SessionService {
         self.figures
     }
 
     /// The session ended: an established chat no agent joined (and not abandoned)
     /// counts as never joined.
-    pub fn ended(&self, metrics: &Metrics) {
+    pub(crate) fn ended(&self, metrics: &Metrics) {
         if self.requested.is_some() && !self.joined && !self.abandoned {
             metrics.never_joined();
         }

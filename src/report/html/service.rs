@@ -9,7 +9,7 @@ use super::tables::{Cell, Table};
 use crate::report::model::{LatencyStats, ServiceLevel, Summary};
 
 /// The section, or nothing for a run without `service_level`.
-pub fn service_level(s: &Summary, out: &mut String) {
+pub(crate) fn service_level(s: &Summary, out: &mut String) {
     let Some(sl) = &s.service_level else { return };
     out.push_str(r#"<h3 class="sub">Service level: how long customers waited for an agent</h3>"#);
     out.push_str(r#"<div class="grid2">"#);
@@ -20,7 +20,7 @@ pub fn service_level(s: &Summary, out: &mut String) {
 
 /// The `queue-wait` chart: share of the joined chats that waited at most x, drawn
 /// through the summary's percentiles (min, p50 ... p99.99, max), and the target.
-pub fn queue_wait(sl: &ServiceLevel) -> Chart {
+pub(crate) fn queue_wait(sl: &ServiceLevel) -> Chart {
     let q = &sl.queue_wait_ms;
     let target = sl.target_ms as f64;
     let end = q.max.max(target * 1.15).max(1.0);
