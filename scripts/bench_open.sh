@@ -28,7 +28,8 @@ for i in $(seq "$REPEAT"); do
   /usr/bin/time -f "%U %S %M" -o "$OUT/time$i" "$BIN" run --quiet --arrival-rate "$RATE" \
     --sessions 20000 --session-duration lognormal:5m:2m30s -d "$DURATION" --seed "$i" \
     --out "$dir" >/dev/null 2>&1 || true
-  read -r user sys kib <"$OUT/time$i"
+  # With a non-zero exit, time(1) writes a "Command exited ..." line first.
+  read -r user sys kib < <(tail -n 1 "$OUT/time$i")
   jq -r --arg run "$i" --arg cpu "$(echo "$user $sys" | awk '{printf "%.1f", $1 + $2}')" \
     --arg mib "$((kib / 1024))" \
     '[$run, .open_model.arrival_lateness_ms.p99, .generator.schedule_lateness_ms.p99,
