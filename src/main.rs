@@ -1,6 +1,6 @@
 //! Thin binary: parse flags, run the library, print `error: {:#}`, exit with a deliberate code.
 
-use chatload::{cli::Cli, error::Exit};
+use chatload::{cli::Cli, Exit};
 use clap::Parser;
 use std::process::ExitCode;
 
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(err) => {
             // A safety net: no error may show a URL password.
-            let text = chatload::util::redact::redact_urls_in(&format!("{err:#}"));
+            let text = chatload::redact_urls_in(&format!("{err:#}"));
             eprintln!("error: {text}");
             Exit::for_error(&err).into()
         }

@@ -30,7 +30,7 @@ fn read_shard(run: &Path) -> Result<ShardRun, UsageError> {
 
 /// The checks: shards of one scenario, each index once, all N (or `--partial`).
 /// Returns N.
-pub fn check_shards(shards: &[ShardRun], partial: bool) -> Result<u32, UsageError> {
+pub(crate) fn check_shards(shards: &[ShardRun], partial: bool) -> Result<u32, UsageError> {
     let first = &shards[0];
     let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
     let mut count = None;
@@ -82,7 +82,7 @@ pub fn check_shards(shards: &[ShardRun], partial: bool) -> Result<u32, UsageErro
 }
 
 /// `chatload merge`.
-pub fn merge_command(args: &MergeArgs) -> anyhow::Result<Exit> {
+pub(crate) fn merge_command(args: &MergeArgs) -> anyhow::Result<Exit> {
     let shards = args
         .runs
         .iter()

@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use std::io::Write;
 
 /// Write the completion script of `shell` to `out`.
-pub fn write_completions(shell: Shell, out: &mut impl Write) {
+pub(crate) fn write_completions(shell: Shell, out: &mut impl Write) {
     use clap_complete::Shell as S;
     let shell = match shell {
         Shell::Bash => S::Bash,
@@ -19,7 +19,7 @@ pub fn write_completions(shell: Shell, out: &mut impl Write) {
 }
 
 /// Write the man page (roff, section 1) of chatload and its subcommands to `out`.
-pub fn write_man(out: &mut impl Write) -> std::io::Result<()> {
+pub(crate) fn write_man(out: &mut impl Write) -> std::io::Result<()> {
     let cmd = Cli::command();
     clap_mangen::Man::new(cmd.clone()).render(out)?;
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
@@ -31,7 +31,9 @@ pub fn write_man(out: &mut impl Write) -> std::io::Result<()> {
 }
 
 /// Print to stdout; a closed pipe (`| head`) is not an error.
-pub fn print(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> anyhow::Result<Exit> {
+pub(crate) fn print(
+    render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+) -> anyhow::Result<Exit> {
     let mut buf = Vec::new();
     render(&mut buf)?;
     let mut stdout = std::io::stdout().lock();

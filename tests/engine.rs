@@ -85,9 +85,9 @@ mod usage {
     fn shipped_scenarios_are_valid() {
         for name in ["smoke", "steady", "webapi", "faults"] {
             let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
-            let f = chatload::engine::scenario::ScenarioFile::load(std::path::Path::new(&path))
+            let f = chatload::ScenarioFile::load(std::path::Path::new(&path))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
-            let cfg = chatload::engine::config::build(&Default::default(), Some(&f))
+            let cfg = chatload::build_config(&Default::default(), Some(&f))
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(cfg.warnings.is_empty(), "{name}: {:?}", cfg.warnings);
         }

@@ -1,7 +1,8 @@
 //! The layer rule, checked on the source tree: data flows one way,
-//! `engine` (and the `conformance` and `merge` commands beside it) -> `metrics` -> `report` (model, vocab,
-//! exporters) -> `gate`, and no
-//! module names a layer above its own: `metrics` never names `engine`; `report`
+//! `command` -> `engine` (and the `conformance` and `merge` commands beside it) -> `metrics` ->
+//! `report` (model, vocab, exporters) -> `gate`, and no
+//! module names a layer above its own, nor skips one to reach the report model: the
+//! `engine` hands raw facts to `metrics` and never names `report`; `metrics` never names `engine`; `report`
 //! names none of `engine`, `metrics`, `gate`; `gate` reads the report model and
 //! names neither `engine` nor `metrics`. `server`, `protocol`, `util` and `error`
 //! stand beside the layers and name none of them. (`cli` holds only flag shapes;
@@ -9,10 +10,14 @@
 
 use std::path::{Path, PathBuf};
 
-/// The layers, top first. `conformance` is a command beside `engine` at the top: it
+/// The layers, top first. `command` (chatload run) drives them all: engine, then the
+/// metrics' summary, the reports and the gate's verdict; the engine below it only
+/// runs sessions and records raw facts, and never names the report model.
+/// `conformance` is a command beside `engine` at the top: it
 /// drives the engine's client and writes its own report, and nothing below names it.
 /// `merge` (chatload merge) is another: it reads run folders through `metrics`.
-const LAYERS: [&str; 6] = [
+const LAYERS: [&str; 7] = [
+    "command",
     "conformance",
     "merge",
     "engine",
@@ -22,16 +27,27 @@ const LAYERS: [&str; 6] = [
 ];
 /// Per layer, the layers it must not name (the ones above it; the gate judges the
 /// report model, so `report` is the one layer it reads).
-const ABOVE: [(&str, &[&str]); 6] = [
-    ("conformance", &["merge"]),
-    ("merge", &["conformance", "engine"]),
-    ("engine", &["conformance", "merge"]),
-    ("metrics", &["conformance", "merge", "engine"]),
+const ABOVE: [(&str, &[&str]); 7] = [
+    ("command", &["conformance", "merge"]),
+    ("conformance", &["command", "merge"]),
+    ("merge", &["command", "conformance", "engine"]),
+    ("engine", &["command", "conformance", "merge", "report"]),
+    ("metrics", &["command", "conformance", "merge", "engine"]),
     (
         "report",
-        &["conformance", "merge", "engine", "metrics", "gate"],
+        &[
+            "command",
+            "conformance",
+            "merge",
+            "engine",
+            "metrics",
+            "gate",
+        ],
     ),
-    ("gate", &["conformance", "merge", "engine", "metrics"]),
+    (
+        "gate",
+        &["command", "conformance", "merge", "engine", "metrics"],
+    ),
 ];
 /// Modules beside the layers: they may name each other, never a layer.
 const BESIDE: [&str; 4] = ["server", "protocol", "util", "error"];
@@ -132,6 +148,18 @@ fn the_check_catches_upward_imports() {
         violations("engine", "use crate::conformance::Check;\n").len(),
         1
     );
+    // The engine hands raw facts to metrics: the report model is not its to name.
+    assert_eq!(
+        violations("engine", "use crate::report::model::Summary;\n").len(),
+        1
+    );
+    assert_eq!(
+        violations("engine", "crate::report::write_reports_each(&d, &s, &r);\n").len(),
+        1
+    );
+    assert_eq!(violations("engine", "use crate::command::run;\n").len(), 1);
+    assert!(violations("command", "use crate::report::model::Summary;\n").is_empty());
+    assert!(violations("command", "use crate::engine::runner;\n").is_empty());
     assert_eq!(
         violations("protocol", "use crate::conformance::Check;\n").len(),
         1

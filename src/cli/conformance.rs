@@ -5,7 +5,7 @@ use clap::Args;
 use std::path::PathBuf;
 
 /// Exit codes of `chatload conformance`, shown in its `--help`.
-pub const EXIT_CODES: &str = "Exit codes:
+pub(super) const EXIT_CODES: &str = "Exit codes:
   0  every rule passed, warned or was skipped
   1  a rule failed
   2  usage error (bad flag, unwritable --out or --junit)

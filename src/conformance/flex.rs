@@ -17,9 +17,9 @@
 use std::time::Duration;
 
 /// Most narrowing rounds after the bracket is found.
-pub const MAX_ROUNDS: usize = 6;
+pub(super) const MAX_ROUNDS: usize = 6;
 /// Genesys's default flex-disconnect-timeout.
-pub const GENESYS_DEFAULT: Duration = Duration::from_secs(45);
+pub(super) const GENESYS_DEFAULT: Duration = Duration::from_secs(45);
 /// Shortest idle of the ladder.
 const FIRST_STEP: Duration = Duration::from_secs(1);
 
@@ -60,7 +60,7 @@ impl std::str::FromStr for FlexMode {
 }
 
 /// The idle times of the bracketing round: 1 s, 2 s, 4 s, ... below `cap`, then `cap`.
-pub fn ladder(cap: Duration) -> Vec<Duration> {
+pub(super) fn ladder(cap: Duration) -> Vec<Duration> {
     let mut out = Vec::new();
     let mut d = FIRST_STEP;
     while d < cap {
@@ -72,12 +72,12 @@ pub fn ladder(cap: Duration) -> Vec<Duration> {
 }
 
 /// Midpoint and half-width of a bracket.
-pub fn estimate(lo: Duration, hi: Duration) -> (Duration, Duration) {
+pub(super) fn estimate(lo: Duration, hi: Duration) -> (Duration, Duration) {
     ((lo + hi) / 2, (hi.saturating_sub(lo)) / 2)
 }
 
 /// Is the bracket tight enough for `mode`?
-pub fn done(mode: FlexMode, lo: Duration, hi: Duration) -> bool {
+pub(super) fn done(mode: FlexMode, lo: Duration, hi: Duration) -> bool {
     let (mid, half) = estimate(lo, hi);
     match mode {
         FlexMode::Off => true,
@@ -87,14 +87,14 @@ pub fn done(mode: FlexMode, lo: Duration, hi: Duration) -> bool {
 }
 
 /// The three quarter points of a bracket.
-pub fn split(lo: Duration, hi: Duration) -> Vec<Duration> {
+pub(super) fn split(lo: Duration, hi: Duration) -> Vec<Duration> {
     let q = (hi.saturating_sub(lo)) / 4;
     vec![lo + q, lo + q * 2, lo + q * 3]
 }
 
 /// One idle chat's result: the bounds of the idle time the server saw.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Observation {
+pub(super) struct Observation {
     /// At least this idle.
     pub min: Duration,
     /// At most this idle.
@@ -105,7 +105,7 @@ pub struct Observation {
 
 /// The bracket `[lo, hi]` the observations prove (None: nothing expired).
 /// Contradicting observations (a timer that is not exact) widen it.
-pub fn bracket(obs: &[Observation]) -> Option<(Duration, Duration)> {
+pub(super) fn bracket(obs: &[Observation]) -> Option<(Duration, Duration)> {
     let lo = obs
         .iter()
         .filter(|o| o.alive)
@@ -118,7 +118,7 @@ pub fn bracket(obs: &[Observation]) -> Option<(Duration, Duration)> {
 
 /// How long the probe takes against a server whose timeout is exactly `timeout`
 /// (printed before the probe starts).
-pub fn expected_duration(mode: FlexMode, cap: Duration, timeout: Duration) -> Duration {
+pub(super) fn expected_duration(mode: FlexMode, cap: Duration, timeout: Duration) -> Duration {
     if mode == FlexMode::Off {
         return Duration::ZERO;
     }

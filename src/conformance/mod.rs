@@ -18,11 +18,11 @@
 pub mod config;
 pub mod export;
 mod findings;
-pub mod flex;
+mod flex;
 pub mod model;
 pub mod probes;
 mod redact;
-pub mod rules;
+mod rules;
 mod session;
 mod transport;
 

@@ -4,25 +4,25 @@
 //! seen so far (issued keys, custom header values) by `<redacted>`.
 
 /// What replaces a secret.
-pub const REDACTED: &str = "<redacted>";
+pub(super) const REDACTED: &str = "<redacted>";
 
 /// Known secrets plus the field rule.
 #[derive(Debug, Default)]
-pub struct Redactor {
+pub(super) struct Redactor {
     secrets: Vec<String>,
 }
 
 impl Redactor {
     /// Remember `secret` (values shorter than 4 characters are not worth hiding
     /// and would blank out ordinary text).
-    pub fn learn(&mut self, secret: &str) {
+    pub(super) fn learn(&mut self, secret: &str) {
         if secret.len() >= 4 && !self.secrets.iter().any(|s| s == secret) {
             self.secrets.push(secret.to_string());
         }
     }
 
     /// `text` with every secureKey value and every known secret replaced.
-    pub fn clean(&self, text: &str) -> String {
+    pub(super) fn clean(&self, text: &str) -> String {
         let mut out = redact_field(text, "secureKey");
         for s in &self.secrets {
             if out.contains(s.as_str()) {

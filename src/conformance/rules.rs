@@ -36,7 +36,7 @@ const P1_END: &str = "docs/protocol.md, statusCode × chatEnded";
 const P1_FLEX: &str = "docs/protocol.md, flex-disconnect-timeout";
 
 /// Every rule, in report order.
-pub const RULES: [RuleDef; 20] = [
+pub(super) const RULES: [RuleDef; 20] = [
     rule(
         "request.accepts",
         "Request Chat answers HTTP 200, statusCode 0, chatEnded false, with chatId, userId, secureKey, alias and nextPosition",
@@ -141,7 +141,7 @@ pub const RULES: [RuleDef; 20] = [
 ];
 
 /// The id prefix of a dialect (`gms` or `webapi`).
-pub fn prefix(dialect: Dialect) -> &'static str {
+pub(super) fn prefix(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::GmsV2 => "gms",
         Dialect::WebApi => "webapi",
@@ -149,19 +149,19 @@ pub fn prefix(dialect: Dialect) -> &'static str {
 }
 
 /// The full id of rule `name` in `dialect`.
-pub fn id(dialect: Dialect, name: &str) -> String {
+pub(super) fn id(dialect: Dialect, name: &str) -> String {
     format!("{}.{name}", prefix(dialect))
 }
 
 /// The rules that apply to `dialect`, in report order.
-pub fn catalogue(dialect: Dialect) -> impl Iterator<Item = &'static RuleDef> {
+pub(super) fn catalogue(dialect: Dialect) -> impl Iterator<Item = &'static RuleDef> {
     RULES
         .iter()
         .filter(move |r| dialect == Dialect::WebApi || !r.webapi_only)
 }
 
 /// Resolve an `--only` value (full id or dialect-free name) to a rule name.
-pub fn resolve(dialect: Dialect, given: &str) -> Result<&'static str, String> {
+pub(super) fn resolve(dialect: Dialect, given: &str) -> Result<&'static str, String> {
     let short = given
         .strip_prefix(prefix(dialect))
         .and_then(|s| s.strip_prefix('.'))

@@ -11,10 +11,10 @@ use crate::engine::client::{Call, Identity};
 use crate::protocol::Operation;
 
 /// Rule name of the identity check.
-pub const ADOPT: &str = "identity.adopt";
+pub(super) const ADOPT: &str = "identity.adopt";
 
 /// A chat of the suite.
-pub struct Session<'a> {
+pub(super) struct Session<'a> {
     prober: &'a Prober,
     /// The identity in use.
     pub id: Identity,
@@ -24,7 +24,7 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// Request a chat; the session is usable when the answer gave a complete identity.
-    pub async fn open(prober: &'a Prober, nickname: &str) -> (Session<'a>, Answered) {
+    pub(super) async fn open(prober: &'a Prober, nickname: &str) -> (Session<'a>, Answered) {
         let mut s = Session {
             prober,
             id: Identity::default(),
@@ -48,12 +48,12 @@ impl<'a> Session<'a> {
     }
 
     /// True when the chat can be addressed.
-    pub fn usable(&self) -> bool {
+    pub(super) fn usable(&self) -> bool {
         self.id.complete()
     }
 
     /// Send `call` with the current identity, check a new identity's first use, adopt.
-    pub async fn call(&mut self, f: &mut Findings, call: &Call<'_>) -> Answered {
+    pub(super) async fn call(&mut self, f: &mut Findings, call: &Call<'_>) -> Answered {
         let prober = self.prober;
         self.request(f, call.operation(), |id| prober.build(id, call))
             .await
@@ -61,7 +61,7 @@ impl<'a> Session<'a> {
 
     /// Send the request `build` makes from the current identity (dialect content
     /// type), check a new identity's first use, adopt.
-    pub async fn request(
+    pub(super) async fn request(
         &mut self,
         f: &mut Findings,
         op: Operation,
@@ -105,7 +105,7 @@ impl<'a> Session<'a> {
     }
 
     /// End the chat politely (disconnect; the answer is not judged).
-    pub async fn close(mut self, f: &mut Findings) {
+    pub(super) async fn close(mut self, f: &mut Findings) {
         if self.usable() {
             self.call(f, &Call::Disconnect).await;
         }

@@ -23,14 +23,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Retries of a statusCode 1 answer.
-pub const RETRIES: u32 = 3;
+pub(super) const RETRIES: u32 = 3;
 /// Longest answer body kept as evidence.
 const MAX_EVIDENCE_BODY: usize = 2048;
 /// Longest answer body read.
 const MAX_BODY: usize = 1 << 20;
 
 /// A built request: URL and body.
-pub type Built = (reqwest::Url, String);
+pub(super) type Built = (reqwest::Url, String);
 
 /// The answer to one request (after any statusCode 1 retries).
 #[derive(Debug, Clone)]

@@ -6,11 +6,11 @@
 
 use super::pacing::{Jitter, RetryPolicy};
 use super::plan::LoadPlan;
-use super::scenario::{JitterSection, ScenarioFile, SpannedDuration};
+use super::scenario::{JitterSection, Scenario, ScenarioFile, SpannedDuration};
 use super::session::CustomerScript;
 use crate::cli::RunArgs;
 use crate::error::UsageError;
-use crate::gate::{parse_threshold, Threshold, ThresholdsSpec};
+use crate::gate::{Threshold, ThresholdsSpec};
 use crate::protocol::Dialect;
 use crate::server::ServerConfig;
 use crate::util::{check_output_file, BadOutputFile};
@@ -19,6 +19,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 mod headers;
+mod limits;
 mod load;
 mod output;
 mod reach;
@@ -26,9 +27,9 @@ mod script;
 mod shard;
 mod target;
 
-pub use headers::CustomHeaders;
-pub use output::LiveOutput;
-pub use target::{target_from_flags, FlagTarget, TargetParts};
+pub(crate) use headers::CustomHeaders;
+pub(crate) use output::LiveOutput;
+pub(crate) use target::target_from_flags;
 
 /// A validated run.
 #[derive(Debug, Clone)]
@@ -190,168 +191,40 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         sc.name.as_ref(),
         file.map(|f| f.stem()).unwrap_or_else(|| "default".into()),
     );
-    let TargetParts {
-        dialect,
-        url: target,
-        service,
-        tenant,
-        webapi_prefix,
-    } = target::build_target(&args.target, sc, &src)?;
-    let flex = src.duration(
-        args.flex_disconnect_timeout.as_deref(),
-        "flex-disconnect-timeout",
-        sc.flex_disconnect_timeout.as_ref(),
-        "flex_disconnect_timeout",
-        Duration::from_secs(45),
-    )?;
-    let field = match args.flex_disconnect_timeout {
-        Some(_) => "--flex-disconnect-timeout",
-        None => "flex_disconnect_timeout",
-    };
-    crate::util::check_flex_timeout(flex, field)?;
-    let near_miss_fraction = flag_or(None, sc.near_miss_fraction.as_ref(), 0.8);
-    if !(near_miss_fraction > 0.0 && near_miss_fraction < 1.0) {
-        let v = sc
-            .near_miss_fraction
-            .as_ref()
-            .map(|v| src.at("near_miss_fraction", v));
-        return Err(UsageError::new(format!(
-            "{}: must be between 0 and 1 (exclusive); the default is 0.8",
-            v.unwrap_or_else(|| "near_miss_fraction".into())
-        )));
-    }
-    let request_timeout = src.duration(
-        args.request_timeout.as_deref(),
-        "request-timeout",
-        sc.request_timeout.as_ref(),
-        "request_timeout",
-        Duration::from_secs(10),
-    )?;
-    let field = match args.request_timeout {
-        Some(_) => "--request-timeout",
-        None => "request_timeout",
-    };
-    nonzero(request_timeout, field, "10s")?;
-    let drain_timeout = src.duration(
-        None,
-        "",
-        sc.drain_timeout.as_ref(),
-        "drain_timeout",
-        Duration::from_secs(5),
-    )?;
-    let service_level_target = src.duration(
-        None,
-        "",
-        sc.service_level_target.as_ref(),
-        "service_level_target",
-        crate::metrics::DEFAULT_SERVICE_TARGET,
-    )?;
-    nonzero(service_level_target, "service_level_target", "20s")?;
-    let max_body_bytes = flag_or(None, sc.max_body_bytes.as_ref(), 1 << 20);
-    if max_body_bytes < 1024 {
-        return Err(UsageError::new(
-            "max_body_bytes: must be at least 1024; the default is 1048576",
-        ));
-    }
-    let max_buffered_body_bytes = flag_or(
-        None,
-        sc.max_buffered_body_bytes.as_ref(),
-        DEFAULT_BODY_BUDGET.max(max_body_bytes),
-    );
-    if max_buffered_body_bytes < max_body_bytes {
-        let at = sc.max_buffered_body_bytes.as_ref().map_or_else(
-            || "max_buffered_body_bytes".to_string(),
-            |v| src.at("max_buffered_body_bytes", v),
-        );
-        return Err(UsageError::new(format!(
-            "{at}: must be at least max_body_bytes ({max_body_bytes}), or no answer of that size could ever be read; the default is {DEFAULT_BODY_BUDGET}"
-        )));
-    }
-    let max_connections = flag_or(args.max_connections, sc.max_connections.as_ref(), 1024);
-    if !(1..=1_000_000).contains(&max_connections) {
-        let at = match (&args.max_connections, &sc.max_connections) {
-            (None, Some(v)) => src.at("max_connections", v),
-            _ => "--max-connections".into(),
-        };
-        return Err(UsageError::new(format!(
-            "{at}: must be between 1 and 1000000; the default is 1024"
-        )));
-    }
-    let headers = headers::build_headers(&args.target.headers, sc, &src, &|var| {
-        std::env::var(var).ok()
-    })?;
-    let plan = load::build_plan(args, sc, &src)?;
-    let shard = shard::shard_of(args, &|var| std::env::var(var).ok())?;
-    let mut script = script::build_script(args, sc, &src)?;
-    script.customers = reach::build_customers(args, sc, &src)?;
-    script.message_lines = reach::build_messages(args, sc, &src)?;
-    let mut reach_warnings = Vec::new();
+    // In this order: with two mistakes, the first one named stays the same.
+    let t = target::build_target(&args.target, sc, &src)?;
+    let timing = limits::timing(args, sc, &src)?;
+    let limits = limits::limits(args, sc, &src)?;
     let env = |var: &str| std::env::var(var).ok();
-    let mut transport = reach::build_transport(
-        &args.target,
-        sc,
-        &src,
-        target.as_deref(),
-        &env,
-        &mut reach_warnings,
-    )?;
-    let pool_idle = src.duration(
-        None,
-        "",
-        sc.pool_idle_timeout.as_ref(),
-        "pool_idle_timeout",
-        crate::engine::client::POOL_IDLE_TIMEOUT,
-    )?;
-    nonzero(pool_idle, "pool_idle_timeout", "4s")?;
-    transport.pool_idle_timeout = Some(pool_idle);
+    let headers = headers::build_headers(&args.target.headers, sc, &src, &env)?;
+    let plan = load::build_plan(args, sc, &src)?;
+    let shard = shard::shard_of(args, &env)?;
+    let script = customer_script(args, sc, &src)?;
+    let mut reach_warnings = Vec::new();
+    let transport = transport(args, sc, &src, t.url.as_deref(), &mut reach_warnings)?;
     let retry = load::build_retry(sc, &src)?;
-    let seed = args
-        .seed
-        .or_else(|| sc.seed.as_ref().map(|s| *s.get_ref()))
-        .unwrap_or_else(clock_seed);
-    let mut thresholds = sc.thresholds.clone();
-    thresholds.checks.extend(args.thresholds.iter().cloned());
-    let parsed_thresholds = thresholds
-        .checks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            parse_threshold(c).map_err(|e| {
-                if i < sc.thresholds.checks.len() {
-                    UsageError::new(format!("thresholds.checks[{i}]: {e}"))
-                } else {
-                    UsageError::new(format!("--threshold: {e}"))
-                }
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let abort_grace = match &thresholds.grace {
-        Some(g) => {
-            parse_duration(g).map_err(|e| UsageError::new(format!("thresholds.grace: {e}")))?
-        }
-        None => Duration::from_secs(10),
-    };
-    let mut cfg = RunConfig {
+    let (thresholds, parsed_thresholds, abort_grace) = limits::thresholds(args, sc)?;
+    let cfg = RunConfig {
         name,
-        dialect,
-        target,
-        service,
-        tenant,
-        webapi_prefix,
-        flex,
-        near_miss_fraction,
-        request_timeout,
-        max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
-        max_buffered_body_bytes: usize::try_from(max_buffered_body_bytes).unwrap_or(usize::MAX),
-        max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+        dialect: t.dialect,
+        target: t.url,
+        service: t.service,
+        tenant: t.tenant,
+        webapi_prefix: t.webapi_prefix,
+        flex: timing.flex,
+        near_miss_fraction: timing.near_miss_fraction,
+        request_timeout: timing.request_timeout,
+        max_body_bytes: limits.max_body_bytes,
+        max_buffered_body_bytes: limits.max_buffered_body_bytes,
+        max_connections: limits.max_connections,
         headers,
         transport,
-        drain_timeout,
-        service_level_target,
+        drain_timeout: timing.drain_timeout,
+        service_level_target: timing.service_level_target,
         plan,
         script,
         retry,
-        seed,
+        seed: seed_of(args, sc),
         server: ServerConfig::default(),
         thresholds,
         parsed_thresholds,
@@ -364,10 +237,55 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         scenario_hash: String::new(),
         warnings: Vec::new(),
     };
+    finish(cfg, args, sc, reach_warnings)
+}
+
+/// The customer script, with its customers file and message lines.
+fn customer_script(
+    args: &RunArgs,
+    sc: &Scenario,
+    src: &Src<'_>,
+) -> Result<CustomerScript, UsageError> {
+    let mut script = script::build_script(args, sc, src)?;
+    script.customers = reach::build_customers(args, sc, src)?;
+    script.message_lines = reach::build_messages(args, sc, src)?;
+    Ok(script)
+}
+
+/// How the target is reached (TLS, proxy, cookies, pool), its warnings into `warnings`.
+fn transport(
+    args: &RunArgs,
+    sc: &Scenario,
+    src: &Src<'_>,
+    target: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Result<crate::engine::client::transport::Transport, UsageError> {
+    let env = |var: &str| std::env::var(var).ok();
+    let mut transport = reach::build_transport(&args.target, sc, src, target, &env, warnings)?;
+    let pool_idle = src.duration(
+        None,
+        "",
+        sc.pool_idle_timeout.as_ref(),
+        "pool_idle_timeout",
+        crate::engine::client::POOL_IDLE_TIMEOUT,
+    )?;
+    nonzero(pool_idle, "pool_idle_timeout", "4s")?;
+    transport.pool_idle_timeout = Some(pool_idle);
+    Ok(transport)
+}
+
+/// The embedded server, the scenario hash (before sharding: every shard of a run has the
+/// same), this shard's part of the plan and every warning.
+fn finish(
+    mut cfg: RunConfig,
+    args: &RunArgs,
+    sc: &Scenario,
+    reach_warnings: Vec<String>,
+) -> Result<RunConfig, UsageError> {
     let flex_given = args.flex_disconnect_timeout.is_some() || sc.flex_disconnect_timeout.is_some();
     let server_warning = embedded_server(&mut cfg, sc.server.as_ref(), flex_given)?;
     cfg.scenario_hash = shard::scenario_hash(&cfg);
-    if let Some(s) = shard {
+    if let Some(s) = cfg.shard {
         cfg.plan = s.plan(&cfg.plan);
     }
     cfg.warnings = cadence_warnings(&cfg);
@@ -412,7 +330,14 @@ fn embedded_server(
 }
 
 /// Default `max_buffered_body_bytes`: 256 MiB across all bodies in flight.
-pub const DEFAULT_BODY_BUDGET: u64 = 256 << 20;
+pub(crate) const DEFAULT_BODY_BUDGET: u64 = 256 << 20;
+
+/// `--seed`, else the scenario's `seed`, else one from the clock.
+fn seed_of(args: &RunArgs, sc: &Scenario) -> u64 {
+    args.seed
+        .or_else(|| sc.seed.as_ref().map(|s| *s.get_ref()))
+        .unwrap_or_else(clock_seed)
+}
 
 fn clock_seed() -> u64 {
     std::time::SystemTime::now()
@@ -446,7 +371,7 @@ fn check_url(url: &str) -> Result<String, String> {
 }
 
 /// Warnings about a cadence that cannot fit inside flex-disconnect-timeout.
-pub fn cadence_warnings(cfg: &RunConfig) -> Vec<String> {
+pub(crate) fn cadence_warnings(cfg: &RunConfig) -> Vec<String> {
     let s = &cfg.script;
     let worst = s.poll_interval + s.jitter.max_added();
     let line = cfg.flex.mul_f64(cfg.near_miss_fraction);

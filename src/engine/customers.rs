@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 /// Longest value accepted in a customer field, in characters (the reference
 /// server's `max_message_length` default; longer texts get code 204).
-pub const MAX_VALUE_CHARS: usize = 4096;
+pub(crate) const MAX_VALUE_CHARS: usize = 4096;
 
 /// One customer's data as sent on Request Chat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,18 +9,18 @@
 use crate::error::UsageError;
 
 /// Descriptors beyond the connections: stdio, the runtime, report files, listener.
-pub const RESERVE: u64 = 64;
+pub(crate) const RESERVE: u64 = 64;
 
 /// Descriptors a run needs: `max_connections` client sockets, as many server-side
 /// sockets when the reference server runs embedded, and [`RESERVE`].
-pub fn needed(max_connections: usize, embedded: bool) -> u64 {
+pub(crate) fn needed(max_connections: usize, embedded: bool) -> u64 {
     let conns = max_connections as u64;
     conns + if embedded { conns } else { 0 } + RESERVE
 }
 
 /// What to do about limits `(soft, hard)` for a need of `need` descriptors.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// The soft limit suffices.
     Enough,
     /// Raise the soft limit to this (the hard limit).
@@ -30,7 +30,7 @@ pub enum Decision {
 }
 
 /// Decide from the limits (pure, for tests).
-pub fn decide(need: u64, soft: u64, hard: u64) -> Decision {
+pub(crate) fn decide(need: u64, soft: u64, hard: u64) -> Decision {
     if soft >= need {
         Decision::Enough
     } else if hard >= need {
@@ -42,7 +42,7 @@ pub fn decide(need: u64, soft: u64, hard: u64) -> Decision {
 
 /// Make sure the run has `need` descriptors (raising the soft limit if possible).
 /// `max_connections` and `embedded` only word the message.
-pub fn ensure(max_connections: usize, embedded: bool) -> Result<(), UsageError> {
+pub(crate) fn ensure(max_connections: usize, embedded: bool) -> Result<(), UsageError> {
     let need = needed(max_connections, embedded);
     let Some((soft, hard)) = crate::util::rlimit::nofile() else {
         return Ok(());

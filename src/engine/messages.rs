@@ -14,7 +14,7 @@ use super::customers::{Customer, MAX_VALUE_CHARS};
 use std::path::{Path, PathBuf};
 
 /// Most messages a file may hold.
-pub const MAX_MESSAGES: usize = 100_000;
+pub(crate) const MAX_MESSAGES: usize = 100_000;
 
 /// The texts of a messages file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 //! Waits for an intended instant go through [`clock::sleep_until`], which meets
 //! the instant within a fraction of a millisecond (tokio's own timer is up to 2 ms late).
 
-pub mod clock;
+pub(crate) mod clock;
 
 use rand::rngs::SmallRng;
 use rand::Rng;
@@ -101,7 +101,7 @@ impl RetryPolicy {
 
 /// The poll schedule of one session.
 #[derive(Debug, Clone)]
-pub struct PollSchedule {
+pub(crate) struct PollSchedule {
     /// Base interval.
     pub interval: Duration,
     /// Jitter of each interval.
@@ -111,7 +111,7 @@ pub struct PollSchedule {
 
 impl PollSchedule {
     /// First poll intended at `first`.
-    pub fn new(interval: Duration, jitter: Jitter, first: Instant) -> Self {
+    pub(crate) fn new(interval: Duration, jitter: Jitter, first: Instant) -> Self {
         PollSchedule {
             interval,
             jitter,
@@ -120,7 +120,7 @@ impl PollSchedule {
     }
 
     /// The next intended poll instant.
-    pub fn next(&self) -> Instant {
+    pub(crate) fn next(&self) -> Instant {
         self.next
     }
 
@@ -129,7 +129,7 @@ impl PollSchedule {
     /// was awaited, the next poll leaves as soon as the answer arrives and keeps
     /// its missed instant (the delay is measured). If this poll itself left late,
     /// the ticks it covered are skipped, so a slow answer never causes a burst.
-    pub fn advance(&mut self, intended: Instant, sent: Instant, rng: &mut SmallRng) {
+    pub(crate) fn advance(&mut self, intended: Instant, sent: Instant, rng: &mut SmallRng) {
         let mut next = intended + self.jitter.apply(self.interval, rng);
         let step = self.interval.max(Duration::from_millis(1));
         if sent > intended {
@@ -141,7 +141,7 @@ impl PollSchedule {
     }
 
     /// Replace the next instant (a retry after backoff).
-    pub fn retry_at(&mut self, at: Instant) {
+    pub(crate) fn retry_at(&mut self, at: Instant) {
         self.next = at;
     }
 }

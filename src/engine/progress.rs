@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// The progress line; finishes (clears) on drop.
 #[derive(Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     /// Plain-line mode: the period and the (elapsed, requests) of the last line.
     plain: Option<(Duration, Mutex<(Duration, u64)>)>,
@@ -21,7 +21,7 @@ pub struct Progress {
 impl Progress {
     /// A visible spinner line on a terminal; plain lines every `every` (zero = never)
     /// when stdout is not a terminal; nothing when `quiet`.
-    pub fn new(quiet: bool, planned: Duration, every: Duration) -> Self {
+    pub(crate) fn new(quiet: bool, planned: Duration, every: Duration) -> Self {
         let tty = std::io::stdout().is_terminal();
         let plain =
             (!quiet && !tty && !every.is_zero()).then(|| (every, Mutex::new((Duration::ZERO, 0))));
@@ -39,7 +39,7 @@ impl Progress {
     }
 
     /// Show the figures of the last second (and a plain line when one is due).
-    pub fn update(&self, elapsed: Duration, live: &LiveStats) {
+    pub(crate) fn update(&self, elapsed: Duration, live: &LiveStats) {
         self.bar.set_position(elapsed.as_secs());
         self.bar.set_message(format!(
             "active {} | {} req/s | p99 {:.1} ms | flags {} | errors {}",
@@ -75,7 +75,7 @@ impl Progress {
     }
 
     /// Say what the run is doing now (e.g. draining).
-    pub fn note(&self, msg: &str) {
+    pub(crate) fn note(&self, msg: &str) {
         self.bar.set_message(msg.to_string());
     }
 }

@@ -1,7 +1,8 @@
 //! The runner: start the embedded server when there is no target, spawn and
-//! pace sessions per the plan, tick metrics and progress once a second,
-//! check abort-on-fail thresholds, stop on the planned end or an injected
-//! shutdown, drain (bounded), write every report and decide the exit code.
+//! pace sessions per the plan, tick metrics and progress once a second (and hand
+//! the tick to the layer above: streamed files, abort-on-fail thresholds), stop on
+//! the planned end, an injected shutdown or the watcher's word, drain (bounded).
+//! Reports, exit code and the summary are the command's ([`crate::command`]).
 //!
 //! Closed model: each slot of the plan is one lightweight task that runs
 //! sessions one after another (restart after an end when the plan says so).
@@ -13,20 +14,17 @@
 //! duration, the drain timeout and the request timeout.
 
 use super::arrivals::Arrivals;
+use super::client::transport::Observed;
 use super::client::{ChatClient, Target};
 use super::config::RunConfig;
-use super::live::Outputs;
 use super::plan::LoadMode;
 use super::progress::Progress;
 use super::session::{run_session, SessionCtx};
 use super::stop::{self, Phase, PhaseRx, PhaseTx};
-use crate::error::Exit;
-use crate::metrics::{Metrics, RunEnd, RunFacts};
-use crate::report::model::{ScenarioInfo, ShardInfo, Summary};
+use crate::metrics::{Metrics, RunEnd, Tick};
 use crate::server::ReferenceServer;
 use anyhow::Context;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,100 +34,105 @@ use tokio::time::Instant;
 /// How often the spawner looks at the plan.
 const SPAWN_TICK: Duration = Duration::from_millis(5);
 
-/// What a finished run produced.
-#[derive(Debug)]
-pub struct RunOutcome {
-    /// The report model as written to summary.json.
-    pub summary: Summary,
-    /// Where the reports are.
-    pub dir: PathBuf,
-    /// The exit code the run deserves.
-    pub exit: Exit,
-    /// Why the exit is not success (for the message on stderr).
-    pub reasons: Vec<String>,
-    /// The embedded server, when one ran (stopped; its counters stay readable).
-    pub server: Option<ReferenceServer>,
-    /// One message per report file that could not be written (each names the
-    /// file and the cause; every other file was written whole). Empty normally.
-    pub unwritten: Vec<String>,
-}
-
 /// Slots of the plan: which are running, and the lowest index that may be free.
 struct Slots {
     running: Vec<AtomicBool>,
     lowest_free: AtomicU64,
 }
 
-/// Run a whole scenario; `shutdown` completing acts like Ctrl-C.
-pub async fn run(
-    cfg: RunConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<RunOutcome> {
+/// What the layer above watches once a second while the sessions run: the streamed
+/// outputs and the abort-on-fail thresholds (the engine knows neither).
+pub(crate) trait Watch: Sync {
+    /// Take the once-a-second tick; false stops the run as interrupted (an output failed).
+    fn tick(&self, tick: Tick) -> bool;
+    /// True when the run must abort now, `elapsed` into it.
+    fn abort(&self, metrics: &Metrics, elapsed: Duration) -> bool;
+}
+
+/// A started run: the target (the embedded server when there is none), the client and
+/// the metrics every session shares; [`Launched::run`] runs the plan on it.
+pub(crate) struct Launched {
+    /// The embedded server, when one runs.
+    pub server: Option<ReferenceServer>,
+    /// The target's base URL.
+    pub base: String,
+    /// The run's start: the metrics' zero.
+    pub t0: Instant,
+    server_stop: Option<tokio::sync::oneshot::Sender<()>>,
+    ctx: Arc<SessionCtx>,
+}
+
+impl std::fmt::Debug for Launched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Launched")
+            .field("base", &self.base)
+            .finish()
+    }
+}
+
+/// Check the descriptor limit, start the embedded server when there is no target,
+/// build the client and fresh metrics starting now.
+pub(crate) async fn launch(cfg: &RunConfig) -> anyhow::Result<Launched> {
     super::fdlimit::ensure(cfg.max_connections, cfg.target.is_none())?;
-    let dir = report_dir(&cfg);
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create the report directory '{}'", dir.display()))?;
-    let (server, base, mut server_stop) = match &cfg.target {
+    let (server, base, server_stop) = match &cfg.target {
         Some(t) => (None, t.clone(), None),
         None => {
-            let (srv, base, stop) = start_embedded(&cfg).await?;
+            let (srv, base, stop) = start_embedded(cfg).await?;
             (Some(srv), base, Some(stop))
         }
     };
-    let client = client(&cfg, &base)?;
+    let client = match client(cfg, &base) {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(stop) = server_stop {
+                let _ = stop.send(());
+            }
+            return Err(e);
+        }
+    };
     let t0 = Instant::now();
-    let started_at = chrono::Utc::now();
-    let ctx = session_ctx(&cfg, client, t0);
-    let info = scenario_info(&cfg, &base);
-    let outputs = Outputs::start(&cfg, &dir, &info, started_at).await?;
-    let (phase, abandoned) = run_sessions(&cfg, &ctx, &info, &outputs, t0, shutdown).await;
-    outputs.tick(ctx.metrics.tick(Instant::now().into_std()));
-    if let Err(e) = outputs.finish().await {
-        if let Some(stop) = server_stop.take() {
+    let ctx = session_ctx(cfg, client, t0);
+    Ok(Launched {
+        server,
+        base,
+        t0,
+        server_stop,
+        ctx,
+    })
+}
+
+impl Launched {
+    /// Run the plan until it ends, `shutdown` completes, `watch` stops it or aborts it,
+    /// then drain (bounded). Returns how the run ended and the sessions abandoned by the drain.
+    pub(crate) async fn run(
+        &self,
+        cfg: &RunConfig,
+        watch: &dyn Watch,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> (RunEnd, usize) {
+        let (phase, abandoned) = run_sessions(cfg, &self.ctx, watch, self.t0, shutdown).await;
+        (run_end(phase), abandoned)
+    }
+
+    /// The run's metrics.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.ctx.metrics
+    }
+
+    /// What the client saw of the transport (HTTP versions, error samples).
+    pub(crate) fn observed(&self) -> &Observed {
+        self.ctx.client.observed()
+    }
+
+    /// Disconnect: close the connection pool and stop the embedded server (its counters
+    /// stay readable); returns the server.
+    pub(crate) fn stop(self) -> Option<ReferenceServer> {
+        drop(self.ctx);
+        if let Some(stop) = self.server_stop {
             let _ = stop.send(());
         }
-        return Err(anyhow::anyhow!(e));
+        self.server
     }
-    let mut summary = ctx.metrics.build_summary(RunFacts {
-        scenario: info,
-        started_at,
-        end: run_end(phase),
-        elapsed: t0.elapsed(),
-        thresholds: &cfg.parsed_thresholds,
-    });
-    super::reach_report::observed(&mut summary, ctx.client.observed());
-    let sessions = ctx.metrics.session_rows();
-    // Disconnect first, write second: close the connection pool (and stop the
-    // embedded server) so a run at its descriptor limit still has descriptors
-    // for its report files.
-    drop(ctx);
-    if let Some(stop) = server_stop {
-        let _ = stop.send(());
-    }
-    let mut unwritten = crate::report::write_reports_each(&dir, &summary, &sessions);
-    if let Some(path) = &cfg.junit {
-        if let Err(e) = write_junit_file(path, &summary) {
-            unwritten.push(format!("{e:#}"));
-        }
-    }
-    let (mut exit, mut reasons) = judge(&summary);
-    if !unwritten.is_empty() {
-        // The figures are on stdout, but a missing file is not a trustworthy run record.
-        exit = exit.worst(Exit::Untrusted);
-    }
-    if abandoned > 0 {
-        reasons.push(format!(
-            "{abandoned} session(s) did not finish within the drain timeout and were abandoned"
-        ));
-    }
-    Ok(RunOutcome {
-        summary,
-        dir,
-        exit,
-        reasons,
-        server,
-        unwritten,
-    })
 }
 
 /// The dialect client for the target at `base`.
@@ -163,7 +166,6 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
         script: cfg.script.clone(),
         retry: cfg.retry,
         flex: cfg.flex,
-        near_miss_fraction: cfg.near_miss_fraction,
         seed: cfg.seed,
         target_slots: AtomicU64::new(0),
         next_ordinal: AtomicU64::new(cfg.shard.map_or(0, |s| s.first_ordinal())),
@@ -179,8 +181,7 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
 async fn run_sessions(
     cfg: &RunConfig,
     ctx: &Arc<SessionCtx>,
-    info: &ScenarioInfo,
-    outputs: &Outputs,
+    watch: &dyn Watch,
     t0: Instant,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> (Phase, usize) {
@@ -193,8 +194,7 @@ async fn run_sessions(
     });
     let progress = Progress::new(cfg.quiet, cfg.plan.duration(), cfg.live.progress_interval);
     let mut tasks = JoinSet::new();
-    let watch = (&progress, outputs);
-    drive(cfg, ctx, &tx, rx, &mut tasks, watch, info, t0).await;
+    drive(cfg, ctx, &tx, rx, &mut tasks, (&progress, watch), t0).await;
     shutdown_task.abort();
 
     let phase = tx.phase();
@@ -224,28 +224,6 @@ fn run_end(phase: Phase) -> RunEnd {
     }
 }
 
-/// The exit code and its reasons: the gates' rules ([`crate::gate::exit_for`]), so
-/// `chatload run` and `chatload check` agree on the same summary.
-fn judge(summary: &Summary) -> (Exit, Vec<String>) {
-    let exit = crate::gate::exit_for(summary, &summary.thresholds);
-    let mut reasons: Vec<String> = summary
-        .thresholds
-        .iter()
-        .filter(|t| !t.passed)
-        .map(|t| {
-            format!(
-                "threshold failed: {} (observed {})",
-                t.expression, t.observed_display
-            )
-        })
-        .collect();
-    if summary.aborted_by_threshold {
-        reasons.push("a threshold with abort_on_fail stopped the run early".into());
-    }
-    reasons.extend(crate::gate::untrusted_reason(summary));
-    (exit, reasons)
-}
-
 /// Spawn slots per the plan and tick once a second until the run ends.
 #[allow(clippy::too_many_arguments)]
 async fn drive(
@@ -254,8 +232,7 @@ async fn drive(
     tx: &PhaseTx,
     mut rx: PhaseRx,
     tasks: &mut JoinSet<()>,
-    (progress, outputs): (&Progress, &Outputs),
-    info: &ScenarioInfo,
+    (progress, watch): (&Progress, &dyn Watch),
     t0: Instant,
 ) {
     let peak = cfg.plan.peak_sessions();
@@ -295,15 +272,14 @@ async fn drive(
         while tasks.try_join_next().is_some() {}
         if now >= next_second {
             next_second += Duration::from_secs(1);
-            outputs.tick(off_the_workers(|| ctx.metrics.tick(now.into_std())));
-            if outputs.failed() {
+            if !watch.tick(off_the_workers(|| ctx.metrics.tick(now.into_std()))) {
                 // The streamed files cannot be written: stop and disconnect; the error is
-                // reported once, by `run`, after the drain.
+                // reported once, by the command, after the drain.
                 tx.end(Phase::Interrupted);
                 break;
             }
             progress.update(elapsed, &ctx.metrics.live());
-            if abort_due(cfg, ctx, info, elapsed) {
+            if watch.abort(&ctx.metrics, elapsed) {
                 tx.end(Phase::Aborted);
                 break;
             }
@@ -408,21 +384,6 @@ fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// True when abort-on-fail is on, the grace period is over, and a threshold fails now.
-fn abort_due(cfg: &RunConfig, ctx: &SessionCtx, info: &ScenarioInfo, elapsed: Duration) -> bool {
-    if !cfg.thresholds.abort_on_fail
-        || elapsed < cfg.abort_grace
-        || cfg.parsed_thresholds.is_empty()
-    {
-        return false;
-    }
-    let summary = ctx
-        .metrics
-        .build_summary(RunFacts::completed(info.clone(), elapsed));
-    // Metrics without data yet (early in the run) never abort.
-    crate::gate::abort_check(&summary, &cfg.parsed_thresholds).is_some()
-}
-
 /// Start a task for every slot below `target` that is not running.
 fn spawn_missing(
     cfg: &RunConfig,
@@ -525,47 +486,4 @@ async fn start_embedded(
             .await;
     });
     Ok((server, format!("http://{addr}"), stop_tx))
-}
-
-fn scenario_info(cfg: &RunConfig, base: &str) -> ScenarioInfo {
-    ScenarioInfo {
-        name: cfg.name.clone(),
-        dialect: cfg.dialect.to_string(),
-        // Shown in summary.json, report.html and stdout: never a URL password.
-        target: crate::util::redact::redact_url(base),
-        embedded_server: cfg.target.is_none(),
-        sessions: cfg.plan.peak_sessions(),
-        duration_s: cfg.plan.duration().as_secs_f64(),
-        flex_disconnect_timeout_ms: cfg.flex.as_millis() as u64,
-        poll_interval_ms: cfg.script.poll_interval.as_millis() as u64,
-        seed: cfg.seed,
-        header_names: cfg.headers.names(),
-        scenario_hash: cfg.scenario_hash.clone(),
-        shard: cfg.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-        }),
-        reach: super::reach_report::info(cfg, base),
-    }
-}
-
-fn report_dir(cfg: &RunConfig) -> PathBuf {
-    match &cfg.out {
-        Some(d) => d.clone(),
-        None => {
-            let ts = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-            PathBuf::from("reports").join(format!("{}-{ts}", cfg.name))
-        }
-    }
-}
-
-/// `--junit FILE`: the threshold results of the run as JUnit XML.
-fn write_junit_file(path: &std::path::Path, summary: &Summary) -> anyhow::Result<()> {
-    use std::io::Write;
-    let write = || -> std::io::Result<()> {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-        crate::gate::write_junit(&summary.thresholds, &[], &summary.run, &mut w)?;
-        w.flush()
-    };
-    write().with_context(|| format!("could not write JUnit file '{}'", path.display()))
 }

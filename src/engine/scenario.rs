@@ -15,7 +15,7 @@ use std::path::Path;
 use toml::Spanned;
 
 /// A duration written as a string (`"30s"`, `"500ms"`, `"2m"`), with its position.
-pub type SpannedDuration = Spanned<String>;
+pub(crate) type SpannedDuration = Spanned<String>;
 
 /// A whole scenario file.
 #[derive(Debug, Default, Deserialize)]
@@ -258,7 +258,7 @@ impl ScenarioFile {
     }
 }
 
-pub use crate::util::toml_error::position;
+pub(crate) use crate::util::toml_error::position;
 
 #[cfg(test)]
 mod tests {

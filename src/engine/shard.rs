@@ -18,7 +18,7 @@ pub struct Shard {
 }
 
 /// Most shards of one run (the ordinal block of a shard is 2^40 sessions).
-pub const MAX_SHARDS: u32 = 10_000;
+pub(crate) const MAX_SHARDS: u32 = 10_000;
 
 const FIX: &str = "give I/N with 1 <= I <= N, e.g. --shard 1/3";
 

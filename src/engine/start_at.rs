@@ -8,7 +8,11 @@ use chrono::{DateTime, Utc};
 use std::time::Duration;
 
 /// Parse and check `--start-at` against `now` and the plan's first ramp.
-pub fn parse(text: &str, now: DateTime<Utc>, ramp: Duration) -> Result<DateTime<Utc>, UsageError> {
+pub(crate) fn parse(
+    text: &str,
+    now: DateTime<Utc>,
+    ramp: Duration,
+) -> Result<DateTime<Utc>, UsageError> {
     let at = DateTime::parse_from_rfc3339(text.trim())
         .map_err(|e| {
             UsageError::new(format!(
@@ -28,12 +32,12 @@ pub fn parse(text: &str, now: DateTime<Utc>, ramp: Duration) -> Result<DateTime<
 }
 
 /// How long to wait from `now` until `at` (zero when it has passed).
-pub fn delay(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+pub(crate) fn delay(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
     (at - now).to_std().unwrap_or_default()
 }
 
 /// Wait until `at`, saying so on stderr unless `quiet`.
-pub async fn wait_until(at: DateTime<Utc>, now: DateTime<Utc>, quiet: bool) {
+pub(crate) async fn wait_until(at: DateTime<Utc>, now: DateTime<Utc>, quiet: bool) {
     let d = delay(at, now);
     if d.is_zero() {
         return;

@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 /// Why the run is ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Sessions keep going.
     Running,
     /// The planned duration is over.
@@ -21,21 +21,21 @@ pub enum Phase {
 
 /// The sending side, owned by the runner.
 #[derive(Debug)]
-pub struct PhaseTx(watch::Sender<Phase>);
+pub(crate) struct PhaseTx(watch::Sender<Phase>);
 
 /// A receiving side, one per waiter.
 #[derive(Debug, Clone)]
-pub struct PhaseRx(watch::Receiver<Phase>);
+pub(crate) struct PhaseRx(watch::Receiver<Phase>);
 
 /// A new phase channel, `Running`.
-pub fn channel() -> (PhaseTx, PhaseRx) {
+pub(crate) fn channel() -> (PhaseTx, PhaseRx) {
     let (tx, rx) = watch::channel(Phase::Running);
     (PhaseTx(tx), PhaseRx(rx))
 }
 
 impl PhaseTx {
     /// Move to an ending phase; the first ending phase wins.
-    pub fn end(&self, phase: Phase) {
+    pub(crate) fn end(&self, phase: Phase) {
         self.0.send_if_modified(|p| {
             if *p == Phase::Running {
                 *p = phase;
@@ -47,24 +47,25 @@ impl PhaseTx {
     }
 
     /// The current phase.
-    pub fn phase(&self) -> Phase {
+    pub(crate) fn phase(&self) -> Phase {
         *self.0.borrow()
     }
 
     /// A new receiver.
-    pub fn subscribe(&self) -> PhaseRx {
+    #[cfg(test)]
+    pub(crate) fn subscribe(&self) -> PhaseRx {
         PhaseRx(self.0.subscribe())
     }
 }
 
 impl PhaseRx {
     /// The current phase.
-    pub fn phase(&self) -> Phase {
+    pub(crate) fn phase(&self) -> Phase {
         *self.0.borrow()
     }
 
     /// Wait until the run is ending and say why (pending forever if the sender is gone while running).
-    pub async fn ending(&mut self) -> Phase {
+    pub(crate) async fn ending(&mut self) -> Phase {
         let phase = self.0.wait_for(|p| *p != Phase::Running).await.map(|p| *p);
         match phase {
             Ok(p) => p,

@@ -16,6 +16,7 @@ use crate::report::model::{Summary, ThresholdResult};
 use crate::report::vocab::{GeneratorVerdict, RunEnd};
 use anyhow::Context;
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 /// `chatload check`: print to stdout. The tables are built in memory first, so a closed pipe
 /// (`chatload check ... | head`) loses output but never changes the exit code. With
@@ -55,33 +56,10 @@ pub fn run_check(
         fraction: parse_max_regression(args.max_regression.as_deref())?,
         min_ms: parse_min_regression(args.min_regression.as_deref())?,
     };
-    let exprs: Vec<String> = if args.thresholds.is_empty() {
-        summary
-            .thresholds
-            .iter()
-            .map(|t| t.expression.clone())
-            .collect()
-    } else {
-        args.thresholds.clone()
-    };
-    let thresholds: Vec<Threshold> = exprs
-        .iter()
-        .map(|e| parse_threshold(e))
-        .collect::<Result<_, _>>()?;
+    let thresholds = thresholds_to_check(args, &summary)?;
     let baseline = args.baseline.as_deref().map(load_summary).transpose()?;
     // Create the JUnit file before evaluating, so a bad path is reported as such.
-    let mut junit = match &args.junit {
-        Some(p) => Some((
-            p,
-            std::fs::File::create(p).map_err(|e| {
-                UsageError::new(format!(
-                    "--junit '{}': cannot create the file: {e}",
-                    p.display()
-                ))
-            })?,
-        )),
-        None => None,
-    };
+    let mut junit = create_junit(args)?;
 
     writeln!(out, "summary: {}", path.display())?;
     let results = evaluate(&summary, &thresholds);
@@ -114,6 +92,37 @@ pub fn run_check(
         exit,
     ));
     Ok(exit)
+}
+
+/// The `--threshold` expressions, or else the ones the summary recorded, parsed.
+fn thresholds_to_check(args: &CheckArgs, summary: &Summary) -> anyhow::Result<Vec<Threshold>> {
+    let exprs: Vec<String> = if args.thresholds.is_empty() {
+        summary
+            .thresholds
+            .iter()
+            .map(|t| t.expression.clone())
+            .collect()
+    } else {
+        args.thresholds.clone()
+    };
+    Ok(exprs
+        .iter()
+        .map(|e| parse_threshold(e))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The `--junit` file, created (a bad path is a usage error naming it).
+fn create_junit(args: &CheckArgs) -> Result<Option<(&PathBuf, std::fs::File)>, UsageError> {
+    let Some(p) = &args.junit else {
+        return Ok(None);
+    };
+    let file = std::fs::File::create(p).map_err(|e| {
+        UsageError::new(format!(
+            "--junit '{}': cannot create the file: {e}",
+            p.display()
+        ))
+    })?;
+    Ok(Some((p, file)))
 }
 
 /// Print the closing lines and decide the exit code.

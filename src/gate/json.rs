@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// The results of `check` as JSON: `summary`, `thresholds`, `regressions`, the
 /// failure counts, `untrusted` (reason or null), `result` and `exit_code`.
-pub fn results_json(
+pub(super) fn results_json(
     path: &Path,
     summary: &Summary,
     results: &[ThresholdResult],

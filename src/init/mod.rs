@@ -10,7 +10,7 @@ use std::io::Write;
 pub const STARTER: &str = include_str!("starter.toml");
 
 /// The starter scenario for `dialect`.
-pub fn starter(dialect: Dialect) -> String {
+pub(crate) fn starter(dialect: Dialect) -> String {
     match dialect {
         Dialect::GmsV2 => STARTER.to_string(),
         Dialect::WebApi => STARTER.replacen("dialect = \"gms-v2\"", "dialect = \"webapi\"", 1),
@@ -18,7 +18,7 @@ pub fn starter(dialect: Dialect) -> String {
 }
 
 /// `chatload init`.
-pub fn init_command(args: &crate::cli::InitArgs) -> anyhow::Result<Exit> {
+pub(crate) fn init_command(args: &crate::cli::InitArgs) -> anyhow::Result<Exit> {
     let dialect: Dialect = args
         .dialect
         .parse()

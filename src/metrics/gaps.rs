@@ -47,7 +47,7 @@ pub enum GapClass {
 
 /// The timeout, the near-miss line and the bucket width.
 #[derive(Debug, Clone)]
-pub struct GapPolicy {
+pub(super) struct GapPolicy {
     /// flex-disconnect-timeout.
     pub flex: Duration,
     /// near_miss_fraction × flex.
@@ -60,7 +60,7 @@ pub struct GapPolicy {
 
 impl GapPolicy {
     /// Policy for `flex` and `fraction`.
-    pub fn new(flex: Duration, fraction: f64) -> Self {
+    pub(super) fn new(flex: Duration, fraction: f64) -> Self {
         let fraction = if fraction.is_nan() {
             0.8
         } else {
@@ -76,7 +76,7 @@ impl GapPolicy {
     }
 
     /// Judge one gap.
-    pub fn classify(&self, gap: Duration) -> GapClass {
+    pub(super) fn classify(&self, gap: Duration) -> GapClass {
         if gap > self.flex {
             GapClass::Flagged
         } else if gap > self.near {
@@ -87,12 +87,12 @@ impl GapPolicy {
     }
 
     /// Chart bucket of a gap (µs); `GAP_BUCKETS` is the overflow bucket.
-    pub fn bucket(&self, gap_us: u64) -> usize {
+    pub(super) fn bucket(&self, gap_us: u64) -> usize {
         usize::try_from(gap_us / self.bucket_us).map_or(GAP_BUCKETS, |b| b.min(GAP_BUCKETS))
     }
 
     /// Chart buckets with their edges in ms; the overflow bucket ends at `max_ms`.
-    pub fn buckets(
+    pub(super) fn buckets(
         &self,
         counts: &[u64; GAP_BUCKETS + 1],
         max_ms: f64,
@@ -170,13 +170,13 @@ fn cause_code(cause: GapCause) -> u64 {
 }
 
 /// The cause behind a code, None for 0.
-pub fn cause_from_code(code: u64) -> Option<GapCause> {
+pub(super) fn cause_from_code(code: u64) -> Option<GapCause> {
     code.checked_sub(1)
         .and_then(|i| GapCause::ALL.get(i as usize).copied())
 }
 
 /// Counts by cause index as a map with every cause key present.
-pub fn cause_map(counts: &[u64; 4]) -> BTreeMap<String, u64> {
+pub(super) fn cause_map(counts: &[u64; 4]) -> BTreeMap<String, u64> {
     GapCause::ALL
         .iter()
         .map(|c| (c.as_str().to_string(), counts[*c as usize]))
@@ -235,7 +235,7 @@ impl AddAssign<&GapStats> for GapStats {
 
 /// The worst gap of one session and its cause (None when at or below the near-miss line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct WorstGap {
+pub(super) struct WorstGap {
     /// Largest gap (the first of equal ones).
     pub gap: Duration,
     /// Cause of that gap when it was a near miss or flagged.
@@ -244,13 +244,13 @@ pub struct WorstGap {
 
 /// Worst gap per session ordinal.
 #[derive(Debug, Default)]
-pub struct SessionGaps {
+pub(super) struct SessionGaps {
     chunks: RwLock<Vec<Box<[AtomicU64]>>>,
 }
 
 impl SessionGaps {
     /// Keep `gap` as `session`'s worst gap if it is larger than every earlier one.
-    pub fn record(&self, session: u64, gap: Duration, class: GapClass, cause: GapCause) {
+    pub(super) fn record(&self, session: u64, gap: Duration, class: GapClass, cause: GapCause) {
         if session >= MAX_TRACKED_SESSIONS {
             return;
         }
@@ -283,7 +283,7 @@ impl SessionGaps {
     }
 
     /// The worst gap of `session` (zero when none was recorded).
-    pub fn get(&self, session: u64) -> WorstGap {
+    pub(super) fn get(&self, session: u64) -> WorstGap {
         let chunks = self.chunks.read().unwrap_or_else(|e| e.into_inner());
         let packed = usize::try_from(session)
             .ok()
@@ -296,7 +296,7 @@ impl SessionGaps {
     }
 
     /// Sessions (flagged, near miss) under `policy`, by their worst gap.
-    pub fn count(&self, policy: &GapPolicy) -> (u64, u64) {
+    pub(super) fn count(&self, policy: &GapPolicy) -> (u64, u64) {
         let chunks = self.chunks.read().unwrap_or_else(|e| e.into_inner());
         let (mut flagged, mut near) = (0, 0);
         for v in chunks.iter().flat_map(|c| c.iter()) {
@@ -311,7 +311,7 @@ impl SessionGaps {
 
     /// Bytes held by the store.
     #[cfg(test)]
-    pub fn heap_bytes(&self) -> usize {
+    pub(super) fn heap_bytes(&self) -> usize {
         let chunks = self.chunks.read().unwrap_or_else(|e| e.into_inner());
         chunks.len() * CHUNK * std::mem::size_of::<AtomicU64>()
     }

@@ -17,19 +17,19 @@ use hdrhistogram::Histogram;
 use std::time::Duration;
 
 /// Lateness p99 above this is always too late, ms.
-pub const LATENESS_CAP_MS: f64 = 10.0;
+pub(super) const LATENESS_CAP_MS: f64 = 10.0;
 /// Lateness p99 above this share of the poll interval is too late (when below the cap).
-pub const LATENESS_SHARE: f64 = 0.05;
+pub(super) const LATENESS_SHARE: f64 = 0.05;
 /// CPU above this share of all cores counts as saturated.
-pub const CPU_SHARE: f64 = 0.90;
+pub(super) const CPU_SHARE: f64 = 0.90;
 
 /// Cores available to this process (at least 1).
-pub fn cores() -> u64 {
+pub(super) fn cores() -> u64 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
 }
 
 /// User + system CPU seconds of this process so far (None where unknown).
-pub fn process_cpu_seconds() -> Option<f64> {
+pub(super) fn process_cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     parse_stat_cpu_seconds(&stat)
 }
@@ -46,12 +46,12 @@ fn parse_stat_cpu_seconds(stat: &str) -> Option<f64> {
 }
 
 /// CPU seconds used since a `process_cpu_seconds()` reading.
-pub fn cpu_used_since(start: Option<f64>) -> Option<f64> {
+pub(super) fn cpu_used_since(start: Option<f64>) -> Option<f64> {
     Some((process_cpu_seconds()? - start?).max(0.0))
 }
 
 /// Build the generator section.
-pub fn generator(
+pub(super) fn generator(
     lateness: Option<&Histogram<u64>>,
     cpu_seconds: Option<f64>,
     elapsed: Duration,
@@ -88,7 +88,7 @@ pub fn generator(
 }
 
 /// `ok`/`overloaded` and why.
-pub fn verdict(
+pub(super) fn verdict(
     lat: &LatenessStats,
     cpu_percent: f64,
     cores: u64,

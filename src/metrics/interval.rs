@@ -6,7 +6,7 @@ use std::ops::AddAssign;
 
 /// The open timeline interval of one shard (reset at every tick).
 #[derive(Debug, Clone)]
-pub struct Interval {
+pub(super) struct Interval {
     /// Corrected latency of every request in the interval (µs).
     pub latency: Histogram<u64>,
     /// Requests completed.
@@ -19,7 +19,7 @@ pub struct Interval {
 
 impl Interval {
     /// An empty interval.
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         Interval {
             latency: new_histogram(),
             requests: 0,
@@ -29,14 +29,14 @@ impl Interval {
     }
 
     /// Count one request.
-    pub fn record_request(&mut self, corrected_us: u64, is_error: bool) {
+    pub(super) fn record_request(&mut self, corrected_us: u64, is_error: bool) {
         self.latency.saturating_record(corrected_us);
         self.requests += 1;
         self.errors += u64::from(is_error);
     }
 
     /// Empty it again (keeps the histogram allocation).
-    pub fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.latency.reset();
         self.requests = 0;
         self.errors = 0;

@@ -34,7 +34,7 @@ impl MetricConstructor<Histogram> for Buckets {
 }
 
 /// The registry and the series the ticks update.
-pub struct LiveMetrics {
+pub(crate) struct LiveMetrics {
     registry: Registry,
     requests: Family<Labels, Counter>,
     errors: Counter,
@@ -65,7 +65,7 @@ impl Default for LiveMetrics {
 
 impl LiveMetrics {
     /// Every series registered, at zero.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut m = LiveMetrics {
             registry: Registry::with_prefix("chatload"),
             requests: Family::default(),
@@ -145,7 +145,7 @@ impl LiveMetrics {
     }
 
     /// Add one tick's figures.
-    pub fn update(&self, tick: &Tick) {
+    pub(crate) fn update(&self, tick: &Tick) {
         let d: &Recorder = &tick.delta;
         for (k, n) in d.outcomes.sorted() {
             let opt = |v: Option<String>| v.unwrap_or_default();
@@ -203,7 +203,7 @@ impl LiveMetrics {
     }
 
     /// The text exposition of every series.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
@@ -221,7 +221,7 @@ fn observe(target: &Histogram, h: &hdrhistogram::Histogram<u64>) {
 }
 
 /// Serve `GET /metrics` on `listener` until `stop` completes.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     metrics: Arc<LiveMetrics>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,

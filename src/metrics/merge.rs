@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// One shard to merge: its summary.json and its streamed files.
-pub struct ShardRun {
+pub(crate) struct ShardRun {
     /// Where it came from (for messages).
     pub name: String,
     /// Its summary.json.
@@ -30,7 +30,7 @@ pub struct ShardRun {
 }
 
 /// The start of a run, from `run.started_at`.
-pub fn started_at(s: &Summary) -> Result<DateTime<Utc>, String> {
+pub(crate) fn started_at(s: &Summary) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(&s.run.started_at)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("run.started_at {:?}: {e}", s.run.started_at))
@@ -86,7 +86,10 @@ fn verdict_rank(v: GeneratorVerdict) -> u8 {
 /// Combine `shards` (already checked to be shards of one scenario) into one summary and
 /// its session rows. `expected` is the shard count of the run (more than `shards.len()`
 /// for a `--partial` merge).
-pub fn merge(shards: &[ShardRun], expected: u32) -> Result<(Summary, Vec<SessionRow>), String> {
+pub(crate) fn merge(
+    shards: &[ShardRun],
+    expected: u32,
+) -> Result<(Summary, Vec<SessionRow>), String> {
     let first = shards.first().ok_or("no shard to merge")?;
     let starts = shards
         .iter()

@@ -26,14 +26,14 @@ mod gaps;
 mod generator;
 pub mod hlog;
 mod interval;
-pub mod live;
-pub mod merge;
+pub(crate) mod live;
+pub(crate) mod merge;
 mod open;
-pub mod rebuild;
+pub(crate) mod rebuild;
 mod recorder;
 mod rows;
 mod service;
-pub mod stream;
+pub(crate) mod stream;
 mod summary;
 #[cfg(test)]
 mod tests;

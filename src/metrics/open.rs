@@ -9,7 +9,7 @@ use std::time::Duration;
 
 /// Arrival figures of an open run (one per run, written by the one spawner loop).
 #[derive(Debug)]
-pub struct OpenStats {
+pub(super) struct OpenStats {
     offered_rate: f64,
     planned: u64,
     dropped: u64,
@@ -21,7 +21,7 @@ pub struct OpenStats {
 
 impl OpenStats {
     /// Figures of a plan offering `offered_rate` arrivals per second on average.
-    pub fn new(offered_rate: f64) -> Self {
+    pub(super) fn new(offered_rate: f64) -> Self {
         OpenStats {
             offered_rate,
             planned: 0,
@@ -34,32 +34,32 @@ impl OpenStats {
     }
 
     /// One planned arrival handled `lateness` after its instant; `dropped` when the cap was full.
-    pub fn arrival(&mut self, lateness: Duration, dropped: bool) {
+    pub(super) fn arrival(&mut self, lateness: Duration, dropped: bool) {
         self.planned += 1;
         self.dropped += u64::from(dropped);
         self.lateness.saturating_record(micros(lateness));
     }
 
     /// One session of the open model ended after `lifetime`.
-    pub fn chat_ended(&mut self, lifetime: Duration) {
+    pub(super) fn chat_ended(&mut self, lifetime: Duration) {
         self.chats += 1;
         self.chat_us += lifetime.as_micros();
     }
 
     /// Drops since the previous call (one timeline interval).
-    pub fn interval_dropped(&mut self) -> u64 {
+    pub(super) fn interval_dropped(&mut self) -> u64 {
         let n = self.dropped - self.dropped_at_tick;
         self.dropped_at_tick = self.dropped;
         n
     }
 
     /// Drops since the last tick, without closing the interval.
-    pub fn open_dropped(&self) -> u64 {
+    pub(super) fn open_dropped(&self) -> u64 {
         self.dropped - self.dropped_at_tick
     }
 
     /// Percentiles of the arrival lateness.
-    pub fn lateness(&self) -> LatenessStats {
+    pub(super) fn lateness(&self) -> LatenessStats {
         let h = &self.lateness;
         if h.is_empty() {
             return LatenessStats::default();
@@ -72,7 +72,7 @@ impl OpenStats {
     }
 
     /// The Little's law block for a run of `elapsed`.
-    pub fn report(&self, elapsed: Duration) -> OpenModel {
+    pub(super) fn report(&self, elapsed: Duration) -> OpenModel {
         let mean_chat_s = if self.chats == 0 {
             0.0
         } else {

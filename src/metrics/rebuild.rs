@@ -20,13 +20,13 @@ use std::path::Path;
 use std::time::Duration;
 
 /// True when `dir` holds streamed files but no summary.json (the run never finished).
-pub fn needs_rebuild(dir: &Path) -> bool {
+pub(crate) fn needs_rebuild(dir: &Path) -> bool {
     dir.is_dir() && !dir.join("summary.json").exists() && dir.join(EVENTS_FILE).is_file()
 }
 
 /// `chatload report DIR` before rendering: when the run never finished, rebuild and write
 /// its reports (summary.json, CSV files, report.html) and say up to when it has data.
-pub fn rebuild_if_needed(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn rebuild_if_needed(dir: &Path) -> anyhow::Result<()> {
     if !needs_rebuild(dir) {
         return Ok(());
     }
@@ -54,7 +54,7 @@ fn whole_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// What a run folder's streamed files hold, read back: the header, every whole interval
 /// line, the interval histograms up to the last whole line, and the ended sessions.
-pub struct StreamRun {
+pub(crate) struct StreamRun {
     /// Line 1 of events.jsonl.
     pub header: StreamHeader,
     /// The whole interval lines, in order.
@@ -67,13 +67,13 @@ pub struct StreamRun {
 
 impl StreamRun {
     /// The last whole interval line (a default one when none was written).
-    pub fn last(&self) -> EventLine {
+    pub(crate) fn last(&self) -> EventLine {
         self.lines.last().cloned().unwrap_or_default()
     }
 }
 
 /// Read the streamed files of the run in `dir`; an error names the file and line.
-pub fn read_stream(dir: &Path) -> anyhow::Result<StreamRun> {
+pub(crate) fn read_stream(dir: &Path) -> anyhow::Result<StreamRun> {
     let bad = |file: &str, msg: String| {
         UsageError::new(format!(
             "{}: {msg}; the streamed files cannot be read back",
@@ -157,7 +157,7 @@ pub(super) fn add_stream(
 }
 
 /// The summary and session rows of the run in `dir`, from its streamed files.
-pub fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
+pub(crate) fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
     let run = read_stream(dir)?;
     let mut total = Recorder::new();
     let mut seconds = std::collections::BTreeMap::new();

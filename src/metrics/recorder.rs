@@ -14,25 +14,25 @@ use std::ops::AddAssign;
 use std::time::Duration;
 
 /// Highest trackable value: one hour in microseconds.
-pub const HIGHEST_US: u64 = 3_600_000_000;
+pub(super) const HIGHEST_US: u64 = 3_600_000_000;
 /// Significant decimal digits kept by every histogram.
-pub const SIGFIG: u8 = 3;
+pub(super) const SIGFIG: u8 = 3;
 /// Number of operations (index = `operation as usize`).
-pub const N_OPS: usize = Operation::ALL.len();
+pub(super) const N_OPS: usize = Operation::ALL.len();
 
 /// A fresh µs histogram with the crate-wide bounds.
-pub fn new_histogram() -> Histogram<u64> {
+pub(super) fn new_histogram() -> Histogram<u64> {
     // Constant, valid bounds: creation cannot fail.
     Histogram::new_with_bounds(1, HIGHEST_US, SIGFIG).expect("constant histogram bounds are valid")
 }
 
 /// A duration in whole microseconds (saturating).
-pub fn micros(d: Duration) -> u64 {
+pub(super) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Microseconds to milliseconds.
-pub fn ms(us: u64) -> f64 {
+pub(super) fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
@@ -41,7 +41,7 @@ pub fn ms(us: u64) -> f64 {
 /// Derived figures (means, rates) are rounded so that `summary.json` shows
 /// sensible digits and every number survives a JSON round trip bit for bit
 /// (`k / 10^dp` with a small `k` parses exactly).
-pub fn round_dp(x: f64, dp: i32) -> f64 {
+pub(super) fn round_dp(x: f64, dp: i32) -> f64 {
     let f = 10f64.powi(dp);
     let r = (x * f).round() / f;
     if r.is_finite() {
@@ -52,7 +52,7 @@ pub fn round_dp(x: f64, dp: i32) -> f64 {
 }
 
 /// The value at `q` (0..=1) in ms, 0 for an empty histogram.
-pub fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
+pub(super) fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
     if h.is_empty() {
         0.0
     } else {
@@ -61,7 +61,7 @@ pub fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
 }
 
 /// Whether a request counts in `requests.errors`: transport failure, statusCode 1 or 2, or non-2xx.
-pub fn is_error(outcome: &Outcome) -> bool {
+pub(super) fn is_error(outcome: &Outcome) -> bool {
     match *outcome {
         Outcome::Transport(_) => true,
         Outcome::Response {
@@ -242,7 +242,7 @@ fn add_opt<T: Clone>(a: &mut Option<Box<T>>, b: &Option<Box<T>>, add: impl FnOnc
 }
 
 /// Add `b` into `a`; same bounds on both sides, so `add` cannot fail.
-pub fn add_hist(a: &mut Histogram<u64>, b: &Histogram<u64>) {
+pub(super) fn add_hist(a: &mut Histogram<u64>, b: &Histogram<u64>) {
     let _ = a.add(b);
 }
 

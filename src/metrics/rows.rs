@@ -28,7 +28,7 @@ struct CompactRow {
 
 /// Every ended session's row plus end-reason totals.
 #[derive(Debug, Default)]
-pub struct RowStore {
+pub(super) struct RowStore {
     rows: Vec<CompactRow>,
     /// Rows before this index were handed out by [`RowStore::take_new`].
     streamed: usize,
@@ -46,7 +46,7 @@ pub struct RowStore {
 impl RowStore {
     /// Store the row of session `end`, judging its gap fields from its recorded `worst`
     /// poll gap and `idle` gap (Chat Server's view); returns the row.
-    pub fn push(
+    pub(super) fn push(
         &mut self,
         end: SessionEnd,
         (worst, idle): (WorstGap, Duration),
@@ -84,12 +84,12 @@ impl RowStore {
     }
 
     /// Ended sessions whose end reason satisfies `counts`.
-    pub fn count_ended(&self, counts: fn(EndReason) -> bool) -> u64 {
+    pub(super) fn count_ended(&self, counts: fn(EndReason) -> bool) -> u64 {
         Self::count(&self.end_reasons, counts)
     }
 
     /// Established sessions whose end reason satisfies `counts`.
-    pub fn count_established(&self, counts: fn(EndReason) -> bool) -> u64 {
+    pub(super) fn count_established(&self, counts: fn(EndReason) -> bool) -> u64 {
         Self::count(&self.established, counts)
     }
 
@@ -118,7 +118,7 @@ impl RowStore {
     }
 
     /// The rows stored since the last call (in end order), for the streamed sessions.csv.
-    pub fn take_new(&mut self) -> Vec<SessionRow> {
+    pub(super) fn take_new(&mut self) -> Vec<SessionRow> {
         let new = self.rows[self.streamed..]
             .iter()
             .map(Self::to_row)
@@ -131,7 +131,7 @@ impl RowStore {
     /// sessions.csv has no column for "established" or "disconnect answered 0": a
     /// session with a chat id counts as established, and the disconnects are not
     /// known (a rebuilt run is `incomplete` and says so).
-    pub fn push_row(&mut self, r: &SessionRow) {
+    pub(super) fn push_row(&mut self, r: &SessionRow) {
         self.end_reasons[r.end_reason as usize] += 1;
         if r.chat_id.is_empty() {
             self.never_started += 1;
@@ -161,14 +161,14 @@ impl RowStore {
     }
 
     /// All rows sorted by ordinal.
-    pub fn rows(&self) -> Vec<SessionRow> {
+    pub(super) fn rows(&self) -> Vec<SessionRow> {
         let mut out: Vec<SessionRow> = self.rows.iter().map(Self::to_row).collect();
         out.sort_by_key(|r| r.ordinal);
         out
     }
 
     /// The `n` rows with the largest max gap, worst first (ties by ordinal).
-    pub fn worst(&self, n: usize) -> Vec<SessionRow> {
+    pub(super) fn worst(&self, n: usize) -> Vec<SessionRow> {
         let mut idx: Vec<&CompactRow> = self.rows.iter().filter(|r| r.max_gap_us > 0).collect();
         let cmp = |a: &&CompactRow, b: &&CompactRow| {
             b.max_gap_us

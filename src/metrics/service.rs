@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// The service-level figures of a run.
 #[derive(Debug)]
-pub struct ServiceStats {
+pub(super) struct ServiceStats {
     target: Duration,
     within: u64,
     never_joined: u64,
@@ -23,7 +23,7 @@ pub struct ServiceStats {
 
 impl ServiceStats {
     /// Figures judged against a service-level `target` (20 s by default).
-    pub fn new(target: Duration) -> Self {
+    pub(super) fn new(target: Duration) -> Self {
         ServiceStats {
             target,
             within: 0,
@@ -35,24 +35,24 @@ impl ServiceStats {
     }
 
     /// An agent joined a session after the customer waited `wait`.
-    pub fn joined(&mut self, wait: Duration) {
+    pub(super) fn joined(&mut self, wait: Duration) {
         self.within += u64::from(wait <= self.target);
         self.wait_us += wait.as_micros();
         self.queue_wait.saturating_record(micros(wait));
     }
 
     /// An established session ended before any agent joined it.
-    pub fn never_joined(&mut self) {
+    pub(super) fn never_joined(&mut self) {
         self.never_joined += 1;
     }
 
     /// The agent's first message came `after` the customer's first one.
-    pub fn first_response(&mut self, after: Duration) {
+    pub(super) fn first_response(&mut self, after: Duration) {
         self.first_response.saturating_record(micros(after));
     }
 
     /// The summary's `service_level` object; None when no session was established.
-    pub fn report(&self) -> Option<ServiceLevel> {
+    pub(super) fn report(&self) -> Option<ServiceLevel> {
         let joined = self.queue_wait.len();
         if joined + self.never_joined == 0 {
             return None;

@@ -32,19 +32,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The interval log.
-pub const HLOG_FILE: &str = "latency.hlog";
+pub(crate) const HLOG_FILE: &str = "latency.hlog";
 /// The streamed counters.
-pub const EVENTS_FILE: &str = "events.jsonl";
+pub(crate) const EVENTS_FILE: &str = "events.jsonl";
 /// The sessions, streamed then replaced (sorted) by the final reports.
-pub const SESSIONS_FILE: &str = "sessions.csv";
+pub(crate) const SESSIONS_FILE: &str = "sessions.csv";
 /// How early an interval may close (ticks are not exactly a second apart).
 const TICK_SLACK: Duration = Duration::from_millis(100);
 /// Marker in the first line of events.jsonl.
-pub const EVENTS_KIND: &str = "chatload-events";
+pub(crate) const EVENTS_KIND: &str = "chatload-events";
 
 /// The first line of events.jsonl: what the rest needs to be read back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StreamHeader {
+pub(crate) struct StreamHeader {
     /// Always [`EVENTS_KIND`].
     pub kind: String,
     /// Format version of the lines (1).
@@ -64,7 +64,7 @@ pub struct StreamHeader {
 /// One interval of events.jsonl: that interval's counts (not running totals, except the
 /// `*_total`, `active_sessions` and `peak_active` gauges).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct EventLine {
+pub(crate) struct EventLine {
     /// Start of the interval, seconds since the run's start.
     pub from_s: f64,
     /// End of the interval, seconds since the run's start.
@@ -135,7 +135,7 @@ struct Files {
 
 /// The writer thread's handle.
 #[derive(Debug)]
-pub struct Streamer {
+pub(crate) struct Streamer {
     tx: Option<mpsc::Sender<Tick>>,
     thread: Option<std::thread::JoinHandle<()>>,
     failure: Arc<Mutex<Option<String>>>,
@@ -152,7 +152,7 @@ fn write_error(dir: &Path, file: &str, e: &std::io::Error) -> String {
 impl Streamer {
     /// Create the streamed files in `dir` with their headers and start the writer thread.
     /// `interval` is the length of one log interval (at least 1 s).
-    pub fn start(
+    pub(crate) fn start(
         dir: &Path,
         header: StreamHeader,
         start: std::time::SystemTime,
@@ -191,14 +191,14 @@ impl Streamer {
     }
 
     /// Hand one tick to the writer (never blocks; after a failure the tick is dropped).
-    pub fn send(&self, tick: Tick) {
+    pub(crate) fn send(&self, tick: Tick) {
         if let Some(tx) = &self.tx {
             let _ = tx.send(tick);
         }
     }
 
     /// The writer's error, once it failed.
-    pub fn failure(&self) -> Option<String> {
+    pub(crate) fn failure(&self) -> Option<String> {
         self.failure
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -206,7 +206,7 @@ impl Streamer {
     }
 
     /// Write what is pending, close the files and say whether every write succeeded.
-    pub fn finish(mut self) -> Result<(), String> {
+    pub(crate) fn finish(mut self) -> Result<(), String> {
         drop(self.tx.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -392,7 +392,7 @@ fn event_line(delta: &Recorder) -> EventLine {
 
 /// Add the non-histogram counts of an events line into `r` (the latency histograms come
 /// from latency.hlog). Unknown names (a newer writer) are skipped.
-pub fn apply_line(r: &mut Recorder, line: &EventLine) -> Result<(), String> {
+pub(crate) fn apply_line(r: &mut Recorder, line: &EventLine) -> Result<(), String> {
     for o in &line.outcomes {
         if let Some(op) = Operation::from_name(&o.operation) {
             let key = super::recorder::OutcomeKey {

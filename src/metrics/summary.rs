@@ -28,10 +28,10 @@ use hdrhistogram::Histogram;
 use std::time::Duration;
 
 /// Sessions listed in `worst_sessions`.
-pub const WORST_SESSIONS: usize = 50;
+pub(super) const WORST_SESSIONS: usize = 50;
 
 /// Everything the summary is built from.
-pub struct Inputs<'a> {
+pub(super) struct Inputs<'a> {
     /// What the runner knows: scenario, start, end, elapsed time, thresholds.
     pub facts: RunFacts<'a>,
     /// CPU seconds used since the start, when known.
@@ -63,7 +63,7 @@ pub struct Inputs<'a> {
 }
 
 /// Percentile summary of a µs histogram, in ms.
-pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
+pub(super) fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
     if h.is_empty() {
         return LatencyStats::default();
     }
@@ -82,7 +82,7 @@ pub fn latency_stats(h: &Histogram<u64>) -> LatencyStats {
 
 /// Percentile ladder: 0, 50, 75, 87.5, ... (halving the distance to 100, 4 decimals) up to 99.9998,
 /// then 99.9999 and 100 (max).
-pub fn ladder() -> Vec<f64> {
+pub(super) fn ladder() -> Vec<f64> {
     let mut out: Vec<f64> = (0..20)
         .map(|k| round_dp(100.0 * (1.0 - 0.5f64.powi(k)), 4))
         .collect();
@@ -91,7 +91,7 @@ pub fn ladder() -> Vec<f64> {
 }
 
 /// HdrHistogram-style curve of a µs histogram.
-pub fn curve(h: &Histogram<u64>) -> Vec<PercentilePoint> {
+pub(super) fn curve(h: &Histogram<u64>) -> Vec<PercentilePoint> {
     if h.is_empty() {
         return Vec::new();
     }
@@ -113,7 +113,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// Build the summary: the one place the report model is written.
-pub fn build(mut i: Inputs<'_>) -> Summary {
+pub(super) fn build(mut i: Inputs<'_>) -> Summary {
     let t = i.total;
     let elapsed = i.facts.elapsed;
     let mut s = Summary {
@@ -220,7 +220,7 @@ fn per_operation(s: &mut Summary, t: &Recorder) {
 }
 
 /// The UTC wall-clock time `secs` seconds after `start`, RFC 3339 with milliseconds.
-pub fn wall_clock(start: chrono::DateTime<chrono::Utc>, secs: f64) -> String {
+pub(super) fn wall_clock(start: chrono::DateTime<chrono::Utc>, secs: f64) -> String {
     let at = start + chrono::Duration::milliseconds((secs * 1000.0).round() as i64);
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -257,7 +257,7 @@ fn requests(
 }
 
 /// Outcome buckets, sorted.
-pub fn outcomes(t: &Recorder) -> Vec<OutcomeCount> {
+pub(super) fn outcomes(t: &Recorder) -> Vec<OutcomeCount> {
     let mut out: Vec<OutcomeCount> = t
         .outcomes
         .sorted()

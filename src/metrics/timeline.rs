@@ -14,7 +14,7 @@ pub const MAX_POINTS: usize = 1200;
 
 /// Timeline points plus the point being filled at the current step.
 #[derive(Debug, Clone)]
-pub struct Timeline {
+pub(super) struct Timeline {
     step_s: u64,
     points: Vec<TimelinePoint>,
     /// The open point and the seconds it covers so far.
@@ -53,7 +53,7 @@ fn merge(acc: &mut TimelinePoint, later: &TimelinePoint) {
 
 impl Timeline {
     /// Add the point of one elapsed second.
-    pub fn push_second(&mut self, p: TimelinePoint) {
+    pub(super) fn push_second(&mut self, p: TimelinePoint) {
         let (acc, secs) = match self.pending.take() {
             None => (p, 1),
             Some((mut acc, secs)) => {
@@ -85,7 +85,7 @@ impl Timeline {
     }
 
     /// The points so far (including the open one) and the step in seconds.
-    pub fn snapshot(&self) -> (Vec<TimelinePoint>, u64) {
+    pub(super) fn snapshot(&self) -> (Vec<TimelinePoint>, u64) {
         let mut points = self.points.clone();
         if let Some((p, _)) = &self.pending {
             points.push(p.clone());

@@ -11,7 +11,7 @@
 //! and an `impl Write`; 2. call it from [`write_reports`]; 3. add a snapshot or
 //! structural test; 4. document the file in README.md ("Reports") and `reports/README.md`.
 
-pub mod command;
+mod command;
 pub mod csv;
 pub mod html;
 pub mod json;

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 /// What [`advance`] left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Advance {
+pub(super) enum Advance {
     /// The chat is still held (live, or agent-ended and not yet told).
     Open,
     /// The flex timer elapsed on a live chat: it ended now (counted); remove it.
@@ -24,7 +24,7 @@ pub enum Advance {
 }
 
 /// Everything [`advance`] needs besides the chat.
-pub struct Cx<'a> {
+pub(super) struct Cx<'a> {
     /// Server options.
     pub config: &'a ServerConfig,
     /// Counters to update.
@@ -39,7 +39,7 @@ pub struct Cx<'a> {
 const END_STREAM: u64 = 0x00E1_D00F_C4A7;
 
 /// Apply due agent actions, then expiry.
-pub fn advance(chat: &mut Chat, now: Instant, cx: &Cx) -> Advance {
+pub(super) fn advance(chat: &mut Chat, now: Instant, cx: &Cx) -> Advance {
     while let Some(&(at, action)) = chat.pending.front() {
         if at > now || at > chat.deadline {
             break;
@@ -116,7 +116,7 @@ fn leave(chat: &mut Chat, at: Instant, utc: i64, cx: &Cx) {
 /// An agent takes the chat at `start`: it joins `join_after` later, answers
 /// the messages sent so far, and (with `end_after`) ends the chat that long
 /// after joining.
-pub fn start(chat: &mut Chat, key: u64, start: Instant, cx: &Cx) {
+pub(super) fn start(chat: &mut Chat, key: u64, start: Instant, cx: &Cx) {
     let agent = &cx.config.agent;
     let join_at = start + agent.join_after;
     schedule(chat, join_at, AgentAction::Join);
@@ -131,14 +131,19 @@ pub fn start(chat: &mut Chat, key: u64, start: Instant, cx: &Cx) {
 
 /// Schedule `action` at `at`, keeping `pending` in time order (ties keep
 /// insertion order, so a join scheduled first stays first).
-pub fn schedule(chat: &mut Chat, at: Instant, action: AgentAction) {
+pub(super) fn schedule(chat: &mut Chat, at: Instant, action: AgentAction) {
     let i = chat.pending.partition_point(|(t, _)| *t <= at);
     chat.pending.insert(i, (at, action));
 }
 
 /// The customer sent message number `chat.customer_messages`: schedule the
 /// agent's reply. Returns its instant (for the timer queue), if any.
-pub fn on_customer_message(chat: &mut Chat, key: u64, now: Instant, cx: &Cx) -> Option<Instant> {
+pub(super) fn on_customer_message(
+    chat: &mut Chat,
+    key: u64,
+    now: Instant,
+    cx: &Cx,
+) -> Option<Instant> {
     if !cx.config.agent.enabled || chat.state != ChatState::Live || chat.seat == Seat::Queued {
         return None;
     }
@@ -157,7 +162,7 @@ fn schedule_reply(chat: &mut Chat, key: u64, n: u32, now: Instant, cx: &Cx) -> I
 }
 
 /// The earliest instant this chat needs attention (next action or deadline).
-pub fn next_wake(chat: &Chat) -> Instant {
+pub(super) fn next_wake(chat: &Chat) -> Instant {
     match chat.pending.front() {
         Some((at, _)) => (*at).min(chat.deadline),
         None => chat.deadline,

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 /// Parameters of Request Chat, empty values already dropped.
 #[derive(Debug, Default)]
-pub struct RequestInput {
+pub(crate) struct RequestInput {
     /// Display name.
     pub nickname: Option<String>,
     /// First name.
@@ -24,7 +24,7 @@ pub struct RequestInput {
 
 /// Parameters of every later operation, empty values already dropped.
 #[derive(Debug, Default)]
-pub struct OpInput<'a> {
+pub(crate) struct OpInput<'a> {
     /// Identity: user id.
     pub user_id: Option<Cow<'a, str>>,
     /// Identity: secret.
@@ -48,10 +48,10 @@ pub struct OpInput<'a> {
 }
 
 /// HTTP status and body of an answer.
-pub type Answer = (u16, Envelope);
+pub(super) type Answer = (u16, Envelope);
 
 /// A `{statusCode: 2, errors}` validation answer (HTTP 400).
-pub fn bad_request(http: u16, code: u32, advice: impl Into<String>) -> Answer {
+pub(super) fn bad_request(http: u16, code: u32, advice: impl Into<String>) -> Answer {
     let envelope = Envelope {
         status_code: 2,
         errors: Some(vec![ApiError {
@@ -65,7 +65,7 @@ pub fn bad_request(http: u16, code: u32, advice: impl Into<String>) -> Answer {
 
 /// A request refused before it touches a chat (HTTP 4xx with `errors`).
 #[derive(Debug)]
-pub struct Rejection {
+pub(super) struct Rejection {
     /// HTTP status.
     pub http: u16,
     /// Error code.
@@ -76,7 +76,7 @@ pub struct Rejection {
 
 impl Rejection {
     /// HTTP `http` with code `http` (malformed requests: 404, 405, 413, 415).
-    pub fn new(http: u16, advice: impl Into<String>) -> Self {
+    pub(super) fn new(http: u16, advice: impl Into<String>) -> Self {
         Rejection {
             http,
             code: u32::from(http),
@@ -85,7 +85,7 @@ impl Rejection {
     }
 
     /// HTTP 400 with `code`.
-    pub fn bad(code: u32, advice: impl Into<String>) -> Self {
+    pub(super) fn bad(code: u32, advice: impl Into<String>) -> Self {
         Rejection {
             http: 400,
             code,
@@ -94,13 +94,13 @@ impl Rejection {
     }
 
     /// The answer to send.
-    pub fn answer(self) -> Answer {
+    pub(super) fn answer(self) -> Answer {
         bad_request(self.http, self.code, self.advice)
     }
 }
 
 /// HTTP 200, statusCode `status`, chatEnded `ended`, with one error.
-pub fn failure(
+pub(super) fn failure(
     status: u8,
     ended: bool,
     chat_id: Option<&str>,
@@ -122,10 +122,10 @@ pub fn failure(
     (200, envelope)
 }
 
-pub const NOT_EXECUTED: &str = "Media server was not able to execute request.";
+pub(super) const NOT_EXECUTED: &str = "Media server was not able to execute request.";
 
 /// A statusCode 0 envelope with the chat's identity and `nextPosition`.
-pub fn success(chat: &Chat, chat_id: &str, ended: bool) -> Envelope {
+pub(super) fn success(chat: &Chat, chat_id: &str, ended: bool) -> Envelope {
     Envelope {
         status_code: 0,
         chat_ended: Some(ended),
@@ -143,7 +143,7 @@ pub fn success(chat: &Chat, chat_id: &str, ended: bool) -> Envelope {
 
 /// Request Chat validation: 240 (webapi tenant), 204 (opening text too
 /// long), 161 / 102 / 103 (names). Returns the customer's nickname.
-pub fn validate_request(
+pub(super) fn validate_request(
     input: &RequestInput,
     needs_tenant: bool,
     max_message_length: usize,

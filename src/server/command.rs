@@ -56,7 +56,7 @@ pub async fn serve_command(args: ServeArgs) -> anyhow::Result<Exit> {
 }
 
 /// Resolve `--config` and the flags into one validated config.
-pub fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
+pub(super) fn config_from_args(args: &ServeArgs) -> Result<ServerConfig, UsageError> {
     let mut c = match &args.config {
         Some(path) => read_config(path)?,
         None => ServerConfig::default(),
@@ -129,7 +129,7 @@ struct ScenarioView {
 
 mod option_duration {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<std::time::Duration>, D::Error> {
         let s = String::deserialize(d)?;
@@ -254,7 +254,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 }
 
 /// The counters as a plain-text table.
-pub fn render_table(stats: &Stats) -> String {
+pub(super) fn render_table(stats: &Stats) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "\nrequests");
     for (route, n) in &stats.requests {

@@ -5,15 +5,15 @@
 //! uniform range `{ min = "200ms", max = "2s" }` or an exponential distribution
 //! `{ mean = "1s" }`. [`ServerConfig::validate`] names the offending field.
 
-pub use super::delay::{duration_serde, DelaySpec};
+pub(crate) use super::delay::{duration_serde, DelaySpec};
 pub use super::fault_rule::{FaultKind, FaultRule, OperationSelector};
 pub use super::misbehave::Misbehave;
 use crate::error::UsageError;
-pub use crate::util::parse_duration;
+pub(super) use crate::util::parse_duration;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-pub use crate::util::{check_flex_timeout, MAX_FLEX_TIMEOUT};
+pub(super) use crate::util::{check_flex_timeout, MAX_FLEX_TIMEOUT};
 
 /// Options of the reference server (also the `[server]` table of a scenario file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ impl Default for ServerConfig {
 }
 
 /// Default header-read timeout (hyper's own default).
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The simulated agent: joins, replies to each customer message, may end the chat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,7 +156,7 @@ impl ServerConfig {
 }
 
 /// Most slots (agents × chats per agent) a pool may have.
-pub const MAX_POOL_SLOTS: u64 = 1_000_000;
+pub(super) const MAX_POOL_SLOTS: u64 = 1_000_000;
 
 impl ServerConfig {
     fn validate_pool(&self) -> Result<(), UsageError> {

@@ -8,17 +8,17 @@
 pub type DelaySpec = crate::util::distribution::DurationDist;
 
 /// Serde helper: `Duration` as a humantime string.
-pub mod duration_serde {
+pub(crate) mod duration_serde {
     use serde::{de, Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 
     /// Write as e.g. `"45s"`.
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&humantime::format_duration(*d).to_string())
     }
 
     /// Read `"45s"`, `"1500ms"`, `"1m 30s"`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
         crate::util::parse_duration(&s).map_err(de::Error::custom)
     }

@@ -19,7 +19,7 @@ const BATCH: usize = 4096;
 
 /// The timer heap and the sweeper's wake-up.
 #[derive(Default)]
-pub struct TimerQueue {
+pub(super) struct TimerQueue {
     heap: Mutex<BinaryHeap<Reverse<(Instant, u64)>>>,
     /// Wakes the sweeper when an entry earlier than all others arrives.
     pub notify: Arc<Notify>,
@@ -27,7 +27,7 @@ pub struct TimerQueue {
 
 impl TimerQueue {
     /// Look at chat `key` at `at`.
-    pub fn push(&self, at: Instant, key: u64) {
+    pub(super) fn push(&self, at: Instant, key: u64) {
         let mut heap = self.heap.lock();
         let earliest = heap.peek().is_none_or(|Reverse((t, _))| at < *t);
         heap.push(Reverse((at, key)));
@@ -38,7 +38,7 @@ impl TimerQueue {
     }
 
     /// The earliest entry's instant.
-    pub fn next_at(&self) -> Option<Instant> {
+    pub(super) fn next_at(&self) -> Option<Instant> {
         self.heap.lock().peek().map(|Reverse((t, _))| *t)
     }
 

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The rules and their match counters.
-pub struct Faults {
+pub(super) struct Faults {
     rules: Vec<FaultRule>,
     matched: Vec<AtomicU64>,
     seed: u64,
@@ -23,7 +23,7 @@ pub struct Faults {
 
 /// What to do to one request.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// Answer with this fault instead of processing.
     pub terminal: Option<FaultKind>,
     /// Process normally, then wait this long before answering.
@@ -36,7 +36,7 @@ pub struct Decision {
 
 impl Faults {
     /// Faults from validated rules.
-    pub fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
+    pub(super) fn new(rules: Vec<FaultRule>, seed: u64) -> Self {
         let matched = rules.iter().map(|_| AtomicU64::new(0)).collect();
         Faults {
             rules,
@@ -46,7 +46,7 @@ impl Faults {
     }
 
     /// Decide for one request of `op`.
-    pub fn decide(&self, op: Operation) -> Decision {
+    pub(super) fn decide(&self, op: Operation) -> Decision {
         let mut d = Decision::default();
         for (i, rule) in self.rules.iter().enumerate() {
             if !rule.operation.matches(op) {

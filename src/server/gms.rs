@@ -5,11 +5,11 @@ use super::ops::{OpInput, RequestInput};
 use crate::protocol::Operation;
 
 /// Path prefix of the dialect.
-pub const PREFIX: &str = "/genesys/2/chat/";
+pub(super) const PREFIX: &str = "/genesys/2/chat/";
 
 /// What a gms-v2 path asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Target<'a> {
+pub(super) enum Target<'a> {
     /// `POST {service}` or `{service}/`.
     RequestChat,
     /// `POST {service}/{chatId}/{op}`.
@@ -17,7 +17,7 @@ pub enum Target<'a> {
 }
 
 /// Parse a path; None when it is not a gms-v2 route (including unknown ops).
-pub fn parse_path(path: &str) -> Option<Target<'_>> {
+pub(super) fn parse_path(path: &str) -> Option<Target<'_>> {
     let rest = path.strip_prefix(PREFIX)?;
     let mut parts = rest.split('/');
     let service = parts.next()?;
@@ -54,7 +54,7 @@ fn parse_position(v: &str) -> Result<u64, String> {
 }
 
 /// Parse a Request Chat form.
-pub fn parse_request(body: &[u8]) -> RequestInput {
+pub(super) fn parse_request(body: &[u8]) -> RequestInput {
     let mut input = RequestInput::default();
     for (k, v) in form_urlencoded::parse(body) {
         if v.is_empty() {
@@ -76,7 +76,7 @@ pub fn parse_request(body: &[u8]) -> RequestInput {
 }
 
 /// Parse the form of any later operation.
-pub fn parse_op(body: &[u8]) -> Result<OpInput<'_>, String> {
+pub(super) fn parse_op(body: &[u8]) -> Result<OpInput<'_>, String> {
     let mut input = OpInput::default();
     for (k, v) in form_urlencoded::parse(body) {
         if v.is_empty() {

@@ -17,11 +17,11 @@ use std::time::Duration;
 /// Path of the counters endpoint (not counted as a route).
 pub const STATS_PATH: &str = "/__chatload/stats";
 /// Largest accepted request body.
-pub const MAX_BODY: usize = 64 * 1024;
+pub(super) const MAX_BODY: usize = 64 * 1024;
 
 /// Marker on a response that must not be sent: the connection is closed instead.
 #[derive(Debug, Clone, Copy)]
-pub struct DropConnection;
+pub(super) struct DropConnection;
 
 /// How to answer.
 enum Reply {
@@ -32,7 +32,7 @@ enum Reply {
 }
 
 /// Handle one request.
-pub async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
+pub(super) async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Response<Body> {
     inner.ensure_sweeper();
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
@@ -102,7 +102,7 @@ fn rejected(inner: &Inner) -> Response<Body> {
 
 /// Marker on a response to a request already counted under `rejected_by_http`.
 #[derive(Debug, Clone, Copy)]
-pub struct Rejected;
+pub(super) struct Rejected;
 
 /// A chat path of either dialect, parsed once per request.
 enum Target<'a> {

@@ -154,7 +154,7 @@ impl<'de> Deserialize<'de> for Misbehave {
 
 /// The switches in force, plus the little state some of them need.
 #[derive(Debug, Default)]
-pub struct Misbehaviour {
+pub(super) struct Misbehaviour {
     on: HashSet<Misbehave>,
     /// Keys of chats that expired (kept only under `flex.expired-answer`).
     expired: Mutex<HashSet<u64>>,
@@ -162,7 +162,7 @@ pub struct Misbehaviour {
 
 impl Misbehaviour {
     /// The given switches.
-    pub fn new(switches: &[Misbehave]) -> Self {
+    pub(super) fn new(switches: &[Misbehave]) -> Self {
         Misbehaviour {
             on: switches.iter().copied().collect(),
             expired: Mutex::default(),
@@ -170,19 +170,19 @@ impl Misbehaviour {
     }
 
     /// Is `m` switched on?
-    pub fn on(&self, m: Misbehave) -> bool {
+    pub(super) fn on(&self, m: Misbehave) -> bool {
         !self.on.is_empty() && self.on.contains(&m)
     }
 
     /// Chat `key` expired (remembered under `flex.expired-answer` only).
-    pub fn note_expired(&self, key: u64) {
+    pub(super) fn note_expired(&self, key: u64) {
         if self.on(Misbehave::FlexExpiredAnswer) {
             self.expired.lock().insert(key);
         }
     }
 
     /// Should a call on chat `key` get the wrong expiry answer (2 / false)?
-    pub fn wrong_expiry_answer(&self, key: u64) -> bool {
+    pub(super) fn wrong_expiry_answer(&self, key: u64) -> bool {
         self.on(Misbehave::FlexExpiredAnswer) && self.expired.lock().contains(&key)
     }
 }

@@ -22,7 +22,7 @@
 mod agent;
 mod answer;
 mod command;
-pub mod config;
+mod config;
 mod delay;
 mod expiry;
 mod fault_rule;
@@ -39,9 +39,8 @@ pub mod tls;
 mod webapi;
 
 pub use command::{read_config, serve_command};
-pub use config::{
-    AgentConfig, DelaySpec, FaultKind, FaultRule, Misbehave, OperationSelector, ServerConfig,
-};
+pub use config::{AgentConfig, FaultKind, FaultRule, Misbehave, OperationSelector, ServerConfig};
+pub use delay::DelaySpec;
 pub use http::STATS_PATH;
 pub use pool::PoolCounts;
 pub use stats::REJECTED_BY_HTTP;

@@ -5,7 +5,7 @@
 //! transcript holes); it knows nothing about HTTP bodies.
 
 use super::agent::{self, Advance};
-pub use super::answer::*;
+pub(super) use super::answer::*;
 use super::faults::Decision;
 use super::misbehave::Misbehave;
 use super::pool::Seat;

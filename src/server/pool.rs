@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 /// Where a chat stands with the agents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Seat {
+pub(crate) enum Seat {
     /// No pool: the chat has its own agent (or none, with the agent disabled).
     Own,
     /// Waiting in the pool's queue.
@@ -118,14 +118,14 @@ impl State {
 }
 
 /// The pool: slots, queue and counters.
-pub struct Pool {
+pub(super) struct Pool {
     slots: u64,
     state: Mutex<State>,
 }
 
 impl Pool {
     /// `agents` × `chats_per_agent` free slots (at least one).
-    pub fn new(agents: u32, chats_per_agent: u32) -> Self {
+    pub(super) fn new(agents: u32, chats_per_agent: u32) -> Self {
         let (agents, chats_per_agent) = (agents.max(1), chats_per_agent.max(1));
         let slots = u64::from(agents) * u64::from(chats_per_agent);
         let state = State {
@@ -144,7 +144,7 @@ impl Pool {
     }
 
     /// A new chat: true when it takes a free slot at once (joined with no wait).
-    pub fn arrive(&self) -> bool {
+    pub(super) fn arrive(&self) -> bool {
         let mut st = self.state.lock();
         if st.free == 0 {
             return false;
@@ -156,7 +156,7 @@ impl Pool {
 
     /// A chat that found every slot busy (and is now in the store) starts
     /// waiting at `now`; a slot freed since its arrival goes to it at once.
-    pub fn enqueue(&self, key: u64, now: Instant) {
+    pub(super) fn enqueue(&self, key: u64, now: Instant) {
         let mut st = self.state.lock();
         st.counts.queued += 1;
         st.counts.waiting += 1;
@@ -174,7 +174,7 @@ impl Pool {
     }
 
     /// The counters now.
-    pub fn snapshot(&self) -> PoolCounts {
+    pub(super) fn snapshot(&self) -> PoolCounts {
         let st = self.state.lock();
         let mut c = st.counts.clone();
         c.busy = self.slots - st.free;
@@ -193,7 +193,7 @@ impl Pool {
 
 /// A chat ended at `at`: give its slot back (to the next queued chat), or
 /// take it out of the count of waiting chats. Called under the chat's shard lock.
-pub fn on_end(chat: &mut Chat, at: Instant, cx: &Cx) {
+pub(super) fn on_end(chat: &mut Chat, at: Instant, cx: &Cx) {
     let Some(pool) = cx.pool else { return };
     match chat.seat {
         Seat::Held => pool.release(at),

@@ -3,7 +3,7 @@
 //! interleaving of requests. Secure keys are the exception (OS randomness).
 
 /// SplitMix64 finaliser: a well-mixed 64-bit value from any input.
-pub fn mix(mut z: u64) -> u64 {
+pub(super) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -11,19 +11,19 @@ pub fn mix(mut z: u64) -> u64 {
 }
 
 /// A uniform number in `[0, 1)` for `(seed, stream, n)`.
-pub fn unit(seed: u64, stream: u64, n: u64) -> f64 {
+pub(super) fn unit(seed: u64, stream: u64, n: u64) -> f64 {
     let v = mix(mix(seed ^ mix(stream)) ^ n);
     (v >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A small RNG seeded from `(seed, stream, n)`, for one draw of a distribution.
-pub fn rng_for(seed: u64, stream: u64, n: u64) -> rand::rngs::SmallRng {
+pub(super) fn rng_for(seed: u64, stream: u64, n: u64) -> rand::rngs::SmallRng {
     use rand::SeedableRng;
     rand::rngs::SmallRng::seed_from_u64(mix(mix(seed ^ mix(stream)) ^ n))
 }
 
 /// A random hex string of `len` characters from the OS-seeded thread RNG.
-pub fn secret_hex(len: usize) -> String {
+pub(super) fn secret_hex(len: usize) -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
     (0..len)

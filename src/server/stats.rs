@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// A counted route: a (dialect, operation) pair or the catch-all `unknown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub(super) enum Route {
     /// A recognised chat route.
     Chat(Dialect, Operation),
     /// No route matched, or the webapi `operationName` was missing/unknown.
@@ -57,7 +57,7 @@ impl Route {
     }
 
     /// `"{dialect}/{operation}"` or `"unknown"`.
-    pub fn name(self) -> String {
+    pub(super) fn name(self) -> String {
         match self {
             Route::Chat(d, op) => format!("{}/{}", d.as_str(), op.as_str()),
             Route::Unknown => "unknown".to_string(),
@@ -67,7 +67,7 @@ impl Route {
 
 /// What a response looked like, for the response buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Outcome {
+pub(super) struct Outcome {
     /// HTTP status (0 = dropped connection).
     pub http_status: u16,
     /// statusCode in the body.
@@ -107,7 +107,7 @@ impl Outcome {
 }
 
 /// All counters of one server.
-pub struct Counters {
+pub(super) struct Counters {
     requests: [AtomicU64; ROUTES],
     responses: Box<[AtomicU64]>,
     faults: [AtomicU64; FaultKind::ALL.len()],
@@ -139,7 +139,7 @@ impl Default for Counters {
 
 /// How a chat ended, for the lifecycle counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
+pub(super) enum EndReason {
     /// disconnect / Complete.
     Client,
     /// The simulated agent left.
@@ -150,44 +150,44 @@ pub enum EndReason {
 
 impl Counters {
     /// One request arrived on `route`.
-    pub fn request(&self, route: Route) {
+    pub(super) fn request(&self, route: Route) {
         self.requests[route.index()].fetch_add(1, Relaxed);
     }
 
     /// One response left (or the connection was dropped) on `route`.
-    pub fn response(&self, route: Route, outcome: Outcome) {
+    pub(super) fn response(&self, route: Route, outcome: Outcome) {
         self.responses[route.index() * OUTCOMES + outcome.index()].fetch_add(1, Relaxed);
     }
 
     /// One request was malformed beyond answering by route: hyper refused its
     /// head, or its body broke off (counted under [`REJECTED_BY_HTTP`]).
-    pub fn rejected_by_http(&self) {
+    pub(super) fn rejected_by_http(&self) {
         self.rejected_by_http.fetch_add(1, Relaxed);
     }
 
     /// One connection was closed on accept: `max_connections` were open.
-    pub fn refused(&self) {
+    pub(super) fn refused(&self) {
         self.refused.fetch_add(1, Relaxed);
     }
 
     /// One connection was closed by the header-read timeout.
-    pub fn header_timeout(&self) {
+    pub(super) fn header_timeout(&self) {
         self.header_timeouts.fetch_add(1, Relaxed);
     }
 
     /// One fault of `kind` was applied.
-    pub fn fault(&self, kind: FaultKind) {
+    pub(super) fn fault(&self, kind: FaultKind) {
         let i = FaultKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
         self.faults[i].fetch_add(1, Relaxed);
     }
 
     /// One chat was created.
-    pub fn chat_created(&self) {
+    pub(super) fn chat_created(&self) {
         self.created.fetch_add(1, Relaxed);
     }
 
     /// One chat ended.
-    pub fn chat_ended(&self, reason: EndReason) {
+    pub(super) fn chat_ended(&self, reason: EndReason) {
         match reason {
             EndReason::Client => &self.ended_by_client,
             EndReason::Agent => &self.ended_by_agent,
@@ -197,7 +197,7 @@ impl Counters {
     }
 
     /// A snapshot with only non-zero entries.
-    pub fn snapshot(&self) -> Stats {
+    pub(super) fn snapshot(&self) -> Stats {
         let mut stats = Stats::default();
         for (i, c) in self.requests.iter().enumerate() {
             let n = c.load(Relaxed);

@@ -16,11 +16,11 @@ use tokio::time::Instant;
 
 const SHARDS: usize = 64;
 /// Most userData keys one chat keeps.
-pub const MAX_USER_DATA_KEYS: usize = 256;
+pub(super) const MAX_USER_DATA_KEYS: usize = 256;
 
 /// The 13 transcript event types (those the server produces are used).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
+pub(crate) enum EventKind {
     /// A party joined.
     ParticipantJoined,
     /// A party left.
@@ -43,7 +43,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EventKind::ParticipantJoined => "ParticipantJoined",
             EventKind::ParticipantLeft => "ParticipantLeft",
@@ -60,7 +60,7 @@ impl EventKind {
 
 /// Who produced an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartyKind {
+pub(crate) enum PartyKind {
     /// The customer (participantId 1).
     Client,
     /// The simulated agent (participantId 2).
@@ -71,7 +71,7 @@ pub enum PartyKind {
 
 /// One stored transcript event.
 #[derive(Debug, Clone)]
-pub struct StoredEvent {
+pub(crate) struct StoredEvent {
     /// 1-based index (a hole leaves one index unused).
     pub index: u64,
     /// Event type.
@@ -88,7 +88,7 @@ pub struct StoredEvent {
 
 /// Where the chat is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChatState {
+pub(crate) enum ChatState {
     /// Running.
     Live,
     /// The agent left; the customer's next call gets 0 / chatEnded true.
@@ -97,7 +97,7 @@ pub enum ChatState {
 
 /// Something the simulated agent will do at a given instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AgentAction {
+pub(crate) enum AgentAction {
     /// Join the chat.
     Join,
     /// Reply to the customer's `n`th message (1-based).
@@ -108,7 +108,7 @@ pub enum AgentAction {
 
 /// One chat.
 #[derive(Debug)]
-pub struct Chat {
+pub(crate) struct Chat {
     /// The customer's secret.
     pub secure_key: Box<str>,
     /// The customer's user id.
@@ -144,7 +144,7 @@ pub struct Chat {
 
 impl Chat {
     /// Append an event and return its index.
-    pub fn append(
+    pub(crate) fn append(
         &mut self,
         kind: EventKind,
         from: PartyKind,
@@ -166,12 +166,12 @@ impl Chat {
     }
 
     /// `nextPosition`: last index + 1 (1 for an empty transcript).
-    pub fn next_position(&self) -> u64 {
+    pub(crate) fn next_position(&self) -> u64 {
         self.transcript.last().map_or(1, |e| e.index + 1)
     }
 
     /// Events with `index >= pos`, rendered for the wire.
-    pub fn events_from(&self, pos: u64, agent_nickname: &str) -> Vec<Event> {
+    pub(crate) fn events_from(&self, pos: u64, agent_nickname: &str) -> Vec<Event> {
         let start = self.transcript.partition_point(|e| e.index < pos);
         self.transcript[start..]
             .iter()
@@ -201,7 +201,7 @@ impl Chat {
     }
 
     /// Does the request's identity match this chat?
-    pub fn identity_matches(
+    pub(crate) fn identity_matches(
         &self,
         user_id: Option<&str>,
         secure_key: Option<&str>,
@@ -216,7 +216,7 @@ impl Chat {
 
     /// Merge user data (later keys replace earlier ones; new keys beyond
     /// [`MAX_USER_DATA_KEYS`] are ignored so one chat cannot grow without bound).
-    pub fn merge_user_data(&mut self, data: &[(String, String)]) {
+    pub(crate) fn merge_user_data(&mut self, data: &[(String, String)]) {
         for (k, v) in data {
             if let Some(entry) = self.user_data.iter_mut().find(|(ek, _)| **ek == **k) {
                 entry.1 = v.as_str().into();
@@ -229,7 +229,7 @@ impl Chat {
 
 /// Identity-ish hasher for the `u64` chat keys (keys are sequence numbers).
 #[derive(Default)]
-pub struct KeyHasher(u64);
+pub(super) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
@@ -251,7 +251,7 @@ type Shard = HashMap<u64, Chat, BuildHasherDefault<KeyHasher>>;
 const JOURNAL_LEN: usize = 1024;
 
 /// All live chats, plus the last few ended ones (for test hooks).
-pub struct Store {
+pub(super) struct Store {
     shards: Box<[Mutex<Shard>]>,
     next_seq: AtomicU64,
     salt: u64,
@@ -260,7 +260,7 @@ pub struct Store {
 
 impl Store {
     /// An empty store; `salt` scrambles the chat ids.
-    pub fn new(salt: u64) -> Self {
+    pub(super) fn new(salt: u64) -> Self {
         Store {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             next_seq: AtomicU64::new(1),
@@ -270,17 +270,17 @@ impl Store {
     }
 
     /// A fresh key.
-    pub fn next_key(&self) -> u64 {
+    pub(super) fn next_key(&self) -> u64 {
         self.next_seq.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The wire chat id of a key.
-    pub fn chat_id(&self, key: u64) -> String {
+    pub(super) fn chat_id(&self, key: u64) -> String {
         format!("{:016X}", key ^ self.salt)
     }
 
     /// The key of a wire chat id (None when it cannot be one of ours).
-    pub fn key_of(&self, chat_id: &str) -> Option<u64> {
+    pub(super) fn key_of(&self, chat_id: &str) -> Option<u64> {
         if chat_id.len() != 16 {
             return None;
         }
@@ -292,13 +292,17 @@ impl Store {
     }
 
     /// Insert a new chat.
-    pub fn insert(&self, key: u64, chat: Chat) {
+    pub(super) fn insert(&self, key: u64, chat: Chat) {
         self.shard(key).lock().insert(key, chat);
     }
 
     /// Run `f` on the chat (or None) under its shard lock; remove the chat when
     /// `f` says so (it then goes to the journal of ended chats).
-    pub fn with_chat<R>(&self, key: u64, f: impl FnOnce(Option<&mut Chat>) -> (R, bool)) -> R {
+    pub(super) fn with_chat<R>(
+        &self,
+        key: u64,
+        f: impl FnOnce(Option<&mut Chat>) -> (R, bool),
+    ) -> R {
         let mut shard = self.shard(key).lock();
         let (r, remove) = f(shard.get_mut(&key));
         if remove {
@@ -314,7 +318,7 @@ impl Store {
     }
 
     /// The whole transcript of a recently ended chat (one of the last 1024).
-    pub fn ended_events(&self, key: u64, agent_nickname: &str) -> Option<Vec<Event>> {
+    pub(super) fn ended_events(&self, key: u64, agent_nickname: &str) -> Option<Vec<Event>> {
         let journal = self.journal.lock();
         let (_, chat) = journal.iter().rev().find(|(k, _)| *k == key)?;
         Some(chat.events_from(1, agent_nickname))
@@ -322,7 +326,7 @@ impl Store {
 
     /// Number of chats held (live or agent-ended, not yet told).
     #[allow(clippy::len_without_is_empty)]
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().len()).sum()
     }
 }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 /// What a webapi path asks for.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Target<'a> {
+pub(super) enum Target<'a> {
     /// `POST {prefix}/api/v2/chats`.
     RequestChat,
     /// `POST .../{chatId}/messages`.
@@ -19,7 +19,7 @@ pub enum Target<'a> {
 }
 
 /// Parse a path under `prefix`; None when it is not a webapi route.
-pub fn parse_path<'a>(prefix: &str, path: &'a str) -> Option<Target<'a>> {
+pub(super) fn parse_path<'a>(prefix: &str, path: &'a str) -> Option<Target<'a>> {
     let rest = path.strip_prefix(prefix)?.strip_prefix("/api/v2/chats")?;
     if rest.is_empty() || rest == "/" {
         return Some(Target::RequestChat);
@@ -91,7 +91,7 @@ fn user_data(map: Option<serde_json::Map<String, serde_json::Value>>) -> Vec<(St
 }
 
 /// Parse a Request Chat body.
-pub fn parse_request(body: &[u8]) -> Result<RequestInput, String> {
+pub(super) fn parse_request(body: &[u8]) -> Result<RequestInput, String> {
     let b = parse_body(body)?;
     let own = |v: Option<Cow<'_, str>>| present(v).map(Cow::into_owned);
     Ok(RequestInput {
@@ -105,7 +105,7 @@ pub fn parse_request(body: &[u8]) -> Result<RequestInput, String> {
 }
 
 /// The operation a `/{chatId}` body names.
-pub fn operation_of(name: Option<&str>) -> Result<Operation, String> {
+pub(super) fn operation_of(name: Option<&str>) -> Result<Operation, String> {
     let name = name.ok_or("operationName is required (SendMessage, SendStartTypingNotification, SendStopTypingNotification, UpdateUserNickname or Complete)")?;
     Operation::ALL
         .into_iter()
@@ -116,7 +116,7 @@ pub fn operation_of(name: Option<&str>) -> Result<Operation, String> {
 /// Parse the body of a later call: the operation (from `operationName`,
 /// unless `fixed` is given, as for `/messages`) and its input. The error
 /// carries the operation when it was known.
-pub fn parse_op(
+pub(super) fn parse_op(
     body: &[u8],
     fixed: Option<Operation>,
 ) -> Result<(Operation, OpInput<'_>), (Option<Operation>, String)> {

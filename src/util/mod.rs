@@ -1,24 +1,24 @@
 //! Small helpers shared by several modules: output-file checks, the one duration
 //! parser and flex-disconnect-timeout range rule (engine and server), number text.
 
-pub mod distribution;
-pub mod redact;
-pub mod rlimit;
-pub mod toml_error;
+pub(crate) mod distribution;
+pub(crate) mod redact;
+pub(crate) mod rlimit;
+pub(crate) mod toml_error;
 
 use std::path::Path;
 use std::time::Duration;
 
 /// Longest duration accepted anywhere (keeps instant arithmetic far from overflow).
-pub const MAX_DURATION: Duration = Duration::from_secs(400 * 24 * 3600);
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(400 * 24 * 3600);
 
 /// Longest flex-disconnect-timeout Chat Server accepts (20 days).
-pub const MAX_FLEX_TIMEOUT: Duration = Duration::from_secs(1_728_000);
+pub(crate) const MAX_FLEX_TIMEOUT: Duration = Duration::from_secs(1_728_000);
 
 /// Parse a duration like `30s`, `500ms`, `2m` (at most [`MAX_DURATION`], 400 days, so
 /// adding it to an instant cannot overflow). The one duration rule of flags, scenario
 /// files and the server's configuration; the caller prefixes the field.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 30s, 500ms or 2m"))?;
     if d > MAX_DURATION {
@@ -30,7 +30,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// The flex-disconnect-timeout range rule (Chat Server's own), naming `field`.
-pub fn check_flex_timeout(t: Duration, field: &str) -> Result<(), crate::error::UsageError> {
+pub(crate) fn check_flex_timeout(t: Duration, field: &str) -> Result<(), crate::error::UsageError> {
     if t < Duration::from_secs(1) || t > MAX_FLEX_TIMEOUT {
         return Err(crate::error::UsageError::new(format!(
             "{field}: must be between 1s and 1728000s (20 days, the Chat Server option's range), got {}; the default is 45s",
@@ -42,7 +42,7 @@ pub fn check_flex_timeout(t: Duration, field: &str) -> Result<(), crate::error::
 
 /// Why a path cannot name an output file.
 #[derive(Debug, PartialEq, Eq)]
-pub enum BadOutputFile<'a> {
+pub(crate) enum BadOutputFile<'a> {
     /// The path is an existing directory.
     IsDir,
     /// The directory the file would go in does not exist.
@@ -51,7 +51,7 @@ pub enum BadOutputFile<'a> {
 
 /// Check that `path` can name an output file written later (`--junit`, `--html`):
 /// it is not an existing directory, and the directory it names, if any, exists.
-pub fn check_output_file(path: &Path) -> Result<(), BadOutputFile<'_>> {
+pub(crate) fn check_output_file(path: &Path) -> Result<(), BadOutputFile<'_>> {
     if path.is_dir() {
         return Err(BadOutputFile::IsDir);
     }
@@ -62,7 +62,7 @@ pub fn check_output_file(path: &Path) -> Result<(), BadOutputFile<'_>> {
 }
 
 /// `v` with at most `decimals` decimals and no trailing zeros (`1.50` -> `1.5`, `2.00` -> `2`).
-pub fn trim_decimals(v: f64, decimals: usize) -> String {
+pub(crate) fn trim_decimals(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()

@@ -4,7 +4,7 @@
 
 /// `url` with the password of its userinfo (or a user-only token) replaced by `***`.
 /// Text that is no URL with userinfo comes back unchanged.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };

@@ -5,7 +5,7 @@
 /// `(soft, hard)` limits on open files, None where they cannot be read.
 #[cfg(unix)]
 #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every unix
-pub fn nofile() -> Option<(u64, u64)> {
+pub(crate) fn nofile() -> Option<(u64, u64)> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -17,7 +17,7 @@ pub fn nofile() -> Option<(u64, u64)> {
 
 /// Set the limits on open files; false when the system refused.
 #[cfg(unix)]
-pub fn set_nofile(soft: u64, hard: u64) -> bool {
+pub(crate) fn set_nofile(soft: u64, hard: u64) -> bool {
     let lim = libc::rlimit {
         rlim_cur: soft as libc::rlim_t,
         rlim_max: hard as libc::rlim_t,

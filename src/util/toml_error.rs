@@ -10,7 +10,7 @@ use std::ops::Range;
 use toml_edit::{ImDocument, Item, Value};
 
 /// `file:line:col` (1-based) of a byte offset.
-pub fn position(path: &str, source: &str, offset: usize) -> String {
+pub(crate) fn position(path: &str, source: &str, offset: usize) -> String {
     let offset = offset.min(source.len());
     let before = source.get(..offset).unwrap_or(source);
     let line = before.matches('\n').count() + 1;
@@ -27,7 +27,7 @@ struct Entry {
 }
 
 /// A TOML text with the spans of its keys, for messages.
-pub struct Located<'a> {
+pub(crate) struct Located<'a> {
     path: &'a str,
     source: &'a str,
     entries: Vec<Entry>,
@@ -35,7 +35,7 @@ pub struct Located<'a> {
 
 impl<'a> Located<'a> {
     /// Index `source` (a file that does not parse has no entries: positions still work).
-    pub fn new(path: &'a str, source: &'a str) -> Self {
+    pub(crate) fn new(path: &'a str, source: &'a str) -> Self {
         let mut entries = Vec::new();
         if let Ok(doc) = ImDocument::parse(source) {
             walk_table_like(doc.as_item(), "", &mut entries);
@@ -48,12 +48,12 @@ impl<'a> Located<'a> {
     }
 
     /// `file:line:col` of a byte offset.
-    pub fn at(&self, offset: usize) -> String {
+    pub(crate) fn at(&self, offset: usize) -> String {
         position(self.path, self.source, offset)
     }
 
     /// The field whose key or value holds `offset` (the innermost one).
-    pub fn field_at(&self, offset: usize) -> Option<&str> {
+    pub(crate) fn field_at(&self, offset: usize) -> Option<&str> {
         fn inside(r: &Option<Range<usize>>, offset: usize) -> Option<usize> {
             r.as_ref().filter(|r| r.contains(&offset)).map(|r| r.len())
         }
@@ -68,7 +68,7 @@ impl<'a> Located<'a> {
     }
 
     /// Where `field` (a dotted path such as `server.faults[0].rate`) is written.
-    pub fn span_of(&self, field: &str) -> Option<Range<usize>> {
+    pub(crate) fn span_of(&self, field: &str) -> Option<Range<usize>> {
         let e = self.entries.iter().find(|e| e.path == field)?;
         e.value.clone().or(e.key.clone())
     }
@@ -76,7 +76,7 @@ impl<'a> Located<'a> {
     /// Give a validation message that starts with a field path (`load.duration: ...`,
     /// `[server]: server.seed ...`) the position of that field, when the file has it.
     /// A message that already has a position, or names a flag, is returned unchanged.
-    pub fn locate(&self, msg: &str) -> String {
+    pub(crate) fn locate(&self, msg: &str) -> String {
         if msg.starts_with(self.path) || msg.starts_with("--") {
             return msg.to_string();
         }
@@ -93,7 +93,7 @@ impl<'a> Located<'a> {
     }
 
     /// A TOML or serde error as `file:line:col: field: rule; fix`.
-    pub fn de_error(&self, message: &str, span: Option<Range<usize>>) -> String {
+    pub(crate) fn de_error(&self, message: &str, span: Option<Range<usize>>) -> String {
         let message = message.trim_end().replace('\n', ", ");
         let message = message.as_str();
         let Some(span) = span else {

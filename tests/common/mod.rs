@@ -71,7 +71,7 @@ pub async fn spawn_server(config: ServerConfig) -> TestServer {
 /// test machine busy compiling can miss it; the tests that use this are about counts and
 /// gates, and the verdict rule has tests of its own (`src/metrics/generator.rs`,
 /// `tests/engine/run_end.rs`). Any other reason for distrust still counts.
-pub fn exit_but_verdict(summary: &chatload::report::model::Summary) -> chatload::error::Exit {
+pub fn exit_but_verdict(summary: &chatload::report::model::Summary) -> chatload::Exit {
     let mut s = summary.clone();
     s.generator.verdict = chatload::report::vocab::GeneratorVerdict::Ok;
     chatload::gate::exit_for(&s, &s.thresholds)

@@ -27,7 +27,7 @@ async fn unreachable_target_is_an_error_naming_the_cause() {
         msg.contains("unreachable") && msg.contains("connect"),
         "{msg}"
     );
-    assert_eq!(chatload::error::Exit::for_error(&e).code(), 3);
+    assert_eq!(chatload::Exit::for_error(&e).code(), 3);
 }
 
 /// What [`raw_server`] answers.

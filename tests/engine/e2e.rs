@@ -1,10 +1,10 @@
 //! Whole runs of the engine against the embedded reference server.
 
-use chatload::engine::config::build;
-use chatload::engine::runner::{run, RunOutcome};
-use chatload::engine::scenario::ScenarioFile;
-use chatload::error::Exit;
+use chatload::build_config;
 use chatload::server::Stats;
+use chatload::Exit;
+use chatload::ScenarioFile;
+use chatload::{run_scenario, RunOutcome};
 use std::time::Duration;
 
 pub(super) async fn run_text(text: &str) -> (RunOutcome, tempfile::TempDir) {
@@ -31,8 +31,8 @@ pub(super) async fn run_with(
         quiet: true,
         ..args
     };
-    let cfg = build(&args, Some(&file)).unwrap();
-    let outcome = run(cfg, shutdown).await.unwrap();
+    let cfg = build_config(&args, Some(&file)).unwrap();
+    let outcome = run_scenario(cfg, shutdown).await.unwrap();
     (outcome, dir)
 }
 

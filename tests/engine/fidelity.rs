@@ -3,7 +3,7 @@
 //! run that expires nothing, and session counts equal to the server's per end kind.
 
 use super::e2e::{run_text, stats};
-use chatload::engine::runner::RunOutcome;
+use chatload::RunOutcome;
 
 fn rows(o: &RunOutcome) -> String {
     std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap()

@@ -10,9 +10,9 @@
 //! `time_utc` (start + `t_s`). Nothing else.
 //! Regenerate (only for an intended change of output): `GOLDEN_UPDATE=1 cargo test --test engine golden`.
 
-use chatload::engine::config::build;
-use chatload::engine::runner::run;
-use chatload::engine::scenario::ScenarioFile;
+use chatload::build_config;
+use chatload::run_scenario;
+use chatload::ScenarioFile;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -105,8 +105,8 @@ async fn golden_run() -> (Value, String) {
         quiet: true,
         ..Default::default()
     };
-    let cfg = build(&args, Some(&file)).unwrap();
-    let o = run(cfg, std::future::pending()).await.unwrap();
+    let cfg = build_config(&args, Some(&file)).unwrap();
+    let o = run_scenario(cfg, std::future::pending()).await.unwrap();
     let summary = std::fs::read_to_string(o.dir.join("summary.json")).unwrap();
     let sessions = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
     (mask(serde_json::from_str(&summary).unwrap()), sessions)

@@ -4,7 +4,7 @@
 //! ends by itself with its reports written.
 
 use super::hostile_server::{run_against, run_against_with, start, start_with, Bad, Seen, ALL_BAD};
-use chatload::engine::runner::RunOutcome;
+use chatload::RunOutcome;
 use std::collections::BTreeMap;
 
 /// The transport kind (or None: an HTTP response kept in the outcomes) each misbehaviour must give.
@@ -433,8 +433,8 @@ async fn bodies_over_the_global_budget_are_counted_as_body_budget_and_the_run_co
 #[test]
 fn a_body_budget_below_max_body_bytes_names_both() {
     let text = "name = \"x\"\nmax_body_bytes = 8192\nmax_buffered_body_bytes = 4096\n";
-    let file = chatload::engine::scenario::ScenarioFile::parse("b.toml", text.into()).unwrap();
-    let e = chatload::engine::config::build(&Default::default(), Some(&file)).unwrap_err();
+    let file = chatload::ScenarioFile::parse("b.toml", text.into()).unwrap();
+    let e = chatload::build_config(&Default::default(), Some(&file)).unwrap_err();
     let e = e.to_string();
     assert!(e.starts_with("b.toml:3:"), "{e}");
     assert!(

@@ -6,9 +6,9 @@
 //! Every answer carries `Connection: close`, so no connection is ever reused and
 //! no request can be lost or retried silently between the two sides.
 
-use chatload::engine::config::build;
-use chatload::engine::runner::{run, RunOutcome};
-use chatload::engine::scenario::ScenarioFile;
+use chatload::build_config;
+use chatload::ScenarioFile;
+use chatload::{run_scenario, RunOutcome};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -374,7 +374,7 @@ backoff_max = "40ms"
         quiet: true,
         ..Default::default()
     };
-    let cfg = build(&args, Some(&file)).unwrap();
-    let outcome = run(cfg, std::future::pending()).await.unwrap();
+    let cfg = build_config(&args, Some(&file)).unwrap();
+    let outcome = run_scenario(cfg, std::future::pending()).await.unwrap();
     (outcome, dir)
 }

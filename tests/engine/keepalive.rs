@@ -7,9 +7,9 @@
 //! (On loopback the run also passes with a 10 s pool idle timeout: the race
 //! left after the pool's own check is too narrow to show here.)
 
-use chatload::engine::config::build;
-use chatload::engine::runner::run;
-use chatload::engine::scenario::ScenarioFile;
+use chatload::build_config;
+use chatload::run_scenario;
+use chatload::ScenarioFile;
 
 /// Polls every 300 ms ± 60 ms against a server that closes a connection idle for
 /// 300 ms: the reuse of an idle connection and the server's close race on
@@ -47,8 +47,8 @@ async fn a_server_that_closes_idle_connections_loses_no_request() {
         quiet: true,
         ..Default::default()
     };
-    let cfg = build(&args, Some(&file)).unwrap();
-    let o = run(cfg, std::future::pending()).await.unwrap();
+    let cfg = build_config(&args, Some(&file)).unwrap();
+    let o = run_scenario(cfg, std::future::pending()).await.unwrap();
     let server = o.server.as_ref().expect("embedded server").stats();
     let t = &o.summary.transport_errors;
     assert!(t.values().all(|n| *n == 0), "{t:?}");
@@ -70,7 +70,7 @@ async fn a_server_that_closes_idle_connections_loses_no_request() {
 fn pool_idle_timeout_is_checked() {
     let text = "name = \"x\"\npool_idle_timeout = \"0s\"\n";
     let file = ScenarioFile::parse("p.toml", text.into()).unwrap();
-    let e = build(&Default::default(), Some(&file))
+    let e = build_config(&Default::default(), Some(&file))
         .unwrap_err()
         .to_string();
     assert!(

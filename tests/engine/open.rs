@@ -3,8 +3,8 @@
 //! block, and the server's counters equal to the client's.
 
 use super::e2e::{assert_counts_match, run_text, run_with, stats};
-use chatload::engine::arrivals::Arrivals;
-use chatload::engine::plan::{ArrivalProcess, LoadMode, LoadPlan, Stage};
+use chatload::Arrivals;
+use chatload::{ArrivalProcess, LoadMode, LoadPlan, Stage};
 use std::time::Duration;
 
 const BASE: &str = r#"

@@ -50,8 +50,8 @@ async fn an_unwritable_report_file_is_named_and_the_summary_still_reaches_stdout
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drain_cut_short_counts_in_flight_requests_as_abandoned_and_keeps_every_row() {
-    use chatload::engine::config::build;
-    use chatload::engine::scenario::ScenarioFile;
+    use chatload::build_config;
+    use chatload::ScenarioFile;
     // Each chat's second poll hangs past the drain timeout (the request timeout is longer).
     let h = start(vec![Bad::Ok, Bad::Hang], true).await;
     let dir = tempfile::tempdir().unwrap();
@@ -77,7 +77,7 @@ end = "wait-for-agent"
         quiet: true,
         ..Default::default()
     };
-    let cfg = build(&args, Some(&file)).unwrap();
+    let cfg = build_config(&args, Some(&file)).unwrap();
     // Interrupt once every session has its hanging poll in flight.
     let seen = h.seen.clone();
     let interrupt = async move {
@@ -97,7 +97,7 @@ end = "wait-for-agent"
         }
     };
     let t0 = std::time::Instant::now();
-    let o = chatload::engine::runner::run(cfg, interrupt).await.unwrap();
+    let o = chatload::run_scenario(cfg, interrupt).await.unwrap();
     assert!(t0.elapsed() < std::time::Duration::from_secs(20), "bounded");
     let seen = h.seen.lock().unwrap();
     let served: u64 = seen.routes.values().sum();

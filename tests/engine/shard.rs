@@ -337,12 +337,12 @@ fn the_kubernetes_scenario_builds_and_the_job_counts_agree() {
         .lines()
         .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
         .collect();
-    let file = chatload::engine::scenario::ScenarioFile::parse("configmap.yaml", toml).unwrap();
+    let file = chatload::ScenarioFile::parse("configmap.yaml", toml).unwrap();
     let args = chatload::cli::RunArgs {
         shard: Some("2/4".into()),
         ..Default::default()
     };
-    let cfg = chatload::engine::config::build(&args, Some(&file)).unwrap();
+    let cfg = chatload::build_config(&args, Some(&file)).unwrap();
     assert_eq!(cfg.plan.peak_sessions(), 750);
     let job = std::fs::read_to_string(root.join("job-shards.yaml")).unwrap();
     for want in [

@@ -221,7 +221,7 @@ mod boundaries {
 
 mod run_support {
     use super::*;
-    use chatload::error::Exit;
+    use chatload::Exit;
 
     fn parsed(exprs: &[&str]) -> Vec<gate::Threshold> {
         exprs.iter().map(|e| parse_threshold(e).unwrap()).collect()

@@ -231,7 +231,7 @@ fn insecure_with_a_ca_file_warns() {
         },
         ..Default::default()
     };
-    let cfg = chatload::engine::config::build(&args, None).unwrap();
+    let cfg = chatload::build_config(&args, None).unwrap();
     assert!(
         cfg.warnings
             .iter()

@@ -3,8 +3,8 @@
 use crate::net::{self, Running};
 use crate::pki;
 use chatload::cli::RunArgs;
-use chatload::engine::runner::{run, RunOutcome};
-use chatload::engine::scenario::ScenarioFile;
+use chatload::ScenarioFile;
+use chatload::{run_scenario, RunOutcome};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -34,8 +34,8 @@ async fn run_with(text: &str, mut args: RunArgs) -> (RunOutcome, tempfile::TempD
     let file = ScenarioFile::parse("reach.toml", text.to_string()).unwrap();
     args.out = Some(dir.path().join("out"));
     args.quiet = true;
-    let cfg = chatload::engine::config::build(&args, Some(&file)).unwrap();
-    let outcome = run(cfg, std::future::pending()).await.unwrap();
+    let cfg = chatload::build_config(&args, Some(&file)).unwrap();
+    let outcome = run_scenario(cfg, std::future::pending()).await.unwrap();
     (outcome, dir)
 }
 
@@ -125,7 +125,7 @@ async fn tls_failures_are_their_own_kind_with_the_reason() {
         let (o, _d) = run_with(&scenario(&target, ""), args).await;
         all_tls(&o, reason);
         assert_eq!(srv.server.stats().requests.values().sum::<u64>(), 0);
-        assert_eq!(o.exit, chatload::error::Exit::Untrusted, "{reason}");
+        assert_eq!(o.exit, chatload::Exit::Untrusted, "{reason}");
     }
 }
 
@@ -150,7 +150,7 @@ async fn insecure_runs_unverified_and_says_so_everywhere() {
     let mut args = RunArgs::default();
     args.target.insecure = true;
     let file = ScenarioFile::parse("r.toml", scenario(&target, "")).unwrap();
-    let cfg = chatload::engine::config::build(&args, Some(&file)).unwrap();
+    let cfg = chatload::build_config(&args, Some(&file)).unwrap();
     assert!(
         cfg.warnings.iter().any(|w| w.contains("NOT verified")),
         "{:?}",

@@ -1,8 +1,8 @@
 //! `chatload init`, `completions`, `man` and `--version` through the binary.
 
 use super::{run, run_in, text, ROOT};
-use chatload::engine::config::{build, RunConfig};
-use chatload::engine::scenario::ScenarioFile;
+use chatload::ScenarioFile;
+use chatload::{build_config, RunConfig};
 
 #[test]
 fn init_writes_a_starter_that_runs_with_the_defaults() {
@@ -13,8 +13,8 @@ fn init_writes_a_starter_that_runs_with_the_defaults() {
     assert!(err.contains("wrote scenario.toml"), "{err}");
     let path = dir.path().join("scenario.toml");
     let file = ScenarioFile::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let starter = build(&Default::default(), Some(&file)).unwrap_or_else(|e| panic!("{e}"));
-    let defaults = build(&Default::default(), None).unwrap();
+    let starter = build_config(&Default::default(), Some(&file)).unwrap_or_else(|e| panic!("{e}"));
+    let defaults = build_config(&Default::default(), None).unwrap();
     // Every value the starter writes is the default it claims to be.
     let view = |c: &RunConfig| {
         let timing = (c.flex, c.request_timeout, c.drain_timeout, c.abort_grace);
@@ -57,7 +57,7 @@ fn the_starter_lists_every_field_of_the_readme_table() {
         .nth(1)
         .and_then(|t| t.split("\n\n").find(|b| b.starts_with("| field")))
         .expect("the Scenario file table");
-    let starter = chatload::init::STARTER;
+    let starter = chatload::STARTER;
     let mut fields = 0;
     for row in table.lines().skip(2) {
         let field = row.split('`').nth(1).expect("a field name in backticks");

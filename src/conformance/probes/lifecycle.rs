@@ -26,7 +26,7 @@ const DISCONNECT: &str = "end.disconnect";
 const AFTER: &str = "end.after-disconnect";
 
 /// Every rule this probe judges (skipped together when it cannot run).
-pub const RULES: [&str; 14] = [
+pub(super) const RULES: [&str; 14] = [
     ACCEPTS,
     JOINED,
     super::transcript::NO_HOLES,
@@ -47,7 +47,7 @@ const TEXT: &str = "chatload conformance probe message";
 const NEW_NICKNAME: &str = "Conformance Probe Renamed";
 
 /// Run the probe. Err(cause) when the very first request got no answer at all.
-pub async fn run(p: &Prober, f: &mut Findings) -> Result<(), String> {
+pub(super) async fn run(p: &Prober, f: &mut Findings) -> Result<(), String> {
     let (mut s, a) = Session::open(p, "Conformance Probe").await;
     if a.unanswered() {
         return Err(a.describe());

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::super::transport::Built;
 
 /// Request Chat with a subject but no nickname, first or last name.
-pub fn nameless(t: &Target) -> Built {
+pub(super) fn nameless(t: &Target) -> Built {
     match t.dialect {
         Dialect::GmsV2 => (t.url(&[""]), "subject=chatload+conformance".into()),
         Dialect::WebApi => (
@@ -20,13 +20,13 @@ pub fn nameless(t: &Target) -> Built {
 }
 
 /// webapi Request Chat with a nickname but no tenantName.
-pub fn tenantless(t: &Target) -> Built {
+pub(super) fn tenantless(t: &Target) -> Built {
     let body = json!({"nickname": "Conformance Probe", "subject": "chatload conformance"});
     (t.url(&[]), body.to_string())
 }
 
 /// updateNickname / UpdateUserNickname to `nickname`.
-pub fn update_nickname(t: &Target, id: &Identity, nickname: &str) -> Built {
+pub(super) fn update_nickname(t: &Target, id: &Identity, nickname: &str) -> Built {
     match t.dialect {
         Dialect::GmsV2 => {
             let op = Operation::UpdateNickname

@@ -6,22 +6,22 @@ use super::super::transport::Answered;
 use crate::protocol::Event;
 
 /// Rule names.
-pub const NO_HOLES: &str = "transcript.no-holes";
+pub(super) const NO_HOLES: &str = "transcript.no-holes";
 /// Rule name.
-pub const NO_REPEATS: &str = "transcript.no-repeats";
+pub(super) const NO_REPEATS: &str = "transcript.no-repeats";
 /// Rule name.
-pub const NEXT_POSITION: &str = "transcript.next-position";
+pub(super) const NEXT_POSITION: &str = "transcript.next-position";
 /// Rule name.
-pub const INCLUSIVE: &str = "transcript.position-inclusive";
+pub(super) const INCLUSIVE: &str = "transcript.position-inclusive";
 
 /// The indexes of `events`, in answer order (events without one are left out).
-pub fn indexes(events: &[Event]) -> Vec<u64> {
+pub(super) fn indexes(events: &[Event]) -> Vec<u64> {
     events.iter().filter_map(|e| e.index).collect()
 }
 
 /// What is wrong with the indexes of an answer to a poll from `from`:
 /// (holes, repeats), each a list of one-line findings.
-pub fn index_problems(idx: &[u64], from: u64) -> (Vec<String>, Vec<String>) {
+pub(super) fn index_problems(idx: &[u64], from: u64) -> (Vec<String>, Vec<String>) {
     let mut holes = Vec::new();
     let mut repeats = Vec::new();
     if from == 1 {
@@ -45,7 +45,7 @@ pub fn index_problems(idx: &[u64], from: u64) -> (Vec<String>, Vec<String>) {
 }
 
 /// Check a statusCode 0 poll answer from position `from`; returns its indexes.
-pub fn check_poll(f: &mut Findings, a: &Answered, from: u64) -> Vec<u64> {
+pub(super) fn check_poll(f: &mut Findings, a: &Answered, from: u64) -> Vec<u64> {
     let Some(env) = a.envelope.as_ref().filter(|e| e.status_code == 0) else {
         return Vec::new();
     };
@@ -74,7 +74,7 @@ pub fn check_poll(f: &mut Findings, a: &Answered, from: u64) -> Vec<u64> {
 }
 
 /// Check a poll from `k` against the full transcript's indexes `full`.
-pub fn check_inclusive(f: &mut Findings, a: &Answered, k: u64, full: &[u64]) {
+pub(super) fn check_inclusive(f: &mut Findings, a: &Answered, k: u64, full: &[u64]) {
     let Some(env) = a.envelope.as_ref().filter(|e| e.status_code == 0) else {
         return;
     };

@@ -13,10 +13,10 @@ const TENANT: &str = "request.tenant-required";
 const UNKNOWN: &str = "end.unknown-chat";
 
 /// A chat id of the usual shape that no server issued (not hexadecimal).
-pub const UNKNOWN_CHAT_ID: &str = "0000UNKNOWNCHAT0";
+pub(super) const UNKNOWN_CHAT_ID: &str = "0000UNKNOWNCHAT0";
 
 /// Run the probe.
-pub async fn run(p: &Prober, f: &mut Findings) {
+pub(super) async fn run(p: &Prober, f: &mut Findings) {
     let t = p.target().clone();
     let (url, body) = requests::nameless(&t);
     let a = p.send(Operation::RequestChat, url, ct(p), body).await;

@@ -13,7 +13,7 @@ use crate::metrics::TransportErrorKind;
 /// `BodyBudget` at once, never waited for (waiting while holding part of it could
 /// deadlock every reader). The reservation is returned with the body and lasts as
 /// long as the caller keeps it.
-pub async fn read_body<'b>(
+pub(crate) async fn read_body<'b>(
     mut resp: reqwest::Response,
     max: usize,
     observed: &Observed,

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The shared budget (lock-free: one compare-and-swap per reservation).
 #[derive(Debug)]
-pub struct BodyBudget {
+pub(crate) struct BodyBudget {
     free: AtomicUsize,
 }
 
@@ -23,14 +23,14 @@ impl Default for BodyBudget {
 
 impl BodyBudget {
     /// A budget of `bytes`.
-    pub fn new(bytes: usize) -> Self {
+    pub(crate) fn new(bytes: usize) -> Self {
         BodyBudget {
             free: AtomicUsize::new(bytes),
         }
     }
 
     /// Reserve `bytes`, or None when fewer are free.
-    pub fn take(&self, bytes: usize) -> Option<Held<'_>> {
+    pub(crate) fn take(&self, bytes: usize) -> Option<Held<'_>> {
         self.reserve(bytes).then(|| Held {
             budget: self,
             bytes,
@@ -39,7 +39,7 @@ impl BodyBudget {
 
     /// Bytes free now.
     #[cfg(test)]
-    pub fn free(&self) -> usize {
+    pub(crate) fn free(&self) -> usize {
         self.free.load(Ordering::Relaxed)
     }
 
@@ -57,19 +57,19 @@ impl BodyBudget {
 
 /// Bytes reserved by one body, given back when dropped.
 #[derive(Debug)]
-pub struct Held<'a> {
+pub(crate) struct Held<'a> {
     budget: &'a BodyBudget,
     bytes: usize,
 }
 
 impl Held<'_> {
     /// Bytes held.
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
     /// Reserve `more` bytes too; false (nothing more held) when fewer are free.
-    pub fn grow(&mut self, more: usize) -> bool {
+    pub(crate) fn grow(&mut self, more: usize) -> bool {
         let ok = self.budget.reserve(more);
         if ok {
             self.bytes += more;

@@ -19,7 +19,7 @@ use crate::protocol::Envelope;
 use serde_json::error::Category;
 
 /// Classify one complete HTTP answer.
-pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
+pub(crate) fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
     match serde_json::from_slice::<Envelope>(body) {
         Ok(env) if env.status_code > 2 => {
             if (200..300).contains(&http_status) {
@@ -51,7 +51,7 @@ pub fn classify(http_status: u16, body: &[u8]) -> (Outcome, Option<Envelope>) {
 }
 
 /// Why a 2xx body is no usable envelope, for the report's samples (values redacted there).
-pub fn decode_error(body: &[u8]) -> String {
+pub(super) fn decode_error(body: &[u8]) -> String {
     match serde_json::from_slice::<Envelope>(body) {
         Ok(env) => format!("statusCode {} is not 0, 1 or 2", env.status_code),
         Err(e) => e.to_string(),
@@ -69,7 +69,7 @@ fn no_envelope(http_status: u16) -> (Outcome, Option<Envelope>) {
 }
 
 /// Classify a request that produced no HTTP answer.
-pub fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
+pub(crate) fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
     if local_limit(e) {
         TransportErrorKind::LocalLimit
     } else if e.is_timeout() {

@@ -9,16 +9,16 @@
 //! values are secrets: `Debug` shows the count only, and nothing here logs.
 
 use cookie_store::CookieStore;
-use reqwest::header::{HeaderMap, HeaderValue, COOKIE, SET_COOKIE};
+use reqwest::header::{HeaderMap, HeaderValue, SET_COOKIE};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// Most cookies one session keeps.
-pub const MAX_COOKIES: usize = 50;
+pub(crate) const MAX_COOKIES: usize = 50;
 
 /// A session's cookie jar.
 #[derive(Default)]
-pub struct Jar {
+pub(crate) struct Jar {
     store: Mutex<CookieStore>,
 }
 
@@ -45,13 +45,8 @@ fn keys(store: &CookieStore) -> HashSet<Key> {
 
 impl Jar {
     /// Cookies held now (expired ones included until replaced).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.lock().iter_any().count()
-    }
-
-    /// True when the jar holds nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CookieStore> {
@@ -59,7 +54,7 @@ impl Jar {
     }
 
     /// The `Cookie` header for a request to `url`, if any cookie matches.
-    pub fn header_for(&self, url: &url::Url) -> Option<HeaderValue> {
+    pub(crate) fn header_for(&self, url: &url::Url) -> Option<HeaderValue> {
         let store = self.lock();
         let mut line = String::new();
         for (name, value) in store.get_request_values(url) {
@@ -79,7 +74,7 @@ impl Jar {
     }
 
     /// Store every `Set-Cookie` of an answer from `url` (bad ones are ignored, as browsers do).
-    pub fn store_from(&self, url: &url::Url, headers: &HeaderMap) {
+    pub(crate) fn store_from(&self, url: &url::Url, headers: &HeaderMap) {
         let mut store = self.lock();
         for raw in headers.get_all(SET_COOKIE) {
             let Ok(text) = raw.to_str() else { continue };
@@ -92,13 +87,6 @@ impl Jar {
             for (domain, path, name) in keys(&store).difference(&before) {
                 store.remove(domain, path, name);
             }
-        }
-    }
-
-    /// Attach the jar's `Cookie` header (if any) to `headers`.
-    pub fn apply(&self, url: &url::Url, headers: &mut HeaderMap) {
-        if let Some(v) = self.header_for(url) {
-            headers.insert(COOKIE, v);
         }
     }
 }

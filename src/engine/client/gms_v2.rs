@@ -8,7 +8,7 @@
 use super::{Call, Identity, Target};
 
 /// The userData the Genesys widget sends on Request Chat (a customer file's keys replace them).
-pub const WIDGET_USER_DATA: [(&str, &str); 7] = [
+pub(crate) const WIDGET_USER_DATA: [(&str, &str); 7] = [
     ("GCTI_LanguageCode", "en-US"),
     ("_genesys_source", "web"),
     ("_genesys_referrer", ""),
@@ -19,7 +19,7 @@ pub const WIDGET_USER_DATA: [(&str, &str); 7] = [
 ];
 
 /// URL and form body of one call.
-pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
     let pos;
     let mut form: Vec<(&str, &str)> = Vec::with_capacity(16);
     let url = match call {

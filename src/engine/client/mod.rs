@@ -5,22 +5,20 @@
 //! The client holds no per-session state: the session passes its [`Identity`].
 //! Error messages never include request bodies (they carry the secureKey).
 
-pub mod body;
+pub(crate) mod body;
 mod budget;
 mod classify;
-pub mod cookies;
-pub mod gms_v2;
-pub mod samples;
-pub mod tls;
-pub mod transport;
-pub mod webapi;
+pub(crate) mod cookies;
+pub(crate) mod gms_v2;
+pub(crate) mod samples;
+pub(crate) mod tls;
+pub(crate) mod transport;
+pub(crate) mod webapi;
 
-pub use classify::{classify, classify_error};
+pub(crate) use classify::{classify, classify_error};
 
 use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -197,7 +195,7 @@ impl Call<'_> {
 
 /// The answer to one call.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// Classified outcome.
     pub outcome: Outcome,
     /// Parsed envelope when the body was one.
@@ -209,12 +207,15 @@ pub struct Reply {
 }
 
 /// What a [`Responder`] returns: `(HTTP status, body)` or a transport failure, later.
-pub type FakeAnswer =
-    Pin<Box<dyn Future<Output = Result<(u16, String), TransportErrorKind>> + Send>>;
+#[cfg(test)]
+pub(crate) type FakeAnswer = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(u16, String), TransportErrorKind>> + Send>,
+>;
 
 /// A stand-in for the network (unit tests with paused time): answers a call
 /// with `(HTTP status, body)` or a transport failure, after any simulated delay.
-pub trait Responder: Send + Sync {
+#[cfg(test)]
+pub(crate) trait Responder: Send + Sync {
     /// Answer one request.
     fn respond(&self, url: &str, body: &str) -> FakeAnswer;
 }
@@ -222,6 +223,7 @@ pub trait Responder: Send + Sync {
 #[derive(Clone)]
 enum Backend {
     Http(reqwest::Client),
+    #[cfg(test)]
     Fake(Arc<dyn Responder>),
 }
 
@@ -229,6 +231,7 @@ impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Backend::Http(_) => f.write_str("Http"),
+            #[cfg(test)]
             Backend::Fake(_) => f.write_str("Fake"),
         }
     }
@@ -241,12 +244,12 @@ impl std::fmt::Debug for Backend {
 /// told from one the server read and dropped, so it counts as `reset`; a
 /// connection found closed before the request was written is retried on a new
 /// one by the pool itself (hyper-util), unseen by both sides' counts.
-pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// The one HTTP client builder of chatload: `run` (through [`ChatClient`]) and
 /// `conformance` both build their client here, so connection options (TLS,
 /// proxy, cookies) added here apply to both.
-pub fn http_client(
+pub(crate) fn http_client(
     request_timeout: Duration,
     headers: reqwest::header::HeaderMap,
     https: bool,
@@ -285,7 +288,7 @@ pub fn http_client(
 /// overflows, SYN retries stall requests for seconds and the load collapses.
 /// Waiting for a slot happens before `sent`, so it shows up as scheduling lateness.
 #[derive(Debug, Clone)]
-pub struct ChatClient {
+pub(crate) struct ChatClient {
     backend: Backend,
     target: Target,
     max_body: usize,
@@ -296,44 +299,10 @@ pub struct ChatClient {
 }
 
 impl ChatClient {
-    /// Build the shared client (`request_timeout` bounds each whole request).
-    pub fn new(
-        target: Target,
-        request_timeout: Duration,
-        max_body: usize,
-        max_connections: usize,
-    ) -> anyhow::Result<Self> {
-        Self::with_headers(
-            target,
-            request_timeout,
-            max_body,
-            max_connections,
-            reqwest::header::HeaderMap::new(),
-        )
-    }
-
-    /// [`ChatClient::new`] that also sends `headers` on every request
-    /// (custom gateway headers; mark secret values sensitive).
-    pub fn with_headers(
-        target: Target,
-        request_timeout: Duration,
-        max_body: usize,
-        max_connections: usize,
-        headers: reqwest::header::HeaderMap,
-    ) -> anyhow::Result<Self> {
-        let transport = transport::Transport::default();
-        Self::with_transport(
-            target,
-            request_timeout,
-            max_body,
-            max_connections,
-            headers,
-            &transport,
-        )
-    }
-
-    /// [`ChatClient::with_headers`] with TLS, HTTP/2, proxy and cookie options.
-    pub fn with_transport(
+    /// Build the shared client (`request_timeout` bounds each whole request) with custom
+    /// `headers` on every request (mark secret values sensitive) and TLS, HTTP/2, proxy
+    /// and cookie options.
+    pub(crate) fn with_transport(
         target: Target,
         request_timeout: Duration,
         max_body: usize,
@@ -355,7 +324,8 @@ impl ChatClient {
     }
 
     /// A client whose requests go to `responder` instead of the network.
-    pub fn with_responder(target: Target, responder: Arc<dyn Responder>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_responder(target: Target, responder: Arc<dyn Responder>) -> Self {
         ChatClient {
             backend: Backend::Fake(responder),
             target,
@@ -369,65 +339,39 @@ impl ChatClient {
 
     /// Buffer at most `bytes` of response bodies at once across all requests
     /// (default: no limit beyond `max_body` per request).
-    pub fn with_body_budget(mut self, bytes: usize) -> Self {
+    pub(crate) fn with_body_budget(mut self, bytes: usize) -> Self {
         self.budget = Arc::new(budget::BodyBudget::new(bytes));
         self
     }
 
     /// True when each session keeps a cookie jar.
-    pub fn cookies(&self) -> bool {
+    pub(crate) fn cookies(&self) -> bool {
         self.cookies
     }
 
     /// What the client observed (HTTP versions, TLS failure reasons).
-    pub fn observed(&self) -> &transport::Observed {
+    pub(crate) fn observed(&self) -> &transport::Observed {
         &self.observed
     }
 
-    /// The target.
-    pub fn target(&self) -> &Target {
-        &self.target
-    }
-
-    /// URL and body of a call (pure; used by tests and by [`ChatClient::call`]).
-    pub fn build(&self, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+    /// URL and body of a call (pure).
+    pub(crate) fn build(&self, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
         match self.target.dialect {
             Dialect::GmsV2 => gms_v2::build(&self.target, id, call),
             Dialect::WebApi => webapi::build(&self.target, id, call),
         }
     }
 
-    /// Send a call built from `id` and classify the answer.
-    pub async fn call(&self, id: &Identity, call: &Call<'_>) -> Reply {
-        let (url, body) = self.build(id, call);
-        self.send(url, body).await
-    }
-
-    /// Send a built call and classify the answer.
-    pub async fn send(&self, url: reqwest::Url, body: String) -> Reply {
-        self.send_with(url, body, None).await
-    }
-
-    /// [`ChatClient::send`] with the session's cookie jar: its cookies go out,
-    /// the answer's `Set-Cookie` come back into it.
-    pub async fn send_with(
-        &self,
-        url: reqwest::Url,
-        body: String,
-        jar: Option<&cookies::Jar>,
-    ) -> Reply {
-        let _slot = self.slot().await;
-        self.send_in_slot(url, body, jar).await
-    }
-
     /// Wait for a connection slot (held until the permit drops).
-    pub async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    pub(crate) async fn slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         // The semaphore is never closed; a failed acquire would only skip the cap.
         self.slots.acquire().await.ok()
     }
 
-    /// [`ChatClient::send`] for a caller that holds a [`ChatClient::slot`].
-    pub async fn send_in_slot(
+    /// Send a built call and classify the answer, for a caller that holds a
+    /// [`ChatClient::slot`]; with the session's cookie jar, its cookies go out and the
+    /// answer's `Set-Cookie` come back into it.
+    pub(crate) async fn send_in_slot(
         &self,
         url: reqwest::Url,
         body: String,
@@ -456,6 +400,7 @@ impl ChatClient {
                     Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
                 }
             }
+            #[cfg(test)]
             Backend::Fake(r) => match r.respond(url.as_str(), &body).await {
                 Ok((status, text)) => classify(status, text.as_bytes()),
                 Err(kind) => (Outcome::Transport(kind), None),

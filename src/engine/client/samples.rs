@@ -13,17 +13,17 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// Distinct texts kept per kind.
-pub const MAX_SAMPLES: usize = 5;
+pub(crate) const MAX_SAMPLES: usize = 5;
 /// Longest text kept, in characters.
-pub const MAX_LEN: usize = 200;
+pub(crate) const MAX_LEN: usize = 200;
 
 /// Samples collected during a run (cheap: touched on failures only).
 #[derive(Debug, Default)]
-pub struct Samples(Mutex<BTreeMap<&'static str, Vec<String>>>);
+pub(crate) struct Samples(Mutex<BTreeMap<&'static str, Vec<String>>>);
 
 impl Samples {
     /// Keep `text` for `kind` unless it is known or the kind is full.
-    pub fn note(&self, kind: TransportErrorKind, text: String) {
+    pub(crate) fn note(&self, kind: TransportErrorKind, text: String) {
         let text = redact(&text);
         if text.is_empty() {
             return;
@@ -37,7 +37,7 @@ impl Samples {
     }
 
     /// The samples by kind name.
-    pub fn get(&self) -> BTreeMap<String, Vec<String>> {
+    pub(crate) fn get(&self) -> BTreeMap<String, Vec<String>> {
         self.0
             .lock()
             .map(|m| {
@@ -50,7 +50,7 @@ impl Samples {
 }
 
 /// The causes of a request error, without its own URL-bearing text.
-pub fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -82,7 +82,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// URLs → `<url>`, quoted values → `"…"`, at most [`MAX_LEN`] characters.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_LEN + 1));
     let mut rest = text;
     while !rest.is_empty() {

@@ -70,7 +70,7 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// Read a PEM bundle of CA certificates; at least one certificate.
-pub fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let bytes = std::fs::read(path).map_err(|e| {
         format!(
             "cannot read {what} '{}': {e}; check the path",
@@ -96,7 +96,7 @@ pub fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>
 }
 
 /// Read a client certificate and its private key, and check that they belong together.
-pub fn read_identity(cert_file: &Path, key_file: &Path) -> Result<ClientIdentity, String> {
+pub(crate) fn read_identity(cert_file: &Path, key_file: &Path) -> Result<ClientIdentity, String> {
     let chain = read_certs(cert_file, "client certificate")?;
     let bytes = std::fs::read(key_file).map_err(|e| {
         format!(
@@ -128,7 +128,7 @@ pub fn read_identity(cert_file: &Path, key_file: &Path) -> Result<ClientIdentity
 }
 
 /// Check a `tls.server_name` value.
-pub fn check_server_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_server_name(name: &str) -> Result<(), String> {
     ServerName::try_from(name.to_string())
         .map(|_| ())
         .map_err(|_| format!("'{name}' is not a DNS name or IP address; e.g. gms.example.com"))
@@ -148,7 +148,7 @@ fn roots(settings: &TlsSettings) -> RootCertStore {
 }
 
 /// The rustls client config of a run against an https target.
-pub fn client_config(settings: &TlsSettings) -> anyhow::Result<rustls::ClientConfig> {
+pub(crate) fn client_config(settings: &TlsSettings) -> anyhow::Result<rustls::ClientConfig> {
     let provider = provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
@@ -275,7 +275,7 @@ impl ServerCertVerifier for NoVerification {
 
 /// The TLS cause of a failed request, if it has one: a short reason such as
 /// `invalid peer certificate: UnknownIssuer` or `received fatal alert: CertificateRequired`.
-pub fn tls_reason(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+pub(crate) fn tls_reason(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cur = Some(err);
     while let Some(e) = cur {
         if let Some(r) = e.downcast_ref::<rustls::Error>() {

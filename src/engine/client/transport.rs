@@ -59,7 +59,7 @@ pub struct Transport {
 }
 
 /// `scheme://host:port` of a URL without user name, password, path or query.
-pub fn redact_url(raw: &str) -> String {
+pub(crate) fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(u) => {
             let host = u.host_str().unwrap_or("");
@@ -73,7 +73,7 @@ pub fn redact_url(raw: &str) -> String {
 }
 
 /// True when `target` addresses this machine (never proxied by the environment).
-pub fn is_loopback(target: &url::Url) -> bool {
+pub(crate) fn is_loopback(target: &url::Url) -> bool {
     match target.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -83,7 +83,7 @@ pub fn is_loopback(target: &url::Url) -> bool {
 }
 
 /// The proxy the environment gives for `target` (curl's variables), with `NO_PROXY`.
-pub fn from_env(target: &url::Url, var: &dyn Fn(&str) -> Option<String>) -> ProxyChoice {
+pub(crate) fn from_env(target: &url::Url, var: &dyn Fn(&str) -> Option<String>) -> ProxyChoice {
     let get = |names: &[&str]| {
         names
             .iter()
@@ -113,7 +113,7 @@ fn with_scheme(url: &str) -> String {
 }
 
 /// Apply the proxy choice to a client builder (the environment is never read here).
-pub fn apply_proxy(
+pub(crate) fn apply_proxy(
     builder: reqwest::ClientBuilder,
     choice: &ProxyChoice,
 ) -> anyhow::Result<reqwest::ClientBuilder> {
@@ -132,7 +132,7 @@ pub fn apply_proxy(
 /// What the client saw: HTTP versions of the answers and the first error texts per
 /// transport kind (TLS failure reasons among them).
 #[derive(Debug, Default)]
-pub struct Observed {
+pub(crate) struct Observed {
     versions: AtomicU8,
     samples: Samples,
 }
@@ -146,14 +146,14 @@ const VERSIONS: [(reqwest::Version, &str); 4] = [
 
 impl Observed {
     /// Note the HTTP version of one answer.
-    pub fn version(&self, v: reqwest::Version) {
+    pub(crate) fn version(&self, v: reqwest::Version) {
         if let Some(i) = VERSIONS.iter().position(|(x, _)| *x == v) {
             self.versions.fetch_or(1 << i, Ordering::Relaxed);
         }
     }
 
     /// The HTTP versions answered with, e.g. `["HTTP/2"]`.
-    pub fn versions(&self) -> Vec<String> {
+    pub(crate) fn versions(&self) -> Vec<String> {
         let bits = self.versions.load(Ordering::Relaxed);
         VERSIONS
             .iter()
@@ -164,17 +164,17 @@ impl Observed {
     }
 
     /// The first distinct error texts by transport kind.
-    pub fn samples(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+    pub(crate) fn samples(&self) -> std::collections::BTreeMap<String, Vec<String>> {
         self.samples.get()
     }
 
     /// Keep an error text for `kind` (see [`Samples::note`]).
-    pub fn note(&self, kind: TransportErrorKind, text: String) {
+    pub(crate) fn note(&self, kind: TransportErrorKind, text: String) {
         self.samples.note(kind, text);
     }
 
     /// Classify a request that produced no answer; a TLS cause wins over `connect`.
-    pub fn classify(&self, e: &reqwest::Error) -> TransportErrorKind {
+    pub(crate) fn classify(&self, e: &reqwest::Error) -> TransportErrorKind {
         let (kind, text) = match super::tls::tls_reason(e) {
             Some(reason) => (TransportErrorKind::Tls, reason),
             None => (super::classify_error(e), super::samples::error_text(e)),

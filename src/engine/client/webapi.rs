@@ -5,7 +5,7 @@ use super::{Call, Identity, Target};
 use serde_json::{json, Value};
 
 /// URL and JSON body of one call.
-pub fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
     let (url, body): (reqwest::Url, Value) = match call {
         Call::RequestChat { customer: c } => {
             let user_data: serde_json::Map<String, Value> = c

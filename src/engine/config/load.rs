@@ -234,7 +234,7 @@ fn open_mode(args: &RunArgs, sc: &Scenario, src: &Src<'_>) -> Result<LoadMode, U
 }
 
 /// An arrival rate `N/s`, `N/m` or `N/h` (N may have decimals) -> arrivals per second.
-pub fn parse_rate(s: &str) -> Result<f64, String> {
+pub(super) fn parse_rate(s: &str) -> Result<f64, String> {
     let fix = "write it like \"2/s\", \"30/m\" or \"1200/h\"";
     let (n, unit) = s
         .trim()

@@ -13,7 +13,7 @@ use crate::protocol::Dialect;
 
 /// Where the Chat Server is, validated.
 #[derive(Debug, Clone)]
-pub struct TargetParts {
+pub(crate) struct TargetParts {
     /// Dialect.
     pub dialect: Dialect,
     /// Base URL without a trailing '/' (None = embedded reference server).
@@ -28,7 +28,7 @@ pub struct TargetParts {
 
 /// Everything [`TargetArgs`] says, validated, for a command without a scenario file.
 #[derive(Debug)]
-pub struct FlagTarget {
+pub(crate) struct FlagTarget {
     /// Where.
     pub parts: TargetParts,
     /// Custom headers (values are secrets).
@@ -94,7 +94,7 @@ pub(super) fn build_target(
 }
 
 /// The target flags alone (no scenario file), read the way `run` reads them.
-pub fn target_from_flags(args: &TargetArgs) -> Result<FlagTarget, UsageError> {
+pub(crate) fn target_from_flags(args: &TargetArgs) -> Result<FlagTarget, UsageError> {
     let sc = Scenario::default();
     let src = Src { file: None };
     let env = |var: &str| std::env::var(var).ok();

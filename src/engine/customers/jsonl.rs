@@ -13,7 +13,7 @@ use std::fmt;
 
 /// A JSON value as far as a customers row needs it.
 #[derive(Debug, PartialEq)]
-pub enum Val<'a> {
+pub(super) enum Val<'a> {
     /// A string.
     Str(Cow<'a, str>),
     /// An object: its keys and values in file order.
@@ -26,7 +26,7 @@ pub enum Val<'a> {
 
 impl<'a> Val<'a> {
     /// The string, if this is one.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(super) fn as_str(&self) -> Option<&str> {
         match self {
             Val::Str(s) => Some(s),
             _ => None,
@@ -36,7 +36,7 @@ impl<'a> Val<'a> {
 
 /// One row: a JSON object's members in file order.
 #[derive(Debug, PartialEq)]
-pub struct Row<'a>(pub Vec<(Cow<'a, str>, Val<'a>)>);
+pub(super) struct Row<'a>(pub Vec<(Cow<'a, str>, Val<'a>)>);
 
 struct ValVisitor;
 

@@ -51,14 +51,14 @@ use tokio::time::Instant;
 
 /// How long before the instant the coarse tokio sleep ends (tokio can be up to
 /// 2 ms late; a larger lead keeps stage 2 from starting after the instant).
-pub const LEAD: Duration = Duration::from_millis(3);
+pub(crate) const LEAD: Duration = Duration::from_millis(3);
 
 /// Stage 2 is used only when the instant is at most this far ahead on the real clock
 /// (more means a paused or advanced tokio clock: leave the wait to tokio).
 const STAGE2_MAX: Duration = Duration::from_millis(5);
 
 /// Sleep until `at` (a tokio instant), finishing on the precise timer thread.
-pub async fn sleep_until(at: Instant) {
+pub(crate) async fn sleep_until(at: Instant) {
     if let Some(coarse) = at.checked_sub(LEAD) {
         tokio::time::sleep_until(coarse).await;
     }

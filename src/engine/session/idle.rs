@@ -21,7 +21,7 @@ const SLOTS: usize = 3;
 
 /// The session's idle clock (behind a mutex in the session's shared state).
 #[derive(Debug, Default)]
-pub struct IdleClock {
+pub(super) struct IdleClock {
     /// Send of the latest request answered statusCode 0.
     last_ok: Option<Instant>,
     /// Registration instants of requests in flight.
@@ -30,7 +30,7 @@ pub struct IdleClock {
 
 /// One registered request.
 #[derive(Debug, Clone, Copy)]
-pub struct Ticket {
+pub(super) struct Ticket {
     slot: Option<usize>,
     /// The latest earlier request the server took (None before the first answer).
     since: Option<Instant>,
@@ -38,7 +38,7 @@ pub struct Ticket {
 
 impl IdleClock {
     /// Register a request about to leave at about `now`.
-    pub fn begin(&mut self, now: Instant) -> Ticket {
+    pub(super) fn begin(&mut self, now: Instant) -> Ticket {
         let since = self
             .in_flight
             .iter()
@@ -55,7 +55,7 @@ impl IdleClock {
 
     /// The request of `ticket` was sent at `sent`; `ok` when answered statusCode 0.
     /// Returns its idle gap (None for a session's first request).
-    pub fn end(&mut self, ticket: Ticket, sent: Instant, ok: bool) -> Option<Duration> {
+    pub(super) fn end(&mut self, ticket: Ticket, sent: Instant, ok: bool) -> Option<Duration> {
         if let Some(i) = ticket.slot {
             self.in_flight[i] = None;
         }
@@ -66,7 +66,7 @@ impl IdleClock {
     }
 
     /// Send of the latest request answered statusCode 0.
-    pub fn last_ok(&self) -> Option<Instant> {
+    pub(super) fn last_ok(&self) -> Option<Instant> {
         self.last_ok
     }
 }

@@ -16,7 +16,7 @@ mod poll;
 mod script;
 mod service;
 
-pub use script::{CustomerScript, EndMode};
+pub(crate) use script::{CustomerScript, EndMode};
 
 use crate::engine::client::{Call, ChatClient, Identity, Reply};
 use crate::engine::pacing::RetryPolicy;
@@ -33,7 +33,7 @@ use tokio::time::Instant;
 
 /// Everything sessions share (one per run).
 #[derive(Debug)]
-pub struct SessionCtx {
+pub(crate) struct SessionCtx {
     /// Dialect client on the shared pool.
     pub client: ChatClient,
     /// Shared metrics.
@@ -44,8 +44,6 @@ pub struct SessionCtx {
     pub retry: RetryPolicy,
     /// flex-disconnect-timeout the gaps are judged against.
     pub flex: Duration,
-    /// Near-miss fraction of `flex`.
-    pub near_miss_fraction: f64,
     /// Run seed.
     pub seed: u64,
     /// Current target number of slots (a slot at or above it ends its session).
@@ -65,7 +63,7 @@ pub struct SessionCtx {
 
 impl SessionCtx {
     /// Index of session `ordinal` in the whole plan (the row of the data files it reads).
-    pub fn plan_index(&self, ordinal: u64) -> u64 {
+    pub(crate) fn plan_index(&self, ordinal: u64) -> u64 {
         self.shard.map_or(ordinal, |s| s.plan_index(ordinal))
     }
 }
@@ -88,7 +86,7 @@ fn needs_disconnect(end: EndReason) -> bool {
 
 /// The seed table applied to one answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// statusCode 0; `ended` = chatEnded.
     Ok {
         /// chatEnded was true.
@@ -104,7 +102,7 @@ pub enum Step {
 }
 
 /// Apply the seed table to a reply (records a 1/true violation).
-pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
+pub(crate) fn step(reply: &Reply, metrics: &Metrics) -> Step {
     match reply.outcome {
         // Only a 2xx can succeed: a 302 or 500 carrying `{"statusCode":0}` is an
         // error (counted so by the metrics) and must not reset the gap or the retries.
@@ -146,7 +144,7 @@ pub fn step(reply: &Reply, metrics: &Metrics) -> Step {
 
 /// State both loops of one session share (lives on the session task).
 #[derive(Debug, Default)]
-pub struct Shared {
+pub(crate) struct Shared {
     /// The session's ordinal (its gaps and row in metrics).
     pub ordinal: u64,
     /// Chat Server's view: time since the last request the server took.
@@ -171,7 +169,7 @@ pub struct Shared {
 
 impl Shared {
     /// Record why the session ends (the first call wins) and wake both loops.
-    pub fn finish(&self, end: EndReason) {
+    pub(crate) fn finish(&self, end: EndReason) {
         if let Ok(mut e) = self.end.lock() {
             if e.is_none() {
                 *e = Some(end);
@@ -181,12 +179,12 @@ impl Shared {
     }
 
     /// The end cause, once set.
-    pub fn end(&self) -> Option<EndReason> {
+    pub(crate) fn end(&self) -> Option<EndReason> {
         self.end.lock().ok().and_then(|e| *e)
     }
 
     /// Wait until [`Shared::finish`] was called.
-    pub async fn ended(&self) {
+    pub(crate) async fn ended(&self) {
         loop {
             let notified = self.ended.notified();
             tokio::pin!(notified);
@@ -199,7 +197,7 @@ impl Shared {
     }
 
     /// Sleep until `at`; false when the session or the run ended first (the end is recorded).
-    pub async fn sleep_until(&self, at: Instant, run: &mut PhaseRx) -> bool {
+    pub(crate) async fn sleep_until(&self, at: Instant, run: &mut PhaseRx) -> bool {
         if self.end().is_some() {
             return false;
         }
@@ -219,7 +217,7 @@ impl Shared {
     /// request is recorded as `abandoned`. Its idle gap (Chat Server's view, [`idle`])
     /// goes to metrics; `.1` is true when metrics judged it above
     /// flex-disconnect-timeout (the chat was idle long enough to be dropped).
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         ctx: &SessionCtx,
         call: &Call<'_>,
@@ -252,7 +250,7 @@ impl Shared {
     }
 
     /// The session's service-level clock.
-    pub fn service(&self) -> std::sync::MutexGuard<'_, service::ServiceClock> {
+    pub(crate) fn service(&self) -> std::sync::MutexGuard<'_, service::ServiceClock> {
         self.service.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -261,12 +259,12 @@ impl Shared {
     }
 
     /// Send of the latest request answered statusCode 0 (None before the first).
-    pub fn last_ok(&self) -> Option<Instant> {
+    pub(crate) fn last_ok(&self) -> Option<Instant> {
         self.idle().last_ok()
     }
 
     /// The chat id adopted so far.
-    pub fn chat_id(&self) -> String {
+    pub(crate) fn chat_id(&self) -> String {
         self.id
             .lock()
             .map(|id| id.chat_id.clone())
@@ -275,7 +273,7 @@ impl Shared {
 
     /// Adopt identity from a statusCode 0 answer. False (and the session ends with
     /// an `invalid_identity` violation) when an identity field is too long to keep.
-    pub fn adopt(&self, reply: &Reply, metrics: &Metrics) -> bool {
+    pub(crate) fn adopt(&self, reply: &Reply, metrics: &Metrics) -> bool {
         if let Some(env) = &reply.envelope {
             if !Identity::fits(env) {
                 metrics.record_violation(ViolationKind::InvalidIdentity);
@@ -289,7 +287,7 @@ impl Shared {
 }
 
 /// Record one request in the metrics.
-pub fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Reply) {
+pub(crate) fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Reply) {
     metrics.record_request(&RequestRecord {
         operation: call.operation(),
         intended: intended.into_std(),
@@ -301,7 +299,12 @@ pub fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Rep
 
 /// Run one session in `slot` to its end and report it to metrics (which writes its row).
 /// `start_at` is the planned instant of its request_chat.
-pub async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, mut run: PhaseRx) {
+pub(crate) async fn run_session(
+    ctx: Arc<SessionCtx>,
+    slot: u64,
+    start_at: Instant,
+    mut run: PhaseRx,
+) {
     let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let named = crate::engine::customers::Customer::named(&ctx.script.nickname);

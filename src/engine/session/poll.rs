@@ -25,7 +25,7 @@ use tokio::time::Instant;
 /// A hole is one event however many indexes it skips; an index more than
 /// [`MAX_INDEX_JUMP`] ahead is `absurd_index` and ignored (the position stays),
 /// so a hostile `u64::MAX` neither inflates the count nor ends the transcript.
-pub fn track_transcript(position: u64, env: &Envelope, metrics: &Metrics) -> u64 {
+pub(super) fn track_transcript(position: u64, env: &Envelope, metrics: &Metrics) -> u64 {
     let mut pos = position;
     for idx in env.messages.iter().filter_map(|m| m.index) {
         if idx < pos {
@@ -120,7 +120,7 @@ impl PollState {
 }
 
 /// The poll loop; returns the number of polls sent.
-pub async fn poll_loop(
+pub(super) async fn poll_loop(
     ctx: &SessionCtx,
     sh: &Shared,
     ordinal: u64,

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The widget sends stopTyping after this long without a keystroke.
-pub const STOP_TYPING_AFTER: Duration = Duration::from_secs(2);
+pub(super) const STOP_TYPING_AFTER: Duration = Duration::from_secs(2);
 
 /// How a session ends.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,7 +89,7 @@ async fn op<'a>(
 }
 
 /// Request the chat (retrying per policy); Some(answer instant) when established.
-pub async fn request_chat(
+pub(super) async fn request_chat(
     ctx: &SessionCtx,
     sh: &Shared,
     run: &mut PhaseRx,
@@ -186,7 +186,7 @@ async fn wait(sh: &Shared, run: &mut PhaseRx, at: Instant, deadline: Option<Inst
 }
 
 /// The customer's side of a session; returns when the session ended.
-pub async fn script_loop(
+pub(super) async fn script_loop(
     ctx: &SessionCtx,
     sh: &Shared,
     started: Instant,
@@ -254,7 +254,7 @@ pub async fn script_loop(
 
 /// How a disconnect came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Disconnected {
+pub(super) struct Disconnected {
     /// Answered statusCode 0: the server ended the chat on the client's word.
     pub accepted: bool,
     /// Answered 2/249 after the chat went without requests for the timeout: the
@@ -263,7 +263,7 @@ pub struct Disconnected {
 }
 
 /// Disconnect (or Complete) a chat the client ends; bounded by the retry policy.
-pub async fn disconnect(ctx: &SessionCtx, sh: &Shared) -> Disconnected {
+pub(super) async fn disconnect(ctx: &SessionCtx, sh: &Shared) -> Disconnected {
     let mut consecutive = 0u32;
     loop {
         let intended = Instant::now();

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 /// One session's service-level clock.
 #[derive(Debug, Default)]
-pub struct ServiceClock {
+pub(crate) struct ServiceClock {
     requested: Option<Instant>,
     joined: bool,
     first_message: Option<Instant>,
@@ -18,17 +18,17 @@ pub struct ServiceClock {
 
 impl ServiceClock {
     /// The customer asked for a chat at `at` (its request_chat's planned instant).
-    pub fn requested(&mut self, at: Instant) {
+    pub(crate) fn requested(&mut self, at: Instant) {
         self.requested.get_or_insert(at);
     }
 
     /// The server accepted the customer's message at `at` (only the first counts).
-    pub fn message_sent(&mut self, at: Instant) {
+    pub(crate) fn message_sent(&mut self, at: Instant) {
         self.first_message.get_or_insert(at);
     }
 
     /// Read the agent's events of an answer that arrived at `done`.
-    pub fn answer(&mut self, env: &Envelope, done: Instant, metrics: &Metrics) {
+    pub(crate) fn answer(&mut self, env: &Envelope, done: Instant, metrics: &Metrics) {
         for ev in env.messages.iter().filter(|e| e.from.kind == "Agent") {
             match ev.kind.as_str() {
                 "ParticipantJoined" if !self.joined => {
@@ -49,7 +49,7 @@ impl ServiceClock {
     }
 
     /// The session ended: an established chat no agent joined counts as never joined.
-    pub fn ended(&self, metrics: &Metrics) {
+    pub(crate) fn ended(&self, metrics: &Metrics) {
         if self.requested.is_some() && !self.joined {
             metrics.never_joined();
         }

@@ -126,7 +126,6 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
             backoff_max: Duration::from_secs(2),
         },
         flex,
-        near_miss_fraction: 0.8,
         seed: 1,
         target_slots: AtomicU64::new(1),
         next_ordinal: AtomicU64::new(0),
@@ -172,32 +171,37 @@ fn violations(ctx: &SessionCtx) -> std::collections::BTreeMap<String, u64> {
         .violations
 }
 
-/// The sessions.csv row of the one session that ran on `ctx`.
-fn only_row(ctx: &SessionCtx) -> crate::report::model::SessionRow {
-    let mut rows = ctx.metrics.session_rows();
+/// The one sessions.csv row of `rows` (the rows of the one session that ran; the
+/// engine never names the report model's row type, so it is inferred).
+fn only_row<R>(mut rows: Vec<R>) -> R {
     assert_eq!(rows.len(), 1);
     rows.remove(0)
 }
 
-async fn run_one(ctx: Arc<SessionCtx>) -> crate::report::model::SessionRow {
+/// Run one session on `ctx` to its end; `ctx` then holds its row.
+async fn run_one(ctx: Arc<SessionCtx>) -> Arc<SessionCtx> {
     let (tx, rx) = stop::channel();
     run_session(ctx.clone(), 0, Instant::now(), rx).await;
     drop(tx);
-    only_row(&ctx)
+    ctx
 }
 
 #[tokio::test(start_paused = true)]
 async fn polls_on_schedule_then_disconnects_after_duration() {
     let fake = Fake::new(|_, _| (Duration::from_millis(10), ok()));
     let t0 = Instant::now();
-    let row = run_one(ctx(
-        fake.clone(),
-        script(EndMode::AfterDuration(DurationDist::Fixed(
-            Duration::from_secs(9),
-        ))),
-        45,
-    ))
-    .await;
+    let row = only_row(
+        run_one(ctx(
+            fake.clone(),
+            script(EndMode::AfterDuration(DurationDist::Fixed(
+                Duration::from_secs(9),
+            ))),
+            45,
+        ))
+        .await
+        .metrics
+        .session_rows(),
+    );
     // First refresh when request_chat answers (10 ms), then every 2 s on the grid.
     assert_eq!(
         fake.times(t0, "refresh"),
@@ -221,7 +225,12 @@ async fn agent_end_on_poll_ends_without_disconnect() {
         ("refresh", 2) => (now(), ok_with(true, &[], "a1")),
         _ => (now(), ok()),
     });
-    let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 45)).await;
+    let row = only_row(
+        run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 45))
+            .await
+            .metrics
+            .session_rows(),
+    );
     assert_eq!(row.end_reason, EndReason::AgentEnded);
     assert_eq!(row.polls, 3);
     assert!(fake.times(Instant::now(), "disconnect").is_empty());
@@ -235,14 +244,18 @@ async fn status1_retries_with_backoff_and_attributes_the_gap_to_retries() {
         _ => (now(), ok()),
     });
     let t0 = Instant::now();
-    let row = run_one(ctx(
-        fake.clone(),
-        script(EndMode::AfterDuration(DurationDist::Fixed(
-            Duration::from_secs(7),
-        ))),
-        3,
-    ))
-    .await;
+    let row = only_row(
+        run_one(ctx(
+            fake.clone(),
+            script(EndMode::AfterDuration(DurationDist::Fixed(
+                Duration::from_secs(7),
+            ))),
+            3,
+        ))
+        .await
+        .metrics
+        .session_rows(),
+    );
     // 0 ok; 2 fails; +0.5 s fails; +1 s ok (gap 3.5 s > 3 s flex, cause retries); grid from 3.5.
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 2.5, 3.5, 5.5]);
     assert!(row.flagged);
@@ -257,7 +270,12 @@ async fn consecutive_failures_give_up_after_the_configured_count() {
         ("refresh", _) => (now(), Err(TransportErrorKind::Timeout)),
         _ => (now(), ok()),
     });
-    let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 45)).await;
+    let row = only_row(
+        run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 45))
+            .await
+            .metrics
+            .session_rows(),
+    );
     assert_eq!(row.end_reason, EndReason::RetriesExhausted);
     assert_eq!(
         row.polls, 4,
@@ -280,7 +298,7 @@ async fn status1_with_chat_ended_is_a_failed_attempt_not_an_end() {
         ))),
         45,
     );
-    let row = run_one(ctx.clone()).await;
+    let row = only_row(run_one(ctx.clone()).await.metrics.session_rows());
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 2.5, 4.5]);
     assert_eq!(row.end_reason, EndReason::ClientDisconnect);
     assert_eq!(violations(&ctx)["status1_chat_ended"], 1);
@@ -292,7 +310,12 @@ async fn status2_ends_and_a_late_249_is_an_expiry() {
         ("refresh", 1) => (now(), status(2, false)),
         _ => (now(), ok()),
     });
-    let row = run_one(ctx(fake, script(EndMode::WaitForAgent), 45)).await;
+    let row = only_row(
+        run_one(ctx(fake, script(EndMode::WaitForAgent), 45))
+            .await
+            .metrics
+            .session_rows(),
+    );
     assert_eq!(row.end_reason, EndReason::ServerFatal);
 
     // A poll answered 6 s late: the next one leaves at once, 6 s after the last good send,
@@ -303,7 +326,12 @@ async fn status2_ends_and_a_late_249_is_an_expiry() {
         _ => (now(), ok()),
     });
     let t0 = Instant::now();
-    let row = run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 4)).await;
+    let row = only_row(
+        run_one(ctx(fake.clone(), script(EndMode::WaitForAgent), 4))
+            .await
+            .metrics
+            .session_rows(),
+    );
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 8.0]);
     assert_eq!(row.end_reason, EndReason::Expired);
     assert!(row.flagged);
@@ -397,7 +425,7 @@ async fn run_end_disconnects_once_after_the_in_flight_poll() {
     tokio::time::sleep(Duration::from_millis(4100)).await;
     tx.end(Phase::Ended);
     session.await.unwrap();
-    let row = only_row(&ctx);
+    let row = only_row(ctx.metrics.session_rows());
     assert_eq!(row.end_reason, EndReason::RunEnded);
     // The poll sent at 4.0 finishes (answer at 4.3) before the disconnect leaves.
     assert_eq!(fake.times(t0, "refresh"), vec![0.0, 2.0, 4.0]);
@@ -425,7 +453,7 @@ async fn an_interrupt_disconnects_at_once_whatever_the_spread() {
 async fn unreachable_target_fails_the_request() {
     let fake = Fake::new(|_, _| (now(), Err(TransportErrorKind::Connect)));
     let ctx = ctx(fake.clone(), script(EndMode::WaitForAgent), 45);
-    let row = run_one(ctx.clone()).await;
+    let row = only_row(run_one(ctx.clone()).await.metrics.session_rows());
     assert_eq!(row.end_reason, EndReason::RequestFailed);
     assert_eq!(fake.times(Instant::now(), "request").len(), 3);
     assert_eq!(ctx.established.load(Ordering::Relaxed), 0);

@@ -41,7 +41,7 @@ fn view(c: &PercentileCurves, service: bool) -> &[PercentilePoint] {
 }
 
 /// The `latency-percentiles-corrected` or `-service-time` chart.
-pub fn latency_percentiles(s: &Summary, service: bool) -> Chart {
+pub(super) fn latency_percentiles(s: &Summary, service: bool) -> Chart {
     let all: Vec<&PercentilePoint> = s
         .percentile_curves
         .values()
@@ -128,11 +128,11 @@ fn utc_hms(start: chrono::DateTime<chrono::Utc>, secs: f64) -> String {
 /// Fewest requests an interval needs for its p99 to be drawn: with fewer, a
 /// "99th percentile" is just the slowest of a handful of requests, and the line
 /// swings between milliseconds and seconds on quiet intervals.
-pub const MIN_P99_SAMPLES: u64 = 100;
+pub(super) const MIN_P99_SAMPLES: u64 = 100;
 
 /// The `latency-over-time` chart: p50 of every interval with requests, p99 only
 /// of intervals with at least [`MIN_P99_SAMPLES`] requests.
-pub fn latency_over_time(s: &Summary) -> Chart {
+pub(super) fn latency_over_time(s: &Summary) -> Chart {
     let (x, div) = time_axis(s);
     let with_requests = || s.timeline.iter().filter(|p| p.requests > 0);
     let with_p99 = || s.timeline.iter().filter(|p| p.requests >= MIN_P99_SAMPLES);
@@ -174,7 +174,7 @@ pub fn latency_over_time(s: &Summary) -> Chart {
 }
 
 /// The `throughput` chart.
-pub fn throughput(s: &Summary) -> Chart {
+pub(super) fn throughput(s: &Summary) -> Chart {
     let (x, div) = time_axis(s);
     let step = s.timeline_step_s.max(1) as f64;
     let rate = |n: u64| n as f64 / step;
@@ -225,7 +225,7 @@ pub fn throughput(s: &Summary) -> Chart {
 }
 
 /// The `gap-distribution` chart.
-pub fn gap_distribution(s: &Summary) -> Chart {
+pub(super) fn gap_distribution(s: &Summary) -> Chart {
     let timeout = s.gaps.flex_disconnect_timeout_ms as f64;
     let near = timeout * s.gaps.near_miss_fraction;
     let end = s
@@ -293,7 +293,7 @@ pub fn gap_distribution(s: &Summary) -> Chart {
 }
 
 /// The `flags-over-time` chart.
-pub fn flags_over_time(s: &Summary) -> Chart {
+pub(super) fn flags_over_time(s: &Summary) -> Chart {
     let (x, div) = time_axis(s);
     let step = s.timeline_step_s.max(1) as f64;
     let causes: BTreeSet<&str> = s

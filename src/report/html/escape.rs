@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 /// Escape `s` for use in HTML text, a quoted attribute value or inline SVG.
-pub fn esc(s: &str) -> Cow<'_, str> {
+pub(crate) fn esc(s: &str) -> Cow<'_, str> {
     let needs = s
         .chars()
         .any(|c| matches!(c, '&' | '<' | '>' | '"' | '\'') || is_dropped(c));

@@ -3,10 +3,10 @@
 //! the seed table's reading of each (statusCode, chatEnded) pair.
 
 /// The seed table's comment for statusCode 1 with chatEnded true (quoted verbatim).
-pub const SEED_STATUS1_CHAT_ENDED: &str = "This case isn't possible, as the request was unsuccessful and the last successful chatEnded flag is inherited";
+pub(super) const SEED_STATUS1_CHAT_ENDED: &str = "This case isn't possible, as the request was unsuccessful and the last successful chatEnded flag is inherited";
 
 /// The rule a violation kind breaks, for the violations table.
-pub fn violation_rule(kind: &str) -> &'static str {
+pub(super) fn violation_rule(kind: &str) -> &'static str {
     match kind {
         "status1_chat_ended" => "Seed table (Web API Server, Chat Server status codes), statusCode 1 with chatEnded=true: “This case isn't possible, as the request was unsuccessful and the last successful chatEnded flag is inherited.” chatload keeps the last successful chatEnded and goes on.",
         "transcript_hole" => "Transcript indexes must have no holes: a poll from transcriptPosition must return every event with index ≥ position, consecutively. A hole is permanent; chatload moves its position past it (docs/protocol.md in the chatload repository, section Transcript).",
@@ -19,7 +19,7 @@ pub fn violation_rule(kind: &str) -> &'static str {
 }
 
 /// What a transport error kind means.
-pub fn transport_error(kind: &str) -> &'static str {
+pub(super) fn transport_error(kind: &str) -> &'static str {
     match kind {
         "timeout" => "No complete answer within the request timeout.",
         "connect" => "The TCP connection could not be opened (refused, unreachable).",
@@ -40,7 +40,7 @@ pub fn transport_error(kind: &str) -> &'static str {
 }
 
 /// What a gap cause means.
-pub fn gap_cause(cause: &str) -> &'static str {
+pub(super) fn gap_cause(cause: &str) -> &'static str {
     match cause {
         "generator_lag" => "chatload itself sent the poll late (scheduler lag): a generator problem, not the server's.",
         "slow_response" => "The previous poll's answer came late, delaying the next poll.",
@@ -51,7 +51,7 @@ pub fn gap_cause(cause: &str) -> &'static str {
 }
 
 /// The seed table's reading of a statusCode / chatEnded pair.
-pub fn outcome_meaning(status_code: Option<u8>, chat_ended: Option<bool>) -> &'static str {
+pub(super) fn outcome_meaning(status_code: Option<u8>, chat_ended: Option<bool>) -> &'static str {
     match (status_code, chat_ended) {
         (Some(0), Some(false)) => "Everything is fine.",
         (Some(0), Some(true)) => "The chat has ended; terminate the session.",
@@ -65,7 +65,7 @@ pub fn outcome_meaning(status_code: Option<u8>, chat_ended: Option<bool>) -> &'s
 }
 
 /// The three views of flex-disconnect-timeout, one sentence each: (metric, meaning).
-pub const TIMEOUT_VIEWS: [(&str, &str); 3] = [
+pub(super) const TIMEOUT_VIEWS: [(&str, &str); 3] = [
     ("flagged", "A poll gap passed the timeout: the seed's rule for GetMessages, with its cause; the chat may still be alive if other requests reached the server meanwhile."),
     ("idle_over_flex", "No request of any kind reached the server for longer than the timeout: Chat Server's rule, so the chat would have been dropped."),
     ("expired", "The server did drop the chat: it answered statusCode 2 with chatEnded true (249) after such a silence."),

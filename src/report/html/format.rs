@@ -5,7 +5,7 @@
 use crate::util::trim_decimals;
 
 /// `1234567` -> `1,234,567`.
-pub fn count(n: u64) -> String {
+pub(super) fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
@@ -18,7 +18,7 @@ pub fn count(n: u64) -> String {
 }
 
 /// A number with 3 significant digits at most, no unit (`0.421`, `4.21`, `42.1`, `421`, `4,210`).
-pub fn num(v: f64) -> String {
+pub(super) fn num(v: f64) -> String {
     if !v.is_finite() {
         return "–".to_string();
     }
@@ -45,7 +45,7 @@ pub fn num(v: f64) -> String {
 }
 
 /// Milliseconds with unit: `4.21 ms`, `1.23 s` from 1,000 ms on.
-pub fn ms(v: f64) -> String {
+pub(super) fn ms(v: f64) -> String {
     if !v.is_finite() {
         "–".to_string()
     } else if v.abs() >= 1000.0 {
@@ -56,7 +56,7 @@ pub fn ms(v: f64) -> String {
 }
 
 /// A fraction (0..1) as percent: `0.0123` -> `1.23 %`.
-pub fn pct(fraction: f64) -> String {
+pub(super) fn pct(fraction: f64) -> String {
     if !fraction.is_finite() {
         return "–".to_string();
     }
@@ -64,7 +64,7 @@ pub fn pct(fraction: f64) -> String {
 }
 
 /// Seconds as a duration: `59 s`, `10 min 5 s`, `1 h 0 min`.
-pub fn duration_s(s: f64) -> String {
+pub(super) fn duration_s(s: f64) -> String {
     if !s.is_finite() || s < 0.0 {
         return "–".to_string();
     }

@@ -5,7 +5,7 @@ use super::tables::{Cell, Table};
 use crate::report::model::Summary;
 
 /// The table, or nothing for a closed run.
-pub fn little(s: &Summary, out: &mut String) {
+pub(super) fn little(s: &Summary, out: &mut String) {
     let Some(o) = &s.open_model else { return };
     out.push_str(r#"<h3 class="sub">Open model: did the server keep up? (Little's law)</h3>"#);
     let mut t = Table::new(

@@ -7,7 +7,7 @@ use crate::report::model::{OutcomeCount, Summary};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The `outcomes` chart.
-pub fn outcomes(s: &Summary) -> Chart {
+pub(super) fn outcomes(s: &Summary) -> Chart {
     let mut by_op: BTreeMap<&str, Vec<&OutcomeCount>> = BTreeMap::new();
     for o in &s.outcomes {
         by_op.entry(o.operation.as_str()).or_default().push(o);
@@ -104,7 +104,7 @@ fn outcome_class((http, sc, ended): (u16, Option<u8>, Option<bool>)) -> &'static
 }
 
 /// "HTTP 200 · 0 · false" style name of an outcome bucket.
-pub fn category_label((http, sc, ended): (u16, Option<u8>, Option<bool>)) -> String {
+pub(super) fn category_label((http, sc, ended): (u16, Option<u8>, Option<bool>)) -> String {
     let http = if http == 0 {
         "no HTTP response".to_string()
     } else {

@@ -10,12 +10,12 @@ use crate::report::vocab::{GeneratorVerdict, RunEnd};
 use std::fmt::Write;
 
 /// The `<title>` text.
-pub fn title(s: &Summary) -> String {
+pub(super) fn title(s: &Summary) -> String {
     format!("chatload report: {}", s.scenario.name)
 }
 
 /// The header: scenario, run facts and per-threshold gate verdicts.
-pub fn header(s: &Summary, out: &mut String) {
+pub(super) fn header(s: &Summary, out: &mut String) {
     let sc = &s.scenario;
     let target = if sc.embedded_server {
         format!("{} (embedded reference server)", sc.target)
@@ -144,7 +144,7 @@ fn card(out: &mut String, key: &str, label: &str, value: &str, detail: &str, ton
 }
 
 /// The key-figure cards.
-pub fn key_figures(s: &Summary, out: &mut String) {
+pub(super) fn key_figures(s: &Summary, out: &mut String) {
     out.push_str(r#"<section class="figures" data-section="key-figures"><h2>Key figures</h2><div class="cards">"#);
     let r = &s.requests;
     card(

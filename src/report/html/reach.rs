@@ -8,7 +8,7 @@ use crate::report::model::{ScenarioInfo, Summary};
 use std::fmt::Write as _;
 
 /// One line: e.g. `HTTP/2 over TLS (verified), direct, cookies on, 1,000 customers from c.csv`.
-pub fn connection(sc: &ScenarioInfo) -> String {
+pub(super) fn connection(sc: &ScenarioInfo) -> String {
     let r = &sc.reach;
     let http = if r.http.versions.is_empty() {
         "no answer".to_string()
@@ -49,7 +49,7 @@ pub fn connection(sc: &ScenarioInfo) -> String {
 }
 
 /// The banner of a run whose TLS certificates were not verified.
-pub fn insecure_banner(sc: &ScenarioInfo, out: &mut String) {
+pub(super) fn insecure_banner(sc: &ScenarioInfo, out: &mut String) {
     if sc.reach.tls.as_ref().is_some_and(|t| t.insecure) {
         let _ = writeln!(
             out,
@@ -59,7 +59,7 @@ pub fn insecure_banner(sc: &ScenarioInfo, out: &mut String) {
 }
 
 /// What a transport kind means, with its sampled reasons (e.g. TLS failures).
-pub fn with_samples(s: &Summary, kind: &str) -> String {
+pub(super) fn with_samples(s: &Summary, kind: &str) -> String {
     let meaning = explain::transport_error(kind);
     match s.transport_error_samples.get(kind) {
         Some(reasons) if !reasons.is_empty() => {

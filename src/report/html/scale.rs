@@ -4,7 +4,7 @@
 
 /// How data values map onto an axis.
 #[derive(Debug, Clone, Copy)]
-pub enum Scale {
+pub(super) enum Scale {
     /// Linear from `min` to `max`.
     Linear { min: f64, max: f64 },
     /// Base-10 logarithmic from `min` to `max` (both > 0).
@@ -15,7 +15,7 @@ pub enum Scale {
 
 impl Scale {
     /// A linear scale from 0 to a round value at or above `max`.
-    pub fn linear_from_zero(max: f64) -> Scale {
+    pub(super) fn linear_from_zero(max: f64) -> Scale {
         let max = if max.is_finite() && max > 0.0 {
             max
         } else {
@@ -29,12 +29,12 @@ impl Scale {
     }
 
     /// A linear scale from 0 for whole counts: at least 0..4, so ticks are never fractions.
-    pub fn counts_from_zero(max: f64) -> Scale {
+    pub(super) fn counts_from_zero(max: f64) -> Scale {
         Scale::linear_from_zero(if max.is_finite() { max.max(4.0) } else { 4.0 })
     }
 
     /// A log scale covering `min..=max` with whole decades.
-    pub fn log_decades(min: f64, max: f64) -> Scale {
+    pub(super) fn log_decades(min: f64, max: f64) -> Scale {
         let min = if min.is_finite() && min > 0.0 {
             min
         } else {
@@ -54,7 +54,7 @@ impl Scale {
     /// A nines scale one decade past the largest percentile below 100 (2 to 5 nines, so up to
     /// 99.999 %; higher percentiles are drawn at the right edge).
     /// The 100th percentile (the maximum) is drawn at the right edge, one decade past the rest.
-    pub fn nines_for(percentiles: impl Iterator<Item = f64>) -> Scale {
+    pub(super) fn nines_for(percentiles: impl Iterator<Item = f64>) -> Scale {
         let top = percentiles
             .filter(|p| p.is_finite() && *p < 100.0)
             .fold(0.0, f64::max);
@@ -63,7 +63,7 @@ impl Scale {
     }
 
     /// Position of `v` on the axis, 0..=1 (clamped).
-    pub fn unit(&self, v: f64) -> f64 {
+    pub(super) fn unit(&self, v: f64) -> f64 {
         let u = match *self {
             Scale::Linear { min, max } => (v - min) / (max - min),
             Scale::Log { min, max } => {
@@ -79,7 +79,7 @@ impl Scale {
     }
 
     /// Tick positions with their labels, `fmt` formatting plain values.
-    pub fn ticks(&self, fmt: fn(f64) -> String) -> Vec<(f64, String)> {
+    pub(super) fn ticks(&self, fmt: fn(f64) -> String) -> Vec<(f64, String)> {
         match *self {
             Scale::Linear { min, max } => {
                 let step = nice_step(max - min, 5);
@@ -121,7 +121,7 @@ fn nines_label(k: u32) -> String {
 }
 
 /// A round step (1, 2, 2.5, 5 × 10^k) dividing `span` into about `target` parts.
-pub fn nice_step(span: f64, target: usize) -> f64 {
+pub(super) fn nice_step(span: f64, target: usize) -> f64 {
     let span = if span.is_finite() && span > 0.0 {
         span
     } else {
@@ -145,7 +145,7 @@ pub fn nice_step(span: f64, target: usize) -> f64 {
 }
 
 /// Keep at most `cap` points of an x-ordered series, preserving each bucket's min and max.
-pub fn decimate(points: &[(f64, f64)], cap: usize) -> Vec<(f64, f64)> {
+pub(super) fn decimate(points: &[(f64, f64)], cap: usize) -> Vec<(f64, f64)> {
     let finite: Vec<(f64, f64)> = points
         .iter()
         .copied()

@@ -10,20 +10,20 @@
 //! data reached the page.
 
 use super::escape::esc;
-pub use super::scale::{decimate, Scale};
+pub(super) use super::scale::{decimate, Scale};
 use std::fmt::Write;
 
 /// Viewbox width of a half-width chart (the page scales it to the column width).
-pub const WIDTH: f64 = 640.0;
+pub(super) const WIDTH: f64 = 640.0;
 /// At most this many vertices per polyline; longer series are decimated.
-pub const MAX_POINTS_PER_SERIES: usize = 1500;
+pub(super) const MAX_POINTS_PER_SERIES: usize = 1500;
 
 const LEFT: f64 = 66.0;
 const TOP: f64 = 14.0;
 const BOTTOM: f64 = 46.0;
 
 /// One axis: scale, label with unit, tick formatter and optional fixed ticks.
-pub struct Axis {
+pub(super) struct Axis {
     /// The value mapping.
     pub scale: Scale,
     /// Label including the unit, e.g. "latency (ms, log scale)".
@@ -36,7 +36,7 @@ pub struct Axis {
 
 impl Axis {
     /// An axis with the scale's own ticks.
-    pub fn new(scale: Scale, label: impl Into<String>, fmt: fn(f64) -> String) -> Axis {
+    pub(super) fn new(scale: Scale, label: impl Into<String>, fmt: fn(f64) -> String) -> Axis {
         Axis {
             scale,
             label: label.into(),
@@ -60,7 +60,7 @@ struct LegendItem {
 }
 
 /// A chart being built: frame, marks, legend; rendered with [`Chart::render`].
-pub struct Chart {
+pub(super) struct Chart {
     id: &'static str,
     title: String,
     note: String,
@@ -77,7 +77,7 @@ pub struct Chart {
 
 impl Chart {
     /// A chart `id` (the `data-chart` value) with a title, a note under it and two axes.
-    pub fn new(id: &'static str, title: &str, note: &str, x: Axis, y: Axis) -> Chart {
+    pub(super) fn new(id: &'static str, title: &str, note: &str, x: Axis, y: Axis) -> Chart {
         Chart {
             id,
             title: title.to_string(),
@@ -95,13 +95,13 @@ impl Chart {
     }
 
     /// Add a right-hand axis (series drawn with `right = true` use it).
-    pub fn with_y2(mut self, axis: Axis) -> Chart {
+    pub(super) fn with_y2(mut self, axis: Axis) -> Chart {
         self.y2 = Some(axis);
         self
     }
 
     /// Override the viewbox size and the left margin (full-width charts, long category labels).
-    pub fn with_size(mut self, width: f64, height: f64, left: f64) -> Chart {
+    pub(super) fn with_size(mut self, width: f64, height: f64, left: f64) -> Chart {
         self.width = width;
         self.height = height;
         self.left = left;
@@ -121,12 +121,12 @@ impl Chart {
     }
 
     /// Pixel x of a data value.
-    pub fn px(&self, v: f64) -> f64 {
+    pub(super) fn px(&self, v: f64) -> f64 {
         self.left + self.x.scale.unit(v) * (self.right() - self.left)
     }
 
     /// Pixel y of a data value on the left (or right) axis.
-    pub fn py(&self, v: f64, right: bool) -> f64 {
+    pub(super) fn py(&self, v: f64, right: bool) -> f64 {
         let axis = match (&self.y2, right) {
             (Some(a), true) => a,
             _ => &self.y,
@@ -135,7 +135,7 @@ impl Chart {
     }
 
     /// Draw a series as a polyline in colour class `class` and add it to the legend.
-    pub fn line(
+    pub(super) fn line(
         &mut self,
         points: &[(f64, f64)],
         class: &str,
@@ -162,14 +162,14 @@ impl Chart {
     }
 
     /// Draw a bar between data coordinates (x0, y0) and (x1, y1) in class `class`.
-    pub fn bar(&mut self, x0: f64, x1: f64, y0: f64, y1: f64, class: &str, tip: &str) {
+    pub(super) fn bar(&mut self, x0: f64, x1: f64, y0: f64, y1: f64, class: &str, tip: &str) {
         let (a, b) = (self.px(x0), self.px(x1));
         let (c, d) = (self.py(y0, false), self.py(y1, false));
         self.rect(a.min(b), c.min(d), (b - a).abs(), (d - c).abs(), class, tip);
     }
 
     /// Draw a bar in pixel coordinates (for charts that lay out their own bars).
-    pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str, tip: &str) {
+    pub(super) fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str, tip: &str) {
         let _ = writeln!(
             self.marks,
             r#"<rect class="bar {}" x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}"><title>{}</title></rect>"#,
@@ -183,7 +183,7 @@ impl Chart {
 
     /// A vertical reference line at data value `x`, labelled on its left (`left`) or right side,
     /// in label row `row` (0 = top) so that labels of neighbouring lines do not overlap.
-    pub fn vline(&mut self, x: f64, class: &str, label: &str, left: bool, row: usize) {
+    pub(super) fn vline(&mut self, x: f64, class: &str, label: &str, left: bool, row: usize) {
         let px = self.px(x);
         // A label that would run past the right edge goes on the left (about 6.8 px a character).
         let left = left || px + 4.0 + label.chars().count() as f64 * 6.8 > self.width;
@@ -201,7 +201,7 @@ impl Chart {
     }
 
     /// Add a legend entry without drawing (for bar charts).
-    pub fn legend_item(&mut self, label: &str, class: &str, dashed: bool) {
+    pub(super) fn legend_item(&mut self, label: &str, class: &str, dashed: bool) {
         if !label.is_empty() && !self.legend.iter().any(|l| l.label == label) {
             self.legend.push(LegendItem {
                 label: label.to_string(),
@@ -213,12 +213,12 @@ impl Chart {
 
     /// Number of data marks drawn so far.
     #[cfg(test)]
-    pub fn points(&self) -> usize {
+    pub(super) fn points(&self) -> usize {
         self.points
     }
 
     /// Write the chart as a `<figure>` into `out`.
-    pub fn render(&self, out: &mut String) {
+    pub(super) fn render(&self, out: &mut String) {
         let (w, h) = (self.width, self.height);
         let _ = writeln!(
             out,

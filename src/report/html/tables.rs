@@ -11,14 +11,14 @@ use crate::report::model::{LatencyStats, Summary};
 use std::fmt::Write;
 
 /// One table cell, already escaped.
-pub struct Cell {
+pub(super) struct Cell {
     html: String,
     numeric: bool,
 }
 
 impl Cell {
     /// Left-aligned text.
-    pub fn text(s: &str) -> Cell {
+    pub(super) fn text(s: &str) -> Cell {
         Cell {
             html: esc(s).into_owned(),
             numeric: false,
@@ -26,7 +26,7 @@ impl Cell {
     }
 
     /// Right-aligned figure.
-    pub fn num(s: &str) -> Cell {
+    pub(super) fn num(s: &str) -> Cell {
         Cell {
             html: esc(s).into_owned(),
             numeric: true,
@@ -34,7 +34,7 @@ impl Cell {
     }
 
     /// A coloured badge (`kind` is a fixed class: ok, warn, bad).
-    pub fn badge(kind: &'static str, label: &str) -> Cell {
+    pub(super) fn badge(kind: &'static str, label: &str) -> Cell {
         Cell {
             html: format!(r#"<span class="badge {kind}">{}</span>"#, esc(label)),
             numeric: false,
@@ -43,7 +43,7 @@ impl Cell {
 }
 
 /// A table under construction.
-pub struct Table {
+pub(super) struct Table {
     id: &'static str,
     head: Vec<(&'static str, bool)>,
     rows: Vec<Vec<Cell>>,
@@ -53,7 +53,11 @@ pub struct Table {
 
 impl Table {
     /// A table `id` with its column headers (`true` = numeric column).
-    pub fn new(id: &'static str, head: &[(&'static str, bool)], empty: &'static str) -> Table {
+    pub(super) fn new(
+        id: &'static str,
+        head: &[(&'static str, bool)],
+        empty: &'static str,
+    ) -> Table {
         Table {
             id,
             head: head.to_vec(),
@@ -64,18 +68,18 @@ impl Table {
     }
 
     /// Show the table in a scroll box with a sticky header (all rows still print).
-    pub fn tall(mut self) -> Table {
+    pub(super) fn tall(mut self) -> Table {
         self.tall = true;
         self
     }
 
     /// Append a row.
-    pub fn row(&mut self, cells: Vec<Cell>) {
+    pub(super) fn row(&mut self, cells: Vec<Cell>) {
         self.rows.push(cells);
     }
 
     /// Write the table into `out`.
-    pub fn render(&self, out: &mut String) {
+    pub(super) fn render(&self, out: &mut String) {
         let _ = write!(
             out,
             r#"<div class="table-wrap{}"><table data-table="{}" data-rows="{}"><thead><tr>"#,
@@ -117,7 +121,7 @@ fn latency_cells(l: &LatencyStats) -> Vec<Cell> {
 }
 
 /// Per-operation latency, both views (milliseconds).
-pub fn latency(s: &Summary, out: &mut String) {
+pub(super) fn latency(s: &Summary, out: &mut String) {
     let mut t = Table::new(
         "latency",
         &[
@@ -162,7 +166,7 @@ pub fn latency(s: &Summary, out: &mut String) {
 }
 
 /// Outcome counts with the seed table's reading of each.
-pub fn outcomes(s: &Summary, out: &mut String) {
+pub(super) fn outcomes(s: &Summary, out: &mut String) {
     let mut t = Table::new(
         "outcomes",
         &[
@@ -209,7 +213,7 @@ pub fn outcomes(s: &Summary, out: &mut String) {
 }
 
 /// Transport errors by kind.
-pub fn transport_errors(s: &Summary, out: &mut String) {
+pub(super) fn transport_errors(s: &Summary, out: &mut String) {
     let mut t = Table::new(
         "transport-errors",
         &[("kind", false), ("count", true), ("what it means", false)],
@@ -226,7 +230,7 @@ pub fn transport_errors(s: &Summary, out: &mut String) {
 }
 
 /// Flagged gaps by cause.
-pub fn gap_causes(s: &Summary, out: &mut String) {
+pub(super) fn gap_causes(s: &Summary, out: &mut String) {
     let mut t = Table::new(
         "gap-causes",
         &[
@@ -247,7 +251,7 @@ pub fn gap_causes(s: &Summary, out: &mut String) {
 }
 
 /// The worst sessions by max gap, worst first, as the model orders them.
-pub fn worst_sessions(s: &Summary, out: &mut String) {
+pub(super) fn worst_sessions(s: &Summary, out: &mut String) {
     let mut t = Table::new(
         "worst-sessions",
         &[
@@ -291,7 +295,7 @@ pub fn worst_sessions(s: &Summary, out: &mut String) {
 }
 
 /// Protocol violations by kind with the rule each breaks.
-pub fn violations(s: &Summary, out: &mut String) {
+pub(super) fn violations(s: &Summary, out: &mut String) {
     let mut t = Table::new(
         "violations",
         &[

@@ -1,20 +1,23 @@
 //! What a run shows and keeps while it goes: the streamed run folder
 //! ([`crate::metrics::stream`]) and the `/metrics` endpoint ([`crate::metrics::live`]),
-//! both fed by the runner's once-a-second tick, never by the request path.
+//! both fed by the runner's once-a-second tick, never by the request path; and the
+//! abort-on-fail check on the same tick (the engine's [`Watch`]).
 
-use super::config::RunConfig;
+use crate::engine::config::RunConfig;
+use crate::engine::runner::Watch;
 use crate::error::UsageError;
 use crate::metrics::live::LiveMetrics;
 use crate::metrics::stream::{StreamHeader, Streamer, EVENTS_KIND};
-use crate::metrics::Tick;
+use crate::metrics::{Metrics, RunFacts, Tick};
 use crate::report::model::ScenarioInfo;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// The streamed files' writer and, with `--metrics-listen`, the live metrics server.
 #[derive(Debug)]
-pub struct Outputs {
+pub(crate) struct Outputs {
     /// None with `--log-interval 0`.
     streamer: Option<Streamer>,
     live: Option<(Arc<LiveMetrics>, oneshot::Sender<()>)>,
@@ -22,7 +25,7 @@ pub struct Outputs {
 
 impl Outputs {
     /// Create the streamed files in `dir` and start serving `/metrics` when asked.
-    pub async fn start(
+    pub(crate) async fn start(
         cfg: &RunConfig,
         dir: &Path,
         info: &ScenarioInfo,
@@ -74,7 +77,7 @@ impl Outputs {
     }
 
     /// Hand one tick to the live metrics and the writer.
-    pub fn tick(&self, tick: Tick) {
+    pub(crate) fn tick(&self, tick: Tick) {
         if let Some((m, _)) = &self.live {
             m.update(&tick);
         }
@@ -84,7 +87,7 @@ impl Outputs {
     }
 
     /// True once a streamed file could not be written.
-    pub fn failed(&self) -> bool {
+    fn failed(&self) -> bool {
         self.streamer
             .as_ref()
             .is_some_and(|s| s.failure().is_some())
@@ -92,7 +95,7 @@ impl Outputs {
 
     /// Close the files (every interval written) and stop the metrics server; the
     /// writer's error, if any.
-    pub async fn finish(self) -> Result<(), String> {
+    pub(crate) async fn finish(self) -> Result<(), String> {
         if let Some((_, stop)) = self.live {
             let _ = stop.send(());
         }
@@ -102,5 +105,40 @@ impl Outputs {
         tokio::task::spawn_blocking(move || streamer.finish())
             .await
             .unwrap_or_else(|e| Err(format!("the results writer failed: {e}")))
+    }
+}
+
+/// What the command watches while the engine runs: the outputs, and the thresholds
+/// that may abort the run (`info` names the run in the partial summaries they judge).
+pub(super) struct RunWatch<'a> {
+    outputs: &'a Outputs,
+    cfg: &'a RunConfig,
+    info: &'a ScenarioInfo,
+}
+
+impl<'a> RunWatch<'a> {
+    pub(super) fn new(outputs: &'a Outputs, cfg: &'a RunConfig, info: &'a ScenarioInfo) -> Self {
+        RunWatch { outputs, cfg, info }
+    }
+}
+
+impl Watch for RunWatch<'_> {
+    fn tick(&self, tick: Tick) -> bool {
+        self.outputs.tick(tick);
+        !self.outputs.failed()
+    }
+
+    /// True when abort-on-fail is on, the grace period is over, and a threshold fails now.
+    fn abort(&self, metrics: &Metrics, elapsed: Duration) -> bool {
+        let cfg = self.cfg;
+        if !cfg.thresholds.abort_on_fail
+            || elapsed < cfg.abort_grace
+            || cfg.parsed_thresholds.is_empty()
+        {
+            return false;
+        }
+        let summary = metrics.build_summary(RunFacts::completed(self.info.clone(), elapsed));
+        // Metrics without data yet (early in the run) never abort.
+        crate::gate::abort_check(&summary, &cfg.parsed_thresholds).is_some()
     }
 }

@@ -3,13 +3,13 @@
 //! the proxy (without credentials), cookies and the customers file; and the
 //! first distinct error texts per transport kind (`transport_error_samples`).
 
-use super::client::transport::{redact_url, Observed, ProxyChoice};
-use super::config::RunConfig;
-use super::customers::Order;
+use crate::engine::client::transport::{redact_url, Observed, ProxyChoice};
+use crate::engine::config::RunConfig;
+use crate::engine::customers::Order;
 use crate::report::model::{CustomersInfo, HttpInfo, ReachInfo, Summary, TlsInfo};
 
 /// The scenario's reach facts, known before the run (`base` is the target URL used).
-pub fn info(cfg: &RunConfig, base: &str) -> ReachInfo {
+pub(super) fn info(cfg: &RunConfig, base: &str) -> ReachInfo {
     let t = &cfg.transport;
     let https = base.starts_with("https://");
     ReachInfo {
@@ -45,7 +45,7 @@ pub fn info(cfg: &RunConfig, base: &str) -> ReachInfo {
 }
 
 /// Add what the client observed during the run.
-pub fn observed(summary: &mut Summary, seen: &Observed) {
+pub(super) fn observed(summary: &mut Summary, seen: &Observed) {
     summary.scenario.reach.http.versions = seen.versions();
     summary.transport_error_samples = seen.samples();
 }
