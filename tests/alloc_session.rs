@@ -7,9 +7,7 @@
 //!
 //! Its own test binary: the counting allocator is process-wide.
 
-use chatload::engine::config::build;
-use chatload::engine::runner::run;
-use chatload::engine::scenario::ScenarioFile;
+use chatload::{build_config, run_scenario, ScenarioFile};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::time::Duration;
@@ -86,14 +84,14 @@ end = "wait-for-agent"
         quiet: true,
         ..Default::default()
     };
-    let cfg = build(&args, Some(&file)).unwrap();
+    let cfg = build_config(&args, Some(&file)).unwrap();
     let sample = async {
         // 6.0005 s: between poll instants (which fall on whole milliseconds), so no
         // request is in flight in paused time.
         tokio::time::sleep(Duration::from_micros(6_000_500)).await;
         LIVE.load(Relaxed)
     };
-    let (outcome, live) = tokio::join!(run(cfg, std::future::pending()), sample);
+    let (outcome, live) = tokio::join!(run_scenario(cfg, std::future::pending()), sample);
     let outcome = outcome.unwrap();
     let server = outcome.server.as_ref().expect("embedded server").stats();
     let server_requests = server.requests.values().sum();
