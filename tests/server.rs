@@ -31,3 +31,5 @@ mod pool;
 mod socket;
 #[path = "server/webapi.rs"]
 mod webapi;
+#[path = "server/written.rs"]
+mod written;

@@ -48,4 +48,5 @@ pub(super) fn info(cfg: &RunConfig, base: &str) -> ReachInfo {
 pub(super) fn observed(summary: &mut Summary, seen: &Observed) {
     summary.scenario.reach.http.versions = seen.versions();
     summary.transport_error_samples = seen.samples();
+    summary.generator.stale_connection = seen.stale_connections();
 }

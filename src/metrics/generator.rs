@@ -84,6 +84,7 @@ pub(super) fn generator(
         verdict,
         reason,
         shards: Vec::new(),
+        stale_connection: 0,
     }
 }
 

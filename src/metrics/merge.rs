@@ -182,6 +182,10 @@ pub(crate) fn merge(
 fn keep_shard_verdicts(out: &mut Summary, shards: &[ShardRun], expected: u32) {
     let g = &mut out.generator;
     g.cores = shards.iter().map(|s| s.summary.generator.cores).sum();
+    g.stale_connection = shards
+        .iter()
+        .map(|s| s.summary.generator.stale_connection)
+        .sum();
     g.shards = shards
         .iter()
         .map(|s| ShardGenerator {

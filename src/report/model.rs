@@ -375,6 +375,10 @@ pub struct Generator {
     /// worst of them. Empty for a single run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shards: Vec<ShardGenerator>,
+    /// Requests sent again, once, because the pooled connection they were given
+    /// closed before they were written (never target errors; absent while zero).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stale_connection: u64,
 }
 
 /// One shard's generator self-check, kept by `chatload merge`.

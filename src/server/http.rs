@@ -1,12 +1,14 @@
 //! The HTTP layer: one handler for every request. It finds the route (both
 //! dialects), checks method, content type and body, asks the fault injector,
-//! runs the operation and counts the request and its response. Anything that
+//! runs the operation and counts the request; its response carries a
+//! [`Ticket`] counted once the response is written (`written`). Anything that
 //! matches no route or cannot be parsed gets a 4xx JSON body with `errors`.
 
 use super::config::FaultKind;
 use super::faults::Decision;
 use super::ops::{bad_request, failure, Answer, Rejection};
 use super::stats::{Outcome, Route};
+use super::written::Ticket;
 use super::{gms, webapi, Inner};
 use crate::protocol::{codes, Dialect, Envelope, Operation};
 use axum::body::Body;
@@ -285,7 +287,10 @@ async fn finish(
     inner.counters.request(route);
     if let Some(delay) = delay {
         inner.counters.fault(FaultKind::Delay);
+        // hyper drops this future when the client goes during the delay.
+        let unanswered = Unanswered(&inner.counters, route);
         tokio::time::sleep(delay).await;
+        std::mem::forget(unanswered);
     }
     let (outcome, response) = match reply {
         Reply::Json(answer) => render(answer),
@@ -309,18 +314,30 @@ async fn finish(
             inner.counters.fault(FaultKind::Drop);
             let mut r = with_type(502, Body::empty(), "text/plain");
             r.extensions_mut().insert(DropConnection);
-            (
-                Outcome {
-                    http_status: 0,
-                    status_code: None,
-                    chat_ended: None,
-                },
-                r,
-            )
+            // Dropping the connection is the answer: counted under HTTP status 0 now.
+            let dropped = Outcome {
+                http_status: 0,
+                status_code: None,
+                chat_ended: None,
+            };
+            inner.counters.response(route, dropped);
+            return r;
         }
     };
-    inner.counters.response(route, outcome);
+    // Counted as answered once written (see `written`).
+    let mut response = response;
+    response.extensions_mut().insert(Ticket { route, outcome });
     response
+}
+
+/// While alive, a request whose answer was not made yet: dropped (the client
+/// gone mid-delay), it counts the answer as `unwritten`.
+struct Unanswered<'a>(&'a super::stats::Counters, Route);
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        self.0.unwritten(self.1);
+    }
 }
 
 fn render((http, envelope): Answer) -> (Outcome, Response<Body>) {

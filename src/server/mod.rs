@@ -16,6 +16,7 @@
 //! - `expiry`: the one timer queue and its sweeper task.
 //! - `faults`: deterministic fault decisions.
 //! - `stats`: the atomic counters behind [`Stats`].
+//! - `written`: a response counts as answered once its bytes were flushed.
 //! - `misbehave`: deliberate protocol breakage for conformance mutation tests.
 //! - `command`: `chatload serve`.
 
@@ -37,6 +38,7 @@ mod stats;
 mod store;
 pub mod tls;
 mod webapi;
+mod written;
 
 pub use command::{read_config, serve_command};
 pub use config::{AgentConfig, FaultKind, FaultRule, Misbehave, OperationSelector, ServerConfig};
@@ -286,7 +288,13 @@ impl ReferenceServer {
         let inner = self.inner.clone();
         axum::Router::new().fallback(move |req: axum::extract::Request| {
             let inner = inner.clone();
-            async move { http::handle(inner, req).await }
+            async move {
+                let mut response = http::handle(inner.clone(), req).await;
+                if let Some(t) = response.extensions_mut().remove::<written::Ticket>() {
+                    t.answered(&inner.counters);
+                }
+                response
+            }
         })
     }
 
@@ -394,21 +402,24 @@ where
 {
     // Set when a request of this connection was already counted as rejected.
     let counted = Arc::new(AtomicBool::new(false));
+    let ledger = written::Ledger::new(inner.clone());
+    let io = written::Flushed::new(io, ledger.clone());
     let service = {
         let (inner, counted) = (inner.clone(), counted.clone());
         service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-            let (inner, counted) = (inner.clone(), counted.clone());
+            let (inner, counted, ledger) = (inner.clone(), counted.clone(), ledger.clone());
             async move {
                 let response = http::handle(inner, req.map(axum::body::Body::new)).await;
-                let ext = response.extensions();
-                if ext.get::<http::Rejected>().is_some() {
+                let (mut parts, body) = response.into_parts();
+                if parts.extensions.get::<http::Rejected>().is_some() {
                     counted.store(true, Ordering::Relaxed);
                 }
-                if ext.get::<http::DropConnection>().is_some() {
-                    Err(DroppedOnPurpose)
-                } else {
-                    Ok(response)
+                if parts.extensions.get::<http::DropConnection>().is_some() {
+                    return Err(DroppedOnPurpose);
                 }
+                let ticket = parts.extensions.remove::<written::Ticket>();
+                let body = written::CountedBody::new(body, ticket, ledger);
+                Ok(hyper::Response::from_parts(parts, body))
             }
         })
     };
@@ -472,6 +483,10 @@ pub struct Stats {
     /// Connections closed by the server's own limits (absent while all are zero).
     #[serde(default, skip_serializing_if = "ConnectionCounts::is_zero")]
     pub connections: ConnectionCounts,
+    /// Answers per route that were never written: the connection failed or closed
+    /// before their bytes were flushed (absent while empty). Not in `responses`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unwritten: BTreeMap<String, u64>,
 }
 
 /// Connections the server closed because of its limits.

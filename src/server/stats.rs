@@ -118,6 +118,7 @@ pub(super) struct Counters {
     rejected_by_http: AtomicU64,
     refused: AtomicU64,
     header_timeouts: AtomicU64,
+    unwritten: [AtomicU64; ROUTES],
 }
 
 impl Default for Counters {
@@ -133,6 +134,7 @@ impl Default for Counters {
             rejected_by_http: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             header_timeouts: AtomicU64::new(0),
+            unwritten: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 }
@@ -154,7 +156,7 @@ impl Counters {
         self.requests[route.index()].fetch_add(1, Relaxed);
     }
 
-    /// One response left (or the connection was dropped) on `route`.
+    /// One response was written (or the connection dropped on purpose) on `route`.
     pub(super) fn response(&self, route: Route, outcome: Outcome) {
         self.responses[route.index() * OUTCOMES + outcome.index()].fetch_add(1, Relaxed);
     }
@@ -168,6 +170,18 @@ impl Counters {
     /// One connection was closed on accept: `max_connections` were open.
     pub(super) fn refused(&self) {
         self.refused.fetch_add(1, Relaxed);
+    }
+
+    /// One answer on `route` was never written (see `written`).
+    pub(super) fn unwritten(&self, route: Route) {
+        self.unwritten[route.index()].fetch_add(1, Relaxed);
+    }
+
+    /// Take back one answer counted by [`Counters::response`]: it was never
+    /// written (see `written`).
+    pub(super) fn unanswered(&self, route: Route, outcome: Outcome) {
+        self.responses[route.index() * OUTCOMES + outcome.index()].fetch_sub(1, Relaxed);
+        self.unwritten(route);
     }
 
     /// One connection was closed by the header-read timeout.
@@ -203,6 +217,12 @@ impl Counters {
             let n = c.load(Relaxed);
             if n > 0 {
                 stats.requests.insert(Route::from_index(i).name(), n);
+            }
+        }
+        for (i, c) in self.unwritten.iter().enumerate() {
+            let n = c.load(Relaxed);
+            if n > 0 {
+                stats.unwritten.insert(Route::from_index(i).name(), n);
             }
         }
         let rejected = self.rejected_by_http.load(Relaxed);

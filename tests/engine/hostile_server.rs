@@ -49,6 +49,9 @@ pub enum Bad {
     /// Like `StallBody`, with a Content-Length of 3,000 bytes (most of a
     /// 4,096-byte body budget).
     StallBig,
+    /// A statusCode 0 answer padded to a Content-Length of 3,000 bytes whose
+    /// body arrives in two parts 150 ms apart (held back, then complete).
+    SlowBig,
     /// HTTP 302 to another path (a gateway's login redirect): never followed.
     Redirect,
     /// HTTP 500 with a JSON error body that is no envelope.
@@ -301,6 +304,16 @@ async fn misbehave(stream: &mut TcpStream, bad: Bad, chat: &str) {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n{\"statusCode\":0,";
             let _ = stream.write_all(head.as_bytes()).await;
             std::future::pending::<()>().await
+        }
+        Bad::SlowBig => {
+            let mut body = ok_body(chat, false);
+            body.resize(3000, b' ');
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3000\r\nConnection: close\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&body[..100]).await;
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            let _ = stream.write_all(&body[100..]).await;
+            let _ = stream.shutdown().await;
         }
         Bad::Redirect => {
             let head = "HTTP/1.1 302 Found\r\nLocation: /login\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";

@@ -3,7 +3,9 @@
 //! would): the client's counts equal the server's with no `reset` at all. A
 //! pooled connection found closed before the request is written is retried on a
 //! new one by the pool (hyper-util), unseen by both counts; `pool_idle_timeout`
-//! below the server's keeps requests off connections the server is closing.
+//! below the server's keeps requests off connections the server is closing. A
+//! request hyper reports unsent on a new connection is sent again by chatload
+//! and counted as `stale_connection` (forced in `src/engine/client/stale_tests.rs`).
 //! (On loopback the run also passes with a 10 s pool idle timeout: the race
 //! left after the pool's own check is too narrow to show here.)
 

@@ -155,6 +155,7 @@ pub fn fixture() -> Summary {
             verdict: GeneratorVerdict::Ok,
             reason: "p99 schedule lateness within 200.0 ms, CPU within 180 % of one core, no generator-lag flags".into(),
             shards: Vec::new(),
+            stale_connection: 0,
         },
         timeline: vec![
             TimelinePoint {

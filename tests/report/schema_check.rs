@@ -141,8 +141,9 @@ const OPTIONAL: &[(&str, &[&str])] = &[
         "#/properties/scenario/properties/tls",
         &["ca_file", "server_name", "client_cert"],
     ),
-    // Each shard's own verdict, written by `chatload merge` only.
-    ("#/properties/generator", &["shards"]),
+    // Each shard's own verdict, written by `chatload merge` only; requests resent
+    // after a stale connection, written only when some were.
+    ("#/properties/generator", &["shards", "stale_connection"]),
 ];
 
 fn walk(s: &Value, path: &str, out: &mut Vec<String>) {

@@ -83,6 +83,37 @@ pub(crate) fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
     }
 }
 
+/// True when the request provably never left: the connection it was given
+/// closed before the request was written, so the target never saw it.
+///
+/// Two shapes (hyper 1.12, hyper-util 0.1.21, reqwest 0.12.28): hyper's
+/// `is_canceled`, which hyper reports only with the request handed back
+/// unwritten (hyper-util resends those itself, uncounted, when the connection
+/// was a reused one, so a canceled error that reaches here came on a new one);
+/// and a hyper-util error caused by hyper that is no connect error and names no
+/// connection (`connect_info` None): the new connection failed its HTTP set-up
+/// (closed before it was ready) before any request was handed to it.
+pub(crate) fn not_sent(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_canceled)
+        {
+            return true;
+        }
+        if let Some(legacy) = err.downcast_ref::<hyper_util::client::legacy::Error>() {
+            let by_hyper =
+                std::error::Error::source(legacy).is_some_and(|s| s.is::<hyper::Error>());
+            if by_hyper && !legacy.is_connect() && legacy.connect_info().is_none() {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
 /// OS error codes that mean this machine ran out, not the target.
 const LOCAL_LIMITS: [i32; 3] = [libc::EMFILE, libc::ENFILE, libc::EADDRNOTAVAIL];
 

@@ -11,11 +11,13 @@ mod classify;
 pub(crate) mod cookies;
 pub(crate) mod gms_v2;
 pub(crate) mod samples;
+#[cfg(test)]
+mod stale_tests;
 pub(crate) mod tls;
 pub(crate) mod transport;
 pub(crate) mod webapi;
 
-pub(crate) use classify::{classify, classify_error};
+pub(crate) use classify::{classify, classify_error, not_sent};
 
 use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
@@ -202,8 +204,19 @@ pub(crate) struct Reply {
     pub envelope: Option<Envelope>,
     /// When the request left.
     pub sent: Instant,
-    /// When the answer (or failure) arrived.
+    /// When the answer (or failure) arrived, less `generator_wait`.
     pub done: Instant,
+    /// How long the answer waited inside the generator after it was sent (for
+    /// body budget, see `budget`): the generator's lateness, not the target's time.
+    pub generator_wait: Duration,
+}
+
+impl Reply {
+    /// The generator's lateness for this request: from `ready` (when it could
+    /// have been sent) to `sent`, plus any wait inside the generator after.
+    pub(crate) fn lateness_from(&self, ready: Instant) -> Duration {
+        self.sent.saturating_duration_since(ready) + self.generator_wait
+    }
 }
 
 /// What a [`Responder`] returns: `(HTTP status, body)` or a transport failure, later.
@@ -241,9 +254,11 @@ impl std::fmt::Debug for Backend {
 /// below the keep-alive timeout of common servers and balancers (Apache and
 /// Node.js 5 s, nginx 75 s, AWS ALB 60 s), so a request is rarely written onto a
 /// connection the server is closing at that moment. Such a request cannot be
-/// told from one the server read and dropped, so it counts as `reset`; a
+/// told from one the server read and dropped, so it counts as `reset`. A reused
 /// connection found closed before the request was written is retried on a new
-/// one by the pool itself (hyper-util), unseen by both sides' counts.
+/// one by the pool itself (hyper-util), unseen by both sides' counts; a request
+/// hyper reports unsent otherwise ([`not_sent`]) is sent once more by
+/// [`ChatClient`] and counted as `stale_connection`.
 pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// The one HTTP client builder of chatload: `run` (through [`ChatClient`]) and
@@ -296,6 +311,7 @@ pub(crate) struct ChatClient {
     observed: Arc<transport::Observed>,
     cookies: bool,
     budget: Arc<budget::BodyBudget>,
+    request_timeout: Duration,
 }
 
 impl ChatClient {
@@ -312,15 +328,30 @@ impl ChatClient {
     ) -> anyhow::Result<Self> {
         let https = target.is_https();
         let http = http_client(request_timeout, headers, https, transport)?;
-        Ok(ChatClient {
+        let mut client = Self::with_http(target, http, request_timeout, max_body, max_connections);
+        client.cookies = transport.cookies;
+        Ok(client)
+    }
+
+    /// A client over a `reqwest::Client` built elsewhere (its own connector
+    /// layers, say); `request_timeout` should be the one it was built with.
+    pub(crate) fn with_http(
+        target: Target,
+        http: reqwest::Client,
+        request_timeout: Duration,
+        max_body: usize,
+        max_connections: usize,
+    ) -> Self {
+        ChatClient {
             backend: Backend::Http(http),
             target,
             max_body,
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
             observed: Arc::default(),
-            cookies: transport.cookies,
+            cookies: false,
             budget: Arc::default(),
-        })
+            request_timeout,
+        }
     }
 
     /// A client whose requests go to `responder` instead of the network.
@@ -334,6 +365,7 @@ impl ChatClient {
             observed: Arc::default(),
             cookies: false,
             budget: Arc::default(),
+            request_timeout: Duration::from_secs(30),
         }
     }
 
@@ -377,25 +409,29 @@ impl ChatClient {
         body: String,
         jar: Option<&cookies::Jar>,
     ) -> Reply {
-        let content_type = self.target.dialect.content_type();
         let sent = Instant::now();
+        let mut waited = Duration::ZERO;
         let (outcome, envelope) = match &self.backend {
             Backend::Http(http) => {
-                let cookie = jar.and_then(|j| j.header_for(&url));
-                let mut req = http
-                    .post(url)
-                    .header(reqwest::header::CONTENT_TYPE, content_type);
-                if let Some(cookie) = cookie {
-                    req = req.header(reqwest::header::COOKIE, cookie);
+                // Shared, not copied: a request hyper gives back unsent goes again.
+                let body = hyper::body::Bytes::from(body);
+                let mut answer = self.post(http, url, body.clone(), jar).await;
+                if let Err(e) = &answer {
+                    if let Some(url) = e.url().filter(|_| not_sent(e)).cloned() {
+                        // Once: the target never saw the first; not a target error.
+                        self.observed.stale_connection();
+                        answer = self.post(http, url, body, jar).await;
+                    }
                 }
-                match req.body(body).send().await {
+                match answer {
                     Ok(resp) => {
                         self.observed.version(resp.version());
                         if let Some(jar) = jar {
                             // Redirects are not followed: the answer's URL is the request's.
                             jar.store_from(resp.url(), resp.headers());
                         }
-                        self.read(resp).await
+                        self.read(resp, sent + self.request_timeout, &mut waited)
+                            .await
                     }
                     Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
                 }
@@ -410,16 +446,44 @@ impl ChatClient {
             outcome,
             envelope,
             sent,
-            done: Instant::now(),
+            done: Instant::now() - waited,
+            generator_wait: waited,
         }
     }
 
-    async fn read(&self, resp: reqwest::Response) -> (Outcome, Option<Envelope>) {
+    /// POST `body` to `url` with the session's cookies.
+    async fn post(
+        &self,
+        http: &reqwest::Client,
+        url: reqwest::Url,
+        body: hyper::body::Bytes,
+        jar: Option<&cookies::Jar>,
+    ) -> reqwest::Result<reqwest::Response> {
+        let content_type = self.target.dialect.content_type();
+        let cookie = jar.and_then(|j| j.header_for(&url));
+        let mut req = http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type);
+        if let Some(cookie) = cookie {
+            req = req.header(reqwest::header::COOKIE, cookie);
+        }
+        req.body(body).send().await
+    }
+
+    /// Read and classify an answer; `waited` gets the time spent waiting for body
+    /// budget (at most until `deadline`, the request's timeout).
+    async fn read(
+        &self,
+        resp: reqwest::Response,
+        deadline: Instant,
+        waited: &mut Duration,
+    ) -> (Outcome, Option<Envelope>) {
         let status = resp.status().as_u16();
         // The reservation (`_held`) lasts until the body is classified and dropped.
-        let budget = Some(self.budget.as_ref());
-        let (body, _held) = match body::read_body(resp, self.max_body, &self.observed, budget).await
-        {
+        let budget = Some((self.budget.as_ref(), deadline));
+        let (read, wait) = body::read_body(resp, self.max_body, &self.observed, budget).await;
+        *waited = wait;
+        let (body, _held) = match read {
             Ok(read) => read,
             Err(TransportErrorKind::BodyTooLarge) => return self.too_large(),
             Err(TransportErrorKind::BodyBudget) => return self.no_budget(),
@@ -456,7 +520,7 @@ impl ChatClient {
 
     fn no_budget(&self) -> (Outcome, Option<Envelope>) {
         let kind = TransportErrorKind::BodyBudget;
-        let why = "the bodies in flight already fill max_buffered_body_bytes";
+        let why = "the bodies in flight filled max_buffered_body_bytes until the request timeout";
         self.observed.note(kind, why.to_string());
         (Outcome::Transport(kind), None)
     }

@@ -15,7 +15,7 @@
 use super::samples::Samples;
 use super::tls::TlsSettings;
 use crate::metrics::TransportErrorKind;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 /// Where requests go through (`Debug` never shows the proxy's credentials).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -135,6 +135,7 @@ pub(crate) fn apply_proxy(
 pub(crate) struct Observed {
     versions: AtomicU8,
     samples: Samples,
+    stale: AtomicU64,
 }
 
 const VERSIONS: [(reqwest::Version, &str); 4] = [
@@ -161,6 +162,16 @@ impl Observed {
             .filter(|(i, _)| bits & (1 << i) != 0)
             .map(|(_, (_, name))| (*name).to_string())
             .collect()
+    }
+
+    /// Note one request sent again because its connection closed before it was written.
+    pub(crate) fn stale_connection(&self) {
+        self.stale.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests sent again because their connection closed before they were written.
+    pub(crate) fn stale_connections(&self) -> u64 {
+        self.stale.load(Ordering::Relaxed)
     }
 
     /// The first distinct error texts by transport kind.

@@ -59,8 +59,7 @@ impl PollState {
     fn observe(&self, ctx: &SessionCtx, ordinal: u64, intended: Instant, reply: &Reply) {
         // `sent` is after any wait for a connection slot: that wait is the generator's.
         let ready = intended.max(self.prev_done);
-        ctx.metrics
-            .record_lateness(reply.sent.saturating_duration_since(ready));
+        ctx.metrics.record_lateness(reply.lateness_from(ready));
         let Some(last_ok_send) = self.last_ok_send else {
             return;
         };

@@ -141,8 +141,7 @@ async fn send<'a>(
         }
         let call = make(sh.position.load(Ordering::Relaxed));
         let (reply, idle) = sh.call(ctx, &call, at).await;
-        ctx.metrics
-            .record_lateness(reply.sent.saturating_duration_since(at));
+        ctx.metrics.record_lateness(reply.lateness_from(at));
         record(&ctx.metrics, &call, at, &reply);
         match step(&reply, &ctx.metrics) {
             Step::Ok { ended } => {
