@@ -217,7 +217,11 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
     assert!(merged.join("sessions.csv").is_file());
 
     // One process running the whole plan against the same server: the same counts within the
-    // plan's own randomness, and `check --baseline` passes both ways.
+    // plan's own randomness, and `check --baseline` passes both ways. The two runs are timed
+    // apart on a shared machine, where a latency percentile of a few ms moves by up to 80 %
+    // (seen under load 7-11); the bound here is 300 %, wide enough for that and still failing
+    // a merge that loses or inflates a figure several-fold. Identical reruns under the default
+    // 10 % are the baseline-noise tests' job.
     let single = tmp.path().join("single");
     let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatload"))
         .args(["run", "-n", "30", "-d", "3s", "--ramp-up", "1s", "--quiet"])
@@ -241,6 +245,7 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
             .arg(run)
             .arg("--baseline")
             .arg(base)
+            .args(["--max-regression", "300%"])
             .output()
             .await
             .unwrap();

@@ -67,8 +67,13 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
     (url, encode(&form))
 }
 
+/// The form body (`application/x-www-form-urlencoded`), written once into a buffer sized
+/// for it (no serializer state, no growth on the poll path).
 fn encode(form: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(form).unwrap_or_default()
+    let len: usize = form.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = url::form_urlencoded::Serializer::new(String::with_capacity(len + len / 4));
+    out.extend_pairs(form);
+    out.finish()
 }
 
 #[cfg(test)]

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Client request-path benchmark (not a test; issue 15): the client process alone
+# against `chatload serve` in its own process. Each run prints the client's CPU
+# (user+sys) per request, its peak RSS per session over the process's base, the
+# schedule lateness p50/p99/max, the request count, the server's CPU seconds (to
+# tell whether the server, not the client, is the limit) and the verdict; the last line
+# is the median of the runs. The load average is printed with each run (other
+# builds on the machine move the lateness more than the CPU time).
+#
+# Usage: scripts/bench_client.sh [SESSIONS] [DURATION] [RUNS]
+#   SESSIONS  concurrent sessions (default 10000)
+#   DURATION  run length (default 20s; the ramp is a quarter of it)
+#   RUNS      repetitions, medians printed at the end (default 3)
+#   POLL=1s JITTER=200ms   poll interval and its uniform ± jitter
+#   BIN=path  benchmark this binary instead of building target/release/chatload
+#   PERF=file run the client under `perf record` writing to that file (flat profile;
+#        PERF_CALLS=1 adds DWARF call graphs, PERF_FREQ=N sets the sample rate)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SESSIONS="${1:-10000}"
+DURATION="${2:-20s}"
+RUNS="${3:-3}"
+POLL="${POLL:-1s}"
+JITTER="${JITTER:-200ms}"
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/chatload
+fi
+BIN="$(realpath "$BIN")"
+OUT="$(mktemp -d)"
+SERVER_PID=
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+secs="${DURATION%s}"
+ramp="$((secs / 4))s"
+cat >"$OUT/bench.toml" <<EOF
+name = "bench-client"
+dialect = "gms-v2"
+[customer]
+poll_interval = "$POLL"
+jitter = { distribution = "uniform", amount = "$JITTER" }
+messages = 0
+end = "wait-for-agent"
+EOF
+
+# One client run against a fresh server: prints "client_cpu_s peak_kib server_cpu_s".
+client_run() {
+  local n=$1 dur=$2 ramp=$3 dir=$4 port
+  port=$((20000 + RANDOM % 20000))
+  "$BIN" serve --listen "127.0.0.1:$port" >"$dir.server" 2>&1 &
+  SERVER_PID=$!
+  sleep 0.5
+  local cmd=("$BIN" run "$OUT/bench.toml" --quiet --sessions "$n" --ramp-up "$ramp"
+    --duration "$dur" --seed 1 --target "http://127.0.0.1:$port" --out "$dir")
+  if [ -n "${PERF:-}" ]; then cmd=(perf record -F "${PERF_FREQ:-1999}" ${PERF_CALLS:+--call-graph dwarf,32768} -o "$PERF" -- "${cmd[@]}"); fi
+  /usr/bin/time -f "%U %S %M" -o "$dir.time" "${cmd[@]}" >/dev/null 2>"$dir.err" || true
+  local server_s
+  server_s=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0)
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+  local user sys peak
+  read -r user sys peak < <(tail -n 1 "$dir.time")
+  if [ "$(wc -l <"$dir.time")" -gt 1 ]; then echo "note: $(head -n 1 "$dir.time"): $(tail -n 3 "$dir.err" | tr "\n" " ")" >&2; fi
+  echo "$(echo "$user + $sys" | bc) $peak $server_s"
+}
+
+echo "chatload client benchmark: $SESSIONS sessions, poll $POLL ±$JITTER, $DURATION (ramp $ramp), $(nproc) cores, $(basename "$BIN") $(stat -c %y "$BIN" | cut -d. -f1)"
+read -r _ base _ < <(client_run 1 3s 0s "$OUT/base")
+echo "base RSS (1 session, 3 s): $base KiB"
+for i in $(seq 1 "$RUNS"); do
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  read -r cpu peak server_s < <(client_run "$SESSIONS" "$DURATION" "$ramp" "$OUT/run$i")
+  jq -r --argjson cpu "$cpu" --argjson server "$server_s" --argjson peak "$peak" --argjson base "$base" \
+        --argjson n "$SESSIONS" --arg load "$load" '
+    "cpu_us_per_req=\($cpu * 1e6 / ([.requests.total,1]|max) | . * 10 | floor / 10)" +
+    " rss_kib_per_session=\(($peak - $base) / $n | . * 100 | floor / 100)" +
+    " lateness_p50_ms=\(.generator.schedule_lateness_ms.p50)" +
+    " lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
+    " lateness_max_ms=\(.generator.schedule_lateness_ms.max)" +
+    " requests=\(.requests.total) sessions=\(.sessions.peak_active)/\($n)" +
+    " cpu_s=\($cpu) server_cpu_s=\($server) peak_kib=\($peak) verdict=\(.generator.verdict) load=\($load)"' \
+    "$OUT/run$i/summary.json" | tee -a "$OUT/lines"
+done
+# Median of each numeric field over the runs.
+line="median of $RUNS:"
+for key in cpu_us_per_req rss_kib_per_session lateness_p50_ms lateness_p99_ms lateness_max_ms requests cpu_s server_cpu_s load; do
+  med=$(grep -oE "(^| )$key=[0-9.]+" "$OUT/lines" | cut -d= -f2 | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  line="$line $key=$med"
+done
+echo "$line"

@@ -1,0 +1,119 @@
+//! Bytes per idle session (issue 15), counted by a global allocator: two runs against
+//! the embedded reference server in paused time, N and N + DELTA sessions, sampled at
+//! the same instant mid-run while the sessions wait for their next poll. The difference
+//! over DELTA is what one more session costs the process (client and embedded server
+//! together; fixed costs such as histograms cancel out), so a change that makes
+//! sessions heavier fails here, not only in `scripts/bench_client.sh`.
+//!
+//! Its own test binary: the counting allocator is process-wide.
+
+use chatload::{build_config, run_scenario, ScenarioFile};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
+use std::time::Duration;
+
+/// Live heap bytes of the process.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+struct Counting;
+
+// SAFETY: every call is forwarded to `System` unchanged; only a counter is updated.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size() as isize, Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size() as isize, Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Sessions of the smaller run and the extra sessions of the larger one.
+const BASE: u64 = 50;
+const DELTA: u64 = 400;
+
+/// Heap bytes one idle session may cost (client and embedded server). Measured: see
+/// the README's "Request-path cost" (a debug build's futures are larger than release's).
+const BOUND_PER_SESSION: isize = 7680;
+
+/// Live heap bytes 6 s into a run of `sessions` sessions polling every 2 s (all started
+/// by 1 s, none ends before 20 s), and the requests client and server counted.
+async fn live_bytes_mid_run(sessions: u64) -> (isize, u64, u64) {
+    let text = format!(
+        r#"
+name = "alloc"
+seed = 3
+[load]
+sessions = {sessions}
+ramp_up = "1s"
+duration = "20s"
+[customer]
+poll_interval = "2s"
+messages = 0
+end = "wait-for-agent"
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = ScenarioFile::parse("alloc.toml", text).unwrap();
+    let args = chatload::cli::RunArgs {
+        out: Some(dir.path().join("out")),
+        quiet: true,
+        ..Default::default()
+    };
+    let cfg = build_config(&args, Some(&file)).unwrap();
+    let sample = async {
+        // 6.0005 s: between poll instants (which fall on whole milliseconds), so no
+        // request is in flight in paused time.
+        tokio::time::sleep(Duration::from_micros(6_000_500)).await;
+        LIVE.load(Relaxed)
+    };
+    let (outcome, live) = tokio::join!(run_scenario(cfg, std::future::pending()), sample);
+    let outcome = outcome.unwrap();
+    let server = outcome.server.as_ref().expect("embedded server").stats();
+    let server_requests = server.requests.values().sum();
+    (live, outcome.summary.requests.total, server_requests)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_session_costs_few_bytes() {
+    let (small, client_a, server_a) = live_bytes_mid_run(BASE).await;
+    let (large, client_b, server_b) = live_bytes_mid_run(BASE + DELTA).await;
+    // The runs were real: every session polled, and the counts are the server's.
+    assert_eq!(client_a, server_a);
+    assert_eq!(client_b, server_b);
+    assert!(client_b >= (BASE + DELTA) * 9, "requests {client_b}");
+    let per_session = (large - small) / DELTA as isize;
+    eprintln!("heap bytes per idle session (client + embedded server): {per_session}");
+    assert!(
+        per_session > 0,
+        "more sessions cost nothing? {small} -> {large}"
+    );
+    assert!(
+        per_session <= BOUND_PER_SESSION,
+        "an idle session costs {per_session} heap bytes, over the bound {BOUND_PER_SESSION}"
+    );
+}
