@@ -22,19 +22,8 @@ DURATION="${2:-20s}"
 RUNS="${3:-3}"
 POLL="${POLL:-1s}"
 JITTER="${JITTER:-200ms}"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/chatload
-fi
-BIN="$(realpath "$BIN")"
-OUT="$(mktemp -d)"
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$OUT"
-}
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+source scripts/lib.sh
+bench_init
 secs="${DURATION%s}"
 ramp="$((secs / 4))s"
 cat >"$OUT/bench.toml" <<EOF

@@ -10,12 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-1000000}"
 REPEAT="${REPEAT:-3}"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/chatload
-fi
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
+source scripts/lib.sh
+bench_init
 awk -v n="$ROWS" 'BEGIN {
   print "nickname,first_name,last_name,email,subject,userData.segment,userData.account,message,message"
   for (i = 0; i < n; i++)

@@ -20,13 +20,8 @@ SESSIONS="${1:-20000}"
 DURATION="${2:-60s}"
 MODES="${MODE:-embedded separate}"
 POLLS="${POLLS:-2s 5s}"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/chatload
-fi
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"; [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
-ulimit -n 65536 2>/dev/null || true
+source scripts/lib.sh
+bench_init
 secs="${DURATION%s}"
 ramp="$((secs / 3))s"
 

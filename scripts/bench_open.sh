@@ -13,12 +13,8 @@ cd "$(dirname "$0")/.."
 RATE="${RATE:-20/s}"
 DURATION="${DURATION:-10m}"
 REPEAT="${REPEAT:-3}"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/chatload
-fi
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
+source scripts/lib.sh
+bench_init
 
 echo "open-model benchmark: $RATE Poisson, lognormal 5m/2m30s chats, $DURATION, $REPEAT runs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-4s %14s %14s %10s %10s %10s %9s %8s\n' run arrival_p99_ms poll_late_p99 expected measured requests cpu_s peak_mib

@@ -12,13 +12,8 @@ cd "$(dirname "$0")/.."
 SESSIONS="${1:-8000}"
 N="${2:-4}"
 DURATION="${3:-20s}"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/chatload
-fi
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"; [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
-ulimit -n 65536 2>/dev/null || true
+source scripts/lib.sh
+bench_init
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # Start a reference server on a free-ish loopback port; sets TARGET and SERVER_PID.

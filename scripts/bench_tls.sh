@@ -15,11 +15,9 @@ cd "$(dirname "$0")/.."
 SESSIONS="${1:-2000}"
 DURATION="${2:-20s}"
 REPEAT="${REPEAT:-3}"
-cargo build --release --quiet
-BIN=target/release/chatload
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"; [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
-ulimit -n 65536 2>/dev/null || true
+BIN=  # always this tree's build: the TLS figures compare its http and https
+source scripts/lib.sh
+bench_init
 secs="${DURATION%s}"
 ramp="$((secs / 3))s"
 

@@ -9,13 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS="${1:-20000}"
 MINUTES="${2:-30}"
-if [ -z "${BIN:-}" ]; then
-  cargo build --release --quiet
-  BIN=target/release/chatload
-fi
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
-ulimit -n 65536 2>/dev/null || true
+source scripts/lib.sh
+bench_init
 $BIN run --quiet --sessions "$SESSIONS" --ramp-up 2m --duration "${MINUTES}m" \
   --poll-interval 3s --messages 0 --end wait-for-agent --seed 1 --out "$OUT/run" \
   >/dev/null 2>"$OUT/err" &
