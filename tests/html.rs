@@ -374,6 +374,54 @@ fn the_service_level_draws_the_queue_wait_with_the_target_line() {
 }
 
 #[test]
+fn customer_profiles_get_a_row_each() {
+    // Without profiles (the fixture): no section.
+    assert!(!render(&fixture()).contains("Customer profiles"));
+    let mut s = fixture();
+    let sl = chatload::report::model::ServiceLevel {
+        joined: 7,
+        abandoned: 3,
+        never_joined: 0,
+        asa_ms: 4_500.0,
+        target_ms: 20_000,
+        within_target_rate: 0.7,
+        queue_wait_ms: stats(4_000.0),
+        abandoned_wait_ms: stats(30_000.0),
+        first_response_ms: stats(2_000.0),
+        response_ms: LatencyStats::default(),
+    };
+    let figures = |sessions, flagged, sl| chatload::report::model::ProfileFigures {
+        sessions,
+        established: sessions,
+        flagged,
+        near_miss: 1,
+        max_gap_ms: 1_500.0,
+        end_reasons: BTreeMap::new(),
+        service_level: sl,
+    };
+    s.profiles.insert("chatty".into(), figures(10, 2, Some(sl)));
+    s.profiles.insert("lurker".into(), figures(20, 0, None));
+    let page = render(&s);
+    assert_eq!(body_rows(&page, "profiles"), 2);
+    let t = table(&page, "profiles");
+    let chatty = &t[t.find("chatty").unwrap()..t.find("lurker").unwrap()];
+    assert!(
+        chatty.contains(">10<") && chatty.contains("badge bad"),
+        "{chatty}"
+    );
+    assert!(
+        chatty.contains("70 %") && chatty.contains("4.5 s") && chatty.contains(">3<"),
+        "{chatty}"
+    );
+    // A profile none of whose chats was established shows dashes, not zeros.
+    let lurker = &t[t.find("lurker").unwrap()..];
+    assert!(
+        lurker.contains(">20<") && lurker.contains("–") && !lurker.contains("badge bad"),
+        "{lurker}"
+    );
+}
+
+#[test]
 fn empty_summary_renders_without_data() {
     let page = render(&Summary::default());
     for chart in CHARTS {

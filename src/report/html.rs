@@ -21,6 +21,7 @@ mod format;
 mod open_model;
 mod outcome_chart;
 mod page;
+mod profiles;
 mod reach;
 mod scale;
 mod service;
@@ -75,6 +76,7 @@ fn slot(s: &Summary, name: &str) -> String {
             out.push_str("</div>\n");
             open_model::little(s, &mut out);
             service::service_level(s, &mut out);
+            profiles::profiles(s, &mut out);
         }
         "outcomes" => {
             outcome_chart::outcomes(s).render(&mut out);
