@@ -159,8 +159,7 @@ fn sigint_writes_reports_and_exits_3() {
         .success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = common::read_summary(&out);
     assert_eq!(summary["run"]["end"], "interrupted");
     assert!(summary["run"]["elapsed_s"].as_f64().unwrap() < 30.0);
     // Every started session either disconnected or never got its chat.

@@ -77,6 +77,13 @@ pub fn exit_but_verdict(summary: &chatload::report::model::Summary) -> chatload:
     chatload::gate::exit_for(&s, &s.thresholds)
 }
 
+/// The summary.json a run wrote to `out_dir`, as the report model or as raw JSON.
+pub fn read_summary<T: serde::de::DeserializeOwned>(out_dir: &std::path::Path) -> T {
+    let path = out_dir.join("summary.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// A `chatload run` process's exit code with an `overloaded` verdict set aside (see
 /// [`exit_but_verdict`]), judged from the summary.json it wrote to `out_dir`.
 pub fn code_but_verdict(code: Option<i32>, out_dir: &std::path::Path) -> Option<i32> {

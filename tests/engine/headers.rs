@@ -108,9 +108,7 @@ apikey = "{FILE_SECRET}"
     }
 
     // summary.json records the names, never the values.
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
-            .unwrap();
+    let summary: serde_json::Value = super::common::read_summary(&out_dir);
     assert_eq!(
         summary["scenario"]["header_names"],
         serde_json::json!(["apikey", "authorization", "x-api-key"])

@@ -33,9 +33,7 @@ async fn an_unwritable_report_file_is_named_and_the_summary_still_reaches_stdout
     );
     // The figures reached stdout: the request count equals the server's.
     let served: u64 = h.seen.lock().unwrap().routes.values().sum();
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
-            .unwrap();
+    let summary: serde_json::Value = super::common::read_summary(&out_dir);
     assert_eq!(summary["requests"]["total"], served);
     assert!(stdout.contains(&served.to_string()), "{stdout}");
     for f in [

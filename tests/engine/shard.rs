@@ -31,9 +31,7 @@ fn three_shards_split_the_plan_and_share_the_scenario_hash() {
         // An `overloaded` verdict on a busy machine is set aside; the split is what is checked.
         let code = super::common::code_but_verdict(child.wait().unwrap().code(), &out);
         assert_eq!(code, Some(0), "{}", out.display());
-        let s: Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
-                .unwrap();
+        let s: Value = super::common::read_summary(&out);
         summaries.push(s);
     }
     let peaks: Vec<u64> = summaries
@@ -129,9 +127,7 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
     for (out, mut child) in children {
         let code = super::common::code_but_verdict(child.wait().await.unwrap().code(), &out);
         assert_eq!(code, Some(0), "{}", out.display());
-        let s: chatload::report::model::Summary =
-            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
-                .unwrap();
+        let s: chatload::report::model::Summary = super::common::read_summary(&out);
         shard_summaries.push((out, s));
     }
     let merged = tmp.path().join("merged");
@@ -145,9 +141,7 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
         .unwrap();
     let code = super::common::code_but_verdict(o.status.code(), &merged);
     assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let m: chatload::report::model::Summary =
-        serde_json::from_str(&std::fs::read_to_string(merged.join("summary.json")).unwrap())
-            .unwrap();
+    let m: chatload::report::model::Summary = super::common::read_summary(&merged);
 
     let stats = server.server.stats();
     for (route, n) in &stats.requests {
@@ -233,9 +227,7 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
         .unwrap();
     let code = super::common::code_but_verdict(o.status.code(), &single);
     assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let one: chatload::report::model::Summary =
-        serde_json::from_str(&std::fs::read_to_string(single.join("summary.json")).unwrap())
-            .unwrap();
+    let one: chatload::report::model::Summary = super::common::read_summary(&single);
     assert_eq!(one.sessions.started, m.sessions.started);
     let (a, b) = (one.requests.total as f64, m.requests.total as f64);
     assert!((a - b).abs() <= 0.1 * b, "single {a} vs merged {b}");
@@ -331,8 +323,7 @@ fn merge_refuses_bad_input_with_exit_2_and_writes_nothing() {
     let code = super::common::code_but_verdict(o.status.code(), &out);
     assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("PARTIAL: 1 of 2 shards"));
-    let s: chatload::report::model::Summary =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s: chatload::report::model::Summary = super::common::read_summary(&out);
     assert!(
         s.generator.reason.contains("PARTIAL merge: shards 1 of 2"),
         "{}",

@@ -19,7 +19,7 @@ fn bin() -> Command {
 }
 
 fn summary(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+    super::common::read_summary(dir)
 }
 
 /// Counts per tag of the run's latency.hlog, read with the hdrhistogram crate's log reader.

@@ -53,9 +53,7 @@ async fn a_url_password_is_sent_as_basic_auth_and_shown_nowhere() {
         assert_eq!(auth.len(), 1, "{route}: {headers:?}");
         assert!(auth[0].1.starts_with("Basic "), "{route}");
     }
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
-            .unwrap();
+    let summary: serde_json::Value = super::common::read_summary(&out_dir);
     let shown = summary["scenario"]["target"].as_str().unwrap();
     assert!(shown.starts_with("http://alice:***@127.0.0.1:"), "{shown}");
     assert!(stdout.contains("alice:***@"), "{stdout}");

@@ -340,6 +340,32 @@ fn write(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// From the server's transcript of every chat in the run's sessions.csv: the customers'
+/// message texts and the nicknames that joined.
+fn customer_transcripts(o: &RunOutcome, srv: &Running) -> (Vec<String>, Vec<String>) {
+    let csv = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
+    let mut rows = csv.lines();
+    let col = rows
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|h| h == "chat_id")
+        .unwrap();
+    let (mut texts, mut names) = (Vec::new(), Vec::new());
+    for row in rows {
+        let chat = row.split(',').nth(col).unwrap();
+        for e in srv.server.transcript(chat).unwrap() {
+            if e.kind == "Message" && e.from.nickname != "Agent" {
+                texts.extend(e.text.clone());
+            }
+            if e.kind == "ParticipantJoined" {
+                names.push(e.from.nickname.clone());
+            }
+        }
+    }
+    (texts, names)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_come_from_the_file_with_their_messages() {
     let tmp = tempfile::tempdir().unwrap();
@@ -357,27 +383,7 @@ async fn customers_come_from_the_file_with_their_messages() {
     clean(&o);
     let info = o.summary.scenario.reach.customers.clone().unwrap();
     assert_eq!((info.rows, info.order.as_str()), (3, "sequential"));
-    let csv = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
-    let mut lines = csv.lines();
-    let col = lines
-        .next()
-        .unwrap()
-        .split(',')
-        .position(|h| h == "chat_id")
-        .unwrap();
-    let mut texts = Vec::new();
-    let mut names = Vec::new();
-    for line in lines {
-        let chat = line.split(',').nth(col).unwrap();
-        for e in srv.server.transcript(chat).unwrap() {
-            if e.kind == "Message" && e.from.nickname != "Agent" {
-                texts.extend(e.text.clone());
-            }
-            if e.kind == "ParticipantJoined" {
-                names.push(e.from.nickname.clone());
-            }
-        }
-    }
+    let (mut texts, mut names) = customer_transcripts(&o, &srv);
     texts.sort();
     names.sort();
     assert!(
@@ -407,23 +413,7 @@ async fn a_messages_file_gives_each_session_its_own_text() {
     let (o, _d) = run_with(&scenario(&target, &extra), RunArgs::default()).await;
     clean(&o);
     assert_counts_match(&o, &[&srv]);
-    let csv = std::fs::read_to_string(o.dir.join("sessions.csv")).unwrap();
-    let mut rows = csv.lines();
-    let col = rows
-        .next()
-        .unwrap()
-        .split(',')
-        .position(|h| h == "chat_id")
-        .unwrap();
-    let mut texts = Vec::new();
-    for row in rows {
-        let chat = row.split(',').nth(col).unwrap();
-        for e in srv.server.transcript(chat).unwrap() {
-            if e.kind == "Message" && e.from.nickname != "Agent" {
-                texts.extend(e.text.clone());
-            }
-        }
-    }
+    let (texts, _) = customer_transcripts(&o, &srv);
     // Sessions of one message each, in turn, take the next line: every line is
     // sent, and no other text (such as the default message_text).
     let distinct: std::collections::BTreeSet<&str> = texts.iter().map(String::as_str).collect();
