@@ -398,6 +398,7 @@ fn customer_profiles_get_a_row_each() {
         max_gap_ms: 1_500.0,
         end_reasons: BTreeMap::new(),
         service_level: sl,
+        ..Default::default()
     };
     s.profiles.insert("chatty".into(), figures(10, 2, Some(sl)));
     s.profiles.insert("lurker".into(), figures(20, 0, None));

@@ -3,7 +3,7 @@
 //! sessions (sessions.csv's `profile` column), so a live run, a merged one and
 //! a rebuilt one compute them alike. Empty without profiles.
 
-use crate::report::model::{ProfileFigures, SessionRow};
+use crate::report::model::{Gaps, ProfileFigures, SessionRow};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -18,6 +18,11 @@ pub(crate) fn from_rows(rows: &[SessionRow], target: Duration) -> BTreeMap<Strin
             let mut f = ProfileFigures {
                 sessions: rows.len() as u64,
                 service_level: super::service::from_rows(&rows, target),
+                // Every cause key present, as in the run's `gaps` (filled per profile by the recorders).
+                gaps: Gaps {
+                    flagged_by_cause: super::gaps::cause_map(&[0; 4]),
+                    ..Gaps::default()
+                },
                 ..ProfileFigures::default()
             };
             for r in &rows {

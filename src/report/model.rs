@@ -101,6 +101,27 @@ pub struct ProfileFigures {
     /// absent when none of its chats was established.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_level: Option<ServiceLevel>,
+    /// Its requests (the same shape as the run's `requests`).
+    #[serde(default)]
+    pub requests: Requests,
+    /// Its latency per operation, corrected (the same shape as the run's `latency_ms`).
+    #[serde(default)]
+    pub latency_ms: BTreeMap<String, LatencyStats>,
+    /// Its service time per operation (the same shape as the run's `service_time_ms`).
+    #[serde(default)]
+    pub service_time_ms: BTreeMap<String, LatencyStats>,
+    /// Its outcome distribution (the same shape as the run's `outcomes`).
+    #[serde(default)]
+    pub outcomes: Vec<OutcomeCount>,
+    /// Its transport failures by kind.
+    #[serde(default)]
+    pub transport_errors: BTreeMap<String, u64>,
+    /// Its poll gaps (the same shape as the run's `gaps`).
+    #[serde(default)]
+    pub gaps: Gaps,
+    /// Its protocol violations by kind.
+    #[serde(default)]
+    pub violations: BTreeMap<String, u64>,
 }
 
 impl Summary {
