@@ -6,7 +6,8 @@
 //! sharing one `Metrics`), ns per `record_gap`, the cost of one `tick` and one
 //! `build_summary`, and the resident memory added by a `Metrics` that has seen
 //! 100,000 sessions (one gap each, ended with a sessions.csv row) and a full
-//! one-hour timeline.
+//! one-hour timeline. `PROFILES=3` records every request for one of three
+//! `[[customers]]` profiles as well (the per-profile recorders' cost).
 
 use chatload::metrics::{
     EndReason, GapCause, Metrics, Outcome, RequestRecord, RunFacts, SessionEnd,
@@ -49,6 +50,17 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Profiles the records are spread over (`PROFILES`, default 0: none).
+fn profiles() -> u16 {
+    static N: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("PROFILES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
 fn record(m: &Metrics, base: Instant, i: u32) {
     let intended = base + Duration::from_micros(u64::from(i));
     m.record_request(&RequestRecord {
@@ -61,6 +73,7 @@ fn record(m: &Metrics, base: Instant, i: u32) {
             status_code: Some(0),
             chat_ended: Some(false),
         },
+        profile: (profiles() > 0).then(|| (i % u32::from(profiles())) as u16),
     });
 }
 

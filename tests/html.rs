@@ -539,6 +539,7 @@ fn metrics_summary() -> Summary {
                     status_code: status,
                     chat_ended: Some(false),
                 },
+                profile: None,
             });
             let gap = if n % 97 == 0 { 11_000 } else { 3_000 + n % 500 };
             m.record_gap(u64::from(i), ms * gap, GapCause::ALL[(n % 4) as usize]);

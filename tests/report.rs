@@ -28,9 +28,9 @@ fn render(f: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
 fn operations_csv_exact() {
     let got = render(|w| csv::write_operations(&fixture(), w));
     let want = "\
-operation,count,latency_min_ms,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_p9999_ms,latency_max_ms,service_time_min_ms,service_time_mean_ms,service_time_p50_ms,service_time_p90_ms,service_time_p99_ms,service_time_p999_ms,service_time_p9999_ms,service_time_max_ms
-request_chat,2,0.25,0.5,0.5,0.75,1.0,1.25,1.375,1.5,0.125,0.25,0.25,0.375,0.5,0.625,0.6875,0.75
-poll,10,1.5,3.0,3.0,4.5,6.0,7.5,8.25,9.0,1.0,2.0,2.0,3.0,4.0,5.0,5.5,6.0
+operation,count,latency_min_ms,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_p9999_ms,latency_max_ms,service_time_min_ms,service_time_mean_ms,service_time_p50_ms,service_time_p90_ms,service_time_p99_ms,service_time_p999_ms,service_time_p9999_ms,service_time_max_ms,profile
+request_chat,2,0.25,0.5,0.5,0.75,1.0,1.25,1.375,1.5,0.125,0.25,0.25,0.375,0.5,0.625,0.6875,0.75,
+poll,10,1.5,3.0,3.0,4.5,6.0,7.5,8.25,9.0,1.0,2.0,2.0,3.0,4.0,5.0,5.5,6.0,
 ";
     assert_eq!(got, want);
 }
@@ -39,12 +39,42 @@ poll,10,1.5,3.0,3.0,4.5,6.0,7.5,8.25,9.0,1.0,2.0,2.0,3.0,4.0,5.0,5.5,6.0
 fn outcomes_csv_exact() {
     let got = render(|w| csv::write_outcomes(&fixture(), w));
     let want = "\
-operation,http_status,status_code,chat_ended,count
-poll,0,,,1
-poll,200,0,false,9
-request_chat,200,0,false,2
+operation,http_status,status_code,chat_ended,count,profile
+poll,0,,,1,
+poll,200,0,false,9,
+request_chat,200,0,false,2,
 ";
     assert_eq!(got, want);
+}
+
+#[test]
+fn per_profile_rows_follow_the_run_rows_in_operations_and_outcomes_csv() {
+    let mut s = fixture();
+    let mut lurker = ProfileFigures::default();
+    lurker
+        .latency_ms
+        .insert("poll".into(), s.latency_ms["poll"].clone());
+    lurker
+        .service_time_ms
+        .insert("poll".into(), s.service_time_ms["poll"].clone());
+    lurker.outcomes = vec![s.outcomes[1].clone()];
+    s.profiles.insert("lurker".into(), lurker);
+    // A profile without requests has no rows.
+    s.profiles
+        .insert("idle one".into(), ProfileFigures::default());
+    let ops = render(|w| csv::write_operations(&s, w));
+    let lines: Vec<&str> = ops.lines().collect();
+    assert_eq!(lines.len(), 4, "{ops}");
+    assert!(lines[1].starts_with("request_chat,2,") && lines[1].ends_with(','));
+    assert_eq!(
+        lines[3],
+        "poll,10,1.5,3.0,3.0,4.5,6.0,7.5,8.25,9.0,1.0,2.0,2.0,3.0,4.0,5.0,5.5,6.0,lurker"
+    );
+    let outcomes = render(|w| csv::write_outcomes(&s, w));
+    assert!(
+        outcomes.ends_with("request_chat,200,0,false,2,\npoll,200,0,false,9,lurker\n"),
+        "{outcomes}"
+    );
 }
 
 #[test]
@@ -142,6 +172,7 @@ fn built_summary() -> Summary {
             sent: base + MS * (i + 1),
             done: base + MS * (3 * i + 2),
             outcome: outcomes[(i % 7 == 0) as usize],
+            profile: None,
         };
         m.record_request(&record);
         m.record_lateness(MS * (i % 4));
@@ -150,7 +181,7 @@ fn built_summary() -> Summary {
             m.tick(base + Duration::from_secs(1));
         }
     }
-    m.record_violation(ViolationKind::Status1ChatEnded);
+    m.record_violation(None, ViolationKind::Status1ChatEnded);
     for i in 0..40 {
         m.session_ended(SessionEnd {
             ordinal: i,

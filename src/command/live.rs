@@ -65,6 +65,7 @@ impl Outputs {
                 .map(|t| t.expression.clone())
                 .collect(),
             log_interval_s: cfg.live.log_interval.as_secs_f64(),
+            profiles: cfg.profiles.iter().map(|p| p.name.to_string()).collect(),
         };
         let streamer = if cfg.live.log_interval.is_zero() {
             None

@@ -160,6 +160,7 @@ fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
 fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionCtx> {
     let metrics = Metrics::new(t0.into_std(), cfg.flex, cfg.near_miss_fraction);
     metrics.service_target(cfg.service_level_target);
+    metrics.profiles(cfg.profiles.iter().map(|p| p.name.to_string()).collect());
     Arc::new(SessionCtx {
         client,
         metrics: Arc::new(metrics),

@@ -5,7 +5,11 @@
 //! latency.hlog: a `#[StartTime: ..]` and `#[BaseTime: ..]` header (seconds since the epoch,
 //! the run's start), the column legend, then per interval and operation one line tagged
 //! `Tag=<operation>` (corrected latency, µs) and one tagged `Tag=<operation>.service`
-//! (service time, µs). Interval timestamps are seconds since BaseTime.
+//! (service time, µs). Interval timestamps are seconds since BaseTime. A run with
+//! `[[customers]]` profiles adds, after the run's lines, the same two lines per profile and
+//! operation tagged `<tag>@<profile>` (`poll@lurker`, `poll.service@lurker`), the name with
+//! `%`, commas and white space percent-encoded (tags may not hold them), so any
+//! HdrHistogram log reader reads them and selects them by tag.
 
 use super::recorder::{new_histogram, Recorder};
 use crate::protocol::Operation;
@@ -19,6 +23,8 @@ use std::time::{Duration, SystemTime};
 
 /// Tag suffix of the service-time histograms.
 pub const SERVICE_SUFFIX: &str = ".service";
+/// Separator of a per-profile tag: `<operation>[.service]@<profile>`.
+pub const PROFILE_SEPARATOR: char = '@';
 /// The column legend of the Java and Python implementations.
 const LEGEND: &str =
     "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n";
@@ -50,7 +56,7 @@ pub fn header(start: SystemTime) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut ser = V2DeflateSerializer::new();
     let built = IntervalLogWriterBuilder::new()
-        .add_comment("chatload latency log: Tag=<operation> corrected latency (µs), Tag=<operation>.service service time (µs)")
+        .add_comment("chatload latency log: Tag=<operation> corrected latency (µs), Tag=<operation>.service service time (µs), Tag=<operation>[.service]@<profile> per customer profile")
         .with_start_time(start)
         .with_base_time(start)
         .begin_log_with(&mut buf, &mut ser)
@@ -61,22 +67,83 @@ pub fn header(start: SystemTime) -> Vec<u8> {
 }
 
 /// The log lines of one interval (`from` seconds after the start, `len` long): both
-/// views of every operation recorded in `delta`, operations in [`Operation::ALL`] order.
-pub fn interval_lines(delta: &Recorder, from: Duration, len: Duration) -> Vec<u8> {
+/// views of every operation recorded in `delta`, operations in [`Operation::ALL`] order,
+/// then the same for each profile of `delta` named in `profiles` (by index).
+pub fn interval_lines(
+    delta: &Recorder,
+    profiles: &[String],
+    from: Duration,
+    len: Duration,
+) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut ser = V2DeflateSerializer::new();
     let Ok(mut w) = IntervalLogWriterBuilder::new().begin_log_with(&mut buf, &mut ser) else {
         return Vec::new();
     };
-    for op in Operation::ALL {
-        let Some(h) = delta.op(op) else { continue };
-        let service = format!("{}{SERVICE_SUFFIX}", op.as_str());
-        for (hist, tag) in [(&h.corrected, op.as_str()), (&h.service, service.as_str())] {
-            let _ = w.write_histogram(hist, from, len, Tag::new(tag));
+    let named = profiles
+        .iter()
+        .map(|n| format!("{PROFILE_SEPARATOR}{}", escape(n)));
+    let all = std::iter::once((delta, String::new())).chain(delta.profiles.iter().zip(named));
+    for (r, profile) in all {
+        for op in Operation::ALL {
+            let Some(h) = r.op(op) else { continue };
+            let corrected = format!("{}{profile}", op.as_str());
+            let service = format!("{}{SERVICE_SUFFIX}{profile}", op.as_str());
+            for (hist, tag) in [(&h.corrected, corrected), (&h.service, service)] {
+                let _ = w.write_histogram(hist, from, len, Tag::new(&tag));
+            }
         }
     }
     drop(w);
     buf
+}
+
+/// A profile name as a tag may hold it: `%`, `,` and white space as `%XX` (UTF-8 bytes).
+fn escape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c == '%' || c == ',' || c.is_whitespace() {
+            let mut b = [0; 4];
+            for byte in c.encode_utf8(&mut b).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The name [`escape`] encoded (a malformed escape is kept as it is).
+fn unescape(tag: &str) -> String {
+    let bytes = tag.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A tag split into its operation tag (`poll`, `poll.service`) and profile name, if any.
+pub fn split_tag(tag: &str) -> (&str, Option<String>) {
+    match tag.split_once(PROFILE_SEPARATOR) {
+        Some((op, profile)) => (op, Some(unescape(profile))),
+        None => (tag, None),
+    }
 }
 
 /// One decoded interval histogram of a log.
@@ -150,6 +217,7 @@ mod tests {
         let mut log = header(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
         log.extend(interval_lines(
             &r,
+            &[],
             Duration::from_secs(3),
             Duration::from_secs(1),
         ));
@@ -176,5 +244,45 @@ mod tests {
         // A torn last line is ignored.
         let torn = &log[..log.len() - 10];
         assert_eq!(read_log(torn).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn profile_lines_are_tagged_with_the_escaped_name_and_read_back() {
+        let ok = Outcome::Response {
+            http_status: 200,
+            status_code: Some(0),
+            chat_ended: Some(false),
+        };
+        let mut r = Recorder::new();
+        r.record_request(Operation::Poll, 1000, 500, &ok, false);
+        for _ in 0..3 {
+            r.profile_mut(1)
+                .record_request(Operation::Poll, 1000, 500, &ok, false);
+        }
+        let names = ["a".to_string(), "idle 50%,x".to_string()];
+        let lines = interval_lines(&r, &names, Duration::ZERO, Duration::from_secs(1));
+        let text = String::from_utf8(lines.clone()).unwrap();
+        assert!(text.contains("Tag=poll@idle%2050%25%2Cx,"), "{text}");
+        assert!(
+            text.contains("Tag=poll.service@idle%2050%25%2Cx,"),
+            "{text}"
+        );
+        let back = read_log(&lines).unwrap();
+        let tags: Vec<_> = back
+            .iter()
+            .map(|i| (split_tag(&i.tag), i.hist.len()))
+            .collect();
+        let idle = Some("idle 50%,x".to_string());
+        assert_eq!(
+            tags,
+            [
+                (("poll", None), 1),
+                (("poll.service", None), 1),
+                (("poll", idle.clone()), 3),
+                (("poll.service", idle), 3),
+            ]
+        );
+        assert_eq!(unescape("100%"), "100%");
+        assert_eq!(unescape("%e2%80%83"), "\u{2003}");
     }
 }

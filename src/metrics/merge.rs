@@ -97,6 +97,7 @@ pub(crate) fn merge(
         .collect::<Result<Vec<_>, _>>()?;
     let t0 = *starts.iter().min().ok_or("no shard to merge")?;
     let mut total = Recorder::new();
+    let mut names = Vec::new();
     let mut seconds: BTreeMap<u64, Vec<TimelinePoint>> = BTreeMap::new();
     let mut rows = Vec::new();
     let mut elapsed = Duration::ZERO;
@@ -107,7 +108,7 @@ pub(crate) fn merge(
     for (s, start) in shards.iter().zip(&starts) {
         let offset = (*start - t0).to_std().unwrap_or_default();
         let offset_s = offset.as_secs_f64().round() as u64;
-        add_stream(&mut total, &s.stream, offset_s, &mut seconds)
+        add_stream(&mut total, &mut names, &s.stream, offset_s, &mut seconds)
             .map_err(|e| format!("{}: events.jsonl {e}", s.name))?;
         rows.extend(s.stream.rows.iter().cloned());
         elapsed = elapsed.max(offset + Duration::from_secs_f64(s.summary.run.elapsed_s.max(0.0)));
@@ -171,9 +172,17 @@ pub(crate) fn merge(
         open_model: None,
         service_level: service_level(shards, &rows),
     });
-    if let Some(sl) = &out.service_level {
-        out.profiles = super::profiles::from_rows(&rows, Duration::from_millis(sl.target_ms));
-    }
+    out.profiles = super::profiles::build(&super::profiles::Inputs {
+        rows: &rows,
+        target: out
+            .service_level
+            .as_ref()
+            .map(|sl| Duration::from_millis(sl.target_ms)),
+        names: &names,
+        total: &total,
+        policy: &policy,
+        elapsed,
+    });
     keep_shard_verdicts(&mut out, shards, expected);
     out.aborted_by_threshold = shards.iter().any(|s| s.summary.aborted_by_threshold);
     // Re-evaluated on the merged figures, now that the verdict is the shards' worst.

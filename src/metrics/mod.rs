@@ -56,8 +56,9 @@ use std::time::{Duration, Instant};
 use timeline::Timeline;
 
 pub use types::{
-    EndReason, GapCause, LiveStats, Outcome, RequestRecord, RunEnd, RunFacts, SessionEnd,
-    SessionService, TransportErrorKind, ViolationKind, MAX_INDEX_JUMP, MAX_SERVER_STRING,
+    EndReason, GapCause, LiveStats, Outcome, ProfileIx, RequestRecord, RunEnd, RunFacts,
+    SessionEnd, SessionService, TransportErrorKind, ViolationKind, MAX_INDEX_JUMP,
+    MAX_SERVER_STRING,
 };
 
 /// How many recorder shards per available core. Threads take consecutive slots,
@@ -161,6 +162,8 @@ pub struct Metrics {
     /// Open model figures (None in the closed model).
     open: Mutex<Option<open::OpenStats>>,
     service: Mutex<service::ServiceStats>,
+    /// The `[[customers]]` profiles' names, by index (empty without profiles).
+    profile_names: Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -230,6 +233,7 @@ impl Metrics {
             live: LiveCounters::default(),
             open: Mutex::new(None),
             service: Mutex::new(service::ServiceStats::new(DEFAULT_SERVICE_TARGET)),
+            profile_names: Mutex::new(Vec::new()),
         }
     }
 
@@ -252,9 +256,17 @@ impl Metrics {
         let slot = self.slot();
         {
             let mut shard = lock(&slot.shard);
-            shard
-                .total
-                .record_request(r.operation, corrected, service, &r.outcome, is_error);
+            let total = &mut shard.total;
+            total.record_request(r.operation, corrected, service, &r.outcome, is_error);
+            if let Some(p) = r.profile {
+                total.profile_mut(usize::from(p)).record_request(
+                    r.operation,
+                    corrected,
+                    service,
+                    &r.outcome,
+                    is_error,
+                );
+            }
             shard.interval.record_request(corrected, is_error);
         }
         slot.requests.fetch_add(1, Relaxed);
@@ -268,11 +280,11 @@ impl Metrics {
         self.shard().total.record_lateness(micros(lateness));
     }
 
-    /// Judge one poll gap of `session` as the session observed it: its cause and class.
-    /// True when the gap is above flex-disconnect-timeout.
-    pub fn observe_gap(&self, session: u64, o: &GapObservation) -> bool {
+    /// Judge one poll gap of `session` (of `profile`) as the session observed it: its
+    /// cause and class. True when the gap is above flex-disconnect-timeout.
+    pub fn observe_gap(&self, session: u64, profile: ProfileIx, o: &GapObservation) -> bool {
         let cause = o.cause(self.policy.near);
-        self.record_gap(session, o.gap(), cause)
+        self.gap(session, profile, o.gap(), cause)
     }
 
     /// Record one poll gap of `session` with its cause (the cause only counts above the
@@ -280,14 +292,21 @@ impl Metrics {
     ///
     /// `session` is the session's ordinal, the same number as its [`SessionRow::ordinal`].
     pub fn record_gap(&self, session: u64, gap: Duration, cause: GapCause) -> bool {
+        self.gap(session, None, gap, cause)
+    }
+
+    /// [`Metrics::record_gap`] for a session of `profile`.
+    fn gap(&self, session: u64, profile: ProfileIx, gap: Duration, cause: GapCause) -> bool {
         let class = self.policy.classify(gap);
         let gap_us = micros(gap);
+        let bucket = self.policy.bucket(gap_us);
         {
             let mut shard = self.shard();
-            shard
-                .total
-                .gaps
-                .record(gap_us, self.policy.bucket(gap_us), class, cause);
+            shard.total.gaps.record(gap_us, bucket, class, cause);
+            if let Some(p) = profile {
+                let p = shard.total.profile_mut(usize::from(p));
+                p.gaps.record(gap_us, bucket, class, cause);
+            }
             if class == GapClass::Flagged {
                 shard.interval.flags_by_cause[cause as usize] += 1;
             }
@@ -309,16 +328,20 @@ impl Metrics {
         class == GapClass::Flagged
     }
 
-    /// Record a protocol violation.
-    pub fn record_violation(&self, kind: ViolationKind) {
-        self.record_violations(kind, 1);
+    /// Record a protocol violation seen by a session of `profile`.
+    pub fn record_violation(&self, profile: ProfileIx, kind: ViolationKind) {
+        self.record_violations(profile, kind, 1);
     }
 
     /// Record `n` protocol violations of one kind (the count saturates).
-    pub fn record_violations(&self, kind: ViolationKind, n: u64) {
+    pub fn record_violations(&self, profile: ProfileIx, kind: ViolationKind, n: u64) {
         let mut shard = self.shard();
         let count = &mut shard.total.violations[kind as usize];
         *count = count.saturating_add(n);
+        if let Some(p) = profile {
+            let count = &mut shard.total.profile_mut(usize::from(p)).violations[kind as usize];
+            *count = count.saturating_add(n);
+        }
     }
 
     /// This is an open run offering `offered_rate` arrivals per second on average.
@@ -339,6 +362,12 @@ impl Metrics {
         if let Some(o) = lock(&self.open).as_mut() {
             o.chat_ended(lifetime);
         }
+    }
+
+    /// The run's `[[customers]]` profiles, by index (the [`ProfileIx`] of the records):
+    /// each gets an entry in `summary.profiles`.
+    pub fn profiles(&self, names: Vec<String>) {
+        *lock(&self.profile_names) = names;
     }
 
     /// Judge the service level against `target` (default [`DEFAULT_SERVICE_TARGET`]).
@@ -513,8 +542,16 @@ impl Metrics {
         let (flagged, near_miss) = self.session_gaps.count(&self.policy);
         let (idle_over_flex, _) = self.idle_gaps.count(&self.policy);
         let service = lock(&self.service);
-        let profiles = if rows.has_profiles() {
-            profiles::from_rows(&rows.rows(), service.target())
+        let names = lock(&self.profile_names);
+        let profiles = if rows.has_profiles() || !names.is_empty() {
+            profiles::build(&profiles::Inputs {
+                rows: &rows.rows(),
+                target: Some(service.target()),
+                names: &names,
+                total: &total,
+                policy: &self.policy,
+                elapsed: facts_elapsed,
+            })
         } else {
             Default::default()
         };

@@ -1,14 +1,66 @@
 //! Per-profile figures (`summary.profiles`): each `[[customers]]` profile's
 //! sessions, gaps, end reasons and service level, from the rows of its ended
-//! sessions (sessions.csv's `profile` column), so a live run, a merged one and
-//! a rebuilt one compute them alike. Empty without profiles.
+//! sessions (sessions.csv's `profile` column), and its request figures (requests,
+//! both latency views, outcomes, transport errors, poll gaps, violations) from its
+//! recorder ([`Recorder::profiles`]), so a live run, a merged one and a rebuilt one
+//! compute them alike. Empty without profiles.
 
+use super::gaps::GapPolicy;
+use super::recorder::Recorder;
+use super::summary::RequestFigures;
 use crate::report::model::{Gaps, ProfileFigures, SessionRow};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// What the per-profile figures are built from.
+pub(super) struct Inputs<'a> {
+    /// The ended sessions (rows without a profile are left out).
+    pub rows: &'a [SessionRow],
+    /// The service-level target (None: no service level, as in a rebuilt run).
+    pub target: Option<Duration>,
+    /// The profiles' names, by index (the index of `total.profiles`).
+    pub names: &'a [String],
+    /// The run's recorder, with its per-profile recorders.
+    pub total: &'a Recorder,
+    /// Gap judgement.
+    pub policy: &'a GapPolicy,
+    /// Run time (for the request rate).
+    pub elapsed: Duration,
+}
+
+/// Every profile's figures: each profile named in `names` (even without a session yet)
+/// or in the rows.
+pub(super) fn build(i: &Inputs<'_>) -> BTreeMap<String, ProfileFigures> {
+    let mut out = from_rows(i.rows, i.target);
+    let none = Recorder::new();
+    for (ix, name) in i.names.iter().enumerate() {
+        let f = out.entry(name.clone()).or_insert_with(empty);
+        let recorded = i.total.profiles.get(ix).unwrap_or(&none);
+        let r = RequestFigures::of(recorded, i.policy, i.elapsed);
+        (f.requests, f.latency_ms, f.service_time_ms) =
+            (r.requests, r.latency_ms, r.service_time_ms);
+        (f.outcomes, f.transport_errors) = (r.outcomes, r.transport_errors);
+        (f.gaps, f.violations) = (r.gaps, r.violations);
+    }
+    out
+}
+
+/// A profile without sessions: every gap cause key present, as in the run's `gaps`.
+fn empty() -> ProfileFigures {
+    ProfileFigures {
+        gaps: Gaps {
+            flagged_by_cause: super::gaps::cause_map(&[0; 4]),
+            ..Gaps::default()
+        },
+        ..ProfileFigures::default()
+    }
+}
+
 /// The figures of every profile named in `rows`, the service level judged against `target`.
-pub(crate) fn from_rows(rows: &[SessionRow], target: Duration) -> BTreeMap<String, ProfileFigures> {
+pub(crate) fn from_rows(
+    rows: &[SessionRow],
+    target: Option<Duration>,
+) -> BTreeMap<String, ProfileFigures> {
     let mut by: BTreeMap<&str, Vec<SessionRow>> = BTreeMap::new();
     for r in rows.iter().filter(|r| !r.profile.is_empty()) {
         by.entry(r.profile.as_str()).or_default().push(r.clone());
@@ -17,13 +69,8 @@ pub(crate) fn from_rows(rows: &[SessionRow], target: Duration) -> BTreeMap<Strin
         .map(|(name, rows)| {
             let mut f = ProfileFigures {
                 sessions: rows.len() as u64,
-                service_level: super::service::from_rows(&rows, target),
-                // Every cause key present, as in the run's `gaps` (filled per profile by the recorders).
-                gaps: Gaps {
-                    flagged_by_cause: super::gaps::cause_map(&[0; 4]),
-                    ..Gaps::default()
-                },
-                ..ProfileFigures::default()
+                service_level: target.and_then(|t| super::service::from_rows(&rows, t)),
+                ..empty()
             };
             for r in &rows {
                 f.established += u64::from(!r.chat_id.is_empty());
@@ -60,7 +107,7 @@ mod tests {
             row("b", Some(5000.0), 1000.0),
             row("", Some(5000.0), 1000.0),
         ];
-        let p = from_rows(&rows, Duration::from_secs(2));
+        let p = from_rows(&rows, Some(Duration::from_secs(2)));
         assert_eq!(p.len(), 2);
         let a = &p["a"];
         assert_eq!((a.sessions, a.established, a.max_gap_ms), (2, 2, 3000.0));
@@ -74,6 +121,6 @@ mod tests {
             p["b"].service_level.as_ref().unwrap().within_target_rate,
             0.0
         );
-        assert!(from_rows(&rows[3..], Duration::from_secs(2)).is_empty());
+        assert!(from_rows(&rows[3..], Some(Duration::from_secs(2))).is_empty());
     }
 }

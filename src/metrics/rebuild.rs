@@ -9,6 +9,7 @@ use super::gaps::GapPolicy;
 use super::hlog::{self, SERVICE_SUFFIX};
 use super::recorder::{add_hist, OpHistograms, Recorder};
 use super::rows::RowStore;
+use super::stream::profile_index;
 use super::stream::{self, EventLine, StreamHeader, EVENTS_FILE, HLOG_FILE, SESSIONS_FILE};
 use super::summary;
 use super::timeline::Timeline;
@@ -121,29 +122,39 @@ pub(crate) fn read_stream(dir: &Path) -> anyhow::Result<StreamRun> {
     })
 }
 
-/// Add one streamed run's counts and histograms to `total`; its per-second timeline
-/// points go to `seconds` keyed by `offset_s` + their own second.
+/// Add one streamed run's counts and histograms to `total` (its profiles' to the recorder
+/// of their index in `names`, new names appended); its per-second timeline points go to
+/// `seconds` keyed by `offset_s` + their own second.
 pub(super) fn add_stream(
     total: &mut Recorder,
+    names: &mut Vec<String>,
     run: &StreamRun,
     offset_s: u64,
     seconds: &mut std::collections::BTreeMap<u64, Vec<crate::report::model::TimelinePoint>>,
 ) -> Result<(), String> {
+    for name in &run.header.profiles {
+        profile_index(names, name);
+    }
     for (n, line) in run.lines.iter().enumerate() {
-        stream::apply_line(total, line).map_err(|e| format!("line {}: {e}", n + 2))?;
+        stream::apply_line(total, line, names).map_err(|e| format!("line {}: {e}", n + 2))?;
         for p in &line.timeline {
             seconds.entry(offset_s + p.t_s).or_default().push(p.clone());
         }
     }
     for i in &run.intervals {
-        let (name, service) = match i.tag.strip_suffix(SERVICE_SUFFIX) {
+        let (tag, profile) = hlog::split_tag(&i.tag);
+        let (name, service) = match tag.strip_suffix(SERVICE_SUFFIX) {
             Some(name) => (name, true),
-            None => (i.tag.as_str(), false),
+            None => (tag, false),
         };
         let Some(op) = Operation::from_name(name) else {
             continue;
         };
-        let h = total.ops[op as usize].get_or_insert_with(|| Box::new(OpHistograms::new()));
+        let r = match profile {
+            Some(p) => total.profile_mut(profile_index(names, &p)),
+            None => &mut *total,
+        };
+        let h = r.ops[op as usize].get_or_insert_with(|| Box::new(OpHistograms::new()));
         add_hist(
             if service {
                 &mut h.service
@@ -160,8 +171,9 @@ pub(super) fn add_stream(
 pub(crate) fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> {
     let run = read_stream(dir)?;
     let mut total = Recorder::new();
+    let mut names = Vec::new();
     let mut seconds = std::collections::BTreeMap::new();
-    add_stream(&mut total, &run, 0, &mut seconds).map_err(|e| {
+    add_stream(&mut total, &mut names, &run, 0, &mut seconds).map_err(|e| {
         UsageError::new(format!(
             "{}: {e}; the streamed files cannot be read back",
             dir.join(EVENTS_FILE).display()
@@ -194,12 +206,13 @@ pub(crate) fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> 
     let started_at = chrono::DateTime::parse_from_rfc3339(&header.started_at)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| bad(EVENTS_FILE, format!("line 1: started_at: {e}")))?;
-    let summary = summary::build(summary::Inputs {
+    let elapsed = Duration::from_secs_f64(last.t_s);
+    let mut summary = summary::build(summary::Inputs {
         facts: RunFacts {
             scenario: header.scenario,
             started_at,
             end: RunEnd::Incomplete,
-            elapsed: Duration::from_secs_f64(last.t_s),
+            elapsed,
             thresholds: &thresholds,
         },
         cpu_seconds: None,
@@ -216,6 +229,15 @@ pub(crate) fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> 
         // The open model's counters are not streamed: a rebuilt run has no Little's law block.
         open_model: None,
         service_level: None,
+    });
+    // Like the run's, without a service level (not streamed).
+    summary.profiles = super::profiles::build(&super::profiles::Inputs {
+        rows: &rows,
+        target: None,
+        names: &names,
+        total: &total,
+        policy: &policy,
+        elapsed,
     });
     let mut rows = rows;
     rows.sort_by_key(|r| r.ordinal);

@@ -145,6 +145,10 @@ pub struct Recorder {
     pub lateness: Option<Box<Histogram<u64>>>,
     /// Poll gaps.
     pub gaps: GapStats,
+    /// The same figures per `[[customers]]` profile (index = the profile's in the
+    /// scenario): empty without profiles, grown on a profile's first record. Lateness
+    /// and the nested recorders' own `profiles` stay empty.
+    pub profiles: Vec<Recorder>,
 }
 
 impl Default for Recorder {
@@ -164,7 +168,16 @@ impl Recorder {
             errors: 0,
             lateness: None,
             gaps: GapStats::default(),
+            profiles: Vec::new(),
         }
+    }
+
+    /// The recorder of profile `ix`, created (with any before it) on first use.
+    pub fn profile_mut(&mut self, ix: usize) -> &mut Recorder {
+        if self.profiles.len() <= ix {
+            self.profiles.resize_with(ix + 1, Recorder::new);
+        }
+        &mut self.profiles[ix]
     }
 
     /// Record one request: both latencies (µs), its outcome bucket and error class.
@@ -266,6 +279,9 @@ impl AddAssign<&Recorder> for Recorder {
         self.errors += rhs.errors;
         add_opt(&mut self.lateness, &rhs.lateness, add_hist);
         self.gaps += &rhs.gaps;
+        for (ix, p) in rhs.profiles.iter().enumerate() {
+            *self.profile_mut(ix) += p;
+        }
     }
 }
 
@@ -385,6 +401,44 @@ mod tests {
         assert_eq!(one.lateness, merged.lateness);
         assert_eq!(one.requests(), 3000);
         assert_eq!(merged.requests(), 3000);
+    }
+
+    #[test]
+    fn profiles_are_indexed_lazily_and_merge_index_by_index() {
+        let mut a = Recorder::new();
+        assert!(a.profiles.is_empty());
+        a.profile_mut(2)
+            .record_request(Operation::Poll, 5, 5, &ok(), false);
+        // Profile 2 first: 0 and 1 exist, empty.
+        assert_eq!(a.profiles.len(), 3);
+        assert_eq!(
+            a.profiles
+                .iter()
+                .map(Recorder::requests)
+                .collect::<Vec<_>>(),
+            [0, 0, 1]
+        );
+        let mut b = Recorder::new();
+        b.profile_mut(0)
+            .record_request(Operation::Send, 5, 5, &ok(), false);
+        b.profile_mut(0).violations[1] += 4;
+        let mut merged = Recorder::new();
+        merged += &a;
+        merged += &b;
+        merged += &Recorder::new();
+        assert_eq!(
+            merged
+                .profiles
+                .iter()
+                .map(Recorder::requests)
+                .collect::<Vec<_>>(),
+            [1, 0, 1]
+        );
+        assert!(merged.profiles[0].op(Operation::Send).is_some());
+        assert!(merged.profiles[2].op(Operation::Poll).is_some());
+        assert_eq!(merged.profiles[0].violations[1], 4);
+        // The totals are the caller's to record: a profile's record leaves them alone.
+        assert_eq!(merged.requests(), 0);
     }
 
     #[test]

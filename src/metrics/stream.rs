@@ -59,6 +59,9 @@ pub(crate) struct StreamHeader {
     pub thresholds: Vec<String>,
     /// Seconds per interval line.
     pub log_interval_s: f64,
+    /// The `[[customers]]` profiles' names, by index (absent without profiles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
 }
 
 /// One interval of events.jsonl: that interval's counts (not running totals, except the
@@ -71,6 +74,38 @@ pub(crate) struct EventLine {
     pub t_s: f64,
     /// End of the interval, UTC wall-clock time.
     pub time_utc: String,
+    /// The interval's request counts (the run's).
+    #[serde(flatten)]
+    pub counts: IntervalCounts,
+    /// Sessions started.
+    pub sessions_started: u64,
+    /// Sessions ended.
+    pub sessions_ended: u64,
+    /// Sessions that ended failed (dropped by the server, expired, out of retries).
+    pub sessions_dropped: u64,
+    /// Sessions started since the run's start.
+    pub sessions_started_total: u64,
+    /// Sessions active at the end of the interval.
+    pub active_sessions: u64,
+    /// Most sessions active at once so far.
+    pub peak_active: u64,
+    /// Generator lateness p99 and max in the interval, ms.
+    pub lateness_p99_ms: f64,
+    /// See `lateness_p99_ms`.
+    pub lateness_max_ms: f64,
+    /// Lateness of the interval (µs), base64 compressed V2; empty when none.
+    pub lateness_histogram: String,
+    /// The interval's one-second timeline points.
+    pub timeline: Vec<TimelinePoint>,
+    /// The same counts per `[[customers]]` profile, by name (absent without profiles).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, IntervalCounts>,
+}
+
+/// The request counts of one interval, the run's or one profile's (its latency
+/// histograms are in latency.hlog).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct IntervalCounts {
     /// Requests completed, per operation.
     pub requests: BTreeMap<String, u64>,
     /// Requests counted as errors.
@@ -89,28 +124,8 @@ pub(crate) struct EventLine {
     pub flags_by_cause: BTreeMap<String, u64>,
     /// Gap chart bucket counts.
     pub gap_buckets: Vec<u64>,
-    /// Sessions started.
-    pub sessions_started: u64,
-    /// Sessions ended.
-    pub sessions_ended: u64,
-    /// Sessions that ended failed (dropped by the server, expired, out of retries).
-    pub sessions_dropped: u64,
-    /// Sessions started since the run's start.
-    pub sessions_started_total: u64,
-    /// Sessions active at the end of the interval.
-    pub active_sessions: u64,
-    /// Most sessions active at once so far.
-    pub peak_active: u64,
-    /// Generator lateness p99 and max in the interval, ms.
-    pub lateness_p99_ms: f64,
-    /// See `lateness_p99_ms`.
-    pub lateness_max_ms: f64,
     /// All gaps of the interval (µs), base64 compressed V2.
     pub gap_histogram: String,
-    /// Lateness of the interval (µs), base64 compressed V2; empty when none.
-    pub lateness_histogram: String,
-    /// The interval's one-second timeline points.
-    pub timeline: Vec<TimelinePoint>,
 }
 
 /// Ticks gathered until an interval is due.
@@ -128,6 +143,8 @@ struct Pending {
 /// The open files, owned by the writer thread.
 struct Files {
     dir: PathBuf,
+    /// The profiles' names, by index.
+    profiles: Vec<String>,
     hlog: BufWriter<File>,
     events: BufWriter<File>,
     sessions: csv::Writer<File>,
@@ -162,6 +179,7 @@ impl Streamer {
             |name: &str| File::create(dir.join(name)).map_err(|e| write_error(dir, name, &e));
         let mut files = Files {
             dir: dir.to_path_buf(),
+            profiles: header.profiles.clone(),
             hlog: BufWriter::new(open(HLOG_FILE)?),
             events: BufWriter::new(open(EVENTS_FILE)?),
             sessions: csv::WriterBuilder::new()
@@ -310,13 +328,14 @@ impl Files {
         self.hlog
             .write_all(&hlog::interval_lines(
                 delta,
+                &self.profiles,
                 from,
                 p.to.saturating_sub(from),
             ))
             .and_then(|()| self.hlog.flush())
             .map_err(|e| write_error(&dir, HLOG_FILE, &e))?;
         let (started, active, peak) = p.last.unwrap_or_default();
-        let mut line = event_line(delta);
+        let mut line = event_line(delta, &self.profiles);
         line.from_s = from.as_secs_f64();
         line.t_s = p.to.as_secs_f64();
         line.time_utc = wall_clock(started_at, line.t_s);
@@ -358,18 +377,33 @@ impl Pending {
     }
 }
 
-/// The counts of `delta` as an events line (times and sessions filled by the caller).
-fn event_line(delta: &Recorder) -> EventLine {
-    let requests = Operation::ALL
-        .iter()
-        .filter_map(|op| Some((op.as_str().to_string(), delta.op(*op)?.corrected.len())))
-        .collect();
-    let outcomes = super::summary::outcomes(delta);
+/// The counts of `delta` as an events line (times and sessions filled by the caller),
+/// its profiles' under their names in `profiles`.
+fn event_line(delta: &Recorder, profiles: &[String]) -> EventLine {
     let lateness = delta.lateness.as_deref();
     EventLine {
-        requests,
+        counts: interval_counts(delta),
+        lateness_p99_ms: lateness.map_or(0.0, |h| quantile_ms(h, 0.99)),
+        lateness_max_ms: lateness.map_or(0.0, |h| quantile_ms(h, 1.0)),
+        lateness_histogram: lateness.map(hlog::encode).unwrap_or_default(),
+        profiles: profiles
+            .iter()
+            .zip(&delta.profiles)
+            .map(|(name, p)| (name.clone(), interval_counts(p)))
+            .collect(),
+        ..EventLine::default()
+    }
+}
+
+/// The request counts of one recorder.
+fn interval_counts(delta: &Recorder) -> IntervalCounts {
+    IntervalCounts {
+        requests: Operation::ALL
+            .iter()
+            .filter_map(|op| Some((op.as_str().to_string(), delta.op(*op)?.corrected.len())))
+            .collect(),
         errors: delta.errors,
-        outcomes,
+        outcomes: super::summary::outcomes(delta),
         transport_errors: TransportErrorKind::ALL
             .iter()
             .map(|k| (k.as_str().to_string(), delta.transport[*k as usize]))
@@ -382,17 +416,45 @@ fn event_line(delta: &Recorder) -> EventLine {
         near_misses: delta.gaps.near_miss,
         flags_by_cause: cause_map(&delta.gaps.flagged_by_cause),
         gap_buckets: delta.gaps.buckets.to_vec(),
-        lateness_p99_ms: lateness.map_or(0.0, |h| quantile_ms(h, 0.99)),
-        lateness_max_ms: lateness.map_or(0.0, |h| quantile_ms(h, 1.0)),
         gap_histogram: hlog::encode(&delta.gaps.hist),
-        lateness_histogram: lateness.map(hlog::encode).unwrap_or_default(),
-        ..EventLine::default()
     }
 }
 
 /// Add the non-histogram counts of an events line into `r` (the latency histograms come
-/// from latency.hlog). Unknown names (a newer writer) are skipped.
-pub(crate) fn apply_line(r: &mut Recorder, line: &EventLine) -> Result<(), String> {
+/// from latency.hlog), each profile's into its recorder: the index of its name in
+/// `names`, a name not there yet appended. Unknown names (a newer writer) are skipped.
+pub(crate) fn apply_line(
+    r: &mut Recorder,
+    line: &EventLine,
+    names: &mut Vec<String>,
+) -> Result<(), String> {
+    apply_counts(r, &line.counts)?;
+    for (name, counts) in &line.profiles {
+        apply_counts(r.profile_mut(profile_index(names, name)), counts)?;
+    }
+    if !line.lateness_histogram.is_empty() {
+        let h = hlog::decode(&line.lateness_histogram)?;
+        match &mut r.lateness {
+            Some(l) => super::recorder::add_hist(l, &h),
+            None => r.lateness = Some(Box::new(h)),
+        }
+    }
+    Ok(())
+}
+
+/// The index of profile `name` in `names`, appended when new.
+pub(crate) fn profile_index(names: &mut Vec<String>, name: &str) -> usize {
+    match names.iter().position(|n| n == name) {
+        Some(i) => i,
+        None => {
+            names.push(name.to_string());
+            names.len() - 1
+        }
+    }
+}
+
+/// Add one interval's counts into `r`.
+fn apply_counts(r: &mut Recorder, line: &IntervalCounts) -> Result<(), String> {
     for o in &line.outcomes {
         if let Some(op) = Operation::from_name(&o.operation) {
             let key = super::recorder::OutcomeKey {
@@ -421,12 +483,5 @@ pub(crate) fn apply_line(r: &mut Recorder, line: &EventLine) -> Result<(), Strin
         *a += b;
     }
     super::recorder::add_hist(&mut r.gaps.hist, &hlog::decode(&line.gap_histogram)?);
-    if !line.lateness_histogram.is_empty() {
-        let h = hlog::decode(&line.lateness_histogram)?;
-        match &mut r.lateness {
-            Some(l) => super::recorder::add_hist(l, &h),
-            None => r.lateness = Some(Box::new(h)),
-        }
-    }
     Ok(())
 }

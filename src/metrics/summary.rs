@@ -25,6 +25,7 @@ use crate::report::model::{
 use crate::report::vocab::GeneratorVerdict;
 use crate::report::vocab::RunEnd;
 use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Sessions listed in `worst_sessions`.
@@ -133,26 +134,14 @@ pub(super) fn build(mut i: Inputs<'_>) -> Summary {
         ..Summary::default()
     };
     per_operation(&mut s, t);
-    s.requests = requests(t, elapsed, std::mem::take(&mut s.requests.by_operation));
-    s.outcomes = outcomes(t);
-    s.transport_errors = TransportErrorKind::ALL
-        .iter()
-        .map(|k| (k.as_str().to_string(), t.transport[*k as usize]))
-        .collect();
-    s.violations = ViolationKind::ALL
-        .iter()
-        .map(|k| (k.as_str().to_string(), t.violations[*k as usize]))
-        .collect();
+    let f = RequestFigures::of(t, i.policy, elapsed);
+    (s.requests, s.latency_ms, s.service_time_ms) = (f.requests, f.latency_ms, f.service_time_ms);
+    (s.outcomes, s.transport_errors) = (f.outcomes, f.transport_errors);
+    (s.gaps, s.violations) = (f.gaps, f.violations);
     s.sessions = sessions(&i);
     s.open_model = i.open_model.take();
     s.service_level = i.service_level.take();
-    let max_ms = if t.gaps.hist.is_empty() {
-        0.0
-    } else {
-        ms(t.gaps.hist.max())
-    };
-    s.gaps = gaps(&i, max_ms);
-    s.gap_histogram = i.policy.buckets(&t.gaps.buckets, max_ms);
+    s.gap_histogram = i.policy.buckets(&t.gaps.buckets, s.gaps.max_ms);
     s.worst_sessions = i.rows.worst(WORST_SESSIONS);
     s.generator = generator::generator(
         t.lateness.as_deref(),
@@ -194,18 +183,53 @@ fn local_limit_overload(s: &mut Summary, local: u64, budget: u64) {
     s.generator.verdict = GeneratorVerdict::Overloaded;
 }
 
-/// Per-operation counts, latency and service-time stats and percentile curves.
+/// The request figures of one recorder, the run's or a profile's (the same shape).
+pub(super) struct RequestFigures {
+    pub requests: Requests,
+    pub latency_ms: BTreeMap<String, LatencyStats>,
+    pub service_time_ms: BTreeMap<String, LatencyStats>,
+    pub outcomes: Vec<OutcomeCount>,
+    pub transport_errors: BTreeMap<String, u64>,
+    pub gaps: Gaps,
+    pub violations: BTreeMap<String, u64>,
+}
+
+impl RequestFigures {
+    /// The figures of `t`, gaps judged by `policy`, rates over `elapsed`.
+    pub(super) fn of(t: &Recorder, policy: &GapPolicy, elapsed: Duration) -> Self {
+        let mut by_operation = BTreeMap::new();
+        let mut latency_ms = BTreeMap::new();
+        let mut service_time_ms = BTreeMap::new();
+        for op in Operation::ALL {
+            let Some(h) = t.op(op) else { continue };
+            let name = op.as_str().to_string();
+            by_operation.insert(name.clone(), h.corrected.len());
+            latency_ms.insert(name.clone(), latency_stats(&h.corrected));
+            service_time_ms.insert(name, latency_stats(&h.service));
+        }
+        RequestFigures {
+            requests: requests(t, elapsed, by_operation),
+            latency_ms,
+            service_time_ms,
+            outcomes: outcomes(t),
+            transport_errors: TransportErrorKind::ALL
+                .iter()
+                .map(|k| (k.as_str().to_string(), t.transport[*k as usize]))
+                .collect(),
+            gaps: gaps(policy, &t.gaps),
+            violations: ViolationKind::ALL
+                .iter()
+                .map(|k| (k.as_str().to_string(), t.violations[*k as usize]))
+                .collect(),
+        }
+    }
+}
+
+/// Per-operation percentile curves and encoded histograms.
 fn per_operation(s: &mut Summary, t: &Recorder) {
     for op in Operation::ALL {
         let Some(h) = t.op(op) else { continue };
         let name = op.as_str().to_string();
-        s.requests
-            .by_operation
-            .insert(name.clone(), h.corrected.len());
-        s.latency_ms
-            .insert(name.clone(), latency_stats(&h.corrected));
-        s.service_time_ms
-            .insert(name.clone(), latency_stats(&h.service));
         let curves = PercentileCurves {
             corrected: curve(&h.corrected),
             service_time: curve(&h.service),
@@ -237,11 +261,7 @@ fn with_wall_clock(
 }
 
 /// Request totals and rates.
-fn requests(
-    t: &Recorder,
-    elapsed: Duration,
-    by_operation: std::collections::BTreeMap<String, u64>,
-) -> Requests {
+fn requests(t: &Recorder, elapsed: Duration, by_operation: BTreeMap<String, u64>) -> Requests {
     let total = t.requests();
     Requests {
         total,
@@ -296,13 +316,16 @@ fn sessions(i: &Inputs<'_>) -> Sessions {
 }
 
 /// Poll-gap figures.
-fn gaps(i: &Inputs<'_>, max_ms: f64) -> Gaps {
-    let g = &i.total.gaps;
+fn gaps(policy: &GapPolicy, g: &super::gaps::GapStats) -> Gaps {
     Gaps {
-        flex_disconnect_timeout_ms: i.policy.flex.as_millis() as u64,
-        near_miss_fraction: i.policy.fraction,
+        flex_disconnect_timeout_ms: policy.flex.as_millis() as u64,
+        near_miss_fraction: policy.fraction,
         count: g.hist.len(),
-        max_ms,
+        max_ms: if g.hist.is_empty() {
+            0.0
+        } else {
+            ms(g.hist.max())
+        },
         p99_ms: quantile_ms(&g.hist, 0.99),
         p50_ms: quantile_ms(&g.hist, 0.5),
         flagged_by_cause: super::gaps::cause_map(&g.flagged_by_cause),

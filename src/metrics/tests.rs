@@ -31,6 +31,7 @@ fn req(
         sent: base + at + late,
         done: base + at + late + took,
         outcome,
+        profile: None,
     }
 }
 
@@ -118,7 +119,7 @@ fn scripted(base: Instant) -> Metrics {
                 MS,
                 ok(true),
             ));
-            m.record_violation(ViolationKind::TranscriptHole);
+            m.record_violation(None, ViolationKind::TranscriptHole);
         });
     });
     m.record_gap(0, MS * 2000, GapCause::Cadence);
@@ -423,4 +424,83 @@ fn timeline_includes_the_open_interval_so_requests_add_up() {
     let s = m.build_summary(RunFacts::completed(scenario(), Duration::from_secs(2)));
     assert_eq!(s.timeline.iter().map(|p| p.requests).sum::<u64>(), 3);
     assert_eq!(s.timeline.len(), 2);
+}
+
+#[test]
+fn each_profile_gets_the_figures_of_its_own_requests_and_they_sum_to_the_totals() {
+    let base = Instant::now();
+    let m = Metrics::with_shards(base, Duration::from_secs(10), 0.8, 2);
+    m.profiles(vec!["widget".into(), "idle lurker".into(), "never".into()]);
+    let timeout = Outcome::Transport(TransportErrorKind::Timeout);
+    std::thread::scope(|s| {
+        for t in 0..2u32 {
+            let m = &m;
+            s.spawn(move || {
+                for i in 0..30u32 {
+                    let profile = Some((i % 2) as u16);
+                    let outcome = if i % 10 == 0 { timeout } else { ok(false) };
+                    let took = MS * (1 + i + t);
+                    let mut r = req(base, Operation::Poll, MS * i, MS, took, outcome);
+                    r.profile = profile;
+                    m.record_request(&r);
+                }
+            });
+        }
+    });
+    // Without a profile: the totals only.
+    m.record_request(&req(base, Operation::Send, MS, MS, MS, ok(false)));
+    m.record_violation(Some(1), ViolationKind::TranscriptHole);
+    m.record_violation(None, ViolationKind::TranscriptHole);
+    let gap = |sent: u32| GapObservation {
+        last_ok_send: base,
+        intended: base + MS * sent,
+        prev_done: base,
+        sent: base + MS * sent,
+        retried: false,
+    };
+    assert!(m.observe_gap(0, Some(1), &gap(11_000)));
+    assert!(!m.observe_gap(1, Some(0), &gap(2000)));
+    let s = m.build_summary(RunFacts::completed(scenario(), Duration::from_secs(10)));
+    let (w, l) = (&s.profiles["widget"], &s.profiles["idle lurker"]);
+    assert_eq!((w.requests.total, l.requests.total), (30, 30));
+    assert_eq!(w.requests.total + l.requests.total + 1, s.requests.total);
+    assert_eq!((w.requests.errors, l.requests.errors), (6, 0));
+    assert_eq!(w.transport_errors["timeout"], 6);
+    assert_eq!(w.latency_ms["poll"].count, 30);
+    assert_eq!(l.service_time_ms["poll"].count, 30);
+    assert!(!w.latency_ms.contains_key("send"));
+    // Even polls are the widget's: 1 + i + t ms over the 1 ms late send.
+    assert_eq!(w.latency_ms["poll"].min, 2.0);
+    assert_eq!(l.latency_ms["poll"].min, 3.0);
+    let sum: u64 = w.outcomes.iter().chain(&l.outcomes).map(|o| o.count).sum();
+    assert_eq!(sum + 1, s.outcomes.iter().map(|o| o.count).sum::<u64>());
+    assert_eq!(
+        (
+            l.violations["transcript_hole"],
+            s.violations["transcript_hole"]
+        ),
+        (1, 2)
+    );
+    assert_eq!(w.violations["transcript_hole"], 0);
+    assert_eq!(l.gaps.count, 1);
+    assert_eq!(l.gaps.flagged_by_cause.values().sum::<u64>(), 1);
+    assert_eq!(w.gaps.count, 1);
+    assert!(
+        (2000.0..2002.0).contains(&w.gaps.max_ms),
+        "{}",
+        w.gaps.max_ms
+    );
+    assert_eq!(s.gaps.count, 2);
+    // A profile no session drew has its entry, empty, with every key.
+    let n = &s.profiles["never"];
+    assert_eq!((n.requests.total, n.sessions), (0, 0));
+    assert_eq!(n.violations.len(), s.violations.len());
+    assert_eq!(n.gaps.flagged_by_cause.len(), 4);
+}
+
+#[test]
+fn a_run_without_profiles_has_no_profile_figures() {
+    let s = scripted(Instant::now())
+        .build_summary(RunFacts::completed(scenario(), Duration::from_secs(10)));
+    assert!(s.profiles.is_empty());
 }

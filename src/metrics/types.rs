@@ -25,6 +25,10 @@ pub enum Outcome {
     Transport(TransportErrorKind),
 }
 
+/// The `[[customers]]` profile a figure counts in besides the totals: the profile's
+/// index in the scenario's list; None without profiles (only the totals are kept).
+pub type ProfileIx = Option<u16>;
+
 /// One finished request.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestRecord {
@@ -38,6 +42,8 @@ pub struct RequestRecord {
     pub done: Instant,
     /// What came back.
     pub outcome: Outcome,
+    /// The sending session's profile.
+    pub profile: ProfileIx,
 }
 
 /// One ended session as the engine saw it; metrics adds the gap judgement.

@@ -1,10 +1,14 @@
 //! The CSV files of a run: one serde row struct per file, written with
 //! `csv::Writer::serialize`, so the header is the struct's field names. Units
 //! are in the column names (`_ms`, `_s`); empty cells mean "absent" (no
-//! statusCode / chatEnded in the body).
+//! statusCode / chatEnded in the body). operations.csv and outcomes.csv end in a
+//! `profile` column: the run's rows have it empty, then come the same rows per
+//! `[[customers]]` profile (by name).
 
 use crate::report::in_report_order;
-use crate::report::model::{LatencyStats, SessionRow, Summary, TimelinePoint};
+use crate::report::model::{
+    LatencyStats, OutcomeCount, ProfileFigures, SessionRow, Summary, TimelinePoint,
+};
 use crate::report::vocab::GapCause;
 use serde::Serialize;
 use std::io::Write;
@@ -30,11 +34,13 @@ struct OperationRow<'a> {
     service_time_p999_ms: f64,
     service_time_p9999_ms: f64,
     service_time_max_ms: f64,
+    profile: &'a str,
 }
 
 impl<'a> OperationRow<'a> {
-    fn new(operation: &'a str, l: &LatencyStats, s: &LatencyStats) -> Self {
+    fn new(profile: &'a str, operation: &'a str, l: &LatencyStats, s: &LatencyStats) -> Self {
         OperationRow {
+            profile,
             operation,
             count: l.count,
             latency_min_ms: l.min,
@@ -119,6 +125,7 @@ pub const OPERATIONS_HEADER: &[&str] = &[
     "latency_p999_ms", "latency_p9999_ms", "latency_max_ms",
     "service_time_min_ms", "service_time_mean_ms", "service_time_p50_ms", "service_time_p90_ms",
     "service_time_p99_ms", "service_time_p999_ms", "service_time_p9999_ms", "service_time_max_ms",
+    "profile",
 ];
 /// outcomes.csv header.
 pub const OUTCOMES_HEADER: &[&str] = &[
@@ -127,7 +134,46 @@ pub const OUTCOMES_HEADER: &[&str] = &[
     "status_code",
     "chat_ended",
     "count",
+    "profile",
 ];
+
+/// One row of outcomes.csv: a bucket of the run's or of one profile's.
+#[derive(Debug, Serialize)]
+struct OutcomeRow<'a> {
+    operation: &'a str,
+    http_status: u16,
+    status_code: Option<u8>,
+    chat_ended: Option<bool>,
+    count: u64,
+    profile: &'a str,
+}
+
+impl<'a> OutcomeRow<'a> {
+    fn new(profile: &'a str, o: &'a OutcomeCount) -> Self {
+        OutcomeRow {
+            operation: &o.operation,
+            http_status: o.http_status,
+            status_code: o.status_code,
+            chat_ended: o.chat_ended,
+            count: o.count,
+            profile,
+        }
+    }
+}
+
+/// The run's figures (profile "") then each profile's, by name: `(profile, its figures)`.
+fn run_then_profiles<'a, T>(
+    summary: &'a Summary,
+    of_run: &'a T,
+    of_profile: impl Fn(&'a ProfileFigures) -> &'a T,
+) -> impl Iterator<Item = (&'a str, &'a T)> {
+    std::iter::once(("", of_run)).chain(
+        summary
+            .profiles
+            .iter()
+            .map(move |(name, p)| (name.as_str(), of_profile(p))),
+    )
+}
 /// sessions.csv header.
 #[rustfmt::skip]
 pub const SESSIONS_HEADER: &[&str] = &[
@@ -142,20 +188,31 @@ pub const TIMELINE_HEADER: &[&str] = &[
     "flags_generator_lag", "flags_slow_response", "flags_retries", "flags_cadence",
 ];
 
-/// operations.csv: one row per operation with both latency views.
+/// operations.csv: one row per operation with both latency views, the run's then each
+/// profile's.
 pub fn write_operations(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
     let empty = LatencyStats::default();
-    let rows = in_report_order(&summary.latency_ms).map(|name| {
-        let l = summary.latency_ms.get(name).unwrap_or(&empty);
-        let s = summary.service_time_ms.get(name).unwrap_or(&empty);
-        OperationRow::new(name, l, s)
-    });
+    let latency = run_then_profiles(summary, &summary.latency_ms, |p| &p.latency_ms);
+    let service = run_then_profiles(summary, &summary.service_time_ms, |p| &p.service_time_ms);
+    let rows = latency
+        .zip(service)
+        .flat_map(|((profile, latency), (_, service))| {
+            let empty = &empty;
+            in_report_order(latency).map(move |name| {
+                let l = latency.get(name).unwrap_or(empty);
+                let s = service.get(name).unwrap_or(empty);
+                OperationRow::new(profile, name, l, s)
+            })
+        });
     write_rows(out, OPERATIONS_HEADER, rows)
 }
 
-/// outcomes.csv: one row per (operation, http_status, status_code, chat_ended) bucket.
+/// outcomes.csv: one row per (operation, http_status, status_code, chat_ended) bucket,
+/// the run's then each profile's.
 pub fn write_outcomes(summary: &Summary, out: &mut impl Write) -> std::io::Result<()> {
-    write_rows(out, OUTCOMES_HEADER, &summary.outcomes)
+    let rows = run_then_profiles(summary, &summary.outcomes, |p| &p.outcomes)
+        .flat_map(|(profile, list)| list.iter().map(move |o| OutcomeRow::new(profile, o)));
+    write_rows(out, OUTCOMES_HEADER, rows)
 }
 
 /// sessions.csv: one row per session.
@@ -175,7 +232,6 @@ pub fn write_timeline(summary: &Summary, out: &mut impl Write) -> std::io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::OutcomeCount;
 
     /// The header serde derives for one row.
     fn derived_header<T: Serialize>(row: T) -> String {
@@ -189,11 +245,11 @@ mod tests {
     fn header_constants_match_the_row_structs() {
         let l = LatencyStats::default();
         assert_eq!(
-            derived_header(OperationRow::new("poll", &l, &l)),
+            derived_header(OperationRow::new("", "poll", &l, &l)),
             OPERATIONS_HEADER.join(",")
         );
         assert_eq!(
-            derived_header(OutcomeCount::default()),
+            derived_header(OutcomeRow::new("", &OutcomeCount::default())),
             OUTCOMES_HEADER.join(",")
         );
         assert_eq!(

@@ -4,7 +4,9 @@
 //! counted, not lost) and push the session's sessions.csv row (end `abandoned`).
 
 use super::{SessionCtx, Shared};
-use crate::metrics::{EndReason, Outcome, RequestRecord, SessionEnd, TransportErrorKind};
+use crate::metrics::{
+    EndReason, Outcome, ProfileIx, RequestRecord, SessionEnd, TransportErrorKind,
+};
 use crate::protocol::Operation;
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
@@ -12,6 +14,7 @@ use tokio::time::Instant;
 /// Armed while one request is in flight; dropping it armed records the request as abandoned.
 pub(super) struct InFlight<'a> {
     ctx: &'a SessionCtx,
+    profile: ProfileIx,
     operation: Operation,
     intended: Instant,
     sent: Instant,
@@ -20,9 +23,15 @@ pub(super) struct InFlight<'a> {
 
 impl<'a> InFlight<'a> {
     /// Arm for a request of `operation` scheduled at `intended`, leaving now.
-    pub(super) fn new(ctx: &'a SessionCtx, operation: Operation, intended: Instant) -> Self {
+    pub(super) fn new(
+        ctx: &'a SessionCtx,
+        profile: ProfileIx,
+        operation: Operation,
+        intended: Instant,
+    ) -> Self {
         InFlight {
             ctx,
+            profile,
             operation,
             intended,
             sent: Instant::now(),
@@ -45,6 +54,7 @@ impl Drop for InFlight<'_> {
                 sent: self.sent.into_std(),
                 done: Instant::now().into_std(),
                 outcome: Outcome::Transport(TransportErrorKind::Abandoned),
+                profile: self.profile,
             });
         }
     }

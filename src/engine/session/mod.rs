@@ -23,7 +23,9 @@ pub(crate) use script::{CustomerScript, EndMode, Status1Reaction};
 use crate::engine::client::{Call, ChatClient, Identity, Reply};
 use crate::engine::pacing::RetryPolicy;
 use crate::engine::stop::{Phase, PhaseRx};
-use crate::metrics::{EndReason, Metrics, Outcome, RequestRecord, SessionEnd, ViolationKind};
+use crate::metrics::{
+    EndReason, Metrics, Outcome, ProfileIx, RequestRecord, SessionEnd, ViolationKind,
+};
 use crate::protocol::codes;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -119,7 +121,12 @@ pub(crate) enum Step {
 }
 
 /// Apply the seed table to a reply (records a 1/true violation, then reacts to it per `on_status1`).
-pub(crate) fn step(reply: &Reply, metrics: &Metrics, on_status1: Status1Reaction) -> Step {
+pub(crate) fn step(
+    reply: &Reply,
+    metrics: &Metrics,
+    profile: ProfileIx,
+    on_status1: Status1Reaction,
+) -> Step {
     match reply.outcome {
         // Only a 2xx can succeed: a 302 or 500 carrying `{"statusCode":0}` is an
         // error (counted so by the metrics) and must not reset the gap or the retries.
@@ -136,7 +143,7 @@ pub(crate) fn step(reply: &Reply, metrics: &Metrics, on_status1: Status1Reaction
             ..
         } => {
             if chat_ended == Some(true) {
-                metrics.record_violation(ViolationKind::Status1ChatEnded);
+                metrics.record_violation(profile, ViolationKind::Status1ChatEnded);
                 if on_status1 == Status1Reaction::EndLikeWidget {
                     return Step::WidgetEnded;
                 }
@@ -169,6 +176,8 @@ pub(crate) struct Shared {
     pub ordinal: u64,
     /// Its profile (index into [`SessionCtx::profiles`]; 0 without profiles).
     pub profile: usize,
+    /// The profile its figures count in besides the totals (None without profiles).
+    pub counted_as: ProfileIx,
     /// Chat Server's view: time since the last request the server took.
     idle: Mutex<idle::IdleClock>,
     /// Identity adopted from every statusCode 0 answer.
@@ -251,7 +260,7 @@ impl Shared {
         };
         // Armed once the request may leave (a slot is held), not while it waits for one.
         let _slot = ctx.client.slot().await;
-        let guard = abandon::InFlight::new(ctx, call.operation(), intended);
+        let guard = abandon::InFlight::new(ctx, self.counted_as, call.operation(), intended);
         let ticket = self.idle().begin(Instant::now());
         // Boxed: the in-flight request (reqwest's future, the body read) lives on the heap
         // only while it flies, so an idle session's task stays small (issue 15: the three
@@ -298,7 +307,7 @@ impl Shared {
     pub(crate) fn adopt(&self, reply: &Reply, metrics: &Metrics) -> bool {
         if let Some(env) = &reply.envelope {
             if !Identity::fits(env) {
-                metrics.record_violation(ViolationKind::InvalidIdentity);
+                metrics.record_violation(self.counted_as, ViolationKind::InvalidIdentity);
                 self.finish(EndReason::InvalidIdentity);
                 return false;
             }
@@ -309,13 +318,20 @@ impl Shared {
 }
 
 /// Record one request in the metrics.
-pub(crate) fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, reply: &Reply) {
+pub(crate) fn record(
+    metrics: &Metrics,
+    profile: ProfileIx,
+    call: &Call<'_>,
+    intended: Instant,
+    reply: &Reply,
+) {
     metrics.record_request(&RequestRecord {
         operation: call.operation(),
         intended: intended.into_std(),
         sent: reply.sent.into_std(),
         done: reply.done.into_std(),
         outcome: reply.outcome,
+        profile,
     });
 }
 
@@ -342,6 +358,12 @@ pub(crate) async fn run_session(
     let sh = Shared {
         ordinal,
         profile,
+        // Per-profile figures only with profiles: nothing more is recorded without them.
+        counted_as: if ctx.profiles.is_empty() {
+            None
+        } else {
+            u16::try_from(profile).ok()
+        },
         customer,
         jar: ctx.client.cookies().then(Default::default),
         ..Shared::default()
@@ -366,7 +388,7 @@ pub(crate) async fn run_session(
             end_rng.gen_range(Duration::ZERO..ctx.end_spread)
         };
         let (p, (), at_end, ()) = tokio::join!(
-            poll::poll_loop(&ctx, &sh, ordinal, slot, started, poll_rng, &mut run),
+            poll::poll_loop(&ctx, &sh, slot, started, poll_rng, &mut run),
             script::script_loop(&ctx, &sh, started, &mut rng, &mut run2),
             disconnect_at_planned_end(&ctx, &sh, spread),
             service::patience(&ctx, &sh, start_at, &mut run3),

@@ -13,7 +13,9 @@ use super::{record, step, SessionCtx, Shared, Step};
 use crate::engine::client::{Call, Reply};
 use crate::engine::pacing::PollSchedule;
 use crate::engine::stop::PhaseRx;
-use crate::metrics::{EndReason, GapObservation, Metrics, ViolationKind, MAX_INDEX_JUMP};
+use crate::metrics::{
+    EndReason, GapObservation, Metrics, ProfileIx, ViolationKind, MAX_INDEX_JUMP,
+};
 use crate::protocol::Envelope;
 use rand::rngs::SmallRng;
 use std::sync::atomic::Ordering;
@@ -25,16 +27,21 @@ use tokio::time::Instant;
 /// A hole is one event however many indexes it skips; an index more than
 /// [`MAX_INDEX_JUMP`] ahead is `absurd_index` and ignored (the position stays),
 /// so a hostile `u64::MAX` neither inflates the count nor ends the transcript.
-pub(super) fn track_transcript(position: u64, env: &Envelope, metrics: &Metrics) -> u64 {
+pub(super) fn track_transcript(
+    position: u64,
+    env: &Envelope,
+    metrics: &Metrics,
+    profile: ProfileIx,
+) -> u64 {
     let mut pos = position;
     for idx in env.messages.iter().filter_map(|m| m.index) {
         if idx < pos {
-            metrics.record_violation(ViolationKind::TranscriptRepeat);
+            metrics.record_violation(profile, ViolationKind::TranscriptRepeat);
         } else if idx - pos > MAX_INDEX_JUMP {
-            metrics.record_violation(ViolationKind::AbsurdIndex);
+            metrics.record_violation(profile, ViolationKind::AbsurdIndex);
         } else {
             if idx > pos {
-                metrics.record_violation(ViolationKind::TranscriptHole);
+                metrics.record_violation(profile, ViolationKind::TranscriptHole);
             }
             pos = idx.saturating_add(1);
         }
@@ -56,7 +63,7 @@ struct PollState {
 
 impl PollState {
     /// Report the attempt's lateness and its gap (with context) to metrics, which judges it.
-    fn observe(&self, ctx: &SessionCtx, ordinal: u64, intended: Instant, reply: &Reply) {
+    fn observe(&self, ctx: &SessionCtx, sh: &Shared, intended: Instant, reply: &Reply) {
         // `sent` is after any wait for a connection slot: that wait is the generator's.
         let ready = intended.max(self.prev_done);
         ctx.metrics.record_lateness(reply.lateness_from(ready));
@@ -70,7 +77,7 @@ impl PollState {
             sent: reply.sent.into_std(),
             retried: self.retried_since_ok,
         };
-        ctx.metrics.observe_gap(ordinal, &gap);
+        ctx.metrics.observe_gap(sh.ordinal, sh.counted_as, &gap);
     }
 
     /// Apply the seed table to the answer: the session's end, or None to poll again.
@@ -83,13 +90,18 @@ impl PollState {
         idle: bool,
         rng: &mut SmallRng,
     ) -> Option<EndReason> {
-        match step(reply, &ctx.metrics, ctx.script_of(sh).on_status1) {
+        match step(
+            reply,
+            &ctx.metrics,
+            sh.counted_as,
+            ctx.script_of(sh).on_status1,
+        ) {
             Step::Ok { ended } => {
                 if !sh.adopt(reply, &ctx.metrics) {
                     return Some(EndReason::InvalidIdentity);
                 }
                 if let Some(env) = &reply.envelope {
-                    let pos = track_transcript(position, env, &ctx.metrics);
+                    let pos = track_transcript(position, env, &ctx.metrics, sh.counted_as);
                     sh.position.store(pos, Ordering::Relaxed);
                     sh.service().answer(env, reply.done, &ctx.metrics);
                 }
@@ -123,7 +135,6 @@ impl PollState {
 pub(super) async fn poll_loop(
     ctx: &SessionCtx,
     sh: &Shared,
-    ordinal: u64,
     slot: u64,
     first: Instant,
     mut rng: SmallRng,
@@ -156,8 +167,8 @@ pub(super) async fn poll_loop(
         let call = Call::Poll { position, draft };
         sh.polls.fetch_add(1, Ordering::Relaxed);
         let (reply, idle) = sh.call(ctx, &call, intended).await;
-        st.observe(ctx, ordinal, intended, &reply);
-        record(&ctx.metrics, &call, intended, &reply);
+        st.observe(ctx, sh, intended, &reply);
+        record(&ctx.metrics, sh.counted_as, &call, intended, &reply);
         st.polls += 1;
         st.prev_done = reply.done;
         if let Some(end) = st.after(ctx, sh, (position, intended), &reply, idle, &mut rng) {

@@ -124,7 +124,8 @@ pub(super) async fn request_chat(
     .await?;
     let complete = sh.id.lock().map(|id| id.complete()).unwrap_or(false);
     if !complete {
-        ctx.metrics.record_violation(ViolationKind::MissingField);
+        ctx.metrics
+            .record_violation(sh.counted_as, ViolationKind::MissingField);
         sh.finish(EndReason::RequestFailed);
         return None;
     }
@@ -158,8 +159,8 @@ async fn send<'a>(
         let call = make(sh.position.load(Ordering::Relaxed));
         let (reply, idle) = sh.call(ctx, &call, at).await;
         ctx.metrics.record_lateness(reply.lateness_from(at));
-        record(&ctx.metrics, &call, at, &reply);
-        match step(&reply, &ctx.metrics, s1) {
+        record(&ctx.metrics, sh.counted_as, &call, at, &reply);
+        match step(&reply, &ctx.metrics, sh.counted_as, s1) {
             Step::Ok { ended } => {
                 if !sh.adopt(&reply, &ctx.metrics) {
                     return None;
@@ -288,8 +289,13 @@ pub(super) async fn disconnect(ctx: &SessionCtx, sh: &Shared) -> Disconnected {
         let intended = Instant::now();
         let call = Call::Disconnect;
         let (reply, idle) = sh.call(ctx, &call, intended).await;
-        record(&ctx.metrics, &call, intended, &reply);
-        match step(&reply, &ctx.metrics, ctx.script_of(sh).on_status1) {
+        record(&ctx.metrics, sh.counted_as, &call, intended, &reply);
+        match step(
+            &reply,
+            &ctx.metrics,
+            sh.counted_as,
+            ctx.script_of(sh).on_status1,
+        ) {
             // The widget gives the chat up on 1/true, its disconnect included.
             Step::WidgetEnded => return Disconnected::default(),
             Step::Ok { .. } => {

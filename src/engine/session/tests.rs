@@ -508,15 +508,15 @@ fn holes_are_counted_as_events_and_an_absurd_index_is_its_own_violation() {
     };
     let track = super::poll::track_transcript;
     // One hole skipping 1,000 indexes is one event.
-    assert_eq!(track(1, &env(&[1001]), &ctx.metrics), 1002);
+    assert_eq!(track(1, &env(&[1001]), &ctx.metrics, None), 1002);
     assert_eq!(violations(&ctx)["transcript_hole"], 1);
     // u64::MAX from position 1: absurd, ignored, the position stays; no overflow.
-    assert_eq!(track(1, &env(&[u64::MAX, 1, 2]), &ctx.metrics), 3);
+    assert_eq!(track(1, &env(&[u64::MAX, 1, 2]), &ctx.metrics, None), 3);
     assert_eq!(violations(&ctx)["absurd_index"], 1);
     assert_eq!(violations(&ctx)["transcript_hole"], 1);
     // Near the top of u64 a plain next index still works.
     assert_eq!(
-        track(u64::MAX - 1, &env(&[u64::MAX]), &ctx.metrics),
+        track(u64::MAX - 1, &env(&[u64::MAX]), &ctx.metrics, None),
         u64::MAX
     );
     assert_eq!(violations(&ctx)["transcript_hole"], 2);
