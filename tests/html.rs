@@ -400,9 +400,32 @@ fn customer_profiles_get_a_row_each() {
         service_level: sl,
         ..Default::default()
     };
-    s.profiles.insert("chatty".into(), figures(10, 2, Some(sl)));
+    let mut chatty = figures(10, 2, Some(sl));
+    chatty.requests.total = 120;
+    chatty.requests.errors = 4;
+    chatty.requests.error_rate = 4.0 / 120.0;
+    chatty.violations.insert("transcript_hole".into(), 3);
+    chatty.latency_ms.insert("poll".into(), stats(250.0));
+    chatty.service_time_ms.insert("poll".into(), stats(125.0));
+    // Not a main operation: in operations.csv, not in the table.
+    chatty.latency_ms.insert("start_typing".into(), stats(9.0));
+    chatty
+        .service_time_ms
+        .insert("start_typing".into(), stats(9.0));
+    s.profiles.insert("chatty".into(), chatty);
     s.profiles.insert("lurker".into(), figures(20, 0, None));
     let page = render(&s);
+    // Requests per profile: errors and violations as red badges where any.
+    assert_eq!(body_rows(&page, "profile-requests"), 2);
+    let t = table(&page, "profile-requests");
+    let row = &t[t.find("chatty").unwrap()..t.find("lurker").unwrap()];
+    assert!(row.contains(">120<") && row.contains("3.33 %"), "{row}");
+    assert_eq!(row.matches("badge bad").count(), 2, "{row}");
+    // Latency per profile and main operation: one row (chatty's poll), both views.
+    assert_eq!(body_rows(&page, "profile-latency"), 1);
+    let t = table(&page, "profile-latency");
+    assert!(t.contains(">poll<") && !t.contains("start_typing"), "{t}");
+    assert!(t.contains(">250 ms<") && t.contains(">125 ms<"), "{t}");
     assert_eq!(body_rows(&page, "profiles"), 2);
     let t = table(&page, "profiles");
     let chatty = &t[t.find("chatty").unwrap()..t.find("lurker").unwrap()];

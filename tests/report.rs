@@ -148,6 +148,34 @@ fn text_summary_has_every_section() {
     assert!(got.find("request_chat ").unwrap() < got.find("poll ").unwrap());
 }
 
+#[test]
+fn text_summary_has_a_profile_block_only_with_profiles() {
+    let mut s = fixture();
+    assert!(!render(|w| text::write_text(&s, w)).contains("customer profiles"));
+    let mut lurker = ProfileFigures {
+        sessions: 4,
+        ..ProfileFigures::default()
+    };
+    lurker.requests.total = 40;
+    lurker.requests.errors = 2;
+    lurker
+        .latency_ms
+        .insert("poll".into(), s.latency_ms["poll"].clone());
+    lurker.violations.insert("transcript_hole".into(), 5);
+    s.profiles.insert("lurker".into(), lurker);
+    let got = render(|w| text::write_text(&s, w));
+    for line in [
+        "customer profiles (poll latency corrected, ms)",
+        "profile          sessions  requests  poll p50  poll p99   errors violations",
+        "lurker                  4        40      3.00      6.00        2          5",
+    ] {
+        assert!(
+            got.lines().any(|l| l == line),
+            "missing line {line:?} in:\n{got}"
+        );
+    }
+}
+
 const MS: Duration = Duration::from_millis(1);
 
 /// A summary built by the real metrics from a scripted run, with every array non-empty.

@@ -127,10 +127,20 @@ pub struct ProfileFigures {
 impl Summary {
     /// All protocol violations (saturating: a hostile transcript index can make one count huge).
     pub fn violations_total(&self) -> u64 {
-        self.violations
-            .values()
-            .fold(0, |a, n| a.saturating_add(*n))
+        sum_saturating(&self.violations)
     }
+}
+
+impl ProfileFigures {
+    /// All of the profile's protocol violations (saturating, like the run's).
+    pub fn violations_total(&self) -> u64 {
+        sum_saturating(&self.violations)
+    }
+}
+
+/// The sum of a map's counts, saturating.
+fn sum_saturating(counts: &BTreeMap<String, u64>) -> u64 {
+    counts.values().fold(0, |a, n| a.saturating_add(*n))
 }
 
 /// What was run, against what.

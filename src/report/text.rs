@@ -23,6 +23,7 @@ pub fn write_text(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
     t.sessions()?;
     t.open_model()?;
     t.service_level()?;
+    t.profiles()?;
     t.gaps()?;
     t.generator()?;
     t.thresholds()
@@ -239,6 +240,28 @@ impl<W: Write> Text<'_, W> {
                 sl.abandoned,
                 sl.abandoned_wait_ms.p50 / 1000.0,
                 sl.abandoned_wait_ms.max / 1000.0
+            )?;
+        }
+        Ok(())
+    }
+
+    /// One line per `[[customers]]` profile (nothing without profiles).
+    fn profiles(&mut self) -> io::Result<()> {
+        if self.s.profiles.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            self.w,
+            "\ncustomer profiles (poll latency corrected, ms)\n{:<16}{:>9}{:>10}{:>10}{:>10}{:>9}{:>11}",
+            "profile", "sessions", "requests", "poll p50", "poll p99", "errors", "violations"
+        )?;
+        for (name, p) in &self.s.profiles {
+            let poll = p.latency_ms.get("poll").cloned().unwrap_or_default();
+            let violations = p.violations_total();
+            writeln!(
+                self.w,
+                "{name:<16}{:>9}{:>10}{:>10.2}{:>10.2}{:>9}{violations:>11}",
+                p.sessions, p.requests.total, poll.p50, poll.p99, p.requests.errors
             )?;
         }
         Ok(())
