@@ -12,6 +12,7 @@
 #   DURATION  run length (default 20s; the ramp is a quarter of it)
 #   RUNS      repetitions, medians printed at the end (default 3)
 #   POLL=1s JITTER=200ms   poll interval and its uniform ± jitter
+#   PROFILES=N  spread the customers over N equal [[customers]] profiles (per-profile figures)
 #   BIN=path  benchmark this binary instead of building target/release/chatload
 #   PERF=file run the client under `perf record` writing to that file (flat profile;
 #        PERF_CALLS=1 adds DWARF call graphs, PERF_FREQ=N sets the sample rate)
@@ -35,6 +36,7 @@ jitter = { distribution = "uniform", amount = "$JITTER" }
 messages = 0
 end = "wait-for-agent"
 EOF
+for i in $(seq 1 "${PROFILES:-0}"); do printf '[[customers]]\nname = "p%s"\n' "$i" >>"$OUT/bench.toml"; done
 
 # One client run against a fresh server: prints "client_cpu_s peak_kib server_cpu_s".
 client_run() {

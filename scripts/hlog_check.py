@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Decode a run's latency.hlog with the Python HdrHistogram reader (PyPI `hdrhistogram`,
-imported as `hdrh`) and check that its counts per tag equal summary.json's per operation.
+imported as `hdrh`) and check that its counts per tag equal summary.json's per operation,
+and those of the per-profile tags (`<operation>[.service]@<profile>`, the name percent-encoded)
+summary.json's `profiles`.
 
 usage: hlog_check.py RUN_DIR     exit 0 when every count matches, 1 otherwise."""
 import json
 import sys
 from collections import defaultdict
+from urllib.parse import quote
 
 from hdrh.histogram import HdrHistogram
 from hdrh.log import HistogramLogReader
@@ -25,11 +28,18 @@ def main(run_dir):
     with open(f"{run_dir}/summary.json") as f:
         summary = json.load(f)
     problems = []
-    for op, n in summary["requests"]["by_operation"].items():
-        for tag, want in ((op, n), (op + ".service", summary["service_time_ms"][op]["count"])):
-            if counts.get(tag, 0) != want:
-                problems.append(f"{tag}: hlog {counts.get(tag, 0)} != summary.json {want}")
-    extra = set(counts) - {t for op in summary["requests"]["by_operation"] for t in (op, op + ".service")}
+    expected = set()
+    figures = [("", summary)] + [
+        ("@" + quote(name, safe="!$&'()*+;=:@/?~"), p) for name, p in summary.get("profiles", {}).items()
+    ]
+    for suffix, f in figures:
+        for op, n in f["requests"]["by_operation"].items():
+            views = ((op, n), (op + ".service", f["service_time_ms"][op]["count"]))
+            for tag, want in ((t + suffix, w) for t, w in views):
+                expected.add(tag)
+                if counts.get(tag, 0) != want:
+                    problems.append(f"{tag}: hlog {counts.get(tag, 0)} != summary.json {want}")
+    extra = set(counts) - expected
     problems += [f"{tag}: in the hlog only" for tag in sorted(extra)]
     if intervals == 0:
         problems.append("no interval histograms decoded")

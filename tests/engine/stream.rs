@@ -118,21 +118,38 @@ fn python_hdrh_reader_decodes_the_log() {
         );
         return;
     };
-    let (_tmp, dir, out) = short_run(&["--quiet"]);
-    assert_eq!(
-        crate::common::code_but_verdict(out.status.code(), &dir),
-        Some(0),
-        "{out:?}"
-    );
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hlog_check.py");
-    let check = Command::new(python).arg(script).arg(&dir).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
-    assert!(check.status.success(), "{text}");
-    assert!(text.contains("interval histograms"), "{text}");
+    // Plain, and with two profiles (one name with a space and a %) whose lines are tagged.
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("mix.toml");
+    std::fs::write(
+        &scenario,
+        "[[customers]]\nname = \"idle 50%\"\nmessages = 0\n[[customers]]\nname = \"chatty\"\n",
+    )
+    .unwrap();
+    for extra in [vec!["--quiet"], vec!["--quiet", scenario.to_str().unwrap()]] {
+        let (_tmp, dir, out) = short_run(&extra);
+        assert_eq!(
+            crate::common::code_but_verdict(out.status.code(), &dir),
+            Some(0),
+            "{out:?}"
+        );
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/hlog_check.py");
+        let check = Command::new(&python)
+            .arg(script)
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        assert!(check.status.success(), "{text}");
+        assert!(text.contains("interval histograms"), "{text}");
+        if extra.len() == 2 {
+            assert!(text.contains("'poll@idle%2050%25'"), "{text}");
+        }
+    }
 }
 
 /// A run's stderr lines as they come, with a bounded wait for one matching `pred`.
