@@ -19,9 +19,11 @@ fn want(want: i32, run: &Summary) -> i32 {
     }
 }
 
-/// A tiny scenario: few sessions, a few seconds, fast polls, one message each.
-const TINY: &str = r#"
-name = "gate-e2e"
+/// The tiny scenario's load and customer: few sessions, a few seconds, fast polls, one
+/// message each (a macro, so `concat!` can build both scenarios on it).
+macro_rules! tiny_base {
+    () => {
+        r#"
 seed = 5
 
 [load]
@@ -33,10 +35,19 @@ poll_interval = "200ms"
 messages = 1
 think_time = "300ms"
 end = "after-messages"
+"#
+    };
+}
 
+/// A tiny scenario with two thresholds.
+const TINY: &str = concat!(
+    "name = \"gate-e2e\"",
+    tiny_base!(),
+    r#"
 [thresholds]
 checks = ["sessions.flagged == 0", "requests.total > 0"]
-"#;
+"#
+);
 
 fn tiny_run(dir: &Path, name: &str, thresholds: &[&str]) -> (i32, String, Summary) {
     tiny_run_with(dir, name, thresholds, &[])
@@ -232,20 +243,10 @@ fn the_ci_gate_scenario_passes_on_the_reference_server() {
 
 /// TINY with a mix of two profiles (scenarios/mix.toml's shape): their sessions, flags and
 /// service level are in `summary.profiles`, and thresholds can select them.
-const TINY_MIX: &str = r#"
-name = "gate-mix"
-seed = 5
-
-[load]
-sessions = 6
-duration = "3s"
-
-[customer]
-poll_interval = "200ms"
-messages = 1
-think_time = "300ms"
-end = "after-messages"
-
+const TINY_MIX: &str = concat!(
+    "name = \"gate-mix\"",
+    tiny_base!(),
+    r#"
 [[customers]]
 name = "widget"
 
@@ -255,7 +256,8 @@ messages = 2
 
 [thresholds]
 checks = ["sessions.flagged{profile=chatty} == 0", "service_level{profile=widget} > 0%"]
-"#;
+"#
+);
 
 #[test]
 fn profile_thresholds_pass_and_fail_on_a_mix_and_check_knows_its_profiles() {
@@ -328,34 +330,33 @@ fn profile_thresholds_pass_and_fail_on_a_mix_and_check_knows_its_profiles() {
         "{err}"
     );
 
-    // run: an unknown profile stops before the run, naming the scenario's profiles.
-    let (code, out, err) = chatload(&[
-        "run",
-        dir.path().join("mix.toml").to_str().unwrap(),
-        "--quiet",
-        "--threshold",
-        "poll.p99{profile=widgit} < 1s",
-    ]);
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(
-        err.contains(
-            "--threshold: threshold 'poll.p99{profile=widgit} < 1s' at column 18: unknown profile \
-             'widgit'; did you mean 'widget'? the scenario's [[customers]] profiles are widget, chatty"
-        ),
-        "{err}"
-    );
-    // A scenario without [[customers]] has no profile to select.
+    // run: an unknown profile stops before the run, naming the scenario's profiles; a
+    // scenario without [[customers]] has no profile to select.
     std::fs::write(dir.path().join("plain.toml"), TINY).unwrap();
-    let (code, out, err) = chatload(&[
-        "run",
-        dir.path().join("plain.toml").to_str().unwrap(),
-        "--quiet",
-        "--threshold",
-        "poll.p99{profile=widget} < 1s",
-    ]);
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(
-        err.contains("but the scenario has none; add [[customers]] profiles"),
-        "{err}"
-    );
+    let cases = [
+        (
+            "mix.toml",
+            "poll.p99{profile=widgit} < 1s",
+            "--threshold: threshold 'poll.p99{profile=widgit} < 1s' at column 18: unknown profile \
+             'widgit'; did you mean 'widget'? the scenario's [[customers]] profiles are widget, chatty",
+        ),
+        (
+            "plain.toml",
+            "poll.p99{profile=widget} < 1s",
+            "but the scenario has none; add [[customers]] profiles",
+        ),
+    ];
+    for (file, threshold, message) in cases {
+        let scenario = dir.path().join(file);
+        let args = [
+            "run",
+            scenario.to_str().unwrap(),
+            "--quiet",
+            "-t",
+            threshold,
+        ];
+        let (code, out, err) = chatload(&args);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains(message), "{err}");
+    }
 }
