@@ -263,7 +263,7 @@ pub fn all_names() -> Vec<String> {
 
 /// The metrics a `{profile=NAME}` selector fits, for messages and the README: a whole
 /// family as `family.*` when all of it fits, else the patterns one by one.
-pub fn per_profile_patterns() -> String {
+pub fn per_profile_patterns() -> Vec<String> {
     let fits = |e: &CatalogueEntry| {
         expand(e.pattern)
             .iter()
@@ -294,7 +294,7 @@ pub fn per_profile_patterns() -> String {
             );
         }
     }
-    out.join(", ")
+    out
 }
 
 /// The known name closest to `name`, when it is close enough to be a typo.

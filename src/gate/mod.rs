@@ -103,7 +103,7 @@ pub fn parse_threshold(expr: &str) -> Result<Threshold, UsageError> {
                     format!(
                         "'{name}' has no value per profile (it is run-wide); drop the selector, \
                          or select one of: {}",
-                        catalogue::per_profile_patterns()
+                        catalogue::per_profile_patterns().join(", ")
                     ),
                 )
                 .into_usage(expr)

@@ -222,10 +222,14 @@ fn run_wide_metrics_refuse_a_selector_and_list_what_can_be_selected() {
          compare 'sessions.flagged.rate{profile=x}' with a percentage instead"
     ));
     // The README says what can be selected, in the same words.
+    let listed: Vec<String> = catalogue::per_profile_patterns()
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect();
+    let listed = listed.join(", ");
     assert!(
-        include_str!("../../README.md").contains(&catalogue::per_profile_patterns()),
-        "README: list {}",
-        catalogue::per_profile_patterns()
+        include_str!("../../README.md").contains(&listed),
+        "README: list {listed}"
     );
 }
 
