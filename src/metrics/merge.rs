@@ -149,6 +149,17 @@ pub(crate) fn merge(
         .map(|s| s.summary.scenario.duration_s)
         .fold(0.0, f64::max);
     let (timeline, timeline_step_s) = timeline.snapshot();
+    let service_level = service_level(shards, &rows);
+    let profiles = super::profiles::build(&super::profiles::Inputs {
+        rows: &rows,
+        target: service_level
+            .as_ref()
+            .map(|sl| Duration::from_millis(sl.target_ms)),
+        names: &names,
+        total: &total,
+        policy: &policy,
+        elapsed,
+    });
     let mut out = summary::build(summary::Inputs {
         facts: RunFacts {
             scenario,
@@ -170,18 +181,8 @@ pub(crate) fn merge(
         timeline_step_s,
         // Not in the streamed files (like a rebuilt run): a merged run has no Little's law block.
         open_model: None,
-        service_level: service_level(shards, &rows),
-    });
-    out.profiles = super::profiles::build(&super::profiles::Inputs {
-        rows: &rows,
-        target: out
-            .service_level
-            .as_ref()
-            .map(|sl| Duration::from_millis(sl.target_ms)),
-        names: &names,
-        total: &total,
-        policy: &policy,
-        elapsed,
+        service_level,
+        profiles,
     });
     keep_shard_verdicts(&mut out, shards, expected);
     out.aborted_by_threshold = shards.iter().any(|s| s.summary.aborted_by_threshold);

@@ -555,7 +555,7 @@ impl Metrics {
         } else {
             Default::default()
         };
-        let mut s = summary::build(summary::Inputs {
+        summary::build(summary::Inputs {
             facts,
             cpu_seconds: generator::cpu_used_since(self.cpu_at_start),
             policy: &self.policy,
@@ -570,8 +570,7 @@ impl Metrics {
             timeline_step_s,
             open_model: lock(&self.open).as_ref().map(|o| o.report(facts_elapsed)),
             service_level: service.report(),
-        });
-        s.profiles = profiles;
-        s
+            profiles,
+        })
     }
 }

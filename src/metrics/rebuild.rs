@@ -207,7 +207,16 @@ pub(crate) fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> 
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| bad(EVENTS_FILE, format!("line 1: started_at: {e}")))?;
     let elapsed = Duration::from_secs_f64(last.t_s);
-    let mut summary = summary::build(summary::Inputs {
+    // Like the run's, without a service level (not streamed).
+    let profiles = super::profiles::build(&super::profiles::Inputs {
+        rows: &rows,
+        target: None,
+        names: &names,
+        total: &total,
+        policy: &policy,
+        elapsed,
+    });
+    let summary = summary::build(summary::Inputs {
         facts: RunFacts {
             scenario: header.scenario,
             started_at,
@@ -229,15 +238,7 @@ pub(crate) fn rebuild(dir: &Path) -> anyhow::Result<(Summary, Vec<SessionRow>)> 
         // The open model's counters are not streamed: a rebuilt run has no Little's law block.
         open_model: None,
         service_level: None,
-    });
-    // Like the run's, without a service level (not streamed).
-    summary.profiles = super::profiles::build(&super::profiles::Inputs {
-        rows: &rows,
-        target: None,
-        names: &names,
-        total: &total,
-        policy: &policy,
-        elapsed,
+        profiles,
     });
     let mut rows = rows;
     rows.sort_by_key(|r| r.ordinal);

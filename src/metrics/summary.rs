@@ -61,6 +61,8 @@ pub(super) struct Inputs<'a> {
     pub open_model: Option<crate::report::model::OpenModel>,
     /// The service level seen from the customer (None: no chat was established).
     pub service_level: Option<crate::report::model::ServiceLevel>,
+    /// Per `[[customers]]` profile (empty without), attached before the thresholds are judged.
+    pub profiles: BTreeMap<String, crate::report::model::ProfileFigures>,
 }
 
 /// Percentile summary of a µs histogram, in ms.
@@ -156,6 +158,7 @@ pub(super) fn build(mut i: Inputs<'_>) -> Summary {
         t.transport[TransportErrorKind::BodyBudget as usize],
     );
     s.scenario = std::mem::take(&mut i.facts.scenario);
+    s.profiles = std::mem::take(&mut i.profiles);
     s.thresholds = crate::gate::evaluate(&s, i.facts.thresholds);
     s
 }
