@@ -58,7 +58,7 @@ const DELTA: u64 = 400;
 
 /// Heap bytes one idle session may cost (client and embedded server). Measured: see
 /// the README's "Request-path cost" (a debug build's futures are larger than release's).
-const BOUND_PER_SESSION: isize = 7680;
+const BOUND_PER_SESSION: isize = 4096;
 
 /// Live heap bytes 6 s into a run of `sessions` sessions polling every 2 s (all started
 /// by 1 s, none ends before 20 s), and the requests client and server counted.

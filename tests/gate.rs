@@ -16,6 +16,8 @@ mod e2e;
 mod junit;
 #[path = "gate/parse.rs"]
 mod parse;
+#[path = "gate/profiles.rs"]
+mod profiles;
 #[path = "report/schema_check.rs"]
 #[allow(dead_code)]
 mod schema_check;

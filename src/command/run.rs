@@ -62,9 +62,12 @@ pub async fn run(
         started_at,
         end,
         elapsed: launched.t0.elapsed(),
-        thresholds: &cfg.parsed_thresholds,
+        thresholds: &[],
     });
     super::reach::observed(&mut summary, launched.observed());
+    // Judged here, on the whole summary: `profiles` is attached after the metrics' own
+    // summary is built, and `{profile=NAME}` thresholds read it.
+    summary.thresholds = crate::gate::evaluate(&summary, &cfg.parsed_thresholds);
     let sessions = launched.metrics().session_rows();
     // Disconnect first, write second: close the connection pool (and stop the
     // embedded server) so a run at its descriptor limit still has descriptors

@@ -206,7 +206,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
     let mut reach_warnings = Vec::new();
     let transport = transport(args, sc, &src, t.url.as_deref(), &mut reach_warnings)?;
     let retry = load::build_retry(sc, &src)?;
-    let (thresholds, parsed_thresholds, abort_grace) = limits::thresholds(args, sc)?;
+    let (thresholds, parsed_thresholds, abort_grace) = limits::thresholds(args, sc, &profiles)?;
     let cfg = RunConfig {
         name,
         dialect: t.dialect,

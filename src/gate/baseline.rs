@@ -2,7 +2,8 @@
 //!
 //! Compared metrics: for every operation with data in either run, `p50`, `p99`, `p999` in both views;
 //! `errors.rate`, `sessions.flagged.rate`, `requests.rate`, `gaps.max`, `violations.total`;
-//! then every further metric the thresholds name (verdict words are not compared).
+//! then every further metric the thresholds name, with its profile selector (verdict words
+//! are not compared).
 //!
 //! A metric regresses when it moved in the worse direction by more than the allowed fraction
 //! of the baseline value AND by more than its unit's noise floor ([`noise_floor`]:
@@ -56,7 +57,7 @@ impl Verdict {
 /// One metric compared between the baseline and the current run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Regression {
-    /// Metric name.
+    /// Metric name, with its selector (`poll.p99{profile=lurker}`).
     pub metric: String,
     /// Baseline value in base units (None: no data).
     pub baseline: Option<f64>,
@@ -174,16 +175,18 @@ pub fn compare(
     thresholds: &[Threshold],
     allowed: Allowed,
 ) -> Vec<Regression> {
-    let mut names = default_metrics(baseline, current);
-    for t in thresholds {
-        if t.metric.unit != Unit::Verdict && !names.contains(&t.metric.name) {
-            names.push(t.metric.name.clone());
-        }
-    }
-    names
+    let mut metrics: Vec<Metric> = default_metrics(baseline, current)
         .iter()
         .filter_map(|n| Metric::from_name(n))
-        .map(|m| compare_one(&m, baseline, current, allowed))
+        .collect();
+    for t in thresholds {
+        if t.metric.unit != Unit::Verdict && !metrics.contains(&t.metric) {
+            metrics.push(t.metric.clone());
+        }
+    }
+    metrics
+        .iter()
+        .map(|m| compare_one(m, baseline, current, allowed))
         .collect()
 }
 
@@ -230,7 +233,7 @@ pub fn compare_one(
         }
     };
     Regression {
-        metric: m.name.clone(),
+        metric: m.label(),
         baseline: base,
         current: cur,
         baseline_display: display(base),

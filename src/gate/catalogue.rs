@@ -2,7 +2,7 @@
 //! metric table is written from it, and a test checks the README lists every pattern), the
 //! expansion into concrete names, and "did you mean" suggestions for typos.
 
-use super::metrics::{transport_kinds, violation_kinds, Unit, STATS};
+use super::metrics::{transport_kinds, violation_kinds, Metric, Unit, STATS};
 use crate::protocol::Operation;
 /// One row of the metric catalogue: a name pattern, its unit and meaning.
 #[derive(Debug, Clone, PartialEq)]
@@ -231,42 +231,83 @@ pub fn catalogue() -> Vec<CatalogueEntry> {
     ]
 }
 
-/// Every concrete metric name (violation kinds: the known ones).
-pub fn all_names() -> Vec<String> {
+/// The concrete names of one catalogue pattern (violation kinds: the known ones).
+fn expand(p: &str) -> Vec<String> {
     let mut names = Vec::new();
-    for entry in catalogue() {
-        let p = entry.pattern;
-        if let Some(rest) = p.strip_prefix("OP.") {
-            for op in Operation::ALL {
-                for stat in STATS {
-                    names.push(format!("{op}.{}", rest.replace("STAT", stat)));
-                    if !rest.contains("STAT") {
-                        break;
-                    }
+    if let Some(rest) = p.strip_prefix("OP.") {
+        for op in Operation::ALL {
+            for stat in STATS {
+                names.push(format!("{op}.{}", rest.replace("STAT", stat)));
+                if !rest.contains("STAT") {
+                    break;
                 }
             }
-        } else if p.contains("status_code_N") {
-            names.extend((0..3).map(|n| p.replace('N', &n.to_string())));
-        } else if p.starts_with("transport.KIND") {
-            let kinds = transport_kinds().chain(["total"]);
-            names.extend(kinds.map(|k| p.replace("KIND", k)));
-        } else if p == "violations.KIND" {
-            names.extend(violation_kinds().map(|k| format!("violations.{k}")));
-        } else {
-            names.push(p.to_string());
         }
+    } else if p.contains("status_code_N") {
+        names.extend((0..3).map(|n| p.replace('N', &n.to_string())));
+    } else if p.starts_with("transport.KIND") {
+        let kinds = transport_kinds().chain(["total"]);
+        names.extend(kinds.map(|k| p.replace("KIND", k)));
+    } else if p == "violations.KIND" {
+        names.extend(violation_kinds().map(|k| format!("violations.{k}")));
+    } else {
+        names.push(p.to_string());
     }
     names
+}
+
+/// Every concrete metric name (violation kinds: the known ones).
+pub fn all_names() -> Vec<String> {
+    catalogue().iter().flat_map(|e| expand(e.pattern)).collect()
+}
+
+/// The metrics a `{profile=NAME}` selector fits, for messages and the README: a whole
+/// family as `family.*` when all of it fits, else the patterns one by one.
+pub fn per_profile_patterns() -> Vec<String> {
+    let fits = |e: &CatalogueEntry| {
+        expand(e.pattern)
+            .iter()
+            .all(|n| Metric::from_name(n).is_some_and(|m| m.per_profile()))
+    };
+    let entries = catalogue();
+    let mut families: Vec<&str> = Vec::new();
+    for e in &entries {
+        let family = e.pattern.split('.').next().unwrap_or(e.pattern);
+        if !families.contains(&family) {
+            families.push(family);
+        }
+    }
+    let mut out = Vec::new();
+    for family in families {
+        let members: Vec<&CatalogueEntry> = entries
+            .iter()
+            .filter(|e| e.pattern.split('.').next() == Some(family))
+            .collect();
+        if members.len() > 1 && members.iter().all(|e| fits(e)) {
+            out.push(format!("{family}.*"));
+        } else {
+            out.extend(
+                members
+                    .iter()
+                    .filter(|e| fits(e))
+                    .map(|e| e.pattern.to_string()),
+            );
+        }
+    }
+    out
 }
 
 /// The known name closest to `name`, when it is close enough to be a typo.
 pub fn suggest(name: &str, extra: &[String]) -> Option<String> {
     let names = all_names();
-    let best = names
-        .iter()
-        .chain(extra)
+    suggest_among(name, names.iter().chain(extra).map(String::as_str))
+}
+
+/// The one of `candidates` closest to `name`, when it is close enough to be a typo.
+pub fn suggest_among<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let best = candidates
         .map(|n| (strsim::levenshtein(name, n), n))
         .min_by_key(|(d, _)| *d)?;
     let limit = (name.chars().count() / 3).max(2);
-    (best.0 <= limit).then(|| best.1.clone())
+    (best.0 <= limit).then(|| best.1.to_string())
 }

@@ -7,7 +7,7 @@
 
 use super::baseline::{compare, Allowed, Regression, Verdict, DEFAULT_MIN_REGRESSION_MS};
 use super::junit::{threshold_message, write_junit};
-use super::{evaluate, parse_threshold, Threshold};
+use super::{check_profile, evaluate, parse_threshold, KnownProfiles, Threshold};
 use crate::cli::CheckArgs;
 use crate::error::{Exit, UsageError};
 use crate::protocol::Operation;
@@ -94,20 +94,26 @@ pub fn run_check(
     Ok(exit)
 }
 
-/// The `--threshold` expressions, or else the ones the summary recorded, parsed.
+/// The `--threshold` expressions, or else the ones the summary recorded, parsed. A
+/// `--threshold`'s profile selector must name a profile the summary has figures for; a
+/// recorded one was checked against its scenario when the run started (a profile without
+/// ended sessions has no figures: its thresholds fail with no data).
 fn thresholds_to_check(args: &CheckArgs, summary: &Summary) -> anyhow::Result<Vec<Threshold>> {
-    let exprs: Vec<String> = if args.thresholds.is_empty() {
-        summary
+    if args.thresholds.is_empty() {
+        return Ok(summary
             .thresholds
             .iter()
-            .map(|t| t.expression.clone())
-            .collect()
-    } else {
-        args.thresholds.clone()
-    };
-    Ok(exprs
+            .map(|t| parse_threshold(&t.expression))
+            .collect::<Result<_, _>>()?);
+    }
+    let known: Vec<&str> = summary.profiles.keys().map(String::as_str).collect();
+    Ok(args
+        .thresholds
         .iter()
-        .map(|e| parse_threshold(e))
+        .map(|e| {
+            let t = parse_threshold(e)?;
+            check_profile(&t, &known, KnownProfiles::Summary).map(|()| t)
+        })
         .collect::<Result<_, _>>()?)
 }
 

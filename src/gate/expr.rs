@@ -1,4 +1,4 @@
-//! Threshold expression syntax: `METRIC OP VALUE`, lexed by hand with byte positions.
+//! Threshold expression syntax: `METRIC [SELECTOR] OP VALUE`, lexed by hand with byte positions.
 //!
 //! This layer knows only the shape of an expression, not which metrics exist
 //! or which units fit them (that is [`super::metrics`]). Every error carries
@@ -6,8 +6,9 @@
 //! a 1-based column for the user.
 //!
 //! ```text
-//! threshold := METRIC OP VALUE
+//! threshold := METRIC [SELECTOR] OP VALUE
 //! METRIC    := name ('.' name)*          name = [A-Za-z0-9_]+
+//! SELECTOR  := '{' 'profile' '=' NAME '}'   NAME = a profile name, or one in double quotes
 //! OP        := '<' | '<=' | '>' | '>=' | '==' | '!='
 //! VALUE     := NUMBER [UNIT] | NUMBER '%' 'flex' | NUMBER 'flex' | WORD
 //! UNIT      := 'us' | 'ms' | 's' | 'm' | '%' | '/s'
@@ -108,6 +109,27 @@ impl Literal {
     }
 }
 
+/// A `{profile=NAME}` selector after the metric name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector {
+    /// The profile name, trimmed (without its quotes, when quoted).
+    pub profile: String,
+    /// Byte offset of the `{`.
+    pub open_at: usize,
+    /// Byte offset of the name.
+    pub name_at: usize,
+}
+
+/// The selector text for `profile`: `{profile=NAME}`, quoted when the name holds a `}` or
+/// spaces at its ends; [`parse_raw`] reads it back as the same name.
+pub fn selector_text(profile: &str) -> String {
+    if profile.contains('}') || profile.trim() != profile {
+        format!("{{profile=\"{profile}\"}}")
+    } else {
+        format!("{{profile={profile}}}")
+    }
+}
+
 /// A syntactically valid expression, before its metric and units are checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawExpr {
@@ -115,6 +137,8 @@ pub struct RawExpr {
     pub metric: String,
     /// Byte offset of the metric name.
     pub metric_at: usize,
+    /// The `{profile=NAME}` selector, if any.
+    pub selector: Option<Selector>,
     /// The operator.
     pub op: CmpOp,
     /// Byte offset of the operator.
@@ -156,6 +180,7 @@ impl ExprError {
 
 const UNITS_HINT: &str = "expected us, ms, s, m, %, /s, '% flex' or a plain number";
 const SHAPE_HINT: &str = "a threshold is METRIC OP VALUE, e.g. 'poll.p99 < 300ms'";
+const SELECTOR_HINT: &str = "a selector is {profile=NAME}, e.g. 'poll.p99{profile=lurker} < 300ms'";
 
 /// A cursor over the expression text.
 struct Lexer<'a> {
@@ -189,6 +214,14 @@ impl<'a> Lexer<'a> {
         (&self.src[start..self.pos], start)
     }
 
+    /// `'token'`, or `the end`, for "but found ..." messages.
+    fn found(&self) -> String {
+        match self.peek() {
+            None => "the end".to_string(),
+            Some(_) => format!("'{}'", self.token_here()),
+        }
+    }
+
     /// The rest of the current token, for "found 'x'" messages.
     fn token_here(&self) -> &'a str {
         let rest = &self.src[self.pos..];
@@ -219,15 +252,20 @@ pub fn parse_raw(src: &str) -> Result<RawExpr, ExprError> {
         ));
     }
     lx.skip_ws();
+    let selector = parse_selector(&mut lx)?;
+    lx.skip_ws();
     let (op_text, op_at) = lx.take_while(|c| matches!(c, '<' | '>' | '=' | '!'));
     if op_text.is_empty() {
-        let found = match lx.peek() {
-            None => "the end".to_string(),
-            Some(_) => format!("'{}'", lx.token_here()),
+        let after = match &selector {
+            Some(sel) => format!("{metric}{}", selector_text(&sel.profile)),
+            None => metric.to_string(),
         };
         return Err(ExprError::new(
             lx.pos,
-            format!("expected a comparison (< <= > >= == !=) after '{metric}' but found {found}"),
+            format!(
+                "expected a comparison (< <= > >= == !=) after '{after}' but found {}",
+                lx.found()
+            ),
         ));
     }
     let op = CmpOp::parse(op_text).ok_or_else(|| {
@@ -252,11 +290,105 @@ pub fn parse_raw(src: &str) -> Result<RawExpr, ExprError> {
     Ok(RawExpr {
         metric: metric.to_string(),
         metric_at,
+        selector,
         op,
         op_at,
         value,
         value_at,
     })
+}
+
+/// `{profile=NAME}` at the cursor (spaces allowed inside), or None when no `{` follows.
+fn parse_selector(lx: &mut Lexer<'_>) -> Result<Option<Selector>, ExprError> {
+    if lx.peek() != Some('{') {
+        return Ok(None);
+    }
+    let open_at = lx.pos;
+    lx.bump();
+    lx.skip_ws();
+    let (label, label_at) = lx.take_while(|c| c.is_alphanumeric() || c == '_');
+    if label.is_empty() {
+        return Err(ExprError::new(
+            lx.pos,
+            format!(
+                "expected the label 'profile' but found {}; {SELECTOR_HINT}",
+                lx.found()
+            ),
+        ));
+    }
+    lx.skip_ws();
+    if lx.peek() == Some('}') && label != "profile" {
+        return Err(ExprError::new(
+            label_at,
+            format!("a selector names its label: write {{profile={label}}}"),
+        ));
+    }
+    if label != "profile" {
+        return Err(ExprError::new(
+            label_at,
+            format!("unknown label '{label}'; only 'profile' can be selected: {SELECTOR_HINT}"),
+        ));
+    }
+    let (eq, eq_at) = lx.take_while(|c| matches!(c, '=' | '!' | '~'));
+    if eq != "=" {
+        let found = if eq.is_empty() {
+            lx.found()
+        } else {
+            format!("'{eq}'")
+        };
+        return Err(ExprError::new(
+            eq_at,
+            format!("expected '=' after 'profile' but found {found}; {SELECTOR_HINT}"),
+        ));
+    }
+    lx.skip_ws();
+    let (profile, name_at) = if lx.peek() == Some('"') {
+        lx.bump();
+        let (name, at) = lx.take_while(|c| c != '"');
+        if lx.peek().is_none() {
+            return Err(ExprError::new(
+                at - 1,
+                "unclosed quote in the profile name; write {profile=\"NAME\"}",
+            ));
+        }
+        lx.bump();
+        (name, at)
+    } else {
+        let (name, at) = lx.take_while(|c| !matches!(c, '}' | ',' | '"'));
+        (name.trim_end(), at)
+    };
+    if profile.is_empty() {
+        return Err(ExprError::new(
+            name_at,
+            format!("the profile name is empty; {SELECTOR_HINT}"),
+        ));
+    }
+    lx.skip_ws();
+    match lx.peek() {
+        Some('}') => lx.bump(),
+        Some(',') => {
+            return Err(ExprError::new(
+                lx.pos,
+                format!("one label per selector; only 'profile' can be selected: {SELECTOR_HINT}"),
+            ))
+        }
+        _ => {
+            // Point after the name's first word: `{profile=lurker < 1s` lacks its brace there.
+            let word = profile.find(char::is_whitespace).unwrap_or(profile.len());
+            return Err(ExprError::new(
+                name_at + word,
+                format!(
+                    "missing '}}' after the profile name '{}'; {SELECTOR_HINT}",
+                    &profile[..word]
+                ),
+            ));
+        }
+    }
+    Ok(Some(Selector {
+        profile: profile.to_string(),
+        open_at,
+        name_at,
+    }))
 }
 
 fn parse_value(lx: &mut Lexer<'_>, op: CmpOp) -> Result<Literal, ExprError> {
@@ -408,5 +540,101 @@ mod tests {
         // Columns count characters, not bytes.
         assert_eq!(column_of("é.p99 < 3ms").0, 1);
         assert_eq!(column_of("poll.p99 < 3µm").0, 13);
+    }
+
+    #[test]
+    fn selectors_parse_with_spaces_and_quotes_and_format_back() {
+        let sel = |s: &str| parse_raw(s).unwrap().selector.unwrap();
+        let e = parse_raw("poll.p99{profile=lurker} < 300ms").unwrap();
+        assert_eq!((e.metric.as_str(), e.op_at), ("poll.p99", 25));
+        let s = e.selector.unwrap();
+        assert_eq!(
+            (s.profile.as_str(), s.open_at, s.name_at),
+            ("lurker", 8, 17)
+        );
+        assert_eq!(
+            sel("poll.p99 { profile = night owl } <1s").profile,
+            "night owl"
+        );
+        assert_eq!(sel("poll.p99{profile=\"a}b\"}<1s").profile, "a}b");
+        assert_eq!(parse_raw("poll.p99 < 1s").unwrap().selector, None);
+        for name in ["lurker", "night owl", "a}b", "é-ü_9", "x{y"] {
+            let text = format!("asa{} > 1s", selector_text(name));
+            assert_eq!(sel(&text).profile, name, "{text}");
+        }
+        assert_eq!(selector_text("lurker"), "{profile=lurker}");
+        assert_eq!(selector_text("a}b"), "{profile=\"a}b\"}");
+    }
+
+    #[test]
+    fn selector_errors_carry_their_column() {
+        let cases = [
+            (
+                "poll.p99{region=eu} < 3ms",
+                10,
+                "unknown label 'region'; only 'profile' can be selected",
+            ),
+            (
+                "poll.p99{lurker} < 3ms",
+                10,
+                "a selector names its label: write {profile=lurker}",
+            ),
+            (
+                "poll.p99{profile=lurker < 3ms",
+                24,
+                "missing '}' after the profile name 'lurker'",
+            ),
+            (
+                "poll.p99{profile=lurker",
+                24,
+                "missing '}' after the profile name 'lurker'",
+            ),
+            (
+                "poll.p99{profile=a,b=c} < 3ms",
+                19,
+                "one label per selector",
+            ),
+            (
+                "poll.p99{profile==a} < 3ms",
+                17,
+                "expected '=' after 'profile' but found '=='",
+            ),
+            (
+                "poll.p99{profile!=a} < 3ms",
+                17,
+                "expected '=' after 'profile' but found '!='",
+            ),
+            (
+                "poll.p99{profile a} < 3ms",
+                18,
+                "expected '=' after 'profile' but found 'a}'",
+            ),
+            ("poll.p99{profile=} < 3ms", 18, "the profile name is empty"),
+            (
+                "poll.p99{profile=\"ab < 3ms",
+                18,
+                "unclosed quote in the profile name",
+            ),
+            (
+                "poll.p99{} < 3ms",
+                10,
+                "expected the label 'profile' but found '}'",
+            ),
+            (
+                "poll.p99{",
+                10,
+                "expected the label 'profile' but found the end",
+            ),
+            (
+                "poll.p99{profile=a} 3ms",
+                21,
+                "after 'poll.p99{profile=a}' but found '3ms'",
+            ),
+        ];
+        for (expr, col, want) in cases {
+            let (got_col, msg) = column_of(expr);
+            assert!(msg.contains(want), "{expr}: {msg}");
+            assert_eq!(got_col, col, "{expr}: {msg}");
+        }
     }
 }

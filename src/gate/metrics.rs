@@ -5,11 +5,15 @@
 //! rates, a plain count, requests per second for throughput. A metric the run has no data
 //! for (an operation that never happened, a rate over zero requests) resolves to
 //! [`Observed::NoData`], which makes a threshold fail: CI should not pass on silence.
+//!
+//! A metric with a profile (`poll.p99{profile=lurker}`) is read the same way from that
+//! profile's figures, seen as a summary of their own ([`super::select::profile_view`]).
 
 use crate::protocol::Operation;
 use crate::report::model::{LatencyStats, Summary};
 use crate::report::vocab::{GeneratorVerdict, TransportErrorKind, ViolationKind};
 use crate::util::trim_decimals;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Latency statistics every operation offers.
@@ -146,12 +150,24 @@ enum Source {
 /// A known metric, ready to be read from summaries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
-    /// The name as written (`poll.p99`).
+    /// The name as written (`poll.p99`), without its selector.
     pub name: String,
     /// Its unit.
     pub unit: Unit,
     source: Source,
+    /// The `[[customers]]` profile it is read from (None: the whole run).
+    profile: Option<String>,
 }
+
+/// Session counts a profile's figures hold (the others are run-wide only).
+const PROFILE_SESSION_FIELDS: [&str; 6] = [
+    "started",
+    "never_started",
+    "failed",
+    "ended_by_server",
+    "flagged",
+    "near_miss",
+];
 
 fn pick(list: &[&'static str], s: &str) -> Option<&'static str> {
     list.iter().find(|x| **x == s).copied()
@@ -230,7 +246,50 @@ impl Metric {
             name: name.to_string(),
             unit,
             source,
+            profile: None,
         })
+    }
+
+    /// Whether a profile's figures hold this metric: not the generator's self-check, nor the
+    /// open model's drops and plan, nor session counts that only the whole run keeps.
+    pub fn per_profile(&self) -> bool {
+        match &self.source {
+            Source::Verdict | Source::Lateness(_) => false,
+            Source::Session(field, _) => PROFILE_SESSION_FIELDS.contains(field),
+            _ => true,
+        }
+    }
+
+    /// This metric read from the `[[customers]]` profile `name`; None when it has no
+    /// per-profile value ([`Metric::per_profile`]).
+    pub fn for_profile(self, name: &str) -> Option<Metric> {
+        self.per_profile().then(|| Metric {
+            profile: Some(name.to_string()),
+            ..self
+        })
+    }
+
+    /// The profile it is read from (None: the whole run).
+    pub fn profile(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+
+    /// The name with its selector, as the grammar reads it back: `poll.p99{profile=lurker}`.
+    pub fn label(&self) -> String {
+        match &self.profile {
+            Some(p) => format!("{}{}", self.name, super::expr::selector_text(p)),
+            None => self.name.clone(),
+        }
+    }
+
+    /// The summary this metric reads: `s` itself, or its profile's figures seen as one.
+    fn scope<'a>(&self, s: &'a Summary) -> Result<Cow<'a, Summary>, String> {
+        match &self.profile {
+            None => Ok(Cow::Borrowed(s)),
+            Some(p) => super::select::profile_view(s, p)
+                .map(Cow::Owned)
+                .ok_or_else(|| format!("the summary has no figures for profile '{p}'")),
+        }
     }
 
     /// Which direction is an improvement.
@@ -248,6 +307,7 @@ impl Metric {
     /// For a percentile metric (`OP.pXX`, `OP.service_time.pXX`, `gaps.p50|p99`): its
     /// quantile and how many samples `s` holds behind it. None for other metrics.
     pub fn percentile_samples(&self, s: &Summary) -> Option<(f64, u64)> {
+        let s = &*self.scope(s).ok()?;
         let quantile = |stat: &str| match stat {
             "p50" => Some(0.5),
             "p90" => Some(0.9),
@@ -270,8 +330,15 @@ impl Metric {
         }
     }
 
-    /// Read this metric from a summary.
+    /// Read this metric from a summary (from its profile's figures, with a selector).
     pub fn resolve(&self, s: &Summary) -> Observed {
+        match self.scope(s) {
+            Ok(s) => self.read(&s),
+            Err(why) => Observed::NoData(why),
+        }
+    }
+
+    fn read(&self, s: &Summary) -> Observed {
         use Observed::{NoData, Value};
         let total = s.requests.total;
         let per_request = |count: u64| {

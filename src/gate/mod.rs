@@ -4,6 +4,7 @@
 //! - [`expr`]: the expression syntax (`METRIC OP VALUE`) with byte positions.
 //! - [`metrics`]: metric names, units and how each is read from a [`Summary`].
 //! - [`catalogue`]: every metric name with unit and meaning; "did you mean" suggestions.
+//! - [`select`]: `{profile=NAME}` selectors: a profile's figures as a summary, name checks.
 //! - [`baseline`]: regression of a run against a baseline run.
 //! - [`junit`]: JUnit XML for CI systems.
 //! - [`check`]: the `chatload check` command and the text tables.
@@ -18,6 +19,7 @@ pub mod check;
 pub mod expr;
 pub mod junit;
 pub mod metrics;
+pub mod select;
 
 pub use baseline::{compare, Regression, Verdict};
 pub use check::{check_command, untrusted_reason};
@@ -25,6 +27,7 @@ mod json;
 pub use expr::CmpOp;
 pub use junit::write_junit;
 pub use metrics::{Metric, Observed, Unit};
+pub use select::{check_profile, KnownProfiles};
 
 use crate::error::{Exit, UsageError};
 use crate::report::model::{Summary, ThresholdResult};
@@ -61,15 +64,20 @@ pub enum Limit {
 pub struct Threshold {
     /// The expression as written.
     pub expression: String,
-    /// The metric it reads.
+    /// The metric it reads (with the profile of a `{profile=NAME}` selector).
     pub metric: Metric,
+    /// Byte offset in `expression` of the selector's profile name (None without one); the
+    /// name is checked against the known profiles by [`check_profile`].
+    pub profile_at: Option<usize>,
     /// The comparison.
     pub op: CmpOp,
     /// The value compared with.
     pub limit: Limit,
 }
 
-/// Parse one threshold expression: syntax, metric name and unit compatibility.
+/// Parse one threshold expression: syntax, metric name, selector and unit compatibility.
+/// A selector's profile name is checked later, against the profiles known where the
+/// threshold is used ([`check_profile`]).
 ///
 /// Errors name the column, e.g. `threshold 'poll.p99 < 30x' at column 14: unknown unit 'x'; ...`.
 pub fn parse_threshold(expr: &str) -> Result<Threshold, UsageError> {
@@ -85,11 +93,31 @@ pub fn parse_threshold(expr: &str) -> Result<Threshold, UsageError> {
         )
         .into_usage(expr)
     })?;
+    let (metric, profile_at) = match &raw.selector {
+        None => (metric, None),
+        Some(sel) => {
+            let name = metric.name.clone();
+            let metric = metric.for_profile(&sel.profile).ok_or_else(|| {
+                ExprError::new(
+                    sel.open_at,
+                    format!(
+                        "'{name}' has no value per profile (it is run-wide); drop the selector, \
+                         or select one of: {}",
+                        catalogue::per_profile_patterns().join(", ")
+                    ),
+                )
+                .into_usage(expr)
+            })?;
+            let leading = expr.len() - expr.trim_start().len();
+            (metric, Some(sel.name_at - leading))
+        }
+    };
     let limit = limit_for(&metric, raw.op, raw.value, raw.op_at, raw.value_at)
         .map_err(|e| e.into_usage(expr))?;
     Ok(Threshold {
         expression: expr.trim().to_string(),
         metric,
+        profile_at,
         op: raw.op,
         limit,
     })
@@ -103,7 +131,7 @@ fn limit_for(
     op_at: usize,
     at: usize,
 ) -> Result<Limit, ExprError> {
-    let name = &metric.name;
+    let name = &metric.label();
     let mismatch = |fix: &str| {
         ExprError::new(
             at,
@@ -133,10 +161,16 @@ fn limit_for(
         )),
         (Unit::Count, Literal::Number(n)) => Ok(Limit::Value(*n)),
         (Unit::Count, Literal::Percent(_)) => {
-            let rate = name.strip_suffix(".count").unwrap_or(name).to_string() + ".rate";
-            match Metric::from_name(&rate) {
-                Some(_) => Err(mismatch(&format!(
-                    "compare '{rate}' with a percentage instead"
+            let base = &metric.name;
+            let rate = base.strip_suffix(".count").unwrap_or(base).to_string() + ".rate";
+            let rate_metric = Metric::from_name(&rate).and_then(|m| match metric.profile() {
+                Some(p) => m.for_profile(p),
+                None => Some(m),
+            });
+            match rate_metric {
+                Some(m) => Err(mismatch(&format!(
+                    "compare '{}' with a percentage instead",
+                    m.label()
                 ))),
                 None => Err(mismatch("use a plain number such as 0")),
             }

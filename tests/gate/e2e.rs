@@ -19,9 +19,11 @@ fn want(want: i32, run: &Summary) -> i32 {
     }
 }
 
-/// A tiny scenario: few sessions, a few seconds, fast polls, one message each.
-const TINY: &str = r#"
-name = "gate-e2e"
+/// The tiny scenario's load and customer: few sessions, a few seconds, fast polls, one
+/// message each (a macro, so `concat!` can build both scenarios on it).
+macro_rules! tiny_base {
+    () => {
+        r#"
 seed = 5
 
 [load]
@@ -33,10 +35,19 @@ poll_interval = "200ms"
 messages = 1
 think_time = "300ms"
 end = "after-messages"
+"#
+    };
+}
 
+/// A tiny scenario with two thresholds.
+const TINY: &str = concat!(
+    "name = \"gate-e2e\"",
+    tiny_base!(),
+    r#"
 [thresholds]
 checks = ["sessions.flagged == 0", "requests.total > 0"]
-"#;
+"#
+);
 
 fn tiny_run(dir: &Path, name: &str, thresholds: &[&str]) -> (i32, String, Summary) {
     tiny_run_with(dir, name, thresholds, &[])
@@ -48,8 +59,19 @@ fn tiny_run_with(
     thresholds: &[&str],
     extra: &[&str],
 ) -> (i32, String, Summary) {
-    let scenario = dir.join("tiny.toml");
-    std::fs::write(&scenario, TINY).unwrap();
+    run_scenario(dir, TINY, name, thresholds, extra)
+}
+
+/// `chatload run` of the scenario `text` into `dir/name`, with `--threshold`s and `extra` flags.
+fn run_scenario(
+    dir: &Path,
+    text: &str,
+    name: &str,
+    thresholds: &[&str],
+    extra: &[&str],
+) -> (i32, String, Summary) {
+    let scenario = dir.join(format!("{name}.toml"));
+    std::fs::write(&scenario, text).unwrap();
     let out = dir.join(name);
     let mut args = vec![
         "run",
@@ -217,4 +239,124 @@ fn the_ci_gate_scenario_passes_on_the_reference_server() {
         xml.contains(r#"<testsuite name="chatload.regression""#),
         "{xml}"
     );
+}
+
+/// TINY with a mix of two profiles (scenarios/mix.toml's shape): their sessions, flags and
+/// service level are in `summary.profiles`, and thresholds can select them.
+const TINY_MIX: &str = concat!(
+    "name = \"gate-mix\"",
+    tiny_base!(),
+    r#"
+[[customers]]
+name = "widget"
+
+[[customers]]
+name = "chatty"
+messages = 2
+
+[thresholds]
+checks = ["sessions.flagged{profile=chatty} == 0", "service_level{profile=widget} > 0%"]
+"#
+);
+
+#[test]
+fn profile_thresholds_pass_and_fail_on_a_mix_and_check_knows_its_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("mix.xml");
+    let failing = "sessions.started { profile = chatty } > 1000";
+    let (code, log, s) = run_scenario(
+        dir.path(),
+        TINY_MIX,
+        "mix",
+        &[failing],
+        &["--junit", junit.to_str().unwrap()],
+    );
+    assert_eq!(code, want(1, &s), "{log}");
+    let chatty = &s.profiles["chatty"];
+    let widget_sl = s.profiles["widget"].service_level.as_ref().unwrap();
+    let got: Vec<(&str, Option<f64>, bool)> = s
+        .thresholds
+        .iter()
+        .map(|t| (t.expression.as_str(), t.observed, t.passed))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "sessions.flagged{profile=chatty} == 0",
+                Some(chatty.flagged as f64),
+                true
+            ),
+            (
+                "service_level{profile=widget} > 0%",
+                Some(widget_sl.within_target_rate),
+                true
+            ),
+            (failing, Some(chatty.sessions as f64), false),
+        ],
+        "{log}"
+    );
+    assert!(
+        chatty.sessions > 0 && chatty.sessions < s.sessions.started,
+        "{log}"
+    );
+    // The text summary and JUnit name the threshold as written.
+    assert!(
+        log.contains(&format!("FAIL  {failing} (observed {})", chatty.sessions)),
+        "{log}"
+    );
+    let message = chatload::gate::junit::threshold_message(&s.thresholds[2]);
+    check_junit(
+        &std::fs::read_to_string(&junit).unwrap(),
+        3,
+        &[(failing, message.as_str())],
+    );
+
+    // check re-evaluates the recorded selectors alike, and judges new ones on the profiles.
+    let run = dir.path().join("mix");
+    let run = run.to_str().unwrap();
+    let (code, out, _) = chatload(&["check", run]);
+    assert_eq!(code, want(1, &s), "{out}");
+    assert!(out.contains("3 threshold(s), 1 failed"), "{out}");
+    let (code, out, err) = chatload(&["check", run, "-t", "sessions.started{profile=chatty} >= 1"]);
+    assert_eq!(code, want(0, &s), "{out}{err}");
+    let (code, out, err) = chatload(&["check", run, "-t", "asa{profile=chaty} < 30s"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(
+            "threshold 'asa{profile=chaty} < 30s' at column 13: unknown profile 'chaty'; \
+             did you mean 'chatty'? the summary has figures for the profiles chatty, widget"
+        ),
+        "{err}"
+    );
+
+    // run: an unknown profile stops before the run, naming the scenario's profiles; a
+    // scenario without [[customers]] has no profile to select.
+    std::fs::write(dir.path().join("plain.toml"), TINY).unwrap();
+    let cases = [
+        (
+            "mix.toml",
+            "poll.p99{profile=widgit} < 1s",
+            "--threshold: threshold 'poll.p99{profile=widgit} < 1s' at column 18: unknown profile \
+             'widgit'; did you mean 'widget'? the scenario's [[customers]] profiles are widget, chatty",
+        ),
+        (
+            "plain.toml",
+            "poll.p99{profile=widget} < 1s",
+            "but the scenario has none; add [[customers]] profiles",
+        ),
+    ];
+    for (file, threshold, message) in cases {
+        let scenario = dir.path().join(file);
+        let args = [
+            "run",
+            scenario.to_str().unwrap(),
+            "--quiet",
+            "-t",
+            threshold,
+        ];
+        let (code, out, err) = chatload(&args);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains(message), "{err}");
+    }
 }

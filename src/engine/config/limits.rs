@@ -3,9 +3,10 @@
 
 use super::{flag_or, nonzero, Src, DEFAULT_BODY_BUDGET};
 use crate::cli::RunArgs;
+use crate::engine::profiles::Profile;
 use crate::engine::scenario::Scenario;
 use crate::error::UsageError;
-use crate::gate::{parse_threshold, Threshold, ThresholdsSpec};
+use crate::gate::{check_profile, parse_threshold, KnownProfiles, Threshold, ThresholdsSpec};
 use crate::util::parse_duration;
 use std::time::Duration;
 
@@ -127,20 +128,25 @@ pub(super) fn limits(args: &RunArgs, sc: &Scenario, src: &Src<'_>) -> Result<Lim
     })
 }
 
-/// The `[thresholds]` table plus `--threshold` flags, each parsed (an error names
-/// `thresholds.checks[i]` or `--threshold`), and the abort grace period.
+/// The `[thresholds]` table plus `--threshold` flags, each parsed and its profile
+/// selector checked against `profiles` (an error names `thresholds.checks[i]` or
+/// `--threshold`), and the abort grace period.
 pub(super) fn thresholds(
     args: &RunArgs,
     sc: &Scenario,
+    profiles: &[Profile],
 ) -> Result<(ThresholdsSpec, Vec<Threshold>, Duration), UsageError> {
     let mut thresholds = sc.thresholds.clone();
     thresholds.checks.extend(args.thresholds.iter().cloned());
+    let known: Vec<&str> = profiles.iter().map(|p| &*p.name).collect();
     let parsed = thresholds
         .checks
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            parse_threshold(c).map_err(|e| {
+            let checked = parse_threshold(c)
+                .and_then(|t| check_profile(&t, &known, KnownProfiles::Scenario).map(|()| t));
+            checked.map_err(|e| {
                 if i < sc.thresholds.checks.len() {
                     UsageError::new(format!("thresholds.checks[{i}]: {e}"))
                 } else {

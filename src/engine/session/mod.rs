@@ -319,14 +319,10 @@ pub(crate) fn record(metrics: &Metrics, call: &Call<'_>, intended: Instant, repl
     });
 }
 
-/// Run one session in `slot` to its end and report it to metrics (which writes its row).
-/// `start_at` is the planned instant of its request_chat.
-pub(crate) async fn run_session(
-    ctx: Arc<SessionCtx>,
-    slot: u64,
-    start_at: Instant,
-    mut run: PhaseRx,
-) {
+/// A new session's shared state (its ordinal, profile, customer and cookie jar) and its
+/// script's random source. Not inline in [`run_session`]: locals of an async fn that
+/// live across an await are stored in its task, and these are only needed here.
+fn new_shared(ctx: &SessionCtx) -> (Shared, SmallRng) {
     let ordinal = ctx.next_ordinal.fetch_add(1, Ordering::Relaxed);
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let profile = crate::engine::profiles::pick(&ctx.profiles, ctx.seed, ctx.plan_index(ordinal));
@@ -346,6 +342,19 @@ pub(crate) async fn run_session(
         jar: ctx.client.cookies().then(Default::default),
         ..Shared::default()
     };
+    (sh, rng)
+}
+
+/// Run one session in `slot` to its end and report it to metrics (which writes its row).
+/// `start_at` is the planned instant of its request_chat.
+pub(crate) async fn run_session(
+    ctx: Arc<SessionCtx>,
+    slot: u64,
+    start_at: Instant,
+    mut run: PhaseRx,
+) {
+    let (sh, mut rng) = new_shared(&ctx);
+    let ordinal = sh.ordinal;
     sh.position.store(1, Ordering::Relaxed);
     ctx.metrics.session_started();
     let row_guard = abandon::RowGuard::new(&ctx, &sh, ordinal);
@@ -407,8 +416,13 @@ async fn disconnect_at_planned_end(
     if sh.end() != Some(EndReason::RunEnded) {
         return None;
     }
-    tokio::time::sleep_until(planned_end_disconnect(ctx, sh, spread)).await;
-    Some(script::disconnect(ctx, sh).await)
+    // Boxed: only a session the planned end stopped gets this far, so every other
+    // session's task keeps just the small wait above.
+    Box::pin(async {
+        tokio::time::sleep_until(planned_end_disconnect(ctx, sh, spread)).await;
+        Some(script::disconnect(ctx, sh).await)
+    })
+    .await
 }
 
 /// When a session stopped by the planned end sends its disconnect: `spread` from now

@@ -204,8 +204,25 @@ async fn wait(sh: &Shared, run: &mut PhaseRx, at: Instant, deadline: Option<Inst
     }
 }
 
-/// The customer's side of a session; returns when the session ended.
+/// The customer's side of a session; returns when the session ended, or at once for a
+/// customer who only polls (no messages, waiting for the agent to end the chat).
 pub(super) async fn script_loop(
+    ctx: &SessionCtx,
+    sh: &Shared,
+    started: Instant,
+    rng: &mut SmallRng,
+    run: &mut PhaseRx,
+) {
+    let s = ctx.script_of(sh);
+    if s.messages == 0 && matches!(s.end, EndMode::WaitForAgent) {
+        return;
+    }
+    // Boxed: on the heap only for customers who have a script to play.
+    Box::pin(script_steps(ctx, sh, started, rng, run)).await;
+}
+
+/// [`script_loop`]'s messages, typing and end.
+async fn script_steps(
     ctx: &SessionCtx,
     sh: &Shared,
     started: Instant,

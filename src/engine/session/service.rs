@@ -111,7 +111,8 @@ pub(super) async fn patience(ctx: &SessionCtx, sh: &Shared, requested: Instant, 
     };
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ sh.ordinal ^ 0x9A71_E4CE);
     let deadline = requested + dist.sample(&mut rng);
-    if !sh.sleep_until(deadline, run).await {
+    // Boxed: a customer without patience keeps no wait in its task.
+    if !Box::pin(sh.sleep_until(deadline, run)).await {
         return;
     }
     if sh.service().lose_patience(Instant::now(), &ctx.metrics) {
