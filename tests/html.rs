@@ -292,7 +292,7 @@ fn huge() -> Summary {
                 ("slow_response".to_string(), t % 3),
                 ("retries".to_string(), t % 2),
             ]),
-            dropped: 0,
+            ..TimelinePoint::default()
         })
         .collect();
     s.gap_histogram = (0..2000)

@@ -67,9 +67,9 @@ ordinal,chat_id,polls,max_gap_ms,flagged,near_miss,cause,end_reason,max_idle_ms,
 fn timeline_csv_exact() {
     let got = render(|w| csv::write_timeline(&fixture(), w));
     let want = "\
-t_s,time_utc,requests,errors,p50_ms,p99_ms,active_sessions,flags_total,flags_generator_lag,flags_slow_response,flags_retries,flags_cadence
-0,2026-11-21T09:30:00.000Z,4,0,1.5,3.0,2,0,0,0,0,0
-1,2026-11-21T09:30:01.000Z,8,1,2.0,9.25,1,1,0,0,1,0
+t_s,time_utc,requests,errors,p50_ms,p99_ms,active_sessions,flags_total,flags_generator_lag,flags_slow_response,flags_retries,flags_cadence,joined,joined_within_target,abandoned,service_level,queue_wait_max_ms
+0,2026-11-21T09:30:00.000Z,4,0,1.5,3.0,2,0,0,0,0,0,0,0,0,,0.0
+1,2026-11-21T09:30:01.000Z,8,1,2.0,9.25,1,1,0,0,1,0,3,2,1,0.5,12500.5
 ";
     assert_eq!(got, want);
 }

@@ -6,7 +6,9 @@
 //! chat_ended}`, `request_errors_total`, `transport_errors_total{kind}`,
 //! `gap_flags_total{cause}`, `gap_near_misses_total`, `violations_total{kind}`,
 //! `sessions_started_total`, `sessions_ended_total`, `sessions_dropped_total`,
-//! `active_sessions`, and the histograms `latency_seconds{operation}` (corrected) and
+//! `active_sessions`, the service level's `chats_joined_total`,
+//! `chats_joined_within_target_total` and `chats_abandoned_total` (from the tick's
+//! timeline point), and the histograms `latency_seconds{operation}` (corrected) and
 //! `service_time_seconds{operation}` with exponential buckets 1 ms .. 65 s.
 
 use super::recorder::Recorder;
@@ -46,6 +48,9 @@ pub(crate) struct LiveMetrics {
     ended: Counter,
     dropped: Counter,
     active: Gauge,
+    joined: Counter,
+    within: Counter,
+    abandoned: Counter,
     latency: Family<Labels, Histogram, Buckets>,
     service: Family<Labels, Histogram, Buckets>,
     started_seen: std::sync::atomic::AtomicU64,
@@ -78,6 +83,9 @@ impl LiveMetrics {
             ended: Counter::default(),
             dropped: Counter::default(),
             active: Gauge::default(),
+            joined: Counter::default(),
+            within: Counter::default(),
+            abandoned: Counter::default(),
             latency: Family::new_with_constructor(Buckets),
             service: Family::new_with_constructor(Buckets),
             started_seen: Default::default(),
@@ -121,6 +129,25 @@ impl LiveMetrics {
             m.dropped.clone(),
         );
         r.register("active_sessions", "Sessions active now", m.active.clone());
+        for (name, help, counter) in [
+            (
+                "chats_joined",
+                "Chats an agent joined (when the customer saw the join)",
+                &m.joined,
+            ),
+            (
+                "chats_joined_within_target",
+                "Chats an agent joined within the service-level target",
+                &m.within,
+            ),
+            (
+                "chats_abandoned",
+                "Chats whose customer lost patience before an agent joined",
+                &m.abandoned,
+            ),
+        ] {
+            r.register(name, help, counter.clone());
+        }
         r.register(
             "latency_seconds",
             "Corrected latency (from the intended send instant), by operation",
@@ -194,6 +221,9 @@ impl LiveMetrics {
         self.dropped.inc_by(dropped as u64);
         self.active
             .set(i64::try_from(tick.active).unwrap_or(i64::MAX));
+        self.joined.inc_by(tick.point.joined);
+        self.within.inc_by(tick.point.joined_within_target);
+        self.abandoned.inc_by(tick.point.abandoned);
         for op in Operation::ALL {
             let Some(h) = d.op(op) else { continue };
             let labels = vec![("operation", op.as_str().to_string())];
@@ -245,4 +275,41 @@ pub(crate) async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::TimelinePoint;
+    use std::time::Duration;
+
+    #[test]
+    fn the_service_level_counters_add_the_ticks_points() {
+        let m = LiveMetrics::new();
+        let tick = |joined, within, abandoned| Tick {
+            from: Duration::ZERO,
+            to: Duration::from_secs(1),
+            point: TimelinePoint {
+                joined,
+                joined_within_target: within,
+                abandoned,
+                ..TimelinePoint::default()
+            },
+            delta: Box::new(Recorder::new()),
+            rows: Vec::new(),
+            started: 0,
+            active: 0,
+            peak_active: 0,
+        };
+        m.update(&tick(3, 2, 1));
+        m.update(&tick(4, 1, 0));
+        let text = m.render();
+        for line in [
+            "chatload_chats_joined_total 7",
+            "chatload_chats_joined_within_target_total 3",
+            "chatload_chats_abandoned_total 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+    }
 }

@@ -51,6 +51,7 @@ fn sum_points(t_s: u64, points: &[TimelinePoint]) -> TimelinePoint {
         acc.p99_ms = acc.p99_ms.max(p.p99_ms);
         acc.active_sessions += p.active_sessions;
         acc.flags_total += p.flags_total;
+        super::timeline::add_service(&mut acc, p);
         for (k, v) in &p.flags_by_cause {
             *acc.flags_by_cause.entry(k.clone()).or_insert(0) += v;
         }
@@ -241,4 +242,25 @@ fn keep_shard_verdicts(out: &mut Summary, shards: &[ShardRun], expected: u32) {
         worst.index,
         worst.reason
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_of_two_shards_adds_their_service_level_counts() {
+        let point = |joined, within, abandoned, wait| TimelinePoint {
+            joined,
+            joined_within_target: within,
+            abandoned,
+            queue_wait_max_ms: wait,
+            dropped: 1,
+            ..TimelinePoint::default()
+        };
+        let p = sum_points(7, &[point(3, 2, 1, 900.0), point(1, 0, 2, 4000.5)]);
+        let got = (p.t_s, p.joined, p.joined_within_target, p.abandoned);
+        assert_eq!(got, (7, 4, 2, 3));
+        assert_eq!((p.queue_wait_max_ms, p.dropped), (4000.5, 2));
+    }
 }

@@ -415,6 +415,7 @@ impl Metrics {
         point.dropped = lock(&self.open)
             .as_mut()
             .map_or(0, |o| o.interval_dropped());
+        lock(&self.service).interval_into(&mut point, true);
         let from = state.last_tick.saturating_duration_since(self.start);
         state.last_tick = now;
         self.live
@@ -465,7 +466,7 @@ impl Metrics {
             active_sessions: self.live.active.load(Relaxed),
             flags_total: self.live.flags.load(Relaxed),
             flags_by_cause: gaps::cause_map(&acc.flags_by_cause),
-            dropped: 0,
+            ..TimelinePoint::default()
         }
     }
 
@@ -474,12 +475,17 @@ impl Metrics {
         let open = self.open_interval(false);
         let dropped = lock(&self.open).as_ref().map_or(0, |o| o.open_dropped());
         let state = lock(&self.timeline);
-        if open.requests == 0 && open.flags_by_cause.iter().all(|&n| n == 0) && dropped == 0 {
+        let mut point = self.point(&open, state.last_tick);
+        point.dropped = dropped;
+        let chats = lock(&self.service).interval_into(&mut point, false);
+        if open.requests == 0
+            && open.flags_by_cause.iter().all(|&n| n == 0)
+            && dropped == 0
+            && !chats
+        {
             return state.timeline.snapshot();
         }
         let mut timeline = state.timeline.clone();
-        let mut point = self.point(&open, state.last_tick);
-        point.dropped = dropped;
         timeline.push_second(point);
         timeline.snapshot()
     }

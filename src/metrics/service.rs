@@ -6,10 +6,12 @@
 //! agent's next `Message`), ASA, the share joined within the
 //! service-level target, and the chats whose customer lost patience first
 //! (abandoned, with their wait). One per run, written a few times per session.
+//! The chats joined and abandoned since the last tick also go to the interval's
+//! timeline point, so the level can be followed over time.
 
 use super::recorder::{micros, new_histogram, round_dp};
 use super::summary::latency_stats;
-use crate::report::model::{ServiceLevel, SessionRow};
+use crate::report::model::{ServiceLevel, SessionRow, TimelinePoint};
 use hdrhistogram::Histogram;
 use std::time::Duration;
 
@@ -24,6 +26,17 @@ pub(super) struct ServiceStats {
     abandoned_wait: Histogram<u64>,
     first_response: Histogram<u64>,
     response: Histogram<u64>,
+    /// Since the last tick.
+    interval: IntervalLevel,
+}
+
+/// The chats joined and abandoned since the last tick.
+#[derive(Debug, Default, Clone, Copy)]
+struct IntervalLevel {
+    joined: u64,
+    within: u64,
+    abandoned: u64,
+    wait_max: Duration,
 }
 
 impl ServiceStats {
@@ -38,6 +51,7 @@ impl ServiceStats {
             abandoned_wait: new_histogram(),
             first_response: new_histogram(),
             response: new_histogram(),
+            interval: IntervalLevel::default(),
         }
     }
 
@@ -48,14 +62,37 @@ impl ServiceStats {
 
     /// An agent joined a session after the customer waited `wait`.
     pub(super) fn joined(&mut self, wait: Duration) {
-        self.within += u64::from(wait <= self.target);
+        let within = u64::from(wait <= self.target);
+        self.within += within;
         self.wait_us += wait.as_micros();
         self.queue_wait.saturating_record(micros(wait));
+        let i = &mut self.interval;
+        i.joined += 1;
+        i.within += within;
+        i.wait_max = i.wait_max.max(wait);
     }
 
     /// A customer lost patience after waiting `wait` and left before any agent joined.
     pub(crate) fn abandoned(&mut self, wait: Duration) {
         self.abandoned_wait.saturating_record(micros(wait));
+        self.interval.abandoned += 1;
+        self.interval.wait_max = self.interval.wait_max.max(wait);
+    }
+
+    /// Write the chats joined and abandoned since the last tick into `point`; `reset`
+    /// starts the next interval (a tick), without it the interval stays open (a snapshot).
+    /// True when there was any.
+    pub(super) fn interval_into(&mut self, point: &mut TimelinePoint, reset: bool) -> bool {
+        let i = if reset {
+            std::mem::take(&mut self.interval)
+        } else {
+            self.interval
+        };
+        point.joined = i.joined;
+        point.joined_within_target = i.within;
+        point.abandoned = i.abandoned;
+        point.queue_wait_max_ms = round_dp(i.wait_max.as_secs_f64() * 1000.0, 3);
+        i.joined + i.abandoned > 0
     }
 
     /// An established session ended before any agent joined it.

@@ -424,3 +424,38 @@ fn timeline_includes_the_open_interval_so_requests_add_up() {
     assert_eq!(s.timeline.iter().map(|p| p.requests).sum::<u64>(), 3);
     assert_eq!(s.timeline.len(), 2);
 }
+
+#[test]
+fn the_service_level_goes_to_the_interval_of_the_join_or_abandonment() {
+    let base = Instant::now();
+    let m = Metrics::with_shards(base, Duration::from_secs(45), 0.8, 2);
+    m.service_target(Duration::from_secs(10));
+    m.agent_joined(Duration::from_secs(3));
+    m.agent_joined(Duration::from_secs(12));
+    let first = m.tick(base + Duration::from_secs(1)).point;
+    let levels = |p: &TimelinePoint| {
+        (
+            p.joined,
+            p.joined_within_target,
+            p.abandoned,
+            p.queue_wait_max_ms,
+        )
+    };
+    assert_eq!(levels(&first), (2, 1, 0, 12_000.0));
+    assert_eq!(first.service_level(), Some(0.5));
+    // The next interval starts empty; an abandonment still open is in the summary's
+    // timeline (its last point), once.
+    m.abandoned(Duration::from_secs(20));
+    m.never_joined();
+    let s = m.build_summary(RunFacts::completed(scenario(), Duration::from_millis(1500)));
+    let points: Vec<_> = s.timeline.iter().map(levels).collect();
+    assert_eq!(points, [(2, 1, 0, 12_000.0), (0, 0, 1, 20_000.0)]);
+    let sl = s.service_level.expect("service level");
+    assert_eq!((sl.joined, sl.abandoned, sl.never_joined), (2, 1, 1));
+    let second = m.tick(base + Duration::from_secs(2)).point;
+    assert_eq!(levels(&second), (0, 0, 1, 20_000.0));
+    assert_eq!(
+        levels(&m.tick(base + Duration::from_secs(3)).point),
+        (0, 0, 0, 0.0)
+    );
+}

@@ -3,9 +3,11 @@
 //! Each tick adds a one-second point. Points are kept at a step of `step_s`
 //! seconds; when [`MAX_POINTS`] are stored, neighbours are merged pairwise and
 //! the step doubles, so a 1 h run keeps 900..1200 points of 4 s. Merging adds
-//! counts, keeps the later `active_sessions`/`flags_total`, takes the
-//! request-weighted mean of `p50_ms` and the max of `p99_ms` (percentiles of
-//! merged seconds cannot be recovered exactly; the max never hides a spike).
+//! counts (requests, errors, flags, drops, chats joined / within the target /
+//! abandoned), keeps the later `active_sessions`/`flags_total`, takes the
+//! request-weighted mean of `p50_ms` and the max of `p99_ms` and of
+//! `queue_wait_max_ms` (percentiles of merged seconds cannot be recovered
+//! exactly; the max never hides a spike).
 
 use crate::report::model::TimelinePoint;
 
@@ -45,10 +47,21 @@ fn merge(acc: &mut TimelinePoint, later: &TimelinePoint) {
     acc.errors += later.errors;
     acc.active_sessions = later.active_sessions;
     acc.flags_total = later.flags_total;
-    acc.dropped += later.dropped;
+    add_service(acc, later);
     for (k, v) in &later.flags_by_cause {
         *acc.flags_by_cause.entry(k.clone()).or_insert(0) += v;
     }
+}
+
+/// Add `other`'s counts of the interval (drops, chats joined, within the target,
+/// abandoned) to `acc` and keep the longer queue wait: a merged interval, or the same
+/// second of two shards.
+pub(super) fn add_service(acc: &mut TimelinePoint, other: &TimelinePoint) {
+    acc.dropped += other.dropped;
+    acc.joined += other.joined;
+    acc.joined_within_target += other.joined_within_target;
+    acc.abandoned += other.abandoned;
+    acc.queue_wait_max_ms = acc.queue_wait_max_ms.max(other.queue_wait_max_ms);
 }
 
 impl Timeline {
@@ -110,6 +123,10 @@ mod tests {
             flags_total: t,
             flags_by_cause: [("retries".to_string(), 1)].into_iter().collect(),
             dropped: t % 3,
+            joined: 2,
+            joined_within_target: t % 2,
+            abandoned: t % 5,
+            queue_wait_max_ms: (t % 7) as f64 * 1000.0,
         }
     }
 
@@ -143,6 +160,14 @@ mod tests {
                 .sum::<u64>(),
             3600
         );
+        // Counts of the service level add up; the longest wait of the merged seconds stays.
+        let sum = |f: fn(&TimelinePoint) -> u64| points.iter().map(f).sum::<u64>();
+        assert_eq!(sum(|p| p.dropped), (0..3600).map(|t| t % 3).sum::<u64>());
+        assert_eq!(sum(|p| p.joined), 7200);
+        assert_eq!(sum(|p| p.joined_within_target), 1800);
+        assert_eq!(sum(|p| p.abandoned), (0..3600).map(|t| t % 5).sum::<u64>());
+        assert_eq!(points[1].queue_wait_max_ms, 6000.0);
+        assert_eq!(points[1].service_level(), Some(2.0 / 15.0));
         // Points start at their first second, step apart; last values and max p99 kept.
         assert_eq!(points[1].t_s, 4);
         assert_eq!(points[1].active_sessions, 7);

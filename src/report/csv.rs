@@ -72,6 +72,11 @@ struct TimelineRow {
     flags_slow_response: u64,
     flags_retries: u64,
     flags_cadence: u64,
+    joined: u64,
+    joined_within_target: u64,
+    abandoned: u64,
+    service_level: Option<f64>,
+    queue_wait_max_ms: f64,
 }
 
 impl From<&TimelinePoint> for TimelineRow {
@@ -90,6 +95,11 @@ impl From<&TimelinePoint> for TimelineRow {
             flags_slow_response: by(GapCause::SlowResponse),
             flags_retries: by(GapCause::Retries),
             flags_cadence: by(GapCause::Cadence),
+            joined: p.joined,
+            joined_within_target: p.joined_within_target,
+            abandoned: p.abandoned,
+            service_level: p.service_level().map(|l| (l * 1e6).round() / 1e6),
+            queue_wait_max_ms: p.queue_wait_max_ms,
         }
     }
 }
@@ -140,6 +150,7 @@ pub const SESSIONS_HEADER: &[&str] = &[
 pub const TIMELINE_HEADER: &[&str] = &[
     "t_s", "time_utc", "requests", "errors", "p50_ms", "p99_ms", "active_sessions", "flags_total",
     "flags_generator_lag", "flags_slow_response", "flags_retries", "flags_cadence",
+    "joined", "joined_within_target", "abandoned", "service_level", "queue_wait_max_ms",
 ];
 
 /// operations.csv: one row per operation with both latency views.

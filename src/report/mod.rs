@@ -16,6 +16,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod model;
+mod service_windows;
 pub mod text;
 pub mod vocab;
 

@@ -484,10 +484,36 @@ pub struct TimelinePoint {
     /// Open model: arrivals dropped at the concurrency cap in the interval.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dropped: u64,
+    /// Service level: chats an agent joined in the interval (by when the customer saw it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub joined: u64,
+    /// Of `joined`, those whose queue wait was within the service-level target.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub joined_within_target: u64,
+    /// Chats whose customer lost patience in the interval.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub abandoned: u64,
+    /// Longest queue wait of the chats joined or abandoned in the interval (ms).
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub queue_wait_max_ms: f64,
+}
+
+impl TimelinePoint {
+    /// Service level of the chats joined or abandoned in the interval: joined within
+    /// the target of joined + abandoned (None when there was none). The run's
+    /// `within_target_rate` also counts never-joined chats, which have no interval.
+    pub fn service_level(&self) -> Option<f64> {
+        let chats = self.joined + self.abandoned;
+        (chats > 0).then(|| self.joined_within_target as f64 / chats as f64)
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+fn is_zero_f64(n: &f64) -> bool {
+    *n == 0.0
 }
 
 /// Both latency views of one operation as full histograms: each is the base64 of the

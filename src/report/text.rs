@@ -3,8 +3,13 @@
 
 use crate::report::in_report_order;
 use crate::report::model::{LatencyStats, Summary};
+use crate::report::service_windows;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+
+/// How far (a fraction) the lowest window's service level must fall below the run's to
+/// be printed.
+const LOW_WINDOW_DROP: f64 = 0.10;
 
 /// Write the end-of-run summary.
 pub fn write_text(summary: &Summary, out: &mut impl Write) -> io::Result<()> {
@@ -221,6 +226,7 @@ impl<W: Write> Text<'_, W> {
             sl.abandoned,
             sl.never_joined
         )?;
+        self.lowest_window(sl.within_target_rate)?;
         writeln!(
             self.w,
             "  queue wait p50 {:.1} s, p99 {:.1} s, max {:.1} s; agent first response p50 {:.1} s, p99 {:.1} s; every response p50 {:.1} s, p99 {:.1} s",
@@ -242,6 +248,28 @@ impl<W: Write> Text<'_, W> {
             )?;
         }
         Ok(())
+    }
+
+    /// The lowest level of the timeline's windows, when it is at least
+    /// [`LOW_WINDOW_DROP`] below the run's `level`: the level fell during the run.
+    fn lowest_window(&mut self, level: f64) -> io::Result<()> {
+        let windows = service_windows::windows(self.s);
+        let Some((w, low)) = service_windows::lowest(&windows) else {
+            return Ok(());
+        };
+        if level - low < LOW_WINDOW_DROP {
+            return Ok(());
+        }
+        writeln!(
+            self.w,
+            "  LEVEL FELL: lowest {:.0} % in {} s .. {} s ({} of {} chats within target; longest wait {:.1} s)",
+            low * 100.0,
+            w.t_s,
+            w.t_s + w.len_s,
+            w.point.joined_within_target,
+            w.chats(),
+            w.point.queue_wait_max_ms / 1000.0
+        )
     }
 
     fn gaps(&mut self) -> io::Result<()> {

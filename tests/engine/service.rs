@@ -4,7 +4,7 @@
 //! with patience, customers leave and abandonment grows as agents are removed.
 
 use super::e2e::{assert_counts_match, run_text, stats};
-use chatload::report::model::ServiceLevel;
+use chatload::report::model::{ServiceLevel, TimelinePoint};
 use chatload::RunOutcome;
 
 fn scenario(agents: u32) -> String {
@@ -151,4 +151,134 @@ async fn customers_who_lose_patience_leave_and_abandonment_grows_as_agents_go() 
         abandoned[1] > 0 && abandoned[2] > abandoned[1],
         "{abandoned:?}"
     );
+}
+
+/// A morning in miniature: 2 agents, chats of 3 s, arrivals rising from one every 2 s
+/// to 4 a second. The timeline carries the level per interval: every early chat is
+/// joined within the target, few at the peak; its counts add up to the run's.
+#[tokio::test(start_paused = true)]
+async fn the_timeline_shows_the_level_falling_as_arrivals_peak() {
+    let text = r#"
+seed = 7
+flex_disconnect_timeout = "10s"
+drain_timeout = "3s"
+service_level_target = "2s"
+[customer]
+poll_interval = "500ms"
+messages = 0
+typing = false
+end = "wait-for-agent"
+patience = "5s"
+[load]
+arrival = "uniform"
+sessions = 200
+[[load.stages]]
+arrival_rate = "0.5/s"
+ramp = "1s"
+hold = "11s"
+[[load.stages]]
+arrival_rate = "4/s"
+ramp = "1s"
+hold = "10s"
+[server]
+agents = 2
+chats_per_agent = 1
+[server.agent]
+join_after = "100ms"
+end_after = "3s"
+[thresholds]
+checks = ["service_level > 80%"]
+"#;
+    let ((sl, created), o, _dir) = level_of(text).await;
+    let tl = &o.summary.timeline;
+    assert_eq!(o.summary.timeline_step_s, 1);
+    assert_eq!(
+        sl.joined + sl.abandoned + sl.never_joined,
+        created,
+        "{sl:?}"
+    );
+    // The timeline's counts are the run's.
+    let sum = |f: fn(&TimelinePoint) -> u64| tl.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|p| p.joined), sl.joined, "{tl:?}");
+    assert_eq!(sum(|p| p.abandoned), sl.abandoned, "{tl:?}");
+    let established = (sl.joined + sl.abandoned + sl.never_joined) as f64;
+    assert_eq!(
+        sum(|p| p.joined_within_target) as f64,
+        (sl.within_target_rate * established).round()
+    );
+    // Early (one chat every 2 s, two free agents) every chat is joined within 2 s; at
+    // the peak most wait longer or give up.
+    let level = |keep: &dyn Fn(u64) -> bool| {
+        let (within, chats) = tl.iter().filter(|p| keep(p.t_s)).fold((0, 0), |(w, c), p| {
+            (w + p.joined_within_target, c + p.joined + p.abandoned)
+        });
+        (within as f64 / chats.max(1) as f64, chats)
+    };
+    let (early, early_chats) = level(&|t| t < 12);
+    let (peak, peak_chats) = level(&|t| t >= 16);
+    assert!(
+        early_chats >= 4 && early == 1.0,
+        "{early} of {early_chats}: {tl:?}"
+    );
+    assert!(
+        peak_chats >= 10 && peak < 0.3,
+        "{peak} of {peak_chats}: {tl:?}"
+    );
+    assert!(sl.abandoned > 0, "{sl:?}");
+    let worst = tl.iter().map(|p| p.queue_wait_max_ms).fold(0.0, f64::max);
+    assert!((4999.0..=5002.0).contains(&worst), "{tl:?}");
+
+    // timeline.csv: the new columns, adding up to the same counts.
+    let csv = std::fs::read_to_string(o.dir.join("timeline.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (joined, level_col) = (col("joined"), col("service_level"));
+    assert!(header.ends_with(&[
+        "joined",
+        "joined_within_target",
+        "abandoned",
+        "service_level",
+        "queue_wait_max_ms"
+    ]));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let csv_joined: u64 = rows.iter().map(|r| r[joined].parse::<u64>().unwrap()).sum();
+    assert_eq!(csv_joined, sl.joined);
+    assert!(rows.iter().any(|r| r[level_col] == "1.0"), "{csv}");
+    assert!(rows.iter().any(|r| r[level_col].is_empty()), "{csv}");
+
+    // The HTML draws the level over time with the run's level and the threshold's goal.
+    let html = std::fs::read_to_string(o.dir.join("report.html")).unwrap();
+    let chart = html
+        .split(r#"data-chart="service-level-over-time""#)
+        .nth(1)
+        .expect("the service-level-over-time chart")
+        .split("</figure>")
+        .next()
+        .unwrap();
+    assert!(chart.contains(r#"class="series s0""#), "{chart}");
+    assert!(chart.contains("goal 80 % (threshold)"), "{chart}");
+    assert!(chart.contains(r#"<line class="ref ref-near""#), "{chart}");
+
+    // The text summary names the lowest window, well below the run's level.
+    let mut text = Vec::new();
+    chatload::report::text::write_text(&o.summary, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("  LEVEL FELL: lowest 0 % in "), "{text}");
+
+    // A run rebuilt from its streamed files (events.jsonl) has the same timeline counts.
+    std::fs::remove_file(o.dir.join("summary.json")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chatload"))
+        .arg("report")
+        .arg(&o.dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let rebuilt: chatload::report::Summary = crate::common::read_summary(&o.dir);
+    let pairs = |s: &[TimelinePoint]| -> Vec<(u64, u64, u64, u64)> {
+        s.iter()
+            .map(|p| (p.t_s, p.joined, p.joined_within_target, p.abandoned))
+            .collect()
+    };
+    assert_eq!(pairs(&rebuilt.timeline), pairs(tl));
 }

@@ -168,7 +168,7 @@ pub fn fixture() -> Summary {
                 active_sessions: 2,
                 flags_total: 0,
                 flags_by_cause: causes(0),
-                dropped: 0,
+                ..TimelinePoint::default()
             },
             TimelinePoint {
                 t_s: 1,
@@ -181,6 +181,10 @@ pub fn fixture() -> Summary {
                 flags_total: 1,
                 flags_by_cause: causes(1),
                 dropped: 0,
+                joined: 3,
+                joined_within_target: 2,
+                abandoned: 1,
+                queue_wait_max_ms: 12_500.5,
             },
         ],
         timeline_step_s: 1,

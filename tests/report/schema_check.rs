@@ -137,7 +137,16 @@ const OPTIONAL: &[(&str, &[&str])] = &[
         ],
     ),
     ("#/properties/sessions", &["arrivals_planned", "dropped"]),
-    ("#/properties/timeline/items", &["dropped"]),
+    (
+        "#/properties/timeline/items",
+        &[
+            "dropped",
+            "joined",
+            "joined_within_target",
+            "abandoned",
+            "queue_wait_max_ms",
+        ],
+    ),
     (
         "#/properties/scenario",
         &["tls", "cookies", "customers", "proxy", "http"],

@@ -87,7 +87,7 @@ pub(super) fn latency_percentiles(s: &Summary, service: bool) -> Chart {
 }
 
 /// The time axis of the timeline charts (minutes for runs over 10 minutes) and its divisor.
-fn time_axis(s: &Summary) -> (Axis, f64) {
+pub(super) fn time_axis(s: &Summary) -> (Axis, f64) {
     let step = s.timeline_step_s.max(1) as f64;
     let end = s
         .timeline

@@ -1,12 +1,15 @@
 //! The service-level section: how long customers waited for an agent, as a
-//! cumulative chart of the queue wait with the service-level target line, and
-//! a table of the figures (level, ASA, joined / abandoned / never joined,
-//! response times). Nothing when no chat was established.
+//! cumulative chart of the queue wait with the service-level target line, the
+//! level over time (per window of the timeline, with the run's level and a
+//! threshold's goal), and a table of the figures (level, ASA, joined / abandoned /
+//! never joined, response times). Nothing when no chat was established.
 
+use super::charts::time_axis;
 use super::format;
 use super::svg::{Axis, Chart, Scale};
 use super::tables::{Cell, Table};
 use crate::report::model::{LatencyStats, ServiceLevel, Summary};
+use crate::report::service_windows;
 
 /// The section, or nothing for a run without `service_level`.
 pub(crate) fn service_level(s: &Summary, out: &mut String) {
@@ -14,8 +17,60 @@ pub(crate) fn service_level(s: &Summary, out: &mut String) {
     out.push_str(r#"<h3 class="sub">Service level: how long customers waited for an agent</h3>"#);
     out.push_str(r#"<div class="grid2">"#);
     queue_wait(sl).render(out);
-    figures(sl, out);
+    level_over_time(s, sl).render(out);
     out.push_str("</div>\n");
+    figures(sl, out);
+}
+
+/// The `service-level-over-time` chart: per window of the timeline, the share of its
+/// chats (joined or abandoned in it) joined within the target, as steps; the chats
+/// per window on the right axis; the run's level and a threshold's goal as lines.
+pub(crate) fn level_over_time(s: &Summary, sl: &ServiceLevel) -> Chart {
+    let windows = service_windows::windows(s);
+    let (x, div) = time_axis(s);
+    let y = Axis::new(
+        Scale::linear_from_zero(100.0),
+        "joined within the target (%)",
+        format::num,
+    );
+    let most = windows.iter().map(|w| w.chats()).max().unwrap_or(0) as f64;
+    let y2 = Axis::new(
+        Scale::counts_from_zero(most),
+        "chats per window",
+        format::num,
+    );
+    let len = windows.first().map_or(0, |w| w.len_s);
+    let mut chart = Chart::new(
+        "service-level-over-time",
+        "Service level over time",
+        &format!(
+            "Per window of {len} s: chats joined within {} of the chats joined or abandoned in \
+             the window (by when the customer saw the join or gave up). The run's level also \
+             counts chats never joined.",
+            format::ms(sl.target_ms as f64)
+        ),
+        x,
+        y,
+    )
+    .with_y2(y2);
+    let mut steps = Vec::new();
+    let mut chats = Vec::new();
+    for w in &windows {
+        let (a, b) = (w.t_s as f64 / div, (w.t_s + w.len_s) as f64 / div);
+        chats.extend([(a, w.chats() as f64), (b, w.chats() as f64)]);
+        if let Some(level) = w.point.service_level() {
+            steps.extend([(a, level * 100.0), (b, level * 100.0)]);
+        }
+    }
+    chart.line(&steps, "s0", "service level per window", false, false);
+    chart.line(&chats, "s2", "chats per window (right axis)", true, true);
+    let run = format!("run {}", format::pct(sl.within_target_rate));
+    chart.hline(sl.within_target_rate * 100.0, "ref-near", &run);
+    if let Some(goal) = service_windows::goal(s) {
+        let label = format!("goal {} (threshold)", format::pct(goal));
+        chart.hline(goal * 100.0, "ref-timeout", &label);
+    }
+    chart
 }
 
 /// The `queue-wait` chart: share of the joined chats that waited at most x, drawn

@@ -200,6 +200,22 @@ impl Chart {
         );
     }
 
+    /// A horizontal reference line at data value `y` of the left axis, labelled above its
+    /// right end.
+    pub(super) fn hline(&mut self, y: f64, class: &str, label: &str) {
+        let py = self.py(y, false);
+        let _ = writeln!(
+            self.marks,
+            r#"<line class="ref {c}" x1="{:.1}" x2="{r:.1}" y1="{py:.1}" y2="{py:.1}"/><text class="ref-label {c}" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            self.left,
+            self.right() - 4.0,
+            py - 4.0,
+            esc(label),
+            c = esc(class),
+            r = self.right()
+        );
+    }
+
     /// Add a legend entry without drawing (for bar charts).
     pub(super) fn legend_item(&mut self, label: &str, class: &str, dashed: bool) {
         if !label.is_empty() && !self.legend.iter().any(|l| l.label == label) {
