@@ -3,227 +3,72 @@
 //!
 //! tokio's timer works in whole milliseconds: a deadline is rounded up to the next
 //! tick, and the driver parks in `epoll_wait`, whose timeout is again rounded up to a
-//! whole millisecond. Lateness is 0..2 ms (p50 about 1 ms), and since the corrected
-//! latency starts at the intended instant, that millisecond was most of a fast
-//! server's latency. This module finishes each wait in two stages:
+//! whole millisecond. Lateness was 0..2 ms (p50 about 1 ms), most of a fast server's
+//! corrected latency, since that latency starts at the intended instant.
 //!
-//! 1. a tokio sleep until [`LEAD`] before the instant (cheap, coarse, and the part
-//!    that paused test time drives);
-//! 2. the last stretch on one dedicated timer thread: a min-heap of (instant, waker),
-//!    parked with a nanosecond timeout (`futex`, not `epoll`'s milliseconds), which
-//!    wakes each task when its instant has come.
+//! The choice: one `timerfd` per runtime, registered in tokio's own reactor and armed
+//! for the earliest pending instant with nanosecond resolution ([`timer`]). `epoll_wait`
+//! returns when the timerfd expires, whatever its millisecond timeout; a runtime task
+//! pops the due (instant, waker) entries of a min-heap and wakes them from inside the
+//! runtime (the worker's local queue, no cross-thread wake), then re-arms for the next.
+//! Waits up to 10 s go to it whole, so a poll costs one wake, as with tokio's timer;
+//! longer ones first sleep on tokio's timer. Under a paused tokio clock (tests) tokio
+//! drives every wait: the clock counts as paused when two readings of tokio's clock do
+//! not bracket a reading of the real one. Other systems than Linux use tokio's timer.
 //!
-//! Only waits that reach stage 2 with at most `LEAD` (plus a little) left go to the
-//! thread, so it holds a few milliseconds of instants at most and never sleeps long
-//! on a task's behalf. Under a paused tokio clock (tests) stage 2 is skipped, so paused
-//! time drives every wait as before: the clock counts as paused when two readings of
-//! tokio's clock do not bracket a reading of the real one (a paused clock's readings are
-//! equal, and would have to match the real clock to the nanosecond). Checking only
-//! "is the instant within a few ms of the real clock" was not enough: early in a paused
-//! test the two clocks are close, a real-time stage 2 began, and tokio auto-advanced past
-//! it (a poll due at 10 ms was sent at 9 s).
-//! A wait dropped early (the session ended) leaves a stale entry that wakes nothing
-//! useful within `LEAD`.
+//! Replaced: a two-stage sleep (tokio until 3 ms before, then a dedicated timer thread
+//! parked on a futex with a ns timeout). Its wakes came from outside the runtime (global
+//! queue, a futex/eventfd wake of a parked worker, the thread's own switch) and each
+//! wait woke twice: +22 % CPU per request on a quiet machine. Also weighed: aligning
+//! instants to tokio's tick (removes one rounding, p50 stays near 0.5 ms); a spin before
+//! the instant (a core at 5,000 requests/s); coalescing instants within 50 µs, and the
+//! two-stage split on the timerfd (both measured: no CPU gain at 2,000 sessions @ 1 s,
+//! +7 % CPU for the split).
 //!
-//! Alternatives weighed: aligning instants to tokio's tick removes the first rounding
-//! but not `epoll`'s (p50 would stay near 0.5 ms); a spin before the instant costs a
-//! core at 5,000 requests/s. The timer thread costs one heap push and, when the entry
-//! is the earliest, one `unpark` per wait; it wakes at most once per distinct instant.
+//! Measured 2026-11-30 on the 2-core machine shared with other builds (load 4-6, so
+//! the p99s measure the machine), interleaved runs, medians of 3, `before` = 6162b00
+//! (tokio's timer), `thread` = the timer thread (main's release build), `timerfd` = this:
+//! - 2,000 sessions @ 1 s (`scripts/bench_client.sh 2000 12s`): CPU per request 129 /
+//!   164 / 144 µs (timerfd +11 % over before, -12 % against thread); lateness p50
+//!   1.15 / 0.126 / 0.055 ms, p99 4.3 / 8.4 / 3.1 ms.
+//! - 10,000 sessions @ 2 s (`scripts/bench_engine.sh 10000 20s`, separate server): CPU
+//!   per request 102 / 118 / 110 µs (+8 % / +16 %); lateness all `overloaded` at that
+//!   load but one run each (before p50 1.18 ms, timerfd 0.086 ms). A second set at
+//!   load 1.5-3.5: 89 / 127 / 112 µs (+26 % / +43 %); its one round where all three
+//!   kept up: 89 / 110 / 103 µs, lateness p50 1.149 / 0.117 / 0.064 ms, p99 3.2 / 4.3 /
+//!   2.3 ms. Precise wakes batch less than tokio's 1 ms ticks (about 5 waits per tick
+//!   at 5,000 polls/s), which is most of what is left of the CPU cost: the +10 % budget
+//!   is met at 2,000 sessions at best, not at 10,000.
 //!
-//! Measured (scripts/bench_engine.sh, release, poll 2 s, 30 s, median of 3, on a
-//! 2-core machine shared with other builds at load 15-21, so every run was
-//! `overloaded` and most figures measure the machine, not chatload): 2,000 sessions
-//! against a separate server, lateness p50 4.1 -> 0.19 ms, p99 2,077 -> 47 ms,
-//! corrected poll p50 17.0 -> 0.63 ms (service 7.0 -> 0.39 ms); CPU per request
-//! 135 -> 177 µs (+31 %, over the +10 % budget, within this noise unproven either
-//! way). At 10,000 sessions lateness was seconds before and after (CPU starvation).
-//! The p50 ≤ 0.1 ms / p99 ≤ 1 ms targets are not yet shown: rerun on a quiet machine.
+//! The p99 ≤ 1 ms target at 10,000 sessions is not shown here: on a loaded machine the
+//! p99 is the OS scheduler's (a worker waits milliseconds for a core); rerun quiet.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Mutex, OnceLock};
-use std::task::{Context, Poll, Waker};
-use std::thread::Thread;
-use std::time::{Duration, Instant as StdInstant};
+#[cfg(target_os = "linux")]
+mod timer;
+
+use std::time::Instant as StdInstant;
 use tokio::time::Instant;
 
-/// How long before the instant the coarse tokio sleep ends (tokio can be up to
-/// 2 ms late; a larger lead keeps stage 2 from starting after the instant).
-pub(crate) const LEAD: Duration = Duration::from_millis(3);
-
-/// Stage 2 is used only when the instant is at most this far ahead on the real clock
-/// (more means a paused or advanced tokio clock: leave the wait to tokio).
-const STAGE2_MAX: Duration = Duration::from_millis(5);
-
-/// Sleep until `at` (a tokio instant), finishing on the precise timer thread.
+/// Sleep until `at` (a tokio instant) on the runtime's precise timer.
 pub(crate) async fn sleep_until(at: Instant) {
-    if let Some(coarse) = at.checked_sub(LEAD) {
-        tokio::time::sleep_until(coarse).await;
-    }
     // tokio's clock is the real one unless paused (tests): then two reads of it are equal and
     // a real reading between them would have to match it to the nanosecond.
     let (before, real_now, after) = (Instant::now(), StdInstant::now(), Instant::now());
     let real_clock = before.into_std() <= real_now && real_now <= after.into_std();
-    let real_at = at.into_std();
-    match real_at.checked_duration_since(real_now) {
-        Some(left) if real_clock && !left.is_zero() && left <= STAGE2_MAX => {
-            PreciseWait::new(real_at).await
-        }
-        // A paused tokio clock: tokio's time is not the real clock; let it finish.
-        _ if Instant::now() < at => tokio::time::sleep_until(at).await,
-        // Already due.
-        _ => {}
-    }
-}
-
-/// One wait on the timer thread.
-struct PreciseWait {
-    at: StdInstant,
-    registered: bool,
-}
-
-impl PreciseWait {
-    fn new(at: StdInstant) -> Self {
-        PreciseWait {
-            at,
-            registered: false,
+    #[cfg(target_os = "linux")]
+    if real_clock {
+        if let Some(timer) = timer::Timer::current() {
+            return timer.sleep_until(at).await;
         }
     }
-}
-
-impl Future for PreciseWait {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if StdInstant::now() >= self.at {
-            return Poll::Ready(());
-        }
-        // Register on the first poll only: the thread wakes us once the instant has
-        // come (a spurious poll before then just waits for that wake).
-        if !self.registered {
-            self.registered = true;
-            timer().push(self.at, cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
-/// A due entry: instant, order of arrival (ties), waker.
-struct Entry {
-    at: StdInstant,
-    seq: u64,
-    waker: Waker,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
-}
-
-#[derive(Default)]
-struct State {
-    heap: BinaryHeap<Reverse<Entry>>,
-    seq: u64,
-    /// When the thread will wake by itself (None: parked without timeout or running).
-    wakes_at: Option<StdInstant>,
-    /// The thread is parked (or about to park).
-    parked: bool,
-}
-
-/// The timer thread and its heap.
-struct Timer {
-    state: Mutex<State>,
-    thread: Thread,
-}
-
-/// The process-wide timer (the thread starts on first use and lives with the process).
-fn timer() -> &'static Timer {
-    static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-    TIMER.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<&'static Timer>();
-        let handle = std::thread::Builder::new()
-            .name("chatload-pacing".into())
-            .spawn(move || {
-                if let Ok(t) = rx.recv() {
-                    t.run();
-                }
-            })
-            .expect("spawn the pacing timer thread");
-        let t: &'static Timer = Box::leak(Box::new(Timer {
-            state: Mutex::new(State::default()),
-            thread: handle.thread().clone(),
-        }));
-        let _ = tx.send(t);
-        t
-    })
-}
-
-impl Timer {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Wake `waker` at `at`.
-    fn push(&self, at: StdInstant, waker: Waker) {
-        let wake_thread = {
-            let mut st = self.lock();
-            st.seq += 1;
-            let seq = st.seq;
-            st.heap.push(Reverse(Entry { at, seq, waker }));
-            st.parked && st.wakes_at.is_none_or(|w| at < w)
-        };
-        if wake_thread {
-            self.thread.unpark();
-        }
-    }
-
-    /// The thread's loop: wake what is due, park until the next instant.
-    fn run(&self) {
-        let mut due = Vec::new();
-        loop {
-            let (next, now) = {
-                let mut st = self.lock();
-                let now = StdInstant::now();
-                while st.heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
-                    if let Some(Reverse(e)) = st.heap.pop() {
-                        due.push(e.waker);
-                    }
-                }
-                let next = st.heap.peek().map(|Reverse(e)| e.at);
-                st.wakes_at = next;
-                st.parked = due.is_empty();
-                (next, now)
-            };
-            if !due.is_empty() {
-                due.drain(..).for_each(Waker::wake);
-                continue;
-            }
-            match next {
-                Some(at) => std::thread::park_timeout(at.saturating_duration_since(now)),
-                None => std::thread::park(),
-            }
-            self.lock().parked = false;
-        }
-    }
+    let _ = real_clock;
+    tokio::time::sleep_until(at).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn waits_end_at_or_after_their_instant() {
@@ -250,5 +95,23 @@ mod tests {
         let t0 = Instant::now();
         sleep_until(t0 + Duration::from_secs(30)).await;
         assert_eq!(t0.elapsed(), Duration::from_secs(30));
+    }
+
+    /// A thread that runs one runtime after another gets a working timer in each (the
+    /// first runtime's timer went with it).
+    #[test]
+    fn each_runtime_gets_its_own_timer() {
+        for _ in 0..2 {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let at = Instant::now() + Duration::from_millis(2);
+                let wait = tokio::time::timeout(Duration::from_secs(10), sleep_until(at));
+                assert!(wait.await.is_ok(), "the wait never ended");
+                assert!(Instant::now() >= at, "woke before its instant");
+            });
+        }
     }
 }
