@@ -34,14 +34,10 @@ pub(super) fn profile_view(s: &Summary, name: &str) -> Option<Summary> {
             n as f64 / p.sessions as f64
         }
     };
-    let mut requests = p.requests.clone();
-    if requests.rate_per_s == 0.0 && requests.total > 0 && s.run.elapsed_s > 0.0 {
-        requests.rate_per_s = requests.total as f64 / s.run.elapsed_s;
-    }
     Some(Summary {
         scenario: s.scenario.clone(),
         run: s.run.clone(),
-        requests,
+        requests: p.requests.clone(),
         latency_ms: p.latency_ms.clone(),
         service_time_ms: p.service_time_ms.clone(),
         outcomes: p.outcomes.clone(),
