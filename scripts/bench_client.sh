@@ -14,6 +14,7 @@
 #   POLL=1s JITTER=200ms   poll interval and its uniform ± jitter
 #   PROFILES=N  spread the customers over N equal [[customers]] profiles (per-profile figures)
 #   BIN=path  benchmark this binary instead of building target/release/chatload
+#   SERVER=path  run `serve` from this binary (default BIN): compare clients against one server
 #   PERF=file run the client under `perf record` writing to that file (flat profile;
 #        PERF_CALLS=1 adds DWARF call graphs, PERF_FREQ=N sets the sample rate)
 set -euo pipefail
@@ -42,7 +43,7 @@ for i in $(seq 1 "${PROFILES:-0}"); do printf '[[customers]]\nname = "p%s"\n' "$
 client_run() {
   local n=$1 dur=$2 ramp=$3 dir=$4 port
   port=$((20000 + RANDOM % 20000))
-  "$BIN" serve --listen "127.0.0.1:$port" >"$dir.server" 2>&1 &
+  "${SERVER:-$BIN}" serve --listen "127.0.0.1:$port" >"$dir.server" 2>&1 &
   SERVER_PID=$!
   sleep 0.5
   local cmd=("$BIN" run "$OUT/bench.toml" --quiet --sessions "$n" --ramp-up "$ramp"
