@@ -175,6 +175,7 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
         // Within one poll interval, and leaving half the drain bound for the disconnect itself.
         end_spread: cfg.script.poll_interval.min(cfg.drain_timeout / 2),
         shard: cfg.shard,
+        named: Default::default(),
     })
 }
 
@@ -232,7 +233,7 @@ async fn drive(
     cfg: &RunConfig,
     ctx: &Arc<SessionCtx>,
     tx: &PhaseTx,
-    mut rx: PhaseRx,
+    rx: PhaseRx,
     tasks: &mut JoinSet<()>,
     (progress, watch): (&Progress, &dyn Watch),
     t0: Instant,
@@ -436,7 +437,7 @@ async fn slot_task(
     slots: Arc<Slots>,
     slot: u64,
     first_start: Instant,
-    mut rx: PhaseRx,
+    rx: PhaseRx,
     restart: bool,
     pause: Duration,
 ) {

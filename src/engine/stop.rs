@@ -1,10 +1,15 @@
 //! The run's phase, broadcast to every session: running, or ending and why.
 //!
 //! The runner (or a test) flips the phase once; sessions wait on it next to
-//! their timers. A `watch` channel costs one small receiver per waiter and no
-//! task, and a late subscriber still sees the current phase.
+//! their timers. One atomic and one `Notify` shared by every receiver: a receiver
+//! is a pointer, and a wait holds one `Notified` (issue 15: tokio's `watch` wait
+//! was 160 bytes in every session's poll wait). A late subscriber still sees the
+//! current phase.
 
-use tokio::sync::watch;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use tokio::sync::futures::Notified;
+use tokio::sync::Notify;
 
 /// Why the run is ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,58 +24,98 @@ pub(crate) enum Phase {
     Aborted,
 }
 
+impl Phase {
+    const ALL: [Phase; 4] = [
+        Phase::Running,
+        Phase::Ended,
+        Phase::Interrupted,
+        Phase::Aborted,
+    ];
+}
+
+/// The phase and the waiters of one run.
+#[derive(Debug)]
+struct State {
+    /// Index into [`Phase::ALL`].
+    phase: AtomicU8,
+    changed: Notify,
+}
+
+impl State {
+    fn phase(&self) -> Phase {
+        Phase::ALL[usize::from(self.phase.load(Ordering::Acquire))]
+    }
+}
+
 /// The sending side, owned by the runner.
 #[derive(Debug)]
-pub(crate) struct PhaseTx(watch::Sender<Phase>);
+pub(crate) struct PhaseTx(Arc<State>);
 
-/// A receiving side, one per waiter.
+/// A receiving side (a pointer to the run's phase).
 #[derive(Debug, Clone)]
-pub(crate) struct PhaseRx(watch::Receiver<Phase>);
+pub(crate) struct PhaseRx(Arc<State>);
 
 /// A new phase channel, `Running`.
 pub(crate) fn channel() -> (PhaseTx, PhaseRx) {
-    let (tx, rx) = watch::channel(Phase::Running);
-    (PhaseTx(tx), PhaseRx(rx))
+    let state = Arc::new(State {
+        phase: AtomicU8::new(0),
+        changed: Notify::new(),
+    });
+    (PhaseTx(state.clone()), PhaseRx(state))
 }
 
 impl PhaseTx {
     /// Move to an ending phase; the first ending phase wins.
     pub(crate) fn end(&self, phase: Phase) {
-        self.0.send_if_modified(|p| {
-            if *p == Phase::Running {
-                *p = phase;
-                true
-            } else {
-                false
-            }
-        });
+        let ix = Phase::ALL.iter().position(|p| *p == phase).unwrap_or(0) as u8;
+        if ix != 0
+            && self
+                .0
+                .phase
+                .compare_exchange(0, ix, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            self.0.changed.notify_waiters();
+        }
     }
 
     /// The current phase.
     pub(crate) fn phase(&self) -> Phase {
-        *self.0.borrow()
+        self.0.phase()
     }
 
     /// A new receiver.
     #[cfg(test)]
     pub(crate) fn subscribe(&self) -> PhaseRx {
-        PhaseRx(self.0.subscribe())
+        PhaseRx(self.0.clone())
     }
 }
 
 impl PhaseRx {
     /// The current phase.
     pub(crate) fn phase(&self) -> Phase {
-        *self.0.borrow()
+        self.0.phase()
     }
 
-    /// Wait until the run is ending and say why (pending forever if the sender is gone while running).
-    pub(crate) async fn ending(&mut self) -> Phase {
-        let phase = self.0.wait_for(|p| *p != Phase::Running).await.map(|p| *p);
-        match phase {
-            Ok(p) => p,
-            Err(_) => std::future::pending().await,
+    /// The ending phase, if the run is ending.
+    pub(crate) fn ending_now(&self) -> Option<Phase> {
+        Some(self.phase()).filter(|p| *p != Phase::Running)
+    }
+
+    /// A wake-up for the phase's one change: created before [`PhaseRx::ending_now`]
+    /// is checked, it completes when the run starts ending after that check.
+    pub(crate) fn change(&self) -> Notified<'_> {
+        self.0.changed.notified()
+    }
+
+    /// Wait until the run is ending and say why (pending forever if the run never ends).
+    pub(crate) async fn ending(&self) -> Phase {
+        let changed = self.change();
+        if let Some(p) = self.ending_now() {
+            return p;
         }
+        changed.await;
+        self.phase()
     }
 }
 
@@ -80,7 +125,7 @@ mod tests {
 
     #[tokio::test]
     async fn first_ending_phase_wins_and_wakes_waiters() {
-        let (tx, mut rx) = channel();
+        let (tx, rx) = channel();
         let waiter = tokio::spawn(async move { rx.ending().await });
         tx.end(Phase::Interrupted);
         tx.end(Phase::Ended);

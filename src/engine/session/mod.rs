@@ -21,18 +21,21 @@ mod service;
 pub(crate) use script::{CustomerScript, EndMode, Status1Reaction};
 
 use crate::engine::client::{Call, ChatClient, Identity, Reply};
+use crate::engine::customers::Customer;
 use crate::engine::pacing::RetryPolicy;
 use crate::engine::stop::{Phase, PhaseRx};
 use crate::metrics::{
     EndReason, Metrics, Outcome, ProfileIx, RequestRecord, SessionEnd, ViolationKind,
 };
 use crate::protocol::codes;
+use parking_lot::Mutex;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Everything sessions share (one per run).
@@ -65,12 +68,31 @@ pub(crate) struct SessionCtx {
     pub end_spread: Duration,
     /// This run's shard (None = the whole plan): the data files are read by plan index.
     pub shard: Option<crate::engine::shard::Shard>,
+    /// The built-in customer of the run's script, then of each profile's, made once and
+    /// shared by their sessions (filled on first use).
+    pub named: std::sync::OnceLock<Vec<Arc<Customer>>>,
 }
 
 impl SessionCtx {
     /// Index of session `ordinal` in the whole plan (the row of the data files it reads).
     pub(crate) fn plan_index(&self, ordinal: u64) -> u64 {
         self.shard.map_or(ordinal, |s| s.plan_index(ordinal))
+    }
+
+    /// The built-in customer (the script's nickname) of `profile`, shared.
+    fn named(&self, profile: usize) -> &Arc<Customer> {
+        let all = self.named.get_or_init(|| {
+            std::iter::once(&self.script)
+                .chain(self.profiles.iter().map(|p| &p.script))
+                .map(|s| Arc::new(Customer::named(&s.nickname)))
+                .collect()
+        });
+        let ix = if profile < self.profiles.len() {
+            profile + 1
+        } else {
+            0
+        };
+        &all[ix]
     }
 
     /// The script of `sh`'s customer: its profile's, or the run's.
@@ -170,6 +192,10 @@ pub(crate) fn step(
 }
 
 /// State both loops of one session share (lives on the session task).
+///
+/// Every wait on the session's end runs on the session's own task (its loops are
+/// joined, not spawned), so the end wakes one waker, not a list: no `Notify` here and
+/// no `Notified` in every wait (issue 15).
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     /// The session's ordinal (its gaps and row in metrics).
@@ -186,61 +212,97 @@ pub(crate) struct Shared {
     pub position: AtomicU64,
     /// Non-zero while the customer is typing (the draft goes into refresh).
     pub typing: AtomicU64,
-    /// Who the customer is (from the customers file, or the script's nickname).
-    pub customer: crate::engine::customers::Customer,
-    /// The customer's cookie jar (None with `cookies = false`).
-    pub jar: Option<crate::engine::client::cookies::Jar>,
+    /// Who the customer is (from the customers file, or the script's nickname, shared
+    /// by every session of that script).
+    pub customer: Arc<Customer>,
+    /// The customer's cookie jar (None with `cookies = false`; boxed, so a session
+    /// without cookies does not carry an empty store).
+    pub jar: Option<Box<crate::engine::client::cookies::Jar>>,
     /// Polls sent so far (for the row of a session the drain cuts off).
     pub polls: AtomicU64,
     /// Queue wait and first response, from the transcript events.
     pub service: Mutex<service::ServiceClock>,
-    end: Mutex<Option<EndReason>>,
-    ended: Notify,
+    /// 0 while the session runs, else 1 + the index of its end in [`EndReason::ALL`].
+    end: AtomicU8,
+    /// The session task's waker, set by a wait for the end.
+    waker: Mutex<Option<Waker>>,
 }
 
 impl Shared {
-    /// Record why the session ends (the first call wins) and wake both loops.
+    /// Record why the session ends (the first call wins) and wake its waits.
     pub(crate) fn finish(&self, end: EndReason) {
-        if let Ok(mut e) = self.end.lock() {
-            if e.is_none() {
-                *e = Some(end);
+        let code = EndReason::ALL
+            .iter()
+            .position(|e| *e == end)
+            .map_or(0, |i| i + 1) as u8;
+        if self
+            .end
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            if let Some(w) = self.waker.lock().take() {
+                w.wake();
             }
         }
-        self.ended.notify_waiters();
     }
 
     /// The end cause, once set.
     pub(crate) fn end(&self) -> Option<EndReason> {
-        self.end.lock().ok().and_then(|e| *e)
+        let code = self.end.load(Ordering::Acquire);
+        code.checked_sub(1)
+            .and_then(|i| EndReason::ALL.get(usize::from(i)).copied())
+    }
+
+    /// Ready once the session has ended; else the task's waker is kept for [`Shared::finish`].
+    fn poll_end(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.end().is_some() {
+            return Poll::Ready(());
+        }
+        {
+            let mut w = self.waker.lock();
+            match &mut *w {
+                Some(old) if old.will_wake(cx.waker()) => {}
+                // A wait on another task would take the waker from this one: the session's
+                // waits all run on its task, so this is that task's waker changing.
+                slot => *slot = Some(cx.waker().clone()),
+            }
+        }
+        // Checked again: a finish between the first check and the waker's store woke nothing.
+        if self.end().is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     /// Wait until [`Shared::finish`] was called.
     pub(crate) async fn ended(&self) {
-        loop {
-            let notified = self.ended.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.end().is_some() {
-                return;
-            }
-            notified.await;
-        }
+        std::future::poll_fn(|cx| self.poll_end(cx)).await;
     }
 
     /// Sleep until `at`; false when the session or the run ended first (the end is recorded).
-    pub(crate) async fn sleep_until(&self, at: Instant, run: &mut PhaseRx) -> bool {
+    pub(crate) async fn sleep_until(&self, at: Instant, run: &PhaseRx) -> bool {
+        // The run's wake-up is created before its phase is read, so an end in between wakes it.
+        let run_end = run.change();
+        if let Some(p) = run.ending_now() {
+            self.finish(end_of_phase(p));
+        }
         if self.end().is_some() {
             return false;
         }
-        tokio::select! {
-            biased;
-            _ = self.ended() => false,
-            p = run.ending() => {
-                self.finish(end_of_phase(p));
-                false
+        let clock = crate::engine::pacing::clock::sleep_until(at);
+        tokio::pin!(run_end, clock);
+        std::future::poll_fn(|cx| {
+            if self.poll_end(cx).is_ready() {
+                return Poll::Ready(false);
             }
-            _ = crate::engine::pacing::clock::sleep_until(at) => self.end().is_none(),
-        }
+            if run_end.as_mut().poll(cx).is_ready() {
+                self.finish(end_of_phase(run.phase()));
+                return Poll::Ready(false);
+            }
+            clock.as_mut().poll(cx).map(|()| self.end().is_none())
+        })
+        .await
     }
 
     /// Build and send one call (scheduled at `intended`) with the current identity.
@@ -255,7 +317,7 @@ impl Shared {
         intended: Instant,
     ) -> (Reply, bool) {
         let (url, body) = {
-            let id = self.id.lock().unwrap_or_else(|p| p.into_inner());
+            let id = self.id.lock();
             ctx.client.build(&id, call)
         };
         // Armed once the request may leave (a slot is held), not while it waits for one.
@@ -265,7 +327,7 @@ impl Shared {
         // Boxed: the in-flight request (reqwest's future, the body read) lives on the heap
         // only while it flies, so an idle session's task stays small (issue 15: the three
         // loops of a session each held one inline, 6 KB per session).
-        let send = Box::pin(ctx.client.send_in_slot(url, body, self.jar.as_ref()));
+        let send = Box::pin(ctx.client.send_in_slot(url, body, self.jar.as_deref()));
         let reply = send.await;
         guard.disarm();
         let ok = matches!(
@@ -281,12 +343,12 @@ impl Shared {
     }
 
     /// The session's service-level clock.
-    pub(crate) fn service(&self) -> std::sync::MutexGuard<'_, service::ServiceClock> {
-        self.service.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) fn service(&self) -> parking_lot::MutexGuard<'_, service::ServiceClock> {
+        self.service.lock()
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, idle::IdleClock> {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    fn idle(&self) -> parking_lot::MutexGuard<'_, idle::IdleClock> {
+        self.idle.lock()
     }
 
     /// Send of the latest request answered statusCode 0 (None before the first).
@@ -296,10 +358,7 @@ impl Shared {
 
     /// The chat id adopted so far.
     pub(crate) fn chat_id(&self) -> String {
-        self.id
-            .lock()
-            .map(|id| id.chat_id.clone())
-            .unwrap_or_default()
+        self.id.lock().chat_id.clone()
     }
 
     /// Adopt identity from a statusCode 0 answer. False (and the session ends with
@@ -311,7 +370,7 @@ impl Shared {
                 self.finish(EndReason::InvalidIdentity);
                 return false;
             }
-            self.id.lock().unwrap_or_else(|p| p.into_inner()).adopt(env);
+            self.id.lock().adopt(env);
         }
         true
     }
@@ -343,14 +402,19 @@ fn new_shared(ctx: &SessionCtx) -> (Shared, SmallRng) {
     let mut rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let profile = crate::engine::profiles::pick(&ctx.profiles, ctx.seed, ctx.plan_index(ordinal));
     let script = ctx.profiles.get(profile).map_or(&ctx.script, |p| &p.script);
-    let named = crate::engine::customers::Customer::named(&script.nickname);
-    let mut customer = match &script.customers {
-        Some(data) => data.customer(ctx.plan_index(ordinal), &mut rng, &named),
-        None => named,
+    let named = ctx.named(profile);
+    let customer = if script.customers.is_none() && script.message_lines.is_none() {
+        named.clone()
+    } else {
+        let mut customer = match &script.customers {
+            Some(data) => data.customer(ctx.plan_index(ordinal), &mut rng, named),
+            None => Customer::clone(named),
+        };
+        if let Some(lines) = &script.message_lines {
+            lines.fill(&mut customer, ctx.plan_index(ordinal), script.messages);
+        }
+        Arc::new(customer)
     };
-    if let Some(lines) = &script.message_lines {
-        lines.fill(&mut customer, ctx.plan_index(ordinal), script.messages);
-    }
     let sh = Shared {
         ordinal,
         profile,
@@ -361,7 +425,7 @@ fn new_shared(ctx: &SessionCtx) -> (Shared, SmallRng) {
             u16::try_from(profile).ok()
         },
         customer,
-        jar: ctx.client.cookies().then(Default::default),
+        jar: ctx.client.cookies().then(Box::default),
         ..Shared::default()
     };
     (sh, rng)
@@ -369,12 +433,7 @@ fn new_shared(ctx: &SessionCtx) -> (Shared, SmallRng) {
 
 /// Run one session in `slot` to its end and report it to metrics (which writes its row).
 /// `start_at` is the planned instant of its request_chat.
-pub(crate) async fn run_session(
-    ctx: Arc<SessionCtx>,
-    slot: u64,
-    start_at: Instant,
-    mut run: PhaseRx,
-) {
+pub(crate) async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, run: PhaseRx) {
     let (sh, mut rng) = new_shared(&ctx);
     let ordinal = sh.ordinal;
     sh.position.store(1, Ordering::Relaxed);
@@ -383,12 +442,10 @@ pub(crate) async fn run_session(
     let mut polls = 0;
     let mut disconnected = script::Disconnected::default();
 
-    let started = script::request_chat(&ctx, &sh, &mut run, start_at).await;
+    let started = script::request_chat(&ctx, &sh, &run, start_at).await;
     if let Some(started) = started {
         ctx.established.fetch_add(1, Ordering::Relaxed);
         sh.service().requested(start_at);
-        let mut run2 = run.clone();
-        let mut run3 = run.clone();
         let poll_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x5555_AAAA);
         let spread = if ctx.end_spread.is_zero() {
             Duration::ZERO
@@ -397,10 +454,10 @@ pub(crate) async fn run_session(
             end_rng.gen_range(Duration::ZERO..ctx.end_spread)
         };
         let (p, (), at_end, ()) = tokio::join!(
-            poll::poll_loop(&ctx, &sh, slot, started, poll_rng, &mut run),
-            script::script_loop(&ctx, &sh, started, &mut rng, &mut run2),
+            poll::poll_loop(&ctx, &sh, slot, started, poll_rng, &run),
+            script::script_loop(&ctx, &sh, started, &mut rng, &run),
             disconnect_at_planned_end(&ctx, &sh, spread),
-            service::patience(&ctx, &sh, start_at, &mut run3),
+            service::patience(&ctx, &sh, start_at, &run),
         );
         polls = p;
         if let Some(d) = at_end {

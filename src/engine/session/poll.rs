@@ -138,7 +138,7 @@ pub(super) async fn poll_loop(
     slot: u64,
     first: Instant,
     mut rng: SmallRng,
-    run: &mut PhaseRx,
+    run: &PhaseRx,
 ) -> u64 {
     let s = ctx.script_of(sh);
     let mut st = PollState {

@@ -80,7 +80,7 @@ pub struct CustomerScript {
 async fn op<'a>(
     ctx: &SessionCtx,
     sh: &Shared,
-    run: &mut PhaseRx,
+    run: &PhaseRx,
     intended: Instant,
     make: impl Fn(u64) -> Call<'a>,
 ) -> bool {
@@ -107,7 +107,7 @@ async fn op<'a>(
 pub(super) async fn request_chat(
     ctx: &SessionCtx,
     sh: &Shared,
-    run: &mut PhaseRx,
+    run: &PhaseRx,
     intended: Instant,
 ) -> Option<Instant> {
     let customer = &sh.customer;
@@ -122,7 +122,7 @@ pub(super) async fn request_chat(
         EndReason::RequestFailed,
     )
     .await?;
-    let complete = sh.id.lock().map(|id| id.complete()).unwrap_or(false);
+    let complete = sh.id.lock().complete();
     if !complete {
         ctx.metrics
             .record_violation(sh.counted_as, ViolationKind::MissingField);
@@ -143,7 +143,7 @@ pub(super) async fn request_chat(
 async fn send<'a>(
     ctx: &SessionCtx,
     sh: &Shared,
-    run: &mut PhaseRx,
+    run: &PhaseRx,
     intended: Instant,
     make: impl Fn(u64) -> Call<'a>,
     exhausted: EndReason,
@@ -193,7 +193,7 @@ async fn send<'a>(
 }
 
 /// Sleep until `at`, or until the session's end-by-duration deadline (which ends it).
-async fn wait(sh: &Shared, run: &mut PhaseRx, at: Instant, deadline: Option<Instant>) -> bool {
+async fn wait(sh: &Shared, run: &PhaseRx, at: Instant, deadline: Option<Instant>) -> bool {
     match deadline {
         Some(d) if d <= at => {
             if sh.sleep_until(d, run).await {
@@ -212,7 +212,7 @@ pub(super) async fn script_loop(
     sh: &Shared,
     started: Instant,
     rng: &mut SmallRng,
-    run: &mut PhaseRx,
+    run: &PhaseRx,
 ) {
     let s = ctx.script_of(sh);
     if s.messages == 0 && matches!(s.end, EndMode::WaitForAgent) {
@@ -228,7 +228,7 @@ async fn script_steps(
     sh: &Shared,
     started: Instant,
     rng: &mut SmallRng,
-    run: &mut PhaseRx,
+    run: &PhaseRx,
 ) {
     let s = ctx.script_of(sh);
     let deadline = match s.end {

@@ -105,7 +105,7 @@ impl ServiceClock {
 /// after `requested`; if no agent was seen by then, count the chat abandoned and end
 /// the session (`lost_patience`; it disconnects). Returns at once without patience,
 /// and as soon as the session ends otherwise. One timer per session, none without patience.
-pub(super) async fn patience(ctx: &SessionCtx, sh: &Shared, requested: Instant, run: &mut PhaseRx) {
+pub(super) async fn patience(ctx: &SessionCtx, sh: &Shared, requested: Instant, run: &PhaseRx) {
     let Some(dist) = ctx.script_of(sh).patience else {
         return;
     };

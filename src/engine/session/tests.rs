@@ -9,6 +9,7 @@ use crate::metrics::{GapCause, TransportErrorKind};
 use crate::protocol::Dialect;
 use crate::util::distribution::DurationDist;
 use serde_json::json;
+use std::sync::Mutex;
 
 type Answer = (Duration, Result<(u16, String), TransportErrorKind>);
 type Rule = Box<dyn Fn(&str, usize) -> Answer + Send + Sync>;
@@ -135,6 +136,7 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
         established: AtomicU64::new(0),
         end_spread: Duration::ZERO,
         shard: None,
+        named: Default::default(),
     })
 }
 
