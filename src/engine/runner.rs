@@ -432,7 +432,9 @@ fn spawn_missing(
 }
 
 /// One slot: sessions one after another while the slot is in the plan.
-async fn slot_task(
+/// An async block, not an async fn, so its arguments are not kept twice (issue 15).
+#[allow(clippy::manual_async_fn)] // the arguments once, not twice (issue 15)
+fn slot_task(
     ctx: Arc<SessionCtx>,
     slots: Arc<Slots>,
     slot: u64,
@@ -440,31 +442,33 @@ async fn slot_task(
     rx: PhaseRx,
     restart: bool,
     pause: Duration,
-) {
-    let mut start_at = first_start;
-    loop {
-        // Wait here, not in the session, so an ending run starts no session.
-        tokio::select! {
-            biased;
-            _ = rx.ending() => break,
-            _ = tokio::time::sleep_until(start_at) => {}
+) -> impl std::future::Future<Output = ()> {
+    async move {
+        let mut start_at = first_start;
+        loop {
+            // Wait here, not in the session, so an ending run starts no session.
+            tokio::select! {
+                biased;
+                _ = rx.ending() => break,
+                _ = tokio::time::sleep_until(start_at) => {}
+            }
+            run_session(ctx.clone(), slot, start_at, rx.clone()).await;
+            let in_plan = slot < ctx.target_slots.load(Ordering::Relaxed);
+            if !restart && in_plan {
+                // Without restart a slot runs one session: it stays taken.
+                return;
+            }
+            if !in_plan || rx.phase() != Phase::Running {
+                break;
+            }
+            // A new customer takes the slot after a pause (never a hot loop).
+            start_at = Instant::now() + pause;
         }
-        run_session(ctx.clone(), slot, start_at, rx.clone()).await;
-        let in_plan = slot < ctx.target_slots.load(Ordering::Relaxed);
-        if !restart && in_plan {
-            // Without restart a slot runs one session: it stays taken.
-            return;
+        if let Some(flag) = slots.running.get(slot as usize) {
+            flag.store(false, Ordering::Release);
         }
-        if !in_plan || rx.phase() != Phase::Running {
-            break;
-        }
-        // A new customer takes the slot after a pause (never a hot loop).
-        start_at = Instant::now() + pause;
+        slots.lowest_free.fetch_min(slot, Ordering::AcqRel);
     }
-    if let Some(flag) = slots.running.get(slot as usize) {
-        flag.store(false, Ordering::Release);
-    }
-    slots.lowest_free.fetch_min(slot, Ordering::AcqRel);
 }
 
 async fn start_embedded(

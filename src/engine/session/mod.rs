@@ -281,28 +281,35 @@ impl Shared {
     }
 
     /// Sleep until `at`; false when the session or the run ended first (the end is recorded).
-    pub(crate) async fn sleep_until(&self, at: Instant, run: &PhaseRx) -> bool {
-        // The run's wake-up is created before its phase is read, so an end in between wakes it.
-        let run_end = run.change();
-        if let Some(p) = run.ending_now() {
-            self.finish(end_of_phase(p));
-        }
-        if self.end().is_some() {
-            return false;
-        }
-        let clock = crate::engine::pacing::clock::sleep_until(at);
-        tokio::pin!(run_end, clock);
-        std::future::poll_fn(|cx| {
-            if self.poll_end(cx).is_ready() {
-                return Poll::Ready(false);
+    #[allow(clippy::manual_async_fn)] // the arguments once, not twice (issue 15)
+    pub(crate) fn sleep_until<'a>(
+        &'a self,
+        at: Instant,
+        run: &'a PhaseRx,
+    ) -> impl Future<Output = bool> + 'a {
+        async move {
+            // The run's wake-up is created before its phase is read, so an end in between wakes it.
+            let run_end = run.change();
+            if let Some(p) = run.ending_now() {
+                self.finish(end_of_phase(p));
             }
-            if run_end.as_mut().poll(cx).is_ready() {
-                self.finish(end_of_phase(run.phase()));
-                return Poll::Ready(false);
+            if self.end().is_some() {
+                return false;
             }
-            clock.as_mut().poll(cx).map(|()| self.end().is_none())
-        })
-        .await
+            let clock = crate::engine::pacing::clock::sleep_until(at);
+            tokio::pin!(run_end, clock);
+            std::future::poll_fn(|cx| {
+                if self.poll_end(cx).is_ready() {
+                    return Poll::Ready(false);
+                }
+                if run_end.as_mut().poll(cx).is_ready() {
+                    self.finish(end_of_phase(run.phase()));
+                    return Poll::Ready(false);
+                }
+                clock.as_mut().poll(cx).map(|()| self.end().is_none())
+            })
+            .await
+        }
     }
 
     /// Build and send one call (scheduled at `intended`) with the current identity.
@@ -310,36 +317,39 @@ impl Shared {
     /// request is recorded as `abandoned`. Its idle gap (Chat Server's view, [`idle`])
     /// goes to metrics; `.1` is true when metrics judged it above
     /// flex-disconnect-timeout (the chat was idle long enough to be dropped).
-    pub(crate) async fn call(
-        &self,
-        ctx: &SessionCtx,
-        call: &Call<'_>,
+    #[allow(clippy::manual_async_fn)] // the arguments once, not twice (issue 15)
+    pub(crate) fn call<'a>(
+        &'a self,
+        ctx: &'a SessionCtx,
+        call: &'a Call<'_>,
         intended: Instant,
-    ) -> (Reply, bool) {
-        let (url, body) = {
-            let id = self.id.lock();
-            ctx.client.build(&id, call)
-        };
-        // Armed once the request may leave (a slot is held), not while it waits for one.
-        let _slot = ctx.client.slot().await;
-        let guard = abandon::InFlight::new(ctx, self.counted_as, call.operation(), intended);
-        let ticket = self.idle().begin(Instant::now());
-        // Boxed: the in-flight request (reqwest's future, the body read) lives on the heap
-        // only while it flies, so an idle session's task stays small (issue 15: the three
-        // loops of a session each held one inline, 6 KB per session).
-        let send = Box::pin(ctx.client.send_in_slot(url, body, self.jar.as_deref()));
-        let reply = send.await;
-        guard.disarm();
-        let ok = matches!(
-            reply.outcome,
-            Outcome::Response {
-                status_code: Some(0),
-                ..
-            }
-        );
-        let gap = self.idle().end(ticket, reply.sent, ok);
-        let idle = gap.is_some_and(|g| ctx.metrics.observe_idle(self.ordinal, g));
-        (reply, idle)
+    ) -> impl Future<Output = (Reply, bool)> + 'a {
+        async move {
+            let (url, body) = {
+                let id = self.id.lock();
+                ctx.client.build(&id, call)
+            };
+            // Armed once the request may leave (a slot is held), not while it waits for one.
+            let _slot = ctx.client.slot().await;
+            let guard = abandon::InFlight::new(ctx, self.counted_as, call.operation(), intended);
+            let ticket = self.idle().begin(Instant::now());
+            // Boxed: the in-flight request (reqwest's future, the body read) lives on the heap
+            // only while it flies, so an idle session's task stays small (issue 15: the three
+            // loops of a session each held one inline, 6 KB per session).
+            let send = Box::pin(ctx.client.send_in_slot(url, body, self.jar.as_deref()));
+            let reply = send.await;
+            guard.disarm();
+            let ok = matches!(
+                reply.outcome,
+                Outcome::Response {
+                    status_code: Some(0),
+                    ..
+                }
+            );
+            let gap = self.idle().end(ticket, reply.sent, ok);
+            let idle = gap.is_some_and(|g| ctx.metrics.observe_idle(self.ordinal, g));
+            (reply, idle)
+        }
     }
 
     /// The session's service-level clock.
@@ -433,53 +443,64 @@ fn new_shared(ctx: &SessionCtx) -> (Shared, SmallRng) {
 
 /// Run one session in `slot` to its end and report it to metrics (which writes its row).
 /// `start_at` is the planned instant of its request_chat.
-pub(crate) async fn run_session(ctx: Arc<SessionCtx>, slot: u64, start_at: Instant, run: PhaseRx) {
-    let (sh, mut rng) = new_shared(&ctx);
-    let ordinal = sh.ordinal;
-    sh.position.store(1, Ordering::Relaxed);
-    ctx.metrics.session_started();
-    let row_guard = abandon::RowGuard::new(&ctx, &sh, ordinal);
-    let mut polls = 0;
-    let mut disconnected = script::Disconnected::default();
+///
+/// This and the waits and loops under it are async blocks, not async fns: an async fn
+/// keeps each argument twice in its future (as given and as its local; issue 15).
+#[allow(clippy::manual_async_fn)] // the arguments once, not twice (issue 15)
+pub(crate) fn run_session(
+    ctx: Arc<SessionCtx>,
+    slot: u64,
+    start_at: Instant,
+    run: PhaseRx,
+) -> impl Future<Output = ()> {
+    async move {
+        let (sh, mut rng) = new_shared(&ctx);
+        let ordinal = sh.ordinal;
+        sh.position.store(1, Ordering::Relaxed);
+        ctx.metrics.session_started();
+        let row_guard = abandon::RowGuard::new(&ctx, &sh, ordinal);
+        let mut polls = 0;
+        let mut disconnected = script::Disconnected::default();
 
-    let started = script::request_chat(&ctx, &sh, &run, start_at).await;
-    if let Some(started) = started {
-        ctx.established.fetch_add(1, Ordering::Relaxed);
-        sh.service().requested(start_at);
-        let poll_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x5555_AAAA);
-        let spread = if ctx.end_spread.is_zero() {
-            Duration::ZERO
-        } else {
-            let mut end_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x0E4D_0E4D);
-            end_rng.gen_range(Duration::ZERO..ctx.end_spread)
-        };
-        let (p, (), at_end, ()) = tokio::join!(
-            poll::poll_loop(&ctx, &sh, slot, started, poll_rng, &run),
-            script::script_loop(&ctx, &sh, started, &mut rng, &run),
-            disconnect_at_planned_end(&ctx, &sh, spread),
-            service::patience(&ctx, &sh, start_at, &run),
-        );
-        polls = p;
-        if let Some(d) = at_end {
-            disconnected = d;
-        } else if sh.end().is_some_and(needs_disconnect) {
-            disconnected = script::disconnect(&ctx, &sh).await;
+        let started = script::request_chat(&ctx, &sh, &run, start_at).await;
+        if let Some(started) = started {
+            ctx.established.fetch_add(1, Ordering::Relaxed);
+            sh.service().requested(start_at);
+            let poll_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x5555_AAAA);
+            let spread = if ctx.end_spread.is_zero() {
+                Duration::ZERO
+            } else {
+                let mut end_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x0E4D_0E4D);
+                end_rng.gen_range(Duration::ZERO..ctx.end_spread)
+            };
+            let (p, (), at_end, ()) = tokio::join!(
+                poll::poll_loop(&ctx, &sh, slot, started, poll_rng, &run),
+                script::script_loop(&ctx, &sh, started, &mut rng, &run),
+                disconnect_at_planned_end(&ctx, &sh, spread),
+                service::patience(&ctx, &sh, start_at, &run),
+            );
+            polls = p;
+            if let Some(d) = at_end {
+                disconnected = d;
+            } else if sh.end().is_some_and(needs_disconnect) {
+                disconnected = script::disconnect(&ctx, &sh).await;
+            }
         }
+        let end = sh.end().unwrap_or(EndReason::RequestFailed);
+        sh.service().ended(&ctx.metrics);
+        row_guard.disarm();
+        ctx.metrics.session_ended(SessionEnd {
+            ordinal,
+            chat_id: sh.chat_id(),
+            polls,
+            end,
+            established: started.is_some(),
+            disconnected: disconnected.accepted,
+            expired: end == EndReason::Expired || disconnected.expired,
+            service: sh.service().figures(),
+            profile: ctx.profiles.get(sh.profile).map(|p| p.name.clone()),
+        });
     }
-    let end = sh.end().unwrap_or(EndReason::RequestFailed);
-    sh.service().ended(&ctx.metrics);
-    row_guard.disarm();
-    ctx.metrics.session_ended(SessionEnd {
-        ordinal,
-        chat_id: sh.chat_id(),
-        polls,
-        end,
-        established: started.is_some(),
-        disconnected: disconnected.accepted,
-        expired: end == EndReason::Expired || disconnected.expired,
-        service: sh.service().figures(),
-        profile: ctx.profiles.get(sh.profile).map(|p| p.name.clone()),
-    });
 }
 
 /// Once the session ends, if the planned end of the run ended it: disconnect at
