@@ -454,7 +454,7 @@ pub(crate) fn run_session(
     run: PhaseRx,
 ) -> impl Future<Output = ()> {
     async move {
-        let (sh, mut rng) = new_shared(&ctx);
+        let (sh, rng) = new_shared(&ctx);
         let ordinal = sh.ordinal;
         sh.position.store(1, Ordering::Relaxed);
         ctx.metrics.session_started();
@@ -473,11 +473,26 @@ pub(crate) fn run_session(
                 let mut end_rng = SmallRng::seed_from_u64(ctx.seed ^ ordinal ^ 0x0E4D_0E4D);
                 end_rng.gen_range(Duration::ZERO..ctx.end_spread)
             };
-            let (p, (), at_end, ()) = tokio::join!(
+            // The customer's script and patience: on the heap, and only for a customer who
+            // has either (one who only polls keeps neither in its task; issue 15).
+            let (c, s, r) = (&*ctx, &sh, &run);
+            let script = (!ctx.script_of(&sh).only_polls()).then(|| {
+                Box::pin(async move {
+                    let mut rng = rng;
+                    tokio::join!(
+                        script::script_loop(c, s, started, &mut rng, r),
+                        service::patience(c, s, start_at, r),
+                    );
+                })
+            });
+            let (p, at_end, ()) = tokio::join!(
                 poll::poll_loop(&ctx, &sh, slot, started, poll_rng, &run),
-                script::script_loop(&ctx, &sh, started, &mut rng, &run),
                 disconnect_at_planned_end(&ctx, &sh, spread),
-                service::patience(&ctx, &sh, start_at, &run),
+                async {
+                    if let Some(script) = script {
+                        script.await;
+                    }
+                },
             );
             polls = p;
             if let Some(d) = at_end {

@@ -76,6 +76,19 @@ pub struct CustomerScript {
     pub message_lines: Option<std::sync::Arc<crate::engine::messages::MessageLines>>,
 }
 
+impl CustomerScript {
+    /// The customer sends nothing but polls (no messages, waits for the agent to end
+    /// the chat).
+    pub(super) fn sends_nothing(&self) -> bool {
+        self.messages == 0 && matches!(self.end, EndMode::WaitForAgent)
+    }
+
+    /// The customer only polls: it sends nothing and has no patience limit.
+    pub(super) fn only_polls(&self) -> bool {
+        self.sends_nothing() && self.patience.is_none()
+    }
+}
+
 /// Send one operation at `intended`, retrying per policy. False when the session ended.
 async fn op<'a>(
     ctx: &SessionCtx,
@@ -214,8 +227,7 @@ pub(super) async fn script_loop(
     rng: &mut SmallRng,
     run: &PhaseRx,
 ) {
-    let s = ctx.script_of(sh);
-    if s.messages == 0 && matches!(s.end, EndMode::WaitForAgent) {
+    if ctx.script_of(sh).sends_nothing() {
         return;
     }
     // Boxed: on the heap only for customers who have a script to play.
