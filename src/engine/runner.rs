@@ -175,6 +175,7 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
         // Within one poll interval, and leaving half the drain bound for the disconnect itself.
         end_spread: cfg.script.poll_interval.min(cfg.drain_timeout / 2),
         shard: cfg.shard,
+        pacing_grid: cfg.pacing_grid,
     })
 }
 

@@ -65,6 +65,9 @@ pub(crate) struct SessionCtx {
     pub end_spread: Duration,
     /// This run's shard (None = the whole plan): the data files are read by plan index.
     pub shard: Option<crate::engine::shard::Shard>,
+    /// Poll instants are aligned to this grid (zero: none), so polls due within one
+    /// grid step wake together.
+    pub pacing_grid: Duration,
 }
 
 impl SessionCtx {

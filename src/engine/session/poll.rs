@@ -150,7 +150,7 @@ pub(super) async fn poll_loop(
         polls: 0,
     };
     loop {
-        let intended = st.sched.next();
+        let intended = crate::engine::pacing::clock::align(st.sched.next(), ctx.pacing_grid);
         if !sh.sleep_until(intended, run).await {
             break;
         }
