@@ -80,19 +80,26 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
         }
         out.push_str(k);
         out.push('=');
-        out.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
+        // Identity values and positions are plain: copied, not run through the encoder.
+        if v.bytes().all(kept) {
+            out.push_str(v);
+        } else {
+            out.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
+        }
     }
     (url, out)
+}
+
+/// True for a byte form encoding keeps as it is.
+fn kept(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_')
 }
 
 /// Length of `v` form-encoded: bytes kept as they are (and space, as `+`) take one,
 /// the rest three (`%XX`).
 fn encoded_len(v: &str) -> usize {
     v.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' | b' ' => 1,
-            _ => 3,
-        })
+        .map(|b| if kept(b) || b == b' ' { 1 } else { 3 })
         .sum()
 }
 
