@@ -577,4 +577,17 @@ mod tests {
         assert_eq!(id.secure_key, "s3cr3t");
         assert!(!format!("{id:?}").contains("s3cr3t"));
     }
+
+    #[test]
+    fn the_host_header_is_the_one_hyper_would_write() {
+        for (base, host) in [
+            ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+            ("http://gms.example:80/", "gms.example"),
+            ("https://[::1]:443", "[::1]"),
+            ("https://user:pw@[::1]:9443", "[::1]:9443"),
+        ] {
+            let t = Target::new(Dialect::GmsV2, base, "svc", "T", "").unwrap();
+            assert_eq!(target_host(&t).unwrap(), host, "{base}");
+        }
+    }
 }
