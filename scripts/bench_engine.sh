@@ -14,6 +14,8 @@
 #        to measure what the streamed files cost; default: chatload's own, 1s).
 #   BIN=path  benchmark this binary instead of building target/release/chatload
 #        (e.g. a copy of the release build before a change, for before/after).
+#   SERVER_NICE=N  run the separate server under `nice -n N` (it shares the cores with
+#        the client only because this machine has two; default 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SESSIONS="${1:-20000}"
@@ -41,7 +43,7 @@ run_one() {
   local mode=$1 poll=$2 dir="$OUT/$1-$2" target=()
   if [ "$mode" = separate ]; then
     local port=$((20000 + RANDOM % 20000))
-    $BIN serve --listen "127.0.0.1:$port" >/dev/null 2>&1 &
+    nice -n "${SERVER_NICE:-0}" $BIN serve --listen "127.0.0.1:$port" >/dev/null 2>&1 &
     SERVER_PID=$!
     sleep 1
     target=(--target "http://127.0.0.1:$port")

@@ -118,6 +118,10 @@ pub struct RunArgs {
     /// Most requests (and so connections) in flight at once (default 1024).
     #[arg(long, value_name = "N")]
     pub max_connections: Option<u64>,
+    /// Align poll instants to this grid, so polls due together wake together
+    /// (less CPU, more lateness; default 0 = every instant met on its own; at most 10ms).
+    #[arg(long, value_name = "DURATION")]
+    pub pacing_grid: Option<String>,
     /// Threshold expression, repeatable (e.g. 'poll.p99 < 300ms').
     #[arg(long = "threshold", short = 't', value_name = "EXPR")]
     pub thresholds: Vec<String>,

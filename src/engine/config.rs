@@ -64,6 +64,8 @@ pub struct RunConfig {
     pub transport: crate::engine::client::transport::Transport,
     /// Bounded wait for disconnects at the end.
     pub drain_timeout: Duration,
+    /// Poll instants aligned to this grid (zero: none); see `pacing::clock::align`.
+    pub pacing_grid: Duration,
     /// The service level's target queue wait.
     pub service_level_target: Duration,
     /// The load plan.
@@ -223,6 +225,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         headers,
         transport,
         drain_timeout: timing.drain_timeout,
+        pacing_grid: timing.pacing_grid,
         service_level_target: timing.service_level_target,
         plan,
         script,

@@ -176,6 +176,7 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
         end_spread: cfg.script.poll_interval.min(cfg.drain_timeout / 2),
         shard: cfg.shard,
         named: Default::default(),
+        pacing_grid: cfg.pacing_grid,
     })
 }
 

@@ -52,6 +52,8 @@ pub struct Scenario {
     pub max_connections: Option<Spanned<u64>>,
     /// How long the end of the run waits for active chats to disconnect.
     pub drain_timeout: Option<SpannedDuration>,
+    /// Poll instants aligned to this grid (0 = none).
+    pub pacing_grid: Option<SpannedDuration>,
     /// The service level counts chats an agent joined within this wait (default 20s).
     pub service_level_target: Option<SpannedDuration>,
     /// How long an idle pooled connection may be reused (keep it below the

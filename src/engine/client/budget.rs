@@ -60,6 +60,13 @@ impl BodyBudget {
         if let Some(held) = self.try_take(bytes) {
             return Some((held, Duration::ZERO));
         }
+        // Boxed: the wait (a `Notified` and a `Sleep`) is rare, and inline it made every
+        // request's in-flight future too large for the allocator's fast per-thread cache.
+        Box::pin(self.wait_and_take(bytes, deadline)).await
+    }
+
+    /// [`BodyBudget::take`] once the bytes were short: wait for returns until `deadline`.
+    async fn wait_and_take(&self, bytes: usize, deadline: Instant) -> Option<(Held<'_>, Duration)> {
         let start = Instant::now();
         self.waiting.fetch_add(1, Ordering::AcqRel);
         let _waiting = Waiting(&self.waiting);

@@ -20,10 +20,9 @@ pub(crate) const WIDGET_USER_DATA: [(&str, &str); 7] = [
 
 /// URL and form body of one call.
 pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
-    let pos;
-    let mut form: Vec<(&str, &str)> = Vec::with_capacity(16);
     let url = match call {
         Call::RequestChat { customer: c } => {
+            let mut form: Vec<(&str, &str)> = Vec::with_capacity(16);
             form.extend([
                 ("alias", ""),
                 ("secureKey", ""),
@@ -47,24 +46,75 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
             t.url(&[&id.chat_id, op])
         }
     };
-    form.extend([
+    // The addressed calls (every poll): written straight into one buffer of the exact
+    // size, no list of pairs, no formatted number.
+    let mut digits = [0u8; 20];
+    let tail: [(&str, &str); 2] = match call {
+        Call::Poll { position, draft } => [
+            ("transcriptPosition", decimal(*position, &mut digits)),
+            ("message", draft),
+        ],
+        Call::Send { text } => [("message", text), ("messageType", "text")],
+        Call::StartTyping { position } | Call::StopTyping { position } => [
+            ("transcriptPosition", decimal(*position, &mut digits)),
+            ("message", ""),
+        ],
+        Call::RequestChat { .. } | Call::Disconnect => [("", ""); 2],
+    };
+    let head = [
         ("alias", id.alias.as_str()),
         ("secureKey", id.secure_key.as_str()),
         ("userId", id.user_id.as_str()),
-    ]);
-    match call {
-        Call::Poll { position, draft } => {
-            pos = position.to_string();
-            form.extend([("transcriptPosition", pos.as_str()), ("message", draft)]);
+    ];
+    let pairs = head
+        .iter()
+        .chain(tail.iter().filter(|(k, _)| !k.is_empty()));
+    let len: usize = pairs
+        .clone()
+        .map(|(k, v)| k.len() + encoded_len(v) + 2)
+        .sum();
+    let mut out = String::with_capacity(len.saturating_sub(1));
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
         }
-        Call::Send { text } => form.extend([("message", *text), ("messageType", "text")]),
-        Call::StartTyping { position } | Call::StopTyping { position } => {
-            pos = position.to_string();
-            form.extend([("transcriptPosition", pos.as_str()), ("message", "")]);
+        out.push_str(k);
+        out.push('=');
+        // Identity values and positions are plain: copied, not run through the encoder.
+        if v.bytes().all(kept) {
+            out.push_str(v);
+        } else {
+            out.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
         }
-        Call::RequestChat { .. } | Call::Disconnect => {}
     }
-    (url, encode(&form))
+    (url, out)
+}
+
+/// True for a byte form encoding keeps as it is.
+fn kept(b: u8) -> bool {
+    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_')
+}
+
+/// Length of `v` form-encoded: bytes kept as they are (and space, as `+`) take one,
+/// the rest three (`%XX`).
+fn encoded_len(v: &str) -> usize {
+    v.bytes()
+        .map(|b| if kept(b) || b == b' ' { 1 } else { 3 })
+        .sum()
+}
+
+/// `n` in decimal, written into `buf` (no allocation, no formatter).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
 /// The form body (`application/x-www-form-urlencoded`), written once into a buffer sized
@@ -180,5 +230,27 @@ mod tests {
         let (url, body) = build(&target(), &id(), &Call::Disconnect);
         assert_eq!(url.as_str(), "http://h/genesys/2/chat/svc/c1/disconnect");
         assert_eq!(body, "alias=a&secureKey=k&userId=u");
+    }
+
+    #[test]
+    fn a_poll_body_is_encoded_into_a_buffer_of_its_exact_size() {
+        let id = Identity {
+            secure_key: "k/+é".into(),
+            ..id()
+        };
+        for (position, draft) in [(0, ""), (9, "a b&c=d"), (u64::MAX, "ü~!*-._")] {
+            let (_, body) = build(&target(), &id, &Call::Poll { position, draft });
+            let expected = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("alias", "a"),
+                    ("secureKey", "k/+é"),
+                    ("userId", "u"),
+                    ("transcriptPosition", position.to_string().as_str()),
+                    ("message", draft),
+                ])
+                .finish();
+            assert_eq!(body, expected);
+            assert_eq!(body.capacity(), body.len(), "{body}");
+        }
     }
 }

@@ -286,13 +286,30 @@ pub(crate) fn http_client(
     } else {
         builder
     };
-    // HTTP/2 only by ALPN on https (`--http2`); never h2c.
+    // HTTP/2 only by ALPN on https (`--http2`); never h2c. Over HTTP/1 reqwest's retry
+    // layer never retries (its default only replays HTTP/2 refusals) but clones every
+    // request first in case it would (headers, extensions, body): with a limit of 0 it
+    // does not (issue 15).
     let builder = if https && transport.tls.http2 {
         builder
     } else {
-        builder.http1_only()
+        builder
+            .http1_only()
+            .retry(reqwest::retry::never().max_retries_per_request(0))
     };
     Ok(transport::apply_proxy(builder, &transport.proxy)?.build()?)
+}
+
+/// The `Host` header of an HTTP/1 request to `target`: what hyper-util would
+/// write (`host`, or `host:port` for a port other than the scheme's default).
+fn target_host(target: &Target) -> Option<reqwest::header::HeaderValue> {
+    let url = &target.collection;
+    let host = url.host_str()?;
+    let value = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    reqwest::header::HeaderValue::from_str(&value).ok()
 }
 
 /// A dialect client over one shared HTTP connection pool.
@@ -312,6 +329,8 @@ pub(crate) struct ChatClient {
     cookies: bool,
     budget: Arc<budget::BodyBudget>,
     request_timeout: Duration,
+    /// The `Host` header, built once (None over HTTP/2: `:authority` carries it).
+    host: Option<reqwest::header::HeaderValue>,
 }
 
 impl ChatClient {
@@ -328,8 +347,12 @@ impl ChatClient {
     ) -> anyhow::Result<Self> {
         let https = target.is_https();
         let http = http_client(request_timeout, headers, https, transport)?;
+        let h2 = https && transport.tls.http2;
         let mut client = Self::with_http(target, http, request_timeout, max_body, max_connections);
         client.cookies = transport.cookies;
+        if h2 {
+            client.host = None;
+        }
         Ok(client)
     }
 
@@ -344,13 +367,14 @@ impl ChatClient {
     ) -> Self {
         ChatClient {
             backend: Backend::Http(http),
-            target,
             max_body,
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
             observed: Arc::default(),
             cookies: false,
             budget: Arc::default(),
             request_timeout,
+            host: target_host(&target),
+            target,
         }
     }
 
@@ -366,6 +390,7 @@ impl ChatClient {
             cookies: false,
             budget: Arc::default(),
             request_timeout: Duration::from_secs(30),
+            host: None,
         }
     }
 
@@ -459,11 +484,15 @@ impl ChatClient {
         body: hyper::body::Bytes,
         jar: Option<&cookies::Jar>,
     ) -> reqwest::Result<reqwest::Response> {
-        let content_type = self.target.dialect.content_type();
+        use reqwest::header::{HeaderValue, CONTENT_TYPE, HOST};
+        // Static: no copy of the value per request.
+        let content_type = HeaderValue::from_static(self.target.dialect.content_type());
         let cookie = jar.and_then(|j| j.header_for(&url));
-        let mut req = http
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, content_type);
+        let mut req = http.post(url).header(CONTENT_TYPE, content_type);
+        // The value hyper would format per request (`host:port`), shared instead.
+        if let Some(host) = &self.host {
+            req = req.header(HOST, host.clone());
+        }
         if let Some(cookie) = cookie {
             req = req.header(reqwest::header::COOKIE, cookie);
         }
@@ -547,5 +576,18 @@ mod tests {
         assert_eq!(id.alias, "a2");
         assert_eq!(id.secure_key, "s3cr3t");
         assert!(!format!("{id:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn the_host_header_is_the_one_hyper_would_write() {
+        for (base, host) in [
+            ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+            ("http://gms.example:80/", "gms.example"),
+            ("https://[::1]:443", "[::1]"),
+            ("https://user:pw@[::1]:9443", "[::1]:9443"),
+        ] {
+            let t = Target::new(Dialect::GmsV2, base, "svc", "T", "").unwrap();
+            assert_eq!(target_host(&t).unwrap(), host, "{base}");
+        }
     }
 }

@@ -17,7 +17,12 @@ pub(super) struct Timing {
     pub(super) request_timeout: Duration,
     pub(super) drain_timeout: Duration,
     pub(super) service_level_target: Duration,
+    pub(super) pacing_grid: Duration,
 }
+
+/// The largest pacing grid: a poll may leave at most this much after the instant its
+/// jitter drew (the grid point is the intended instant, so lateness stays honest).
+pub(crate) const MAX_PACING_GRID: Duration = Duration::from_millis(10);
 
 /// `flex_disconnect_timeout`, `near_miss_fraction`, `request_timeout`, `drain_timeout`
 /// and `service_level_target`, validated.
@@ -72,12 +77,30 @@ pub(super) fn timing(args: &RunArgs, sc: &Scenario, src: &Src<'_>) -> Result<Tim
         crate::metrics::DEFAULT_SERVICE_TARGET,
     )?;
     nonzero(service_level_target, "service_level_target", "20s")?;
+    let pacing_grid = src.duration(
+        args.pacing_grid.as_deref(),
+        "pacing-grid",
+        sc.pacing_grid.as_ref(),
+        "pacing_grid",
+        Duration::ZERO,
+    )?;
+    if pacing_grid > MAX_PACING_GRID {
+        let at = match (&args.pacing_grid, &sc.pacing_grid) {
+            (None, Some(v)) => src.at("pacing_grid", v),
+            _ => "--pacing-grid".into(),
+        };
+        return Err(UsageError::new(format!(
+            "{at}: must be at most 10ms, got {}; 0 (the default) meets every instant on its own, 1ms batches the wakes as tokio's timer does",
+            humantime::format_duration(pacing_grid)
+        )));
+    }
     Ok(Timing {
         flex,
         near_miss_fraction,
         request_timeout,
         drain_timeout,
         service_level_target,
+        pacing_grid,
     })
 }
 

@@ -419,3 +419,24 @@ fn the_ci_gate_scenario_builds_with_its_eleven_gates() {
     assert_eq!(cfg.parsed_thresholds.len(), 11);
     assert_eq!(cfg.abort_grace, Duration::from_secs(10));
 }
+
+#[test]
+fn pacing_grid_defaults_to_none_and_is_capped_at_10ms() {
+    assert_eq!(
+        build(&no_flags(), None).unwrap().pacing_grid,
+        Duration::ZERO
+    );
+    let cfg = build(&no_flags(), Some(&file("pacing_grid = \"1ms\"\n"))).unwrap();
+    assert_eq!(cfg.pacing_grid, Duration::from_millis(1));
+    let e = err(&no_flags(), "pacing_grid = \"50ms\"\n");
+    assert!(
+        e.starts_with("s.toml:1:15: pacing_grid: must be at most 10ms, got 50ms"),
+        "{e}"
+    );
+    let flag = RunArgs {
+        pacing_grid: Some("2s".into()),
+        ..RunArgs::default()
+    };
+    let e = build(&flag, None).unwrap_err().to_string();
+    assert!(e.starts_with("--pacing-grid: must be at most 10ms"), "{e}");
+}

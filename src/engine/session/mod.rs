@@ -71,6 +71,9 @@ pub(crate) struct SessionCtx {
     /// The built-in customer of the run's script, then of each profile's, made once and
     /// shared by their sessions (filled on first use).
     pub named: std::sync::OnceLock<Vec<Arc<Customer>>>,
+    /// Poll instants are aligned to this grid (zero: none), so polls due within one
+    /// grid step wake together.
+    pub pacing_grid: Duration,
 }
 
 impl SessionCtx {

@@ -156,7 +156,7 @@ pub(super) fn poll_loop<'a>(
             polls: 0,
         };
         loop {
-            let intended = st.sched.next();
+            let intended = crate::engine::pacing::clock::align(st.sched.next(), ctx.pacing_grid);
             if !sh.sleep_until(intended, run).await {
                 break;
             }

@@ -137,6 +137,7 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
         end_spread: Duration::ZERO,
         shard: None,
         named: Default::default(),
+        pacing_grid: Duration::ZERO,
     })
 }
 
@@ -222,6 +223,33 @@ async fn polls_on_schedule_then_disconnects_after_duration() {
         row.max_gap_ms
     );
     assert!(!row.flagged && !row.near_miss && row.cause.is_none());
+}
+
+/// The refresh instants of a jittered session with `grid`, in µs after the first.
+async fn jittered_refresh_offsets(grid: Duration) -> Vec<u64> {
+    let fake = Fake::new(|_, _| (Duration::from_millis(10), ok()));
+    let mut s = script(EndMode::AfterDuration(DurationDist::Fixed(
+        Duration::from_secs(20),
+    )));
+    s.jitter = Jitter::Uniform(Duration::from_millis(300));
+    let mut c = ctx(fake.clone(), s, 45);
+    Arc::get_mut(&mut c).unwrap().pacing_grid = grid;
+    let t0 = Instant::now();
+    run_one(c).await;
+    let times = fake.times(t0, "refresh");
+    assert!(times.len() >= 8, "{times:?}");
+    let us = |t: f64| (t * 1e6).round() as u64;
+    times.iter().map(|&t| us(t) - us(times[0])).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pacing_grid_puts_every_poll_on_one_grid() {
+    let on_grid = |offsets: &[u64]| offsets.iter().all(|o| o % 7_000 == 0);
+    let gridded = jittered_refresh_offsets(Duration::from_millis(7)).await;
+    assert!(on_grid(&gridded), "{gridded:?}");
+    // Without a grid the jitter puts them anywhere (the test can tell the two apart).
+    let free = jittered_refresh_offsets(Duration::ZERO).await;
+    assert!(!on_grid(&free), "{free:?}");
 }
 
 #[tokio::test(start_paused = true)]
