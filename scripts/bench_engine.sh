@@ -14,6 +14,7 @@
 #        to measure what the streamed files cost; default: chatload's own, 1s).
 #   BIN=path  benchmark this binary instead of building target/release/chatload
 #        (e.g. a copy of the release build before a change, for before/after).
+#   RUN_ARGS="--pacing-grid 1ms"  extra flags for the client's `run`.
 #   SERVER_NICE=N  run the separate server under `nice -n N` (it shares the cores with
 #        the client only because this machine has two; default 0).
 set -euo pipefail
@@ -49,7 +50,7 @@ run_one() {
     target=(--target "http://127.0.0.1:$port")
   fi
   $BIN run --quiet --sessions "$SESSIONS" --ramp-up "$ramp" --duration "$DURATION" \
-    --poll-interval "$poll" --messages 0 --end wait-for-agent --seed 1 \
+    --poll-interval "$poll" --messages 0 --end wait-for-agent --seed 1 ${RUN_ARGS:-} \
     ${LOG_INTERVAL:+--log-interval "$LOG_INTERVAL"} "${target[@]}" --out "$dir" >/dev/null 2>"$dir.err" &
   local pid=$!
   read -r ticks peak < <(watch_proc "$pid")

@@ -58,8 +58,10 @@
 //! only 0.23 s of it): a precise wake runs one poll on cold caches after a park, where
 //! a tick ran five in a row. That is the price of precision, so it is the user's choice:
 //! [`align`] puts poll instants on a shared grid (`pacing_grid`), whose points the
-//! timerfd wakes together: 1 ms gives back 16 % of the CPU for a lateness p50 of
-//! 0.24 ms instead of 0.08 (README, Measurement fidelity).
+//! timerfd wakes together. Quiet, 10,000 sessions @ 2 s, after this session's request
+//! path cuts, medians of 3: tokio's timer 85 µs, this clock 99 µs (1.16×, lateness p50
+//! 0.066 ms, p99 1.72 ms), with a 1 ms grid 83 µs (0.98×, p50 0.155 ms, p99 1.19 ms);
+//! 250 µs and 500 µs grids save nothing (README, Measurement fidelity).
 
 #[cfg(target_os = "linux")]
 mod timer;
