@@ -15,6 +15,7 @@
 #   PROFILES=N  spread the customers over N equal [[customers]] profiles (per-profile figures)
 #   BIN=path  benchmark this binary instead of building target/release/chatload
 #   SERVER=path  run `serve` from this binary (default BIN): compare clients against one server
+#   RUN_ARGS="--max-connections=64"  extra flags for the client's `run`
 #   PERF=file run the client under `perf record` writing to that file (flat profile;
 #        PERF_CALLS=1 adds DWARF call graphs, PERF_FREQ=N sets the sample rate)
 set -euo pipefail
@@ -47,7 +48,7 @@ client_run() {
   SERVER_PID=$!
   sleep 0.5
   local cmd=("$BIN" run "$OUT/bench.toml" --quiet --sessions "$n" --ramp-up "$ramp"
-    --duration "$dur" --seed 1 --target "http://127.0.0.1:$port" --out "$dir")
+    --duration "$dur" --seed 1 --target "http://127.0.0.1:$port" --out "$dir" ${RUN_ARGS:-})
   if [ -n "${PERF:-}" ]; then cmd=(perf record -F "${PERF_FREQ:-1999}" ${PERF_CALLS:+--call-graph dwarf,32768} -o "$PERF" -- "${cmd[@]}"); fi
   /usr/bin/time -f "%U %S %M" -o "$dir.time" "${cmd[@]}" >/dev/null 2>"$dir.err" || true
   local server_s
