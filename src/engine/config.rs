@@ -118,6 +118,21 @@ impl Src<'_> {
         }
     }
 
+    /// Where a value that breaks a rule came from: the flag's name when the flag was
+    /// given (it wins), else the file key at its position.
+    fn source<F, T>(
+        &self,
+        flag: &Option<F>,
+        flag_name: &str,
+        file: Option<&Spanned<T>>,
+        field: &str,
+    ) -> String {
+        match (flag, file) {
+            (None, Some(v)) => self.at(field, v),
+            _ => flag_name.to_string(),
+        }
+    }
+
     fn err<T>(&self, field: &str, v: &Spanned<T>, rule: &str) -> UsageError {
         UsageError::new(format!("{}: {rule}", self.at(field, v)))
     }

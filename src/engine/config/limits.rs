@@ -24,8 +24,8 @@ pub(super) struct Timing {
 /// jitter drew (the grid point is the intended instant, so lateness stays honest).
 pub(crate) const MAX_PACING_GRID: Duration = Duration::from_millis(10);
 
-/// `flex_disconnect_timeout`, `near_miss_fraction`, `request_timeout`, `drain_timeout`
-/// and `service_level_target`, validated.
+/// `flex_disconnect_timeout`, `near_miss_fraction`, `request_timeout`, `drain_timeout`,
+/// `service_level_target` and `pacing_grid`, validated.
 pub(super) fn timing(args: &RunArgs, sc: &Scenario, src: &Src<'_>) -> Result<Timing, UsageError> {
     let flex = src.duration(
         args.flex_disconnect_timeout.as_deref(),
@@ -85,10 +85,12 @@ pub(super) fn timing(args: &RunArgs, sc: &Scenario, src: &Src<'_>) -> Result<Tim
         Duration::ZERO,
     )?;
     if pacing_grid > MAX_PACING_GRID {
-        let at = match (&args.pacing_grid, &sc.pacing_grid) {
-            (None, Some(v)) => src.at("pacing_grid", v),
-            _ => "--pacing-grid".into(),
-        };
+        let at = src.source(
+            &args.pacing_grid,
+            "--pacing-grid",
+            sc.pacing_grid.as_ref(),
+            "pacing_grid",
+        );
         return Err(UsageError::new(format!(
             "{at}: must be at most 10ms, got {}; 0 (the default) meets every instant on its own, 1ms batches the wakes as tokio's timer does",
             humantime::format_duration(pacing_grid)
@@ -135,10 +137,12 @@ pub(super) fn limits(args: &RunArgs, sc: &Scenario, src: &Src<'_>) -> Result<Lim
     }
     let max_connections = flag_or(args.max_connections, sc.max_connections.as_ref(), 1024);
     if !(1..=1_000_000).contains(&max_connections) {
-        let at = match (&args.max_connections, &sc.max_connections) {
-            (None, Some(v)) => src.at("max_connections", v),
-            _ => "--max-connections".into(),
-        };
+        let at = src.source(
+            &args.max_connections,
+            "--max-connections",
+            sc.max_connections.as_ref(),
+            "max_connections",
+        );
         return Err(UsageError::new(format!(
             "{at}: must be between 1 and 1000000; the default is 1024"
         )));

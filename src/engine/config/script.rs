@@ -87,10 +87,8 @@ pub(super) fn build_script(
             let msg = format!(
                 "unknown end '{other}'; use after-messages, after-duration or wait-for-agent"
             );
-            return Err(match (&args.end, &c.end) {
-                (None, Some(v)) => src.err("customer.end", v, &msg),
-                _ => UsageError::new(format!("--end: {msg}")),
-            });
+            let at = src.source(&args.end, "--end", c.end.as_ref(), "customer.end");
+            return Err(UsageError::new(format!("{at}: {msg}")));
         }
     };
     let message_text = flag_or(
