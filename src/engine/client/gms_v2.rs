@@ -39,15 +39,14 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
                 .map(|(k, v)| (format!("userData[{k}]"), v))
                 .collect();
             form.extend(user_data.iter().map(|(k, v)| (k.as_str(), *v)));
-            return (t.url(&[""]), encode(&form));
+            return (t.url(&[""]), encode(form.iter().copied()));
         }
         other => {
             let op = other.operation().gms_path().unwrap_or("refresh");
             t.url(&[&id.chat_id, op])
         }
     };
-    // The addressed calls (every poll): written straight into one buffer of the exact
-    // size, no list of pairs, no formatted number.
+    // The addressed calls (every poll): no list of pairs, no formatted number.
     let mut digits = [0u8; 20];
     let tail: [(&str, &str); 2] = match call {
         Call::Poll { position, draft } => [
@@ -67,27 +66,9 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
         ("userId", id.user_id.as_str()),
     ];
     let pairs = head
-        .iter()
-        .chain(tail.iter().filter(|(k, _)| !k.is_empty()));
-    let len: usize = pairs
-        .clone()
-        .map(|(k, v)| k.len() + encoded_len(v) + 2)
-        .sum();
-    let mut out = String::with_capacity(len.saturating_sub(1));
-    for (k, v) in pairs {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        out.push_str(k);
-        out.push('=');
-        // Identity values and positions are plain: copied, not run through the encoder.
-        if v.bytes().all(kept) {
-            out.push_str(v);
-        } else {
-            out.extend(url::form_urlencoded::byte_serialize(v.as_bytes()));
-        }
-    }
-    (url, out)
+        .into_iter()
+        .chain(tail.into_iter().filter(|(k, _)| !k.is_empty()));
+    (url, encode(pairs))
 }
 
 /// True for a byte form encoding keeps as it is.
@@ -117,13 +98,33 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or("0")
 }
 
-/// The form body (`application/x-www-form-urlencoded`), written once into a buffer sized
-/// for it (no serializer state, no growth on the poll path).
-fn encode(form: &[(&str, &str)]) -> String {
-    let len: usize = form.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    let mut out = url::form_urlencoded::Serializer::new(String::with_capacity(len + len / 4));
-    out.extend_pairs(form);
-    out.finish()
+/// The form body (`application/x-www-form-urlencoded`), written straight into one
+/// buffer of its exact size; plain keys and values (identity, positions) are copied,
+/// not run through the encoder.
+fn encode<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone) -> String {
+    let len: usize = pairs
+        .clone()
+        .map(|(k, v)| encoded_len(k) + encoded_len(v) + 2)
+        .sum();
+    let mut out = String::with_capacity(len.saturating_sub(1));
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        push_encoded(&mut out, k);
+        out.push('=');
+        push_encoded(&mut out, v);
+    }
+    out
+}
+
+/// Append `s` form-encoded.
+fn push_encoded(out: &mut String, s: &str) {
+    if s.bytes().all(kept) {
+        out.push_str(s);
+    } else {
+        out.extend(url::form_urlencoded::byte_serialize(s.as_bytes()));
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +195,13 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("userData%5B_genesys_source%5D=web"), "{body}");
+        // The one encoder's output is the form serializer's, in a buffer of its exact size.
+        let mut expected = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+            expected.append_pair(&k, &v);
+        }
+        assert_eq!(body, expected.finish());
+        assert_eq!(body.capacity(), body.len(), "{body}");
     }
 
     #[test]
