@@ -24,7 +24,7 @@ pub(super) fn info(cfg: &RunConfig, base: &str) -> ReachInfo {
             server_name: t.tls.server_name.clone(),
         }),
         http: HttpInfo {
-            http2_offered: https && t.tls.http2,
+            http2_offered: t.offers_http2(https),
             versions: Vec::new(),
         },
         proxy: match &t.proxy {

@@ -290,7 +290,7 @@ pub(crate) fn http_client(
     // layer never retries (its default only replays HTTP/2 refusals) but clones every
     // request first in case it would (headers, extensions, body): with a limit of 0 it
     // does not (issue 15).
-    let builder = if https && transport.tls.http2 {
+    let builder = if transport.offers_http2(https) {
         builder
     } else {
         builder
@@ -347,10 +347,9 @@ impl ChatClient {
     ) -> anyhow::Result<Self> {
         let https = target.is_https();
         let http = http_client(request_timeout, headers, https, transport)?;
-        let h2 = https && transport.tls.http2;
         let mut client = Self::with_http(target, http, request_timeout, max_body, max_connections);
         client.cookies = transport.cookies;
-        if h2 {
+        if transport.offers_http2(https) {
             client.host = None;
         }
         Ok(client)

@@ -58,6 +58,13 @@ pub struct Transport {
     pub pool_idle_timeout: Option<std::time::Duration>,
 }
 
+impl Transport {
+    /// HTTP/2 is offered (by ALPN) only on an https target with `http2`; never h2c.
+    pub(crate) fn offers_http2(&self, https: bool) -> bool {
+        https && self.tls.http2
+    }
+}
+
 /// `scheme://host:port` of a URL without user name, password, path or query.
 pub(crate) fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {
