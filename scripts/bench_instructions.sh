@@ -8,6 +8,9 @@
 # 10 sessions polling every 100 ms; the difference in instructions over the difference
 # in requests cancels what a run does once (connections, request_chat, disconnect).
 # Kernel time, the scheduler and the pacing clock are outside the count.
+# CAVEAT: since `Shared::call` became an async block (d1b9865) its poll-path copy is
+# inlined into the caller, so on later builds this counts only part of the path
+# (~13k instead of ~69k); compare only builds from before that, until it has a new anchor.
 #
 # Usage: BIN=path scripts/bench_instructions.sh   (needs valgrind)
 #   SERVER=path  run `serve` from this binary (default BIN)
