@@ -44,7 +44,7 @@ mod types;
 pub use gaps::{GapObservation, GAP_BUCKETS};
 pub use timeline::MAX_POINTS;
 
-use crate::report::model::{SessionRow, Summary, TimelinePoint};
+use crate::report::model::{SessionRow, SessionRows, Summary, TimelinePoint};
 use gaps::{GapClass, GapPolicy, SessionGaps};
 use interval::Interval;
 use recorder::{micros, Recorder};
@@ -174,6 +174,17 @@ impl std::fmt::Debug for Metrics {
             .field("flex", &self.policy.flex)
             .field("live", &self.live())
             .finish_non_exhaustive()
+    }
+}
+
+impl SessionRows for Metrics {
+    /// Every ended session's row in ordinal order, made one at a time from the compact
+    /// records the metrics keep (the rows lock is held meanwhile; the run has ended).
+    fn for_each_row(
+        &self,
+        each: &mut dyn FnMut(&SessionRow) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        lock(&self.rows).for_each_sorted(each)
     }
 }
 
@@ -531,7 +542,8 @@ impl Metrics {
         }
     }
 
-    /// All ended sessions' rows, sorted by ordinal (for sessions.csv).
+    /// All ended sessions' rows, sorted by ordinal, as one list (sessions.csv is written
+    /// through [`SessionRows`] instead, without this copy).
     pub fn session_rows(&self) -> Vec<SessionRow> {
         lock(&self.rows).rows()
     }

@@ -204,6 +204,31 @@ impl RowStore {
         out
     }
 
+    /// Every row in ordinal order, made one at a time, with no copy of the store: the rows
+    /// already streamed and those not yet are each sorted in place (so
+    /// [`RowStore::take_new`] still hands out exactly the rows it has not), then merged.
+    /// Ordinals are unique in a run, so the unstable sort keeps no order apart.
+    pub(super) fn for_each_sorted(
+        &mut self,
+        each: &mut dyn FnMut(&SessionRow) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let (old, new) = self.rows.split_at_mut(self.streamed);
+        old.sort_unstable_by_key(|r| r.ordinal);
+        new.sort_unstable_by_key(|r| r.ordinal);
+        let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
+        loop {
+            let next = match (old.peek(), new.peek()) {
+                (Some(a), Some(b)) if b.ordinal < a.ordinal => new.next(),
+                (Some(_), _) => old.next(),
+                (None, _) => new.next(),
+            };
+            let Some(row) = next else {
+                return Ok(());
+            };
+            each(&Self::to_row(row))?;
+        }
+    }
+
     /// The `n` rows with the largest max gap, worst first (ties by ordinal).
     pub(super) fn worst(&self, n: usize) -> Vec<SessionRow> {
         let mut idx: Vec<&CompactRow> = self.rows.iter().filter(|r| r.max_gap_us > 0).collect();
