@@ -135,8 +135,11 @@ pub struct Tick {
     pub point: TimelinePoint,
     /// Everything recorded in the interval.
     pub(crate) delta: Box<Recorder>,
-    /// Rows of the sessions that ended in the interval.
-    pub rows: Vec<SessionRow>,
+    /// Sessions that ended in the interval (their rows are taken from
+    /// [`Metrics::take_rows`] by the streamed sessions.csv's writer).
+    pub ended: u64,
+    /// Of those, the sessions that ended failed ([`EndReason::failed`]).
+    pub dropped: u64,
     /// Sessions started so far.
     pub started: u64,
     /// Sessions active now.
@@ -433,7 +436,7 @@ impl Metrics {
 
     /// Close the current one-second timeline interval (call once a second): the shards'
     /// figures since the last tick are merged into the run's total and returned with the
-    /// interval's timeline point and the rows of the sessions that ended meanwhile.
+    /// interval's timeline point and the count of the sessions that ended meanwhile.
     pub fn tick(&self, now: Instant) -> Tick {
         let mut acc = Interval::new();
         let mut delta = Recorder::new();
@@ -449,7 +452,7 @@ impl Metrics {
             delta += &taken;
         }
         *lock(&self.merged) += &delta;
-        let rows = lock(&self.rows).take_new();
+        let (ended, dropped) = lock(&self.rows).interval_counts();
         let mut state = lock(&self.timeline);
         let mut point = self.point(&acc, state.last_tick);
         point.dropped = lock(&self.open)
@@ -470,7 +473,8 @@ impl Metrics {
             to: now.saturating_duration_since(self.start),
             point,
             delta: Box::new(delta),
-            rows,
+            ended,
+            dropped,
             started: self.live.started.load(Relaxed),
             active: self.live.active.load(Relaxed),
             peak_active: self.live.peak_active.load(Relaxed),
@@ -540,6 +544,12 @@ impl Metrics {
             last_second_requests: self.live.last_second_requests.load(Relaxed),
             last_second_p99_ms: f64::from_bits(self.live.last_second_p99_bits.load(Relaxed)),
         }
+    }
+
+    /// Up to `max` ended sessions' rows that no call took yet, in end order (the streamed
+    /// sessions.csv takes them a batch at a time; empty once all were taken).
+    pub(crate) fn take_rows(&self, max: usize) -> Vec<SessionRow> {
+        lock(&self.rows).take_batch(max)
     }
 
     /// All ended sessions' rows, sorted by ordinal, as one list (sessions.csv is written

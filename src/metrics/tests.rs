@@ -563,8 +563,10 @@ fn sessions_csv_from_the_metrics_rows_is_the_list_writers_byte_for_byte() {
         end.service = service;
         m.session_ended(end);
     }
-    let streamed = m.tick(base + Duration::from_secs(1)).rows;
-    assert_eq!(streamed.len(), 5);
+    let tick = m.tick(base + Duration::from_secs(1));
+    assert_eq!((tick.ended, tick.dropped), (5, 2));
+    let first: Vec<u64> = m.take_rows(3).iter().map(|r| r.ordinal).collect();
+    assert_eq!(first, [7, 2, 9], "in end order");
     for ord in [4u64, 1, 8, 3, 6] {
         m.session_ended(row(ord, "request_failed"));
     }
@@ -573,15 +575,15 @@ fn sessions_csv_from_the_metrics_rows_is_the_list_writers_byte_for_byte() {
     let want = sessions_csv_from_a_list(&m.session_rows());
     assert_eq!(String::from_utf8(got).unwrap(), want);
     assert_eq!(want.lines().count(), 11);
-    // Writing sorted the store in place, yet the next tick still streams exactly the
-    // five rows no tick had.
-    let mut rest: Vec<u64> = m
-        .tick(base + Duration::from_secs(2))
-        .rows
-        .iter()
-        .map(|r| r.ordinal)
-        .collect();
+    // Writing sorted the store in place, yet the streamed file's writer still takes
+    // exactly the seven rows it had not, a batch at a time.
+    let tick = m.tick(base + Duration::from_secs(2));
+    assert_eq!((tick.ended, tick.dropped), (5, 5));
+    let mut rest: Vec<u64> = m.take_rows(4).iter().map(|r| r.ordinal).collect();
+    rest.extend(m.take_rows(4).iter().map(|r| r.ordinal));
     rest.sort_unstable();
-    assert_eq!(rest, [1, 3, 4, 6, 8]);
-    assert!(m.tick(base + Duration::from_secs(3)).rows.is_empty());
+    assert_eq!(rest, [0, 1, 3, 4, 5, 6, 8]);
+    assert!(m.take_rows(4).is_empty());
+    let tick = m.tick(base + Duration::from_secs(3));
+    assert_eq!((tick.ended, tick.dropped), (0, 0));
 }
