@@ -566,14 +566,15 @@ impl Metrics {
             total += &lock(&slot.shard).total;
         }
         let (timeline, timeline_step_s) = self.timeline_snapshot();
-        let rows = lock(&self.rows);
         let (flagged, near_miss) = self.session_gaps.count(&self.policy);
         let (idle_over_flex, _) = self.idle_gaps.count(&self.policy);
         let service = lock(&self.service);
         let names = lock(&self.profile_names);
-        let profiles = if rows.has_profiles() || !names.is_empty() {
+        let has_profiles = lock(&self.rows).has_profiles();
+        let profiles = if has_profiles || !names.is_empty() {
+            // The rows one at a time, from the store (it locks them meanwhile).
             profiles::build(&profiles::Inputs {
-                rows: &rows.rows(),
+                rows: self,
                 target: Some(service.target()),
                 names: &names,
                 total: &total,
@@ -583,6 +584,7 @@ impl Metrics {
         } else {
             Default::default()
         };
+        let rows = lock(&self.rows);
         summary::build(summary::Inputs {
             facts,
             cpu_seconds: generator::cpu_used_since(self.cpu_at_start),
