@@ -270,9 +270,10 @@ impl std::fmt::Debug for Backend {
 /// [`ChatClient`] and counted as `stale_connection`.
 pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// The one HTTP client builder of chatload: `run` (through [`ChatClient`]) and
-/// `conformance` both build their client here, so connection options (TLS,
-/// proxy, cookies) added here apply to both.
+/// The reqwest client builder of chatload: `conformance` and a proxied `run`
+/// (through [`ChatClient`], see `http::Http`) build their client here; a direct
+/// `run` builds hyper-util's pool in `http` with the same TLS config, idle
+/// timeout and headers, so a connection option added here belongs there too.
 pub(crate) fn http_client(
     request_timeout: Duration,
     headers: reqwest::header::HeaderMap,
