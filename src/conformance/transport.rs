@@ -227,7 +227,8 @@ impl Prober {
                     .get(reqwest::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                match read_body(resp, MAX_BODY, &self.observed, None).await.0 {
+                let body = hyper::http::Response::from(resp).into_body();
+                match read_body(body, MAX_BODY, &self.observed, None).await.0 {
                     Ok((bytes, _)) => (Some(status), ct, bytes.to_vec(), None),
                     Err(kind) => (None, ct, Vec::new(), Some(kind.as_str())),
                 }

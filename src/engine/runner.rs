@@ -296,10 +296,11 @@ async fn drive(
     }
 }
 
-/// Sleep until `at`, or forever when there is no instant.
+/// Sleep until `at` on the precise clock (an open-model arrival is an intended instant), or
+/// forever when there is no instant.
 async fn sleep_until_some(at: Option<Instant>) {
     match at {
-        Some(t) => tokio::time::sleep_until(t).await,
+        Some(t) => crate::engine::pacing::clock::sleep_until(t).await,
         None => std::future::pending().await,
     }
 }
@@ -456,7 +457,9 @@ fn slot_task(
             tokio::select! {
                 biased;
                 _ = rx.ending() => break,
-                _ = tokio::time::sleep_until(start_at) => {}
+                // The precise clock: the wait's end is the request chat's send, and its
+                // lateness is the run's (tokio's timer would add up to 2 ms to every start).
+                _ = crate::engine::pacing::clock::sleep_until(start_at) => {}
             }
             run_session(ctx.clone(), slot, start_at, rx.clone()).await;
             let in_plan = slot < ctx.target_slots.load(Ordering::Relaxed);

@@ -4,6 +4,7 @@
 use super::budget::{BodyBudget, Held};
 use super::transport::Observed;
 use crate::metrics::TransportErrorKind;
+use http_body_util::BodyExt;
 use hyper::body::Bytes;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -33,7 +34,7 @@ impl std::ops::Deref for BodyBytes {
 /// the caller keeps it), or why there is none.
 pub(crate) type ReadResult<'b> = Result<(BodyBytes, Option<Held<'b>>), TransportErrorKind>;
 
-/// The body of `resp`, at most `max` bytes, and how long it waited for budget.
+/// An answer's `body` (hyper's, or reqwest's as an `http::Response` body), at most `max` bytes, and how long it waited for budget.
 ///
 /// A longer body (announced by Content-Length or met while reading) is
 /// `BodyTooLarge`; a failure mid-body is classified by `observed` (which keeps
@@ -41,13 +42,17 @@ pub(crate) type ReadResult<'b> = Result<(BodyBytes, Option<Held<'b>>), Transport
 /// (a declared length whole, an unknown length as `max`, the rest given back at
 /// the end), waiting for them until the deadline; budget still short then is
 /// `BodyBudget`.
-pub(crate) async fn read_body<'b>(
-    mut resp: reqwest::Response,
+pub(crate) async fn read_body<'b, B>(
+    mut body: B,
     max: usize,
     observed: &Observed,
     budget: Option<(&'b BodyBudget, Instant)>,
-) -> (ReadResult<'b>, Duration) {
-    let length = resp.content_length();
+) -> (ReadResult<'b>, Duration)
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: std::error::Error + 'static,
+{
+    let length = body.size_hint().exact();
     if length.is_some_and(|n| n > max as u64) {
         return (Err(TransportErrorKind::BodyTooLarge), Duration::ZERO);
     }
@@ -63,7 +68,16 @@ pub(crate) async fn read_body<'b>(
     let mut first: Option<Bytes> = None;
     let mut many: Vec<u8> = Vec::new();
     let result = loop {
-        match resp.chunk().await {
+        let chunk = match body.frame().await {
+            // Trailers are not part of the body.
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => Ok(Some(data)),
+                Err(_) => continue,
+            },
+            Some(Err(e)) => Err(e),
+            None => Ok(None),
+        };
+        match chunk {
             Ok(Some(chunk)) => {
                 let len = first.as_ref().map_or(0, Bytes::len) + many.len() + chunk.len();
                 if len > max {

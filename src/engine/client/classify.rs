@@ -68,33 +68,66 @@ fn no_envelope(http_status: u16) -> (Outcome, Option<Envelope>) {
     (outcome, None)
 }
 
-/// Classify a request that produced no HTTP answer.
-pub(crate) fn classify_error(e: &reqwest::Error) -> TransportErrorKind {
+/// Classify a request that produced no HTTP answer: a reqwest error (a proxied
+/// run, `conformance`) by its own kinds; a hyper-util or hyper error (the direct
+/// client) the same way: `connect` when no connection was made (a connect
+/// timeout is `timeout`, as reqwest said), `reset` when the exchange broke on one.
+pub(crate) fn classify_error(e: &(dyn std::error::Error + 'static)) -> TransportErrorKind {
     if local_limit(e) {
-        TransportErrorKind::LocalLimit
-    } else if e.is_timeout() {
+        return TransportErrorKind::LocalLimit;
+    }
+    if let Some(e) = e.downcast_ref::<reqwest::Error>() {
+        return if e.is_timeout() {
+            TransportErrorKind::Timeout
+        } else if e.is_connect() {
+            TransportErrorKind::Connect
+        } else if e.is_request() || e.is_body() || e.is_decode() {
+            TransportErrorKind::Reset
+        } else {
+            TransportErrorKind::Other
+        };
+    }
+    if timed_out(e) {
         TransportErrorKind::Timeout
-    } else if e.is_connect() {
-        TransportErrorKind::Connect
-    } else if e.is_request() || e.is_body() || e.is_decode() {
+    } else if let Some(legacy) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
+        if legacy.is_connect() {
+            TransportErrorKind::Connect
+        } else {
+            TransportErrorKind::Reset
+        }
+    } else if e.is::<hyper::Error>() {
         TransportErrorKind::Reset
     } else {
         TransportErrorKind::Other
     }
 }
 
+/// True when an I/O error in `e`'s source chain timed out (hyper-util's connect timeout).
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
 /// True when the request provably never left: the connection it was given
 /// closed before the request was written, so the target never saw it.
 ///
-/// Two shapes (hyper 1.12, hyper-util 0.1.21, reqwest 0.12.28): hyper's
+/// Two shapes (hyper 1.12, hyper-util 0.1.21; inside a reqwest 0.12.28 error too): hyper's
 /// `is_canceled`, which hyper reports only with the request handed back
 /// unwritten (hyper-util resends those itself, uncounted, when the connection
 /// was a reused one, so a canceled error that reaches here came on a new one);
 /// and a hyper-util error caused by hyper that is no connect error and names no
 /// connection (`connect_info` None): the new connection failed its HTTP set-up
 /// (closed before it was ready) before any request was handed to it.
-pub(crate) fn not_sent(e: &reqwest::Error) -> bool {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+pub(crate) fn not_sent(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
     while let Some(err) = cur {
         if err
             .downcast_ref::<hyper::Error>()

@@ -1,6 +1,7 @@
 //! Dialect clients: one [`ChatClient`] builds each call for its dialect
-//! (`gms_v2`, `webapi`), sends it on the shared `reqwest::Client`, reads the
-//! body up to a size cap and classifies the answer (`classify`).
+//! (`gms_v2`, `webapi`), sends it on the shared HTTP client (`http`: hyper-util's
+//! pool, or reqwest through a proxy), reads the body up to a size cap and
+//! classifies the answer (`classify`).
 //!
 //! The client holds no per-session state: the session passes its [`Identity`].
 //! Error messages never include request bodies (they carry the secureKey).
@@ -10,6 +11,7 @@ mod budget;
 mod classify;
 pub(crate) mod cookies;
 pub(crate) mod gms_v2;
+pub(crate) mod http;
 pub(crate) mod samples;
 #[cfg(test)]
 mod stale_tests;
@@ -21,6 +23,8 @@ pub(crate) use classify::{classify, classify_error, not_sent};
 
 use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
 use crate::protocol::{Dialect, Envelope, Operation};
+use hyper::body::Bytes;
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -46,6 +50,11 @@ pub struct Target {
 }
 
 impl Target {
+    /// The collection URL (scheme, authority and userinfo of every call).
+    pub(crate) fn collection(&self) -> &reqwest::Url {
+        &self.collection
+    }
+
     /// Whether the target is reached over TLS.
     pub fn is_https(&self) -> bool {
         self.collection.scheme() == "https"
@@ -235,7 +244,7 @@ pub(crate) trait Responder: Send + Sync {
 
 #[derive(Clone)]
 enum Backend {
-    Http(reqwest::Client),
+    Http(http::Http),
     #[cfg(test)]
     Fake(Arc<dyn Responder>),
 }
@@ -261,9 +270,10 @@ impl std::fmt::Debug for Backend {
 /// [`ChatClient`] and counted as `stale_connection`.
 pub(crate) const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// The one HTTP client builder of chatload: `run` (through [`ChatClient`]) and
-/// `conformance` both build their client here, so connection options (TLS,
-/// proxy, cookies) added here apply to both.
+/// The reqwest client builder of chatload: `conformance` and a proxied `run`
+/// (through [`ChatClient`], see `http::Http`) build their client here; a direct
+/// `run` builds hyper-util's pool in `http` with the same TLS config, idle
+/// timeout and headers, so a connection option added here belongs there too.
 pub(crate) fn http_client(
     request_timeout: Duration,
     headers: reqwest::header::HeaderMap,
@@ -346,7 +356,7 @@ impl ChatClient {
         transport: &transport::Transport,
     ) -> anyhow::Result<Self> {
         let https = target.is_https();
-        let http = http_client(request_timeout, headers, https, transport)?;
+        let http = http::Http::new(&target, request_timeout, headers, transport)?;
         let mut client = Self::with_http(target, http, request_timeout, max_body, max_connections);
         client.cookies = transport.cookies;
         if transport.offers_http2(https) {
@@ -355,11 +365,12 @@ impl ChatClient {
         Ok(client)
     }
 
-    /// A client over a `reqwest::Client` built elsewhere (its own connector
-    /// layers, say); `request_timeout` should be the one it was built with.
+    /// A client over an HTTP client built elsewhere (its own connector, say);
+    /// `request_timeout` bounds each request (a reqwest client's should be the one
+    /// it was built with).
     pub(crate) fn with_http(
         target: Target,
-        http: reqwest::Client,
+        http: http::Http,
         request_timeout: Duration,
         max_body: usize,
         max_connections: usize,
@@ -436,29 +447,21 @@ impl ChatClient {
         let sent = Instant::now();
         let mut waited = Duration::ZERO;
         let (outcome, envelope) = match &self.backend {
-            Backend::Http(http) => {
-                // Shared, not copied: a request hyper gives back unsent goes again.
-                let body = hyper::body::Bytes::from(body);
-                let mut answer = self.post(http, url, body.clone(), jar).await;
-                if let Err(e) = &answer {
-                    if let Some(url) = e.url().filter(|_| not_sent(e)).cloned() {
-                        // Once: the target never saw the first; not a target error.
-                        self.observed.stale_connection();
-                        answer = self.post(http, url, body, jar).await;
+            Backend::Http(http::Http::Direct(direct)) => {
+                let deadline = sent + self.request_timeout;
+                let send = self.send_direct(direct, url, body, jar, deadline, &mut waited);
+                match tokio::time::timeout_at(deadline, send).await {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        let kind = TransportErrorKind::Timeout;
+                        self.observed.note(kind, "timed out".to_string());
+                        (Outcome::Transport(kind), None)
                     }
                 }
-                match answer {
-                    Ok(resp) => {
-                        self.observed.version(resp.version());
-                        if let Some(jar) = jar {
-                            // Redirects are not followed: the answer's URL is the request's.
-                            jar.store_from(resp.url(), resp.headers());
-                        }
-                        self.read(resp, sent + self.request_timeout, &mut waited)
-                            .await
-                    }
-                    Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
-                }
+            }
+            Backend::Http(http::Http::Proxied(proxied)) => {
+                self.send_proxied(proxied, url, body, jar, sent, &mut waited)
+                    .await
             }
             #[cfg(test)]
             Backend::Fake(r) => match r.respond(url.as_str(), &body).await {
@@ -475,41 +478,137 @@ impl ChatClient {
         }
     }
 
-    /// POST `body` to `url` with the session's cookies.
+    /// The request's own headers: content type, `Host`, the session's cookies.
+    fn headers(&self, cookie: Option<HeaderValue>) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(8);
+        // Static: no copy of the value per request.
+        let content_type = HeaderValue::from_static(self.target.dialect.content_type());
+        headers.insert(CONTENT_TYPE, content_type);
+        // The value hyper would format per request (`host:port`), shared instead.
+        if let Some(host) = &self.host {
+            headers.insert(HOST, host.clone());
+        }
+        if let Some(cookie) = cookie {
+            headers.insert(COOKIE, cookie);
+        }
+        headers
+    }
+
+    /// Send on hyper-util's pool (the caller bounds it by the request timeout).
+    async fn send_direct(
+        &self,
+        direct: &http::Direct,
+        url: reqwest::Url,
+        body: String,
+        jar: Option<&cookies::Jar>,
+        deadline: Instant,
+        waited: &mut Duration,
+    ) -> (Outcome, Option<Envelope>) {
+        // Redirects are not followed: the answer comes from the request's URL.
+        let jar_url = jar.map(|_| url.clone());
+        let jar = jar.zip(jar_url.as_ref());
+        let uri = match direct.uri(url) {
+            Ok(uri) => uri,
+            Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
+        };
+        // Shared, not copied: a request hyper gives back unsent goes again.
+        let body = Bytes::from(body);
+        let mut answer = self
+            .post_direct(direct, uri.clone(), body.clone(), jar)
+            .await;
+        if answer.as_ref().is_err_and(|e| not_sent(e)) {
+            // Once: the target never saw the first; not a target error.
+            self.observed.stale_connection();
+            answer = self.post_direct(direct, uri, body, jar).await;
+        }
+        match answer {
+            Ok(resp) => self.answer(resp, jar, deadline, waited).await,
+            Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
+        }
+    }
+
+    /// POST `body` to `uri` with the session's cookies, on hyper-util's pool.
+    fn post_direct(
+        &self,
+        direct: &http::Direct,
+        uri: hyper::Uri,
+        body: Bytes,
+        jar: Option<(&cookies::Jar, &reqwest::Url)>,
+    ) -> hyper_util::client::legacy::ResponseFuture {
+        let mut headers = self.headers(jar.and_then(|(j, url)| j.header_for(url)));
+        direct.complete(&mut headers);
+        direct.post(uri, headers, body)
+    }
+
+    /// Send through reqwest (a proxied run); reqwest bounds it by the request timeout.
+    async fn send_proxied(
+        &self,
+        http: &reqwest::Client,
+        url: reqwest::Url,
+        body: String,
+        jar: Option<&cookies::Jar>,
+        sent: Instant,
+        waited: &mut Duration,
+    ) -> (Outcome, Option<Envelope>) {
+        // Shared, not copied: a request reqwest gives back unsent goes again.
+        let body = Bytes::from(body);
+        let mut answer = self.post(http, url, body.clone(), jar).await;
+        if let Err(e) = &answer {
+            if let Some(url) = e.url().filter(|_| not_sent(e)).cloned() {
+                // Once: the target never saw the first; not a target error.
+                self.observed.stale_connection();
+                answer = self.post(http, url, body, jar).await;
+            }
+        }
+        match answer {
+            Ok(resp) => {
+                // Redirects are not followed: the answer's URL is the request's.
+                let url = jar.map(|_| resp.url().clone());
+                let resp = hyper::http::Response::from(resp);
+                let deadline = sent + self.request_timeout;
+                self.answer(resp, jar.zip(url.as_ref()), deadline, waited)
+                    .await
+            }
+            Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
+        }
+    }
+
+    /// POST `body` to `url` with the session's cookies, through reqwest.
     async fn post(
         &self,
         http: &reqwest::Client,
         url: reqwest::Url,
-        body: hyper::body::Bytes,
+        body: Bytes,
         jar: Option<&cookies::Jar>,
     ) -> reqwest::Result<reqwest::Response> {
-        use reqwest::header::{HeaderValue, CONTENT_TYPE, HOST};
-        // Static: no copy of the value per request.
-        let content_type = HeaderValue::from_static(self.target.dialect.content_type());
         let cookie = jar.and_then(|j| j.header_for(&url));
-        let mut req = http.post(url).header(CONTENT_TYPE, content_type);
-        // The value hyper would format per request (`host:port`), shared instead.
-        if let Some(host) = &self.host {
-            req = req.header(HOST, host.clone());
-        }
-        if let Some(cookie) = cookie {
-            req = req.header(reqwest::header::COOKIE, cookie);
-        }
-        req.body(body).send().await
+        let headers = self.headers(cookie);
+        http.post(url).headers(headers).body(body).send().await
     }
 
-    /// Read and classify an answer; `waited` gets the time spent waiting for body
-    /// budget (at most until `deadline`, the request's timeout).
-    async fn read(
+    /// Note an answer's HTTP version and cookies, then read and classify it;
+    /// `waited` gets the time spent waiting for body budget (at most until
+    /// `deadline`, the request's timeout).
+    async fn answer<B>(
         &self,
-        resp: reqwest::Response,
+        resp: hyper::http::Response<B>,
+        jar: Option<(&cookies::Jar, &reqwest::Url)>,
         deadline: Instant,
         waited: &mut Duration,
-    ) -> (Outcome, Option<Envelope>) {
+    ) -> (Outcome, Option<Envelope>)
+    where
+        B: hyper::body::Body<Data = Bytes> + Unpin,
+        B::Error: std::error::Error + 'static,
+    {
+        self.observed.version(resp.version());
+        if let Some((jar, url)) = jar {
+            jar.store_from(url, resp.headers());
+        }
         let status = resp.status().as_u16();
         // The reservation (`_held`) lasts until the body is classified and dropped.
         let budget = Some((self.budget.as_ref(), deadline));
-        let (read, wait) = body::read_body(resp, self.max_body, &self.observed, budget).await;
+        let (read, wait) =
+            body::read_body(resp.into_body(), self.max_body, &self.observed, budget).await;
         *waited = wait;
         let (body, _held) = match read {
             Ok(read) => read,

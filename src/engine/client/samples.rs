@@ -4,9 +4,10 @@
 //! kind, each at most [`MAX_LEN`] characters, first come first kept.
 //!
 //! Secrets never get in: a reqwest error's own text names the request URL (which may
-//! carry `user:password@` or ids), so only its causes are kept, and any URL left in a
-//! cause is replaced by `<url>`; a JSON decode error's quoted values (which could be a
-//! `secureKey` of the wrong type) become `"…"`. Bodies and headers are never sampled.
+//! carry `user:password@` or ids; hyper-util's names the failing step only), so only its
+//! causes are kept, and any URL left in a cause is replaced by `<url>`; a JSON decode
+//! error's quoted values (which could be a `secureKey` of the wrong type) become `"…"`.
+//! Bodies and headers are never sampled.
 
 use crate::metrics::TransportErrorKind;
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
 //! Stale connections on real sockets at 127.0.0.1:0, the race forced: the
-//! first connection is held in the client's connector (a tower layer) until it
+//! first connection is held in the client's connector (a tower service around
+//! hyper-util's) until it
 //! reads the server's close, so hyper finds it closed before the request is
 //! written and reports it unsent (`not_sent`). The
 //! client sends it once more on a new connection and counts it as
@@ -126,17 +127,14 @@ async fn a_request_given_back_unsent_goes_again_once_and_counts_as_stale_connect
     let task = tokio::spawn(server(listener, seen.clone()));
     let first = Arc::new(AtomicBool::new(true));
     let timeout = Duration::from_secs(5);
-    let http = reqwest::Client::builder()
-        .timeout(timeout)
-        .http1_only()
-        .no_proxy()
-        .connector_layer(tower::layer::layer_fn(move |inner| Gate {
-            inner,
-            first: first.clone(),
-        }))
-        .build()
-        .unwrap();
+    let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
+    tcp.set_nodelay(true);
+    let gate = Gate { inner: tcp, first };
+    let gate = tower::ServiceExt::map_err(gate, |e| Box::new(e) as _);
     let target = Target::new(Dialect::GmsV2, &base, "svc", "t", "").unwrap();
+    let direct =
+        super::http::Direct::with_connector(&target, tower::util::BoxCloneSyncService::new(gate));
+    let http = super::http::Http::Direct(Box::new(direct));
     let client = ChatClient::with_http(target, http, timeout, 1 << 20, 4);
     let customer = crate::engine::customers::Customer::default();
     let call = Call::RequestChat {

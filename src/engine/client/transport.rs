@@ -192,7 +192,7 @@ impl Observed {
     }
 
     /// Classify a request that produced no answer; a TLS cause wins over `connect`.
-    pub(crate) fn classify(&self, e: &reqwest::Error) -> TransportErrorKind {
+    pub(crate) fn classify(&self, e: &(dyn std::error::Error + 'static)) -> TransportErrorKind {
         let (kind, text) = match super::tls::tls_reason(e) {
             Some(reason) => (TransportErrorKind::Tls, reason),
             None => (super::classify_error(e), super::samples::error_text(e)),

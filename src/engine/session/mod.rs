@@ -336,7 +336,7 @@ impl Shared {
             let _slot = ctx.client.slot().await;
             let guard = abandon::InFlight::new(ctx, self.counted_as, call.operation(), intended);
             let ticket = self.idle().begin(Instant::now());
-            // Boxed: the in-flight request (reqwest's future, the body read) lives on the heap
+            // Boxed: the in-flight request (the client's future, the body read) lives on the heap
             // only while it flies, so an idle session's task stays small (issue 15: the three
             // loops of a session each held one inline, 6 KB per session).
             let send = Box::pin(ctx.client.send_in_slot(url, body, self.jar.as_deref()));
