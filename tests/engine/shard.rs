@@ -231,6 +231,14 @@ async fn three_shards_started_together_merge_to_the_servers_counts() {
     assert_eq!(one.sessions.started, m.sessions.started);
     let (a, b) = (one.requests.total as f64, m.requests.total as f64);
     assert!((a - b).abs() <= 0.1 * b, "single {a} vs merged {b}");
+    // A run whose generator was itself overloaded (another job took the cores: 1.5 s polls were
+    // seen under load 5) measured the machine, not the merge: its latencies prove nothing.
+    let busy = chatload::report::vocab::GeneratorVerdict::Overloaded;
+    if one.generator.verdict == busy || m.generator.verdict == busy {
+        eprintln!("latency comparison skipped: a generator was overloaded (busy machine)");
+        server.shutdown().await;
+        return;
+    }
     for (run, base) in [(&merged, &single), (&single, &merged)] {
         let check = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatload"))
             .arg("check")
