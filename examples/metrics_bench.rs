@@ -9,9 +9,7 @@
 //! one-hour timeline. `PROFILES=3` records every request for one of three
 //! `[[customers]]` profiles as well (the per-profile recorders' cost).
 
-use chatload::metrics::{
-    EndReason, GapCause, Metrics, Outcome, RequestRecord, RunFacts, SessionEnd,
-};
+use chatload::metrics::{GapCause, Metrics, Outcome, RequestRecord, RunFacts, SessionEnd};
 use chatload::protocol::Operation;
 use chatload::report::model::ScenarioInfo;
 use std::sync::Arc;
@@ -132,17 +130,11 @@ fn memory() -> (u64, f64, u64, f64, f64) {
         m.record_gap(i, Duration::from_millis(2000 + i % 100), GapCause::Cadence);
     }
     for ordinal in 0..SESSIONS {
-        m.session_ended(SessionEnd {
+        m.session_ended(SessionEnd::client_disconnect(
             ordinal,
-            chat_id: format!("{ordinal:016x}-7c1e-4b6a-9d3f"),
-            polls: 1800,
-            end: EndReason::ClientDisconnect,
-            established: true,
-            disconnected: true,
-            expired: false,
-            service: Default::default(),
-            profile: None,
-        });
+            format!("{ordinal:016x}-7c1e-4b6a-9d3f"),
+            1800,
+        ));
     }
     let sessions = rss_bytes();
     let tick_start = Instant::now();

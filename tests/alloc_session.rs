@@ -8,50 +8,15 @@
 //!
 //! Its own test binary: the counting allocator is process-wide.
 
-use chatload::{build_config, run_scenario, ScenarioFile};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
+#[path = "alloc/common.rs"]
+mod common;
+
+use common::LIVE;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-/// Live heap bytes of the process.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call is forwarded to `System` unchanged; only a counter is updated.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Relaxed);
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Relaxed);
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: common::Counting = common::Counting;
 
 /// Sessions of the smaller run and the extra sessions of the larger one.
 const BASE: u64 = 50;
@@ -65,29 +30,7 @@ const BOUND_PER_SESSION: isize = 3072;
 /// Least live heap bytes 5-7 s into a run of `sessions` sessions polling every 2 s (all started
 /// by 1 s, none ends before 20 s), and the requests client and server counted.
 async fn live_bytes_mid_run(sessions: u64) -> (isize, u64, u64) {
-    let text = format!(
-        r#"
-name = "alloc"
-seed = 3
-max_connections = 1
-[load]
-sessions = {sessions}
-ramp_up = "1s"
-duration = "20s"
-[customer]
-poll_interval = "2s"
-messages = 0
-end = "wait-for-agent"
-"#
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let file = ScenarioFile::parse("alloc.toml", text).unwrap();
-    let args = chatload::cli::RunArgs {
-        out: Some(dir.path().join("out")),
-        quiet: true,
-        ..Default::default()
-    };
-    let cfg = build_config(&args, Some(&file)).unwrap();
+    let (cfg, _dir) = common::polling_run(sessions, ("1s", "20s", "2s"));
     let sample = async {
         // From 5.0005 s on, between poll instants (which fall on whole milliseconds), 21
         // samples 100 ms apart; the least of them. A paused clock still moves on while a
@@ -101,7 +44,7 @@ end = "wait-for-agent"
         }
         least
     };
-    let (outcome, live) = tokio::join!(run_scenario(cfg, std::future::pending()), sample);
+    let (outcome, live) = tokio::join!(chatload::run_scenario(cfg, std::future::pending()), sample);
     let outcome = outcome.unwrap();
     let server = outcome.server.as_ref().expect("embedded server").stats();
     let server_requests = server.requests.values().sum();

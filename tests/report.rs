@@ -10,7 +10,7 @@ mod schema_check;
 use fixture::{fixture, sessions};
 
 use chatload::metrics::{
-    EndReason, GapCause, Metrics, Outcome, RequestRecord, RunFacts, SessionEnd, TransportErrorKind,
+    GapCause, Metrics, Outcome, RequestRecord, RunFacts, SessionEnd, TransportErrorKind,
     ViolationKind,
 };
 use chatload::protocol::Operation;
@@ -211,17 +211,7 @@ fn built_summary() -> Summary {
     }
     m.record_violation(None, ViolationKind::Status1ChatEnded);
     for i in 0..40 {
-        m.session_ended(SessionEnd {
-            ordinal: i,
-            chat_id: format!("c{i}"),
-            polls: 3,
-            end: EndReason::ClientDisconnect,
-            established: true,
-            disconnected: true,
-            expired: false,
-            service: Default::default(),
-            profile: None,
-        });
+        m.session_ended(SessionEnd::client_disconnect(i, format!("c{i}"), 3));
     }
     m.tick(base + Duration::from_secs(2));
     let scenario = ScenarioInfo {

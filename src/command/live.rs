@@ -24,10 +24,11 @@ pub(crate) struct Outputs {
 }
 
 impl Outputs {
-    /// Create the streamed files in `dir` and start serving `/metrics` when asked.
+    /// Create the streamed files in `dir` (sessions.csv takes the ended sessions' rows
+    /// from `metrics`) and start serving `/metrics` when asked.
     pub(crate) async fn start(
         cfg: &RunConfig,
-        dir: &Path,
+        (dir, metrics): (&Path, &Arc<Metrics>),
         info: &ScenarioInfo,
         started_at: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<Outputs> {
@@ -44,13 +45,13 @@ impl Outputs {
                         eprintln!("chatload: live metrics on http://{at}/metrics");
                     }
                 }
-                let metrics = Arc::new(LiveMetrics::new());
+                let live = Arc::new(LiveMetrics::new());
                 let (stop_tx, stop_rx) = oneshot::channel::<()>();
-                let m = metrics.clone();
+                let m = live.clone();
                 tokio::spawn(crate::metrics::live::serve(listener, m, async move {
                     let _ = stop_rx.await;
                 }));
-                Some((metrics, stop_tx))
+                Some((live, stop_tx))
             }
         };
         let header = StreamHeader {
@@ -72,7 +73,8 @@ impl Outputs {
         } else {
             let every = cfg.live.log_interval;
             let started = started_at.into();
-            Some(Streamer::start(dir, header, started, every).map_err(anyhow::Error::msg)?)
+            let rows = metrics.clone();
+            Some(Streamer::start(dir, header, started, every, rows).map_err(anyhow::Error::msg)?)
         };
         Ok(Outputs { streamer, live })
     }

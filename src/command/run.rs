@@ -7,7 +7,7 @@ use crate::engine::config::RunConfig;
 use crate::engine::runner;
 use crate::error::Exit;
 use crate::metrics::RunFacts;
-use crate::report::model::{ScenarioInfo, SessionRow, ShardInfo, Summary};
+use crate::report::model::{ScenarioInfo, SessionRows, ShardInfo, Summary};
 use crate::server::ReferenceServer;
 use anyhow::Context;
 use std::future::Future;
@@ -43,7 +43,8 @@ pub async fn run(
     let launched = runner::launch(&cfg).await?;
     let started_at = chrono::Utc::now();
     let info = scenario_info(&cfg, &launched.base);
-    let outputs = match Outputs::start(&cfg, &dir, &info, started_at).await {
+    let metrics = launched.metrics_handle();
+    let outputs = match Outputs::start(&cfg, (&dir, &metrics), &info, started_at).await {
         Ok(o) => o,
         Err(e) => {
             launched.stop();
@@ -65,12 +66,12 @@ pub async fn run(
         thresholds: &cfg.parsed_thresholds,
     });
     super::reach::observed(&mut summary, launched.observed());
-    let sessions = launched.metrics().session_rows();
     // Disconnect first, write second: close the connection pool (and stop the
     // embedded server) so a run at its descriptor limit still has descriptors
     // for its report files.
     let server = launched.stop();
-    let unwritten = write_reports(&cfg, &dir, &summary, &sessions);
+    // sessions.csv is written from the metrics' own rows, one at a time (issue 15).
+    let unwritten = write_reports(&cfg, &dir, &summary, &*metrics);
     let (mut exit, mut reasons) = judge(&summary);
     if !unwritten.is_empty() {
         // The figures are on stdout, but a missing file is not a trustworthy run record.
@@ -97,7 +98,7 @@ fn write_reports(
     cfg: &RunConfig,
     dir: &std::path::Path,
     summary: &Summary,
-    sessions: &[SessionRow],
+    sessions: &dyn SessionRows,
 ) -> Vec<String> {
     let mut unwritten = crate::report::write_reports_each(dir, summary, sessions);
     if let Some(path) = &cfg.junit {

@@ -119,6 +119,11 @@ impl Launched {
         &self.ctx.metrics
     }
 
+    /// The run's metrics, kept past [`Launched::stop`] (the reports read the rows from them).
+    pub(crate) fn metrics_handle(&self) -> Arc<Metrics> {
+        self.ctx.metrics.clone()
+    }
+
     /// What the client saw of the transport (HTTP versions, error samples).
     pub(crate) fn observed(&self) -> &Observed {
         self.ctx.client.observed()

@@ -14,7 +14,7 @@
 use super::recorder::Recorder;
 use super::Tick;
 use crate::protocol::Operation;
-use crate::report::vocab::{EndReason, GapCause, TransportErrorKind, ViolationKind};
+use crate::report::vocab::{GapCause, TransportErrorKind, ViolationKind};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::{Family, MetricConstructor};
 use prometheus_client::metrics::gauge::Gauge;
@@ -212,13 +212,8 @@ impl LiveMetrics {
             .started_seen
             .swap(tick.started, std::sync::atomic::Ordering::Relaxed);
         self.started.inc_by(tick.started.saturating_sub(before));
-        self.ended.inc_by(tick.rows.len() as u64);
-        let dropped = tick
-            .rows
-            .iter()
-            .filter(|r| EndReason::failed(r.end_reason))
-            .count();
-        self.dropped.inc_by(dropped as u64);
+        self.ended.inc_by(tick.ended);
+        self.dropped.inc_by(tick.dropped);
         self.active
             .set(i64::try_from(tick.active).unwrap_or(i64::MAX));
         self.joined.inc_by(tick.point.joined);
@@ -296,7 +291,8 @@ mod tests {
                 ..TimelinePoint::default()
             },
             delta: Box::new(Recorder::new()),
-            rows: Vec::new(),
+            ended: 0,
+            dropped: 0,
             started: 0,
             active: 0,
             peak_active: 0,

@@ -44,7 +44,7 @@ mod types;
 pub use gaps::{GapObservation, GAP_BUCKETS};
 pub use timeline::MAX_POINTS;
 
-use crate::report::model::{SessionRow, Summary, TimelinePoint};
+use crate::report::model::{SessionRow, SessionRows, Summary, TimelinePoint};
 use gaps::{GapClass, GapPolicy, SessionGaps};
 use interval::Interval;
 use recorder::{micros, Recorder};
@@ -135,8 +135,11 @@ pub struct Tick {
     pub point: TimelinePoint,
     /// Everything recorded in the interval.
     pub(crate) delta: Box<Recorder>,
-    /// Rows of the sessions that ended in the interval.
-    pub rows: Vec<SessionRow>,
+    /// Sessions that ended in the interval (their rows are taken from
+    /// [`Metrics::take_rows`] by the streamed sessions.csv's writer).
+    pub ended: u64,
+    /// Of those, the sessions that ended failed ([`EndReason::failed`]).
+    pub dropped: u64,
     /// Sessions started so far.
     pub started: u64,
     /// Sessions active now.
@@ -174,6 +177,17 @@ impl std::fmt::Debug for Metrics {
             .field("flex", &self.policy.flex)
             .field("live", &self.live())
             .finish_non_exhaustive()
+    }
+}
+
+impl SessionRows for Metrics {
+    /// Every ended session's row in ordinal order, made one at a time from the compact
+    /// records the metrics keep (the rows lock is held meanwhile; the run has ended).
+    fn for_each_row(
+        &self,
+        each: &mut dyn FnMut(&SessionRow) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        lock(&self.rows).for_each_sorted(each)
     }
 }
 
@@ -422,7 +436,7 @@ impl Metrics {
 
     /// Close the current one-second timeline interval (call once a second): the shards'
     /// figures since the last tick are merged into the run's total and returned with the
-    /// interval's timeline point and the rows of the sessions that ended meanwhile.
+    /// interval's timeline point and the count of the sessions that ended meanwhile.
     pub fn tick(&self, now: Instant) -> Tick {
         let mut acc = Interval::new();
         let mut delta = Recorder::new();
@@ -438,7 +452,7 @@ impl Metrics {
             delta += &taken;
         }
         *lock(&self.merged) += &delta;
-        let rows = lock(&self.rows).take_new();
+        let (ended, dropped) = lock(&self.rows).interval_counts();
         let mut state = lock(&self.timeline);
         let mut point = self.point(&acc, state.last_tick);
         point.dropped = lock(&self.open)
@@ -459,7 +473,8 @@ impl Metrics {
             to: now.saturating_duration_since(self.start),
             point,
             delta: Box::new(delta),
-            rows,
+            ended,
+            dropped,
             started: self.live.started.load(Relaxed),
             active: self.live.active.load(Relaxed),
             peak_active: self.live.peak_active.load(Relaxed),
@@ -531,7 +546,14 @@ impl Metrics {
         }
     }
 
-    /// All ended sessions' rows, sorted by ordinal (for sessions.csv).
+    /// Up to `max` ended sessions' rows that no call took yet, in end order (the streamed
+    /// sessions.csv takes them a batch at a time; empty once all were taken).
+    pub(crate) fn take_rows(&self, max: usize) -> Vec<SessionRow> {
+        lock(&self.rows).take_batch(max)
+    }
+
+    /// All ended sessions' rows, sorted by ordinal, as one list (sessions.csv is written
+    /// through [`SessionRows`] instead, without this copy).
     pub fn session_rows(&self) -> Vec<SessionRow> {
         lock(&self.rows).rows()
     }
@@ -544,14 +566,15 @@ impl Metrics {
             total += &lock(&slot.shard).total;
         }
         let (timeline, timeline_step_s) = self.timeline_snapshot();
-        let rows = lock(&self.rows);
         let (flagged, near_miss) = self.session_gaps.count(&self.policy);
         let (idle_over_flex, _) = self.idle_gaps.count(&self.policy);
         let service = lock(&self.service);
         let names = lock(&self.profile_names);
-        let profiles = if rows.has_profiles() || !names.is_empty() {
+        let has_profiles = lock(&self.rows).has_profiles();
+        let profiles = if has_profiles || !names.is_empty() {
+            // The rows one at a time, from the store (it locks them meanwhile).
             profiles::build(&profiles::Inputs {
-                rows: &rows.rows(),
+                rows: self,
                 target: Some(service.target()),
                 names: &names,
                 total: &total,
@@ -561,6 +584,7 @@ impl Metrics {
         } else {
             Default::default()
         };
+        let rows = lock(&self.rows);
         summary::build(summary::Inputs {
             facts,
             cpu_seconds: generator::cpu_used_since(self.cpu_at_start),

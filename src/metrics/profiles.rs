@@ -8,14 +8,14 @@
 use super::gaps::GapPolicy;
 use super::recorder::Recorder;
 use super::summary::RequestFigures;
-use crate::report::model::{Gaps, ProfileFigures, SessionRow};
+use crate::report::model::{Gaps, ProfileFigures, SessionRows};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What the per-profile figures are built from.
 pub(super) struct Inputs<'a> {
-    /// The ended sessions (rows without a profile are left out).
-    pub rows: &'a [SessionRow],
+    /// The ended sessions (rows without a profile are left out), read one at a time.
+    pub rows: &'a dyn SessionRows,
     /// The service-level target (None: no service level, as in a rebuilt run).
     pub target: Option<Duration>,
     /// The profiles' names, by index (the index of `total.profiles`).
@@ -56,32 +56,44 @@ fn empty() -> ProfileFigures {
     }
 }
 
-/// The figures of every profile named in `rows`, the service level judged against `target`.
+/// The figures of every profile named in `rows`, the service level judged against `target`;
+/// each row is added as it is handed over (no row is copied).
 pub(crate) fn from_rows(
-    rows: &[SessionRow],
+    rows: &(impl SessionRows + ?Sized),
     target: Option<Duration>,
 ) -> BTreeMap<String, ProfileFigures> {
-    let mut by: BTreeMap<&str, Vec<SessionRow>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.profile.is_empty()) {
-        by.entry(r.profile.as_str()).or_default().push(r.clone());
-    }
+    let mut by: BTreeMap<String, (ProfileFigures, Option<super::service::ServiceStats>)> =
+        BTreeMap::new();
+    let added = rows.for_each_row(&mut |r| {
+        if r.profile.is_empty() {
+            return Ok(());
+        }
+        if !by.contains_key(&r.profile) {
+            let service = target.map(super::service::ServiceStats::new);
+            by.insert(r.profile.clone(), (empty(), service));
+        }
+        let Some((f, service)) = by.get_mut(&r.profile) else {
+            return Ok(());
+        };
+        f.sessions += 1;
+        f.established += u64::from(!r.chat_id.is_empty());
+        f.flagged += u64::from(r.flagged);
+        f.near_miss += u64::from(r.near_miss);
+        f.max_gap_ms = f.max_gap_ms.max(r.max_gap_ms);
+        *f.end_reasons
+            .entry(r.end_reason.as_str().to_string())
+            .or_default() += 1;
+        if let Some(s) = service {
+            s.add_row(r);
+        }
+        Ok(())
+    });
+    // Adding a row cannot fail; a list or the metrics hand every row over.
+    debug_assert!(added.is_ok());
     by.into_iter()
-        .map(|(name, rows)| {
-            let mut f = ProfileFigures {
-                sessions: rows.len() as u64,
-                service_level: target.and_then(|t| super::service::from_rows(&rows, t)),
-                ..empty()
-            };
-            for r in &rows {
-                f.established += u64::from(!r.chat_id.is_empty());
-                f.flagged += u64::from(r.flagged);
-                f.near_miss += u64::from(r.near_miss);
-                f.max_gap_ms = f.max_gap_ms.max(r.max_gap_ms);
-                *f.end_reasons
-                    .entry(r.end_reason.as_str().to_string())
-                    .or_default() += 1;
-            }
-            (name.to_string(), f)
+        .map(|(name, (mut f, service))| {
+            f.service_level = service.and_then(|s| s.report());
+            (name, f)
         })
         .collect()
 }
@@ -89,6 +101,7 @@ pub(crate) fn from_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::model::SessionRow;
     use crate::report::vocab::EndReason;
 
     #[test]
@@ -107,7 +120,7 @@ mod tests {
             row("b", Some(5000.0), 1000.0),
             row("", Some(5000.0), 1000.0),
         ];
-        let p = from_rows(&rows, Some(Duration::from_secs(2)));
+        let p = from_rows(&rows[..], Some(Duration::from_secs(2)));
         assert_eq!(p.len(), 2);
         let a = &p["a"];
         assert_eq!((a.sessions, a.established, a.max_gap_ms), (2, 2, 3000.0));

@@ -50,8 +50,10 @@ fn expand(us: u64) -> Option<f64> {
 #[derive(Debug, Default)]
 pub(super) struct RowStore {
     rows: Vec<CompactRow>,
-    /// Rows before this index were handed out by [`RowStore::take_new`].
+    /// Rows before this index were handed out by [`RowStore::take_batch`].
     streamed: usize,
+    /// Rows, and failed ones, counted by the last [`RowStore::interval_counts`].
+    ticked: (u64, u64),
     end_reasons: [u64; EndReason::ALL.len()],
     /// Established sessions by end reason (`completed` counts only these).
     established: [u64; EndReason::ALL.len()],
@@ -145,14 +147,25 @@ impl RowStore {
         }
     }
 
-    /// The rows stored since the last call (in end order), for the streamed sessions.csv.
-    pub(super) fn take_new(&mut self) -> Vec<SessionRow> {
-        let new = self.rows[self.streamed..]
+    /// Up to `max` of the rows no call handed out yet (in end order), for the streamed
+    /// sessions.csv: its writer takes them a batch at a time, so the end of a run, when
+    /// every session ends at once, never lists every row (issue 15).
+    pub(super) fn take_batch(&mut self, max: usize) -> Vec<SessionRow> {
+        let to = self.rows.len().min(self.streamed.saturating_add(max));
+        let batch = self.rows[self.streamed..to]
             .iter()
             .map(Self::to_row)
             .collect();
-        self.streamed = self.rows.len();
-        new
+        self.streamed = to;
+        batch
+    }
+
+    /// Sessions ended since the last call, and how many of them failed ([`EndReason::failed`]).
+    pub(super) fn interval_counts(&mut self) -> (u64, u64) {
+        let now = (self.rows.len() as u64, self.count_ended(EndReason::failed));
+        let (ended, failed) = self.ticked;
+        self.ticked = now;
+        (now.0 - ended, now.1 - failed)
     }
 
     /// Store a row read back from a streamed sessions.csv (rebuilding a run).
@@ -202,6 +215,31 @@ impl RowStore {
         let mut out: Vec<SessionRow> = self.rows.iter().map(Self::to_row).collect();
         out.sort_by_key(|r| r.ordinal);
         out
+    }
+
+    /// Every row in ordinal order, made one at a time, with no copy of the store: the rows
+    /// already streamed and those not yet are each sorted in place (so
+    /// [`RowStore::take_batch`] still hands out exactly the rows it has not), then merged.
+    /// Ordinals are unique in a run, so the unstable sort keeps no order apart.
+    pub(super) fn for_each_sorted(
+        &mut self,
+        each: &mut dyn FnMut(&SessionRow) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let (old, new) = self.rows.split_at_mut(self.streamed);
+        old.sort_unstable_by_key(|r| r.ordinal);
+        new.sort_unstable_by_key(|r| r.ordinal);
+        let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
+        loop {
+            let next = match (old.peek(), new.peek()) {
+                (Some(a), Some(b)) if b.ordinal < a.ordinal => new.next(),
+                (Some(_), _) => old.next(),
+                (None, _) => new.next(),
+            };
+            let Some(row) = next else {
+                return Ok(());
+            };
+            each(&Self::to_row(row))?;
+        }
     }
 
     /// The `n` rows with the largest max gap, worst first (ties by ordinal).

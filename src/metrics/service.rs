@@ -150,18 +150,28 @@ impl ServiceStats {
 /// times (a row has none). None when no row has an established chat.
 pub(crate) fn from_rows(rows: &[SessionRow], target: Duration) -> Option<ServiceLevel> {
     let mut s = ServiceStats::new(target);
-    let dur = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-    for r in rows.iter().filter(|r| !r.chat_id.is_empty()) {
-        match (r.abandoned, r.queue_wait_ms.map(dur)) {
-            (true, wait) => s.abandoned(wait.unwrap_or_default()),
-            (false, Some(wait)) => s.joined(wait),
-            (false, None) => s.never_joined(),
-        }
-        if let Some(after) = r.first_response_ms {
-            s.first_response(dur(after));
-        }
+    for r in rows {
+        s.add_row(r);
     }
     s.report()
+}
+
+impl ServiceStats {
+    /// Add a finished session's row (see [`from_rows`]); a chat never established counts not.
+    pub(super) fn add_row(&mut self, r: &SessionRow) {
+        if r.chat_id.is_empty() {
+            return;
+        }
+        let dur = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+        match (r.abandoned, r.queue_wait_ms.map(dur)) {
+            (true, wait) => self.abandoned(wait.unwrap_or_default()),
+            (false, Some(wait)) => self.joined(wait),
+            (false, None) => self.never_joined(),
+        }
+        if let Some(after) = r.first_response_ms {
+            self.first_response(dur(after));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -18,10 +18,10 @@ use super::gaps::cause_map;
 use super::hlog;
 use super::recorder::{quantile_ms, Recorder};
 use super::summary::wall_clock;
-use super::Tick;
+use super::{Metrics, Tick};
 use crate::protocol::Operation;
-use crate::report::model::{OutcomeCount, ScenarioInfo, SessionRow, TimelinePoint};
-use crate::report::vocab::{EndReason, GapCause, TransportErrorKind, ViolationKind};
+use crate::report::model::{OutcomeCount, ScenarioInfo, TimelinePoint};
+use crate::report::vocab::{GapCause, TransportErrorKind, ViolationKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -37,6 +37,9 @@ pub(crate) const HLOG_FILE: &str = "latency.hlog";
 pub(crate) const EVENTS_FILE: &str = "events.jsonl";
 /// The sessions, streamed then replaced (sorted) by the final reports.
 pub(crate) const SESSIONS_FILE: &str = "sessions.csv";
+/// Rows taken from the metrics at once for sessions.csv (a bounded copy, however many
+/// sessions ended since the last tick).
+const ROW_BATCH: usize = 1024;
 /// How early an interval may close (ticks are not exactly a second apart).
 const TICK_SLACK: Duration = Duration::from_millis(100);
 /// Marker in the first line of events.jsonl.
@@ -168,12 +171,14 @@ fn write_error(dir: &Path, file: &str, e: &std::io::Error) -> String {
 
 impl Streamer {
     /// Create the streamed files in `dir` with their headers and start the writer thread.
-    /// `interval` is the length of one log interval (at least 1 s).
+    /// `interval` is the length of one log interval (at least 1 s); the rows of ended
+    /// sessions are taken from `rows` at each tick and once more at the end.
     pub(crate) fn start(
         dir: &Path,
         header: StreamHeader,
         start: std::time::SystemTime,
         interval: Duration,
+        rows: Arc<Metrics>,
     ) -> Result<Streamer, String> {
         let open =
             |name: &str| File::create(dir.join(name)).map_err(|e| write_error(dir, name, &e));
@@ -196,7 +201,8 @@ impl Streamer {
         let thread = std::thread::Builder::new()
             .name("chatload-stream".into())
             .spawn(move || {
-                if let Err(e) = files.run(rx, interval.max(Duration::from_secs(1)), started_at) {
+                let interval = interval.max(Duration::from_secs(1));
+                if let Err(e) = files.run(rx, &rows, interval, started_at) {
                     *fail.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                 }
             })
@@ -276,13 +282,14 @@ impl Files {
     fn run(
         &mut self,
         rx: mpsc::Receiver<Tick>,
+        rows: &Metrics,
         interval: Duration,
         started_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), String> {
         let mut pending = Pending::default();
         let mut started = 0;
         while let Ok(tick) = rx.recv() {
-            self.rows(&tick.rows)?;
+            self.rows(rows)?;
             pending.add(tick, started_at);
             // Ticks come about a second apart; a little slack keeps one line per interval.
             if pending.span() + TICK_SLACK >= interval {
@@ -292,25 +299,35 @@ impl Files {
                 pending = Pending::default();
             }
         }
+        // The sessions that ended after the last tick (at the end of a run, most of them).
+        self.rows(rows)?;
         if pending.delta.is_some() {
             self.interval(&pending, started, started_at)?;
         }
         Ok(())
     }
 
-    /// Append `rows` to sessions.csv and flush.
-    fn rows(&mut self, rows: &[SessionRow]) -> Result<(), String> {
-        if rows.is_empty() {
-            return Ok(());
-        }
+    /// Append the rows no call took yet to sessions.csv, [`ROW_BATCH`] at a time, and flush.
+    fn rows(&mut self, rows: &Metrics) -> Result<(), String> {
         let dir = self.dir.clone();
         let err = |e: std::io::Error| write_error(&dir, SESSIONS_FILE, &e);
-        for r in rows {
-            self.sessions
-                .serialize(r)
-                .map_err(|e| err(std::io::Error::from(e)))?;
+        let mut wrote = false;
+        loop {
+            let batch = rows.take_rows(ROW_BATCH);
+            if batch.is_empty() {
+                break;
+            }
+            for r in &batch {
+                self.sessions
+                    .serialize(r)
+                    .map_err(|e| err(std::io::Error::from(e)))?;
+            }
+            wrote = true;
         }
-        self.sessions.flush().map_err(err)
+        if wrote {
+            self.sessions.flush().map_err(err)?;
+        }
+        Ok(())
     }
 
     /// Write one interval: its hlog lines first, then its events line, each flushed.
@@ -362,12 +379,8 @@ impl Pending {
         let mut point = tick.point;
         point.time_utc = wall_clock(started_at, point.t_s as f64);
         self.points.push(point);
-        self.ended += tick.rows.len() as u64;
-        self.dropped += tick
-            .rows
-            .iter()
-            .filter(|r| EndReason::failed(r.end_reason))
-            .count() as u64;
+        self.ended += tick.ended;
+        self.dropped += tick.dropped;
         self.last = Some((tick.started, tick.active, tick.peak_active));
     }
 

@@ -539,3 +539,51 @@ fn the_service_level_goes_to_the_interval_of_the_join_or_abandonment() {
         (0, 0, 0, 0.0)
     );
 }
+
+/// sessions.csv as the writer before issue 15 made it: every row materialised, sorted by
+/// ordinal, each serialized (serde's header is the file's, see the csv module's tests).
+fn sessions_csv_from_a_list(rows: &[SessionRow]) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+#[test]
+fn sessions_csv_from_the_metrics_rows_is_the_list_writers_byte_for_byte() {
+    let base = Instant::now();
+    let m = scripted(base);
+    // Sessions end out of ordinal order, some before a tick streamed them, some after.
+    let mut service = SessionService::default();
+    for (i, ord) in [7u64, 2, 9, 0, 5].into_iter().enumerate() {
+        let mut end = row(ord, ["client_disconnect", "expired", "agent_ended"][i % 3]);
+        end.chat_id = format!("chat,\"{ord}\"");
+        service.queue_wait = (i % 2 == 0).then(|| Duration::from_micros(1_500_250 + ord));
+        end.service = service;
+        m.session_ended(end);
+    }
+    let tick = m.tick(base + Duration::from_secs(1));
+    assert_eq!((tick.ended, tick.dropped), (5, 2));
+    let first: Vec<u64> = m.take_rows(3).iter().map(|r| r.ordinal).collect();
+    assert_eq!(first, [7, 2, 9], "in end order");
+    for ord in [4u64, 1, 8, 3, 6] {
+        m.session_ended(row(ord, "request_failed"));
+    }
+    let mut got = Vec::new();
+    crate::report::csv::write_sessions(&m, &mut got).unwrap();
+    let want = sessions_csv_from_a_list(&m.session_rows());
+    assert_eq!(String::from_utf8(got).unwrap(), want);
+    assert_eq!(want.lines().count(), 11);
+    // Writing sorted the store in place, yet the streamed file's writer still takes
+    // exactly the seven rows it had not, a batch at a time.
+    let tick = m.tick(base + Duration::from_secs(2));
+    assert_eq!((tick.ended, tick.dropped), (5, 5));
+    let mut rest: Vec<u64> = m.take_rows(4).iter().map(|r| r.ordinal).collect();
+    rest.extend(m.take_rows(4).iter().map(|r| r.ordinal));
+    rest.sort_unstable();
+    assert_eq!(rest, [0, 1, 3, 4, 5, 6, 8]);
+    assert!(m.take_rows(4).is_empty());
+    let tick = m.tick(base + Duration::from_secs(3));
+    assert_eq!((tick.ended, tick.dropped), (0, 0));
+}

@@ -71,6 +71,24 @@ pub struct SessionEnd {
     pub profile: Option<std::sync::Arc<str>>,
 }
 
+impl SessionEnd {
+    /// A chat that was established, polled `polls` times and ended by its disconnect,
+    /// answered statusCode 0 (no profile, no service figures): the usual row of a run.
+    pub fn client_disconnect(ordinal: u64, chat_id: String, polls: u64) -> Self {
+        SessionEnd {
+            ordinal,
+            chat_id,
+            polls,
+            end: EndReason::ClientDisconnect,
+            established: true,
+            disconnected: true,
+            expired: false,
+            service: SessionService::default(),
+            profile: None,
+        }
+    }
+}
+
 /// One session's service level, as its customer saw it (sessions.csv columns).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionService {

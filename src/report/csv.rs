@@ -7,7 +7,7 @@
 
 use crate::report::in_report_order;
 use crate::report::model::{
-    LatencyStats, OutcomeCount, ProfileFigures, SessionRow, Summary, TimelinePoint,
+    LatencyStats, OutcomeCount, ProfileFigures, SessionRows, Summary, TimelinePoint,
 };
 use crate::report::vocab::GapCause;
 use serde::Serialize;
@@ -226,9 +226,18 @@ pub fn write_outcomes(summary: &Summary, out: &mut impl Write) -> std::io::Resul
     write_rows(out, OUTCOMES_HEADER, rows)
 }
 
-/// sessions.csv: one row per session.
-pub fn write_sessions(sessions: &[SessionRow], out: &mut impl Write) -> std::io::Result<()> {
-    write_rows(out, SESSIONS_HEADER, sessions)
+/// sessions.csv: one row per session, each serialized as it is handed over (no list of
+/// every row is made here).
+pub fn write_sessions(
+    sessions: &(impl SessionRows + ?Sized),
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(out);
+    w.write_record(SESSIONS_HEADER)?;
+    sessions.for_each_row(&mut |row| w.serialize(row).map_err(std::io::Error::from))?;
+    w.flush()
 }
 
 /// timeline.csv: one row per timeline point.
@@ -243,6 +252,7 @@ pub fn write_timeline(summary: &Summary, out: &mut impl Write) -> std::io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::model::SessionRow;
 
     /// The header serde derives for one row.
     fn derived_header<T: Serialize>(row: T) -> String {
@@ -274,7 +284,7 @@ mod tests {
     #[test]
     fn empty_files_still_have_their_header() {
         let mut out = Vec::new();
-        write_sessions(&[], &mut out).unwrap();
+        write_sessions(&Vec::new(), &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             SESSIONS_HEADER.join(",") + "\n"

@@ -21,7 +21,7 @@ pub mod text;
 pub mod vocab;
 
 pub use command::report_command;
-pub use model::{SessionRow, Summary};
+pub use model::{SessionRow, SessionRows, Summary};
 
 use crate::protocol::Operation;
 use std::collections::BTreeMap;
@@ -64,7 +64,7 @@ fn write_file(
 /// Every report file of a run, in writing order, with its exporter.
 fn report_files<'a>(
     summary: &'a Summary,
-    sessions: &'a [SessionRow],
+    sessions: &'a dyn SessionRows,
 ) -> Vec<(&'static str, ReportWriter<'a>)> {
     vec![
         ("summary.json", Box::new(|w| json::write_json(summary, w))),
@@ -93,7 +93,11 @@ type ReportWriter<'a> = Box<dyn FnOnce(&mut BufWriter<File>) -> std::io::Result<
 /// Write every report file of a run into `dir` (created if missing):
 /// summary.json, operations.csv, outcomes.csv, sessions.csv, timeline.csv, report.html.
 /// A file that cannot be written does not stop the others; the error names each one.
-pub fn write_reports(dir: &Path, summary: &Summary, sessions: &[SessionRow]) -> anyhow::Result<()> {
+pub fn write_reports(
+    dir: &Path,
+    summary: &Summary,
+    sessions: &dyn SessionRows,
+) -> anyhow::Result<()> {
     let failed = write_reports_each(dir, summary, sessions);
     match failed.len() {
         0 => Ok(()),
@@ -103,7 +107,11 @@ pub fn write_reports(dir: &Path, summary: &Summary, sessions: &[SessionRow]) -> 
 
 /// [`write_reports`], returning one message per file that could not be written
 /// (each names the file and the cause); empty when all were written.
-pub fn write_reports_each(dir: &Path, summary: &Summary, sessions: &[SessionRow]) -> Vec<String> {
+pub fn write_reports_each(
+    dir: &Path,
+    summary: &Summary,
+    sessions: &dyn SessionRows,
+) -> Vec<String> {
     if let Err(e) = std::fs::create_dir_all(dir) {
         return vec![format!(
             "could not create report directory '{}': {e}",

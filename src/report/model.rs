@@ -612,6 +612,37 @@ pub struct SessionRow {
     pub profile: String,
 }
 
+/// The rows of `sessions.csv`, handed to its exporter one at a time in ordinal order: a
+/// run's metrics give them straight from their own per-session records, so writing the
+/// file keeps no second copy of every row (issue 15). A list of rows (a rebuilt or merged
+/// run, a test) is one too.
+pub trait SessionRows {
+    /// Call `each` with every row in ordinal order; stops at, and returns, its first error.
+    fn for_each_row(
+        &self,
+        each: &mut dyn FnMut(&SessionRow) -> std::io::Result<()>,
+    ) -> std::io::Result<()>;
+}
+
+impl SessionRows for [SessionRow] {
+    /// The rows in the list's order (the caller's lists are in ordinal order).
+    fn for_each_row(
+        &self,
+        each: &mut dyn FnMut(&SessionRow) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.iter().try_for_each(each)
+    }
+}
+
+impl SessionRows for Vec<SessionRow> {
+    fn for_each_row(
+        &self,
+        each: &mut dyn FnMut(&SessionRow) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.as_slice().for_each_row(each)
+    }
+}
+
 /// Result of one threshold (filled by the gates).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdResult {

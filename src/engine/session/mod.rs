@@ -535,12 +535,14 @@ async fn disconnect_at_planned_end(
         return None;
     }
     // Boxed: only a session the planned end stopped gets this far, so every other
-    // session's task keeps just the small wait above.
-    Box::pin(async {
-        tokio::time::sleep_until(planned_end_disconnect(ctx, sh, spread)).await;
-        Some(script::disconnect(ctx, sh).await)
-    })
-    .await
+    // session's task keeps just the small wait above. The wait and the disconnect are
+    // boxed apart: every session waits out its share of the spread at once, so the
+    // disconnect's larger future must not sit on the heap beside each wait (issue 15).
+    Box::pin(tokio::time::sleep_until(planned_end_disconnect(
+        ctx, sh, spread,
+    )))
+    .await;
+    Some(Box::pin(script::disconnect(ctx, sh)).await)
 }
 
 /// When a session stopped by the planned end sends its disconnect: `spread` from now
