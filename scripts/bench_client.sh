@@ -42,20 +42,15 @@ for i in $(seq 1 "${PROFILES:-0}"); do printf '[[customers]]\nname = "p%s"\n' "$
 
 # One client run against a fresh server: prints "client_cpu_s peak_kib server_cpu_s".
 client_run() {
-  local n=$1 dur=$2 ramp=$3 dir=$4 port
-  port=$((20000 + RANDOM % 20000))
-  "${SERVER:-$BIN}" serve --listen "127.0.0.1:$port" >"$dir.server" 2>&1 &
-  SERVER_PID=$!
-  sleep 0.5
+  local n=$1 dur=$2 ramp=$3 dir=$4
+  bench_serve "$dir.server" "${SERVER:-$BIN}"
   local cmd=("$BIN" run "$OUT/bench.toml" --quiet --sessions "$n" --ramp-up "$ramp"
-    --duration "$dur" --seed 1 --target "http://127.0.0.1:$port" --out "$dir" ${RUN_ARGS:-})
+    --duration "$dur" --seed 1 --target "http://127.0.0.1:$PORT" --out "$dir" ${RUN_ARGS:-})
   if [ -n "${PERF:-}" ]; then cmd=(perf record -F "${PERF_FREQ:-1999}" ${PERF_CALLS:+--call-graph dwarf,32768} -o "$PERF" -- "${cmd[@]}"); fi
   /usr/bin/time -f "%U %S %M" -o "$dir.time" "${cmd[@]}" >/dev/null 2>"$dir.err" || true
   local server_s
   server_s=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0)
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
+  bench_stop_server
   local user sys peak
   read -r user sys peak < <(tail -n 1 "$dir.time")
   if [ "$(wc -l <"$dir.time")" -gt 1 ]; then echo "note: $(head -n 1 "$dir.time"): $(tail -n 3 "$dir.err" | tr "\n" " ")" >&2; fi

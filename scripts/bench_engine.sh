@@ -43,11 +43,8 @@ watch_proc() {
 run_one() {
   local mode=$1 poll=$2 dir="$OUT/$1-$2" target=()
   if [ "$mode" = separate ]; then
-    local port=$((20000 + RANDOM % 20000))
-    nice -n "${SERVER_NICE:-0}" $BIN serve --listen "127.0.0.1:$port" >/dev/null 2>&1 &
-    SERVER_PID=$!
-    sleep 1
-    target=(--target "http://127.0.0.1:$port")
+    bench_serve /dev/null "$BIN"
+    target=(--target "http://127.0.0.1:$PORT")
   fi
   $BIN run --quiet --sessions "$SESSIONS" --ramp-up "$ramp" --duration "$DURATION" \
     --poll-interval "$poll" --messages 0 --end wait-for-agent --seed 1 ${RUN_ARGS:-} \
@@ -55,7 +52,7 @@ run_one() {
   local pid=$!
   read -r ticks peak < <(watch_proc "$pid")
   wait "$pid" || true
-  if [ "$mode" = separate ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; fi
+  if [ "$mode" = separate ]; then bench_stop_server; fi
   local hz; hz=$(getconf CLK_TCK)
   jq -r --arg mode "$mode" --arg poll "$poll" --argjson ticks "$ticks" --argjson hz "$hz" \
         --argjson peak "$peak" --argjson n "$SESSIONS" '

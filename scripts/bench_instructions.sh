@@ -30,10 +30,7 @@ poll_interval = "100ms"
 messages = 0
 end = "wait-for-agent"
 EOF
-port=$((20000 + RANDOM % 20000))
-"${SERVER:-$BIN}" serve --listen "127.0.0.1:$port" >"$OUT/server.log" 2>&1 &
-SERVER_PID=$!
-sleep 0.5
+bench_serve "$OUT/server.log" "${SERVER:-$BIN}"
 
 # One counted run of $1 seconds: prints "instructions requests".
 counted_run() {
@@ -42,7 +39,7 @@ counted_run() {
     --toggle-collect='*Shared*call*' --toggle-collect='*UpgradeableConnection*poll*' \
     --callgrind-out-file="$dir.cg" \
     "$BIN" run "$OUT/poll.toml" --quiet -n 10 --ramp-up 0s -d "${secs}s" --seed 1 \
-    --target "http://127.0.0.1:$port" --out "$dir" >/dev/null 2>"$dir.err" || true # a verdict other than ok exits non-zero; the counts stand
+    --target "http://127.0.0.1:$PORT" --out "$dir" >/dev/null 2>"$dir.err" || true # a verdict other than ok exits non-zero; the counts stand
   echo "$(grep -oE 'Collected : [0-9]+' "$dir.err" | grep -oE '[0-9]+$') $(jq .requests.total "$dir/summary.json")"
 }
 read -r ir_short req_short < <(counted_run "$SHORT")

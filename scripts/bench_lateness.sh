@@ -29,18 +29,13 @@ ramp="$((secs / 3))s"
 echo "chatload lateness benchmark: $SESSIONS sessions @ $POLL, $DURATION (ramp $ramp), $(nproc) cores, $(basename "$BIN") ${RUN_ARGS:-}"
 for i in $(seq 1 "$RUNS"); do
   dir="$OUT/run$i"
-  port=$((20000 + RANDOM % 20000))
-  "$SERVER" serve --listen "127.0.0.1:$port" >/dev/null 2>&1 &
-  SERVER_PID=$!
-  sleep 1
+  bench_serve /dev/null "$SERVER"
   # shellcheck disable=SC2086 # RUN_ARGS is a list of flags
   "$TIME" -o "$dir.time" -f "%U %S" "$BIN" run --quiet --sessions "$SESSIONS" --ramp-up "$ramp" \
     --duration "$DURATION" --poll-interval "$POLL" --messages 0 --end wait-for-agent --seed 1 \
-    --log-interval 1s --target "http://127.0.0.1:$port" --out "$dir" ${RUN_ARGS:-} \
+    --log-interval 1s --target "http://127.0.0.1:$PORT" --out "$dir" ${RUN_ARGS:-} \
     >/dev/null 2>"$dir.err" || true
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=
+  bench_stop_server
   read -r user sys < <(tail -1 "$dir.time")
   jq -r --argjson user "$user" --argjson sys "$sys" --arg load "$(cut -d' ' -f1 /proc/loadavg)" '
     "run lateness_p50_ms=\(.generator.schedule_lateness_ms.p50)" +

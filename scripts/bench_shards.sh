@@ -18,11 +18,8 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # Start a reference server on a free-ish loopback port; sets TARGET and SERVER_PID.
 serve() {
-  local port=$((20000 + RANDOM % 20000))
-  "$BIN" serve --listen "127.0.0.1:$port" >/dev/null 2>&1 &
-  SERVER_PID=$!
-  sleep 1
-  TARGET="http://127.0.0.1:$port"
+  bench_serve /dev/null "$BIN"
+  TARGET="http://127.0.0.1:$PORT"
 }
 
 # run_all LABEL COUNT: COUNT client processes (COUNT=1: the whole plan, no --shard)
@@ -40,8 +37,7 @@ run_all() {
     pids+=($!)
   done
   wait "${pids[@]}" || true
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
+  bench_stop_server
   local cpu req lat
   cpu=$(cat "$OUT/$label".*.time | awk '{s += $1 + $2} END {print s}')
   req=$(cat "$OUT/$label".*/summary.json | jq -s 'map(.requests.total) | add')

@@ -42,23 +42,21 @@ watch_ticks() {
 
 # run_one VARIANT N: prints "VARIANT cpu_us_per_req req errors versions"
 run_one() {
-  local variant=$1 n=$2 dir="$OUT/$1-$2" port=$((20000 + RANDOM % 20000)) scheme=http tls=() extra=()
+  local variant=$1 n=$2 dir="$OUT/$1-$2" scheme=http tls=() extra=()
   if [ "$variant" != http ]; then
     scheme=https
     tls=(--tls-cert "$OUT/server.pem" --tls-key "$OUT/server.key")
     extra=(--cacert "$OUT/ca.pem")
   fi
   [ "$variant" = https-h2 ] && extra+=(--http2)
-  $BIN serve --listen "127.0.0.1:$port" "${tls[@]}" >/dev/null 2>&1 &
-  SERVER_PID=$!
-  sleep 1
+  bench_serve /dev/null "$BIN" "${tls[@]}"
   $BIN run --quiet --sessions "$SESSIONS" --ramp-up "$ramp" --duration "$DURATION" \
     --poll-interval 2s --messages 0 --end wait-for-agent --seed 1 \
-    --target "$scheme://127.0.0.1:$port" "${extra[@]}" --out "$dir" >/dev/null 2>"$dir.err" &
+    --target "$scheme://127.0.0.1:$PORT" "${extra[@]}" --out "$dir" >/dev/null 2>"$dir.err" &
   local pid=$!
   local ticks; ticks=$(watch_ticks "$pid")
   wait "$pid" || true
-  kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+  bench_stop_server
   local hz; hz=$(getconf CLK_TCK)
   jq -r --arg v "$variant" --argjson ticks "$ticks" --argjson hz "$hz" '
     "\($v) \((($ticks / $hz) * 1e6 / ([.requests.total,1]|max)) | floor) \(.requests.total) \(.requests.errors) \(.scenario.http.versions | join("+"))"' \
