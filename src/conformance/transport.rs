@@ -157,10 +157,16 @@ impl Prober {
     /// URL and body of a standard call, built by the engine's dialect builder.
     pub fn build(&self, id: &Identity, call: &Call<'_>) -> Built {
         self.redactor.lock().learn(&id.secure_key);
-        match self.target.dialect {
+        let (address, body) = match self.target.dialect {
             Dialect::GmsV2 => gms_v2::build(&self.target, id, call),
             Dialect::WebApi => webapi::build(&self.target, id, call),
-        }
+        };
+        // Cannot fail: a serialized URL with plain segments appended.
+        let url = address.to_url();
+        (
+            url.unwrap_or_else(|_| self.target.collection().clone()),
+            body,
+        )
     }
 
     /// A standard call with the dialect's content type.

@@ -43,6 +43,9 @@ fn keys(store: &CookieStore) -> HashSet<Key> {
         .collect()
 }
 
+/// The URL of a request, made when a jar needs it (most requests carry and get no cookie).
+pub(crate) type UrlOf<'a> = &'a (dyn Fn() -> Option<url::Url> + Sync);
+
 impl Jar {
     /// Cookies held now (expired ones included until replaced).
     pub(crate) fn len(&self) -> usize {
@@ -53,11 +56,14 @@ impl Jar {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The `Cookie` header for a request to `url`, if any cookie matches.
-    pub(crate) fn header_for(&self, url: &url::Url) -> Option<HeaderValue> {
+    /// The `Cookie` header for a request to `url`, if any cookie matches (the URL is
+    /// only made when the jar holds cookies).
+    pub(crate) fn header_for(&self, url: UrlOf<'_>) -> Option<HeaderValue> {
         let store = self.lock();
+        store.iter_any().next()?;
+        let url = url()?;
         let mut line = String::new();
-        for (name, value) in store.get_request_values(url) {
+        for (name, value) in store.get_request_values(&url) {
             if !line.is_empty() {
                 line.push_str("; ");
             }
@@ -73,8 +79,14 @@ impl Jar {
         Some(v)
     }
 
-    /// Store every `Set-Cookie` of an answer from `url` (bad ones are ignored, as browsers do).
-    pub(crate) fn store_from(&self, url: &url::Url, headers: &HeaderMap) {
+    /// Store every `Set-Cookie` of an answer from `url` (bad ones are ignored, as browsers
+    /// do; the URL is only made when there is one).
+    pub(crate) fn store_from(&self, url: UrlOf<'_>, headers: &HeaderMap) {
+        if !headers.contains_key(SET_COOKIE) {
+            return;
+        }
+        let Some(url) = url() else { return };
+        let url = &url;
         let mut store = self.lock();
         for raw in headers.get_all(SET_COOKIE) {
             let Ok(text) = raw.to_str() else { continue };
@@ -103,8 +115,31 @@ mod tests {
         h
     }
 
-    fn url(s: &str) -> url::Url {
-        url::Url::parse(s).unwrap()
+    fn url(s: &str) -> impl Fn() -> Option<url::Url> {
+        let url = url::Url::parse(s).unwrap();
+        move || Some(url.clone())
+    }
+
+    #[test]
+    fn the_url_is_made_only_when_cookies_are_held_or_given() {
+        let jar = Jar::default();
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let u = url("http://gms.test:9/");
+        let counted = || {
+            made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            u()
+        };
+        assert!(jar.header_for(&counted).is_none());
+        jar.store_from(&counted, &HeaderMap::new());
+        assert_eq!(
+            made.load(std::sync::atomic::Ordering::Relaxed),
+            0,
+            "no cookie held, none given: no URL made"
+        );
+        jar.store_from(&counted, &answer(&["A=1; Path=/"]));
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(jar.header_for(&counted).unwrap().to_str().unwrap(), "A=1");
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 2);
     }
 
     #[test]

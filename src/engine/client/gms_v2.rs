@@ -19,7 +19,7 @@ pub(crate) const WIDGET_USER_DATA: [(&str, &str); 7] = [
 ];
 
 /// URL and form body of one call.
-pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (super::Address, String) {
     let url = match call {
         Call::RequestChat { customer: c } => {
             let mut form: Vec<(&str, &str)> = Vec::with_capacity(16);
@@ -39,11 +39,11 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
                 .map(|(k, v)| (format!("userData[{k}]"), v))
                 .collect();
             form.extend(user_data.iter().map(|(k, v)| (k.as_str(), *v)));
-            return (t.url(&[""]), encode(form.iter().copied()));
+            return (t.address(&[""]), encode(form.iter().copied()));
         }
         other => {
             let op = other.operation().gms_path().unwrap_or("refresh");
-            t.url(&[&id.chat_id, op])
+            t.address(&[&id.chat_id, op])
         }
     };
     // The addressed calls (every poll): no list of pairs, no formatted number.
@@ -71,16 +71,31 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
     (url, encode(pairs))
 }
 
+/// The encoded length of each byte: 1 for a byte form encoding keeps as it is, and
+/// for space (`+`); 3 for the rest (`%XX`). A table: one load per byte of every poll's
+/// secureKey and ids, not five comparisons (issue 15).
+const ENCODED: [u8; 256] = {
+    let mut t = [3u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'*' | b'-' | b'.' | b'_' | b' ') {
+            t[b] = 1;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// True for a byte form encoding keeps as it is.
 fn kept(b: u8) -> bool {
-    matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_')
+    ENCODED[usize::from(b)] == 1 && b != b' '
 }
 
-/// Length of `v` form-encoded: bytes kept as they are (and space, as `+`) take one,
-/// the rest three (`%XX`).
+/// Length of `v` form-encoded.
 fn encoded_len(v: &str) -> usize {
     v.bytes()
-        .map(|b| if kept(b) || b == b' ' { 1 } else { 3 })
+        .map(|b| usize::from(ENCODED[usize::from(b)]))
         .sum()
 }
 
@@ -259,6 +274,17 @@ mod tests {
                 .finish();
             assert_eq!(body, expected);
             assert_eq!(body.capacity(), body.len(), "{body}");
+        }
+    }
+
+    #[test]
+    fn the_length_table_agrees_with_url_on_every_ascii_byte() {
+        let mut all: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
+        all.push("é€😀".into());
+        for s in &all {
+            let by_url: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+            assert_eq!(encoded_len(s), by_url.len(), "{s:?}");
+            assert_eq!(s.bytes().all(kept), by_url == *s, "{s:?}");
         }
     }
 }

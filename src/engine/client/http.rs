@@ -162,12 +162,10 @@ impl Direct {
         Direct::new(target, pool, HeaderMap::new())
     }
 
-    /// The request URI of `url` (one of the target's): its path and query, shared
+    /// The request URI of `address` (one of the target's): its path and query, shared
     /// (no copy), after the run's scheme and authority.
-    pub(crate) fn uri(&self, url: url::Url) -> Result<Uri, hyper::http::Error> {
-        let start = url[..url::Position::BeforePath].len();
-        let mut text = Bytes::from(String::from(url));
-        let path = PathAndQuery::from_maybe_shared(text.split_off(start))?;
+    pub(crate) fn uri(&self, address: super::Address) -> Result<Uri, hyper::http::Error> {
+        let path = PathAndQuery::from_maybe_shared(address.into_path())?;
         let mut parts = hyper::http::uri::Parts::default();
         parts.scheme = Some(self.scheme.clone());
         parts.authority = Some(self.authority.clone());
@@ -250,7 +248,7 @@ mod tests {
         let url =
             url::Url::parse("https://alice:pw%20x@[::1]:9443/genesys/2/chat/svc/c%201/refresh?a=b")
                 .unwrap();
-        let uri = d.uri(url).unwrap();
+        let uri = d.uri(url.into()).unwrap();
         assert_eq!(
             uri.to_string(),
             "https://[::1]:9443/genesys/2/chat/svc/c%201/refresh?a=b"

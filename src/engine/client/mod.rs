@@ -6,6 +6,7 @@
 //! The client holds no per-session state: the session passes its [`Identity`].
 //! Error messages never include request bodies (they carry the secureKey).
 
+mod address;
 pub(crate) mod body;
 mod budget;
 mod classify;
@@ -19,6 +20,7 @@ pub(crate) mod tls;
 pub(crate) mod transport;
 pub(crate) mod webapi;
 
+pub(crate) use address::Address;
 pub(crate) use classify::{classify, classify_error, not_sent};
 
 use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
@@ -47,6 +49,9 @@ pub struct Target {
     /// `{base}{prefix}/api/v2/chats`), parsed once: per-call URLs are clones
     /// with path segments pushed, never re-parsed.
     collection: reqwest::Url,
+    /// The collection's text up to a first appended segment, and where its path starts
+    /// ([`Target::address`]'s fast path; None: every address goes through `url`).
+    prefix_text: Option<(String, usize)>,
 }
 
 impl Target {
@@ -78,6 +83,7 @@ impl Target {
             anyhow::anyhow!("bad target URL '{shown}': {e}")
         })?;
         Ok(Target {
+            prefix_text: address::prefix_of(&collection),
             dialect,
             base,
             service: service.to_string(),
@@ -422,7 +428,7 @@ impl ChatClient {
     }
 
     /// URL and body of a call (pure).
-    pub(crate) fn build(&self, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
+    pub(crate) fn build(&self, id: &Identity, call: &Call<'_>) -> (Address, String) {
         match self.target.dialect {
             Dialect::GmsV2 => gms_v2::build(&self.target, id, call),
             Dialect::WebApi => webapi::build(&self.target, id, call),
@@ -440,7 +446,7 @@ impl ChatClient {
     /// answer's `Set-Cookie` come back into it.
     pub(crate) async fn send_in_slot(
         &self,
-        url: reqwest::Url,
+        url: Address,
         body: String,
         jar: Option<&cookies::Jar>,
     ) -> Reply {
@@ -459,10 +465,17 @@ impl ChatClient {
                     }
                 }
             }
-            Backend::Http(http::Http::Proxied(proxied)) => {
-                self.send_proxied(proxied, url, body, jar, sent, &mut waited)
-                    .await
-            }
+            Backend::Http(http::Http::Proxied(proxied)) => match url.to_url() {
+                Ok(url) => {
+                    self.send_proxied(proxied, url, body, jar, sent, &mut waited)
+                        .await
+                }
+                Err(e) => {
+                    let kind = TransportErrorKind::Connect;
+                    self.observed.note(kind, format!("bad request URL: {e}"));
+                    (Outcome::Transport(kind), None)
+                }
+            },
             #[cfg(test)]
             Backend::Fake(r) => match r.respond(url.as_str(), &body).await {
                 Ok((status, text)) => classify(status, text.as_bytes()),
@@ -498,28 +511,30 @@ impl ChatClient {
     async fn send_direct(
         &self,
         direct: &http::Direct,
-        url: reqwest::Url,
+        url: Address,
         body: String,
         jar: Option<&cookies::Jar>,
         deadline: Instant,
         waited: &mut Duration,
     ) -> (Outcome, Option<Envelope>) {
-        // Redirects are not followed: the answer comes from the request's URL.
-        let jar_url = jar.map(|_| url.clone());
-        let jar = jar.zip(jar_url.as_ref());
         let uri = match direct.uri(url) {
             Ok(uri) => uri,
             Err(e) => return (Outcome::Transport(self.observed.classify(&e)), None),
         };
+        // Redirects are not followed: the answer comes from the request's URI. A jar
+        // matches cookies on a parsed URL, parsed only when it holds cookies or gets some.
+        let url = || url::Url::parse(&uri.to_string()).ok();
+        let jar = jar.map(|j| (j, &url as cookies::UrlOf<'_>));
+        let cookie = jar.and_then(|(j, url)| j.header_for(url));
         // Shared, not copied: a request hyper gives back unsent goes again.
         let body = Bytes::from(body);
         let mut answer = self
-            .post_direct(direct, uri.clone(), body.clone(), jar)
+            .post_direct(direct, uri.clone(), body.clone(), cookie.clone())
             .await;
         if answer.as_ref().is_err_and(|e| not_sent(e)) {
             // Once: the target never saw the first; not a target error.
             self.observed.stale_connection();
-            answer = self.post_direct(direct, uri, body, jar).await;
+            answer = self.post_direct(direct, uri.clone(), body, cookie).await;
         }
         match answer {
             Ok(resp) => self.answer(resp, jar, deadline, waited).await,
@@ -533,9 +548,9 @@ impl ChatClient {
         direct: &http::Direct,
         uri: hyper::Uri,
         body: Bytes,
-        jar: Option<(&cookies::Jar, &reqwest::Url)>,
+        cookie: Option<HeaderValue>,
     ) -> hyper_util::client::legacy::ResponseFuture {
-        let mut headers = self.headers(jar.and_then(|(j, url)| j.header_for(url)));
+        let mut headers = self.headers(cookie);
         direct.complete(&mut headers);
         direct.post(uri, headers, body)
     }
@@ -563,11 +578,12 @@ impl ChatClient {
         match answer {
             Ok(resp) => {
                 // Redirects are not followed: the answer's URL is the request's.
-                let url = jar.map(|_| resp.url().clone());
+                let url = resp.url().clone();
+                let url = || Some(url.clone());
+                let jar = jar.map(|j| (j, &url as cookies::UrlOf<'_>));
                 let resp = hyper::http::Response::from(resp);
                 let deadline = sent + self.request_timeout;
-                self.answer(resp, jar.zip(url.as_ref()), deadline, waited)
-                    .await
+                self.answer(resp, jar, deadline, waited).await
             }
             Err(e) => (Outcome::Transport(self.observed.classify(&e)), None),
         }
@@ -581,7 +597,7 @@ impl ChatClient {
         body: Bytes,
         jar: Option<&cookies::Jar>,
     ) -> reqwest::Result<reqwest::Response> {
-        let cookie = jar.and_then(|j| j.header_for(&url));
+        let cookie = jar.and_then(|j| j.header_for(&|| Some(url.clone())));
         let headers = self.headers(cookie);
         http.post(url).headers(headers).body(body).send().await
     }
@@ -592,7 +608,7 @@ impl ChatClient {
     async fn answer<B>(
         &self,
         resp: hyper::http::Response<B>,
-        jar: Option<(&cookies::Jar, &reqwest::Url)>,
+        jar: Option<(&cookies::Jar, cookies::UrlOf<'_>)>,
         deadline: Instant,
         waited: &mut Duration,
     ) -> (Outcome, Option<Envelope>)

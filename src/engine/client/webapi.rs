@@ -5,8 +5,8 @@ use super::{Call, Identity, Target};
 use serde_json::{json, Value};
 
 /// URL and JSON body of one call.
-pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url, String) {
-    let (url, body): (reqwest::Url, Value) = match call {
+pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (super::Address, String) {
+    let (url, body): (super::Address, Value) = match call {
         Call::RequestChat { customer: c } => {
             let user_data: serde_json::Map<String, Value> = c
                 .user_data_over(&[("GCTI_LanguageCode", "en-US"), ("_genesys_source", "web")])
@@ -23,12 +23,12 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
             if !c.email.is_empty() {
                 body["emailAddress"] = json!(c.email);
             }
-            (t.url(&[]), body)
+            (t.address(&[]), body)
         }
         Call::Poll { position, .. } => {
             let mut b = quartet(t, id);
             b["transcriptPosition"] = json!(position);
-            (t.url(&[&id.chat_id, "messages"]), b)
+            (t.address(&[&id.chat_id, "messages"]), b)
         }
         other => {
             let mut b = quartet(t, id);
@@ -40,7 +40,7 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (reqwest::Url
             if let Call::Send { text } = other {
                 b["text"] = json!(text);
             }
-            (t.url(&[&id.chat_id]), b)
+            (t.address(&[&id.chat_id]), b)
         }
     };
     (url, body.to_string())
