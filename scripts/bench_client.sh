@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Client request-path benchmark (not a test; issue 15): the client process alone
 # against `chatload serve` in its own process. Each run prints the client's CPU
-# (user+sys) per request, its peak RSS per session over the process's base, the
-# schedule lateness p50/p99/max, the request count, the server's CPU seconds (to
+# (user+sys) per request and the kernel's (sys) part of it, its peak RSS per
+# session over the process's base, the schedule lateness p50/p99/max, the request count, the server's CPU seconds (to
 # tell whether the server, not the client, is the limit) and the verdict; the last line
 # is the median of the runs. The load average is printed with each run (other
 # builds on the machine move the lateness more than the CPU time).
@@ -40,7 +40,7 @@ end = "wait-for-agent"
 EOF
 for i in $(seq 1 "${PROFILES:-0}"); do printf '[[customers]]\nname = "p%s"\n' "$i" >>"$OUT/bench.toml"; done
 
-# One client run against a fresh server: prints "client_cpu_s peak_kib server_cpu_s".
+# One client run against a fresh server: prints "client_cpu_s peak_kib server_cpu_s sys_s".
 client_run() {
   local n=$1 dur=$2 ramp=$3 dir=$4
   bench_serve "$dir.server" "${SERVER:-$BIN}"
@@ -54,18 +54,19 @@ client_run() {
   local user sys peak
   read -r user sys peak < <(tail -n 1 "$dir.time")
   if [ "$(wc -l <"$dir.time")" -gt 1 ]; then echo "note: $(head -n 1 "$dir.time"): $(tail -n 3 "$dir.err" | tr "\n" " ")" >&2; fi
-  echo "$(echo "$user + $sys" | bc) $peak $server_s"
+  echo "$(echo "$user + $sys" | bc) $peak $server_s $sys"
 }
 
 echo "chatload client benchmark: $SESSIONS sessions, poll $POLL ±$JITTER, $DURATION (ramp $ramp), $(nproc) cores, $(basename "$BIN") $(stat -c %y "$BIN" | cut -d. -f1)"
-read -r _ base _ < <(client_run 1 3s 0s "$OUT/base")
+read -r _ base _ _ < <(client_run 1 3s 0s "$OUT/base")
 echo "base RSS (1 session, 3 s): $base KiB"
 for i in $(seq 1 "$RUNS"); do
   load=$(cut -d' ' -f1 /proc/loadavg)
-  read -r cpu peak server_s < <(client_run "$SESSIONS" "$DURATION" "$ramp" "$OUT/run$i")
-  jq -r --argjson cpu "$cpu" --argjson server "$server_s" --argjson peak "$peak" --argjson base "$base" \
+  read -r cpu peak server_s sys_s < <(client_run "$SESSIONS" "$DURATION" "$ramp" "$OUT/run$i")
+  jq -r --argjson cpu "$cpu" --argjson sys "$sys_s" --argjson server "$server_s" --argjson peak "$peak" --argjson base "$base" \
         --argjson n "$SESSIONS" --arg load "$load" '
     "cpu_us_per_req=\($cpu * 1e6 / ([.requests.total,1]|max) | . * 10 | floor / 10)" +
+    " sys_us_per_req=\($sys * 1e6 / ([.requests.total,1]|max) | . * 10 | floor / 10)" +
     " rss_kib_per_session=\(($peak - $base) / $n | . * 100 | floor / 100)" +
     " lateness_p50_ms=\(.generator.schedule_lateness_ms.p50)" +
     " lateness_p99_ms=\(.generator.schedule_lateness_ms.p99)" +
@@ -76,7 +77,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 # Median of each numeric field over the runs.
 line="median of $RUNS:"
-for key in cpu_us_per_req rss_kib_per_session lateness_p50_ms lateness_p99_ms lateness_max_ms requests cpu_s server_cpu_s load; do
+for key in cpu_us_per_req sys_us_per_req rss_kib_per_session lateness_p50_ms lateness_p99_ms lateness_max_ms requests cpu_s server_cpu_s load; do
   med=$(grep -oE "(^| )$key=[0-9.]+" "$OUT/lines" | cut -d= -f2 | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   line="$line $key=$med"
 done
