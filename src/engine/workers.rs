@@ -24,7 +24,16 @@
 //! would not share the paused time) there are no session runtimes: every session runs on
 //! the current runtime, as before. Paused-ness is judged as `pacing::clock` does.
 //!
-//! Measured: see README, Request-path cost.
+//! Measured (2026-11-30, 2 cores, separate server `/tmp/gs/chatload.main`, 10k sessions @
+//! 1 s ± 200 ms, 20 s, load 0.2-1.9; README, Request-path cost): the cross-thread wakes are
+//! gone (futex calls per request 0.47-0.54 -> 0.09) but the CPU per request is not lower
+//! (`scripts/bench_client.sh`, interleaved, medians of 3: 75.8 µs before, 76.4 µs with two
+//! runtimes; `perf stat` task-clock 83-84 vs 84-91 µs). Each runtime now parks in
+//! `epoll_wait` about once per request it serves (1.0-1.17 context switches per request, as
+//! before): half the load per thread leaves each thread idle between events, so no wake
+//! serves more than one of them. One busy thread batches (one tokio worker: 72 µs, 0.6
+//! switches per request) but has one core. The gain this was built for needs threads busy
+//! enough to find work waiting when they wake: more load per core, or `pacing_grid`.
 
 use super::client::ChatClient;
 use std::cell::Cell;
