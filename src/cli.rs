@@ -122,6 +122,10 @@ pub struct RunArgs {
     /// (less CPU, more lateness; default 0 = every instant met on its own; at most 10ms).
     #[arg(long, value_name = "DURATION")]
     pub pacing_grid: Option<String>,
+    /// Session threads: one single-threaded runtime each, sessions spread over them
+    /// (default 0 = every session on the main runtime, a worker per core; 1 = the cheapest).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<u64>,
     /// Threshold expression, repeatable (e.g. 'poll.p99 < 300ms').
     #[arg(long = "threshold", short = 't', value_name = "EXPR")]
     pub thresholds: Vec<String>,

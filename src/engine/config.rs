@@ -58,6 +58,8 @@ pub struct RunConfig {
     pub max_buffered_body_bytes: usize,
     /// Most requests in flight at once.
     pub max_connections: usize,
+    /// Session threads, each with its own single-threaded runtime (0 = one per core).
+    pub threads: usize,
     /// Custom headers sent on every request (values are secrets; `Debug` hides them).
     pub headers: CustomHeaders,
     /// TLS, HTTP/2, proxy and cookie options.
@@ -237,6 +239,7 @@ pub fn build(args: &RunArgs, file: Option<&ScenarioFile>) -> Result<RunConfig, U
         max_body_bytes: limits.max_body_bytes,
         max_buffered_body_bytes: limits.max_buffered_body_bytes,
         max_connections: limits.max_connections,
+        threads: limits.threads,
         headers,
         transport,
         drain_timeout: timing.drain_timeout,

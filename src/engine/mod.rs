@@ -11,6 +11,7 @@
 //! - [`runner`]: slots per the plan, embedded server, ticks, shutdown, drain.
 //! - [`progress`], [`stop`]: live progress line and the run phase broadcast.
 //! - [`shard`]: `--shard I/N`, this shard's exact part of the plan.
+//! - [`workers`]: the session runtimes, one thread each (`--threads`).
 
 pub(crate) mod arrivals;
 pub(crate) mod client;
@@ -28,6 +29,7 @@ pub(crate) mod session;
 pub(crate) mod shard;
 pub(crate) mod start_at;
 pub(crate) mod stop;
+pub(crate) mod workers;
 
 use crate::error::Exit;
 

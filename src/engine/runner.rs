@@ -21,6 +21,7 @@ use super::plan::LoadMode;
 use super::progress::Progress;
 use super::session::{run_session, SessionCtx};
 use super::stop::{self, Phase, PhaseRx, PhaseTx};
+use super::workers::{self, Clients, Workers};
 use crate::metrics::{Metrics, RunEnd, Tick};
 use crate::server::ReferenceServer;
 use anyhow::Context;
@@ -60,6 +61,8 @@ pub(crate) struct Launched {
     pub t0: Instant,
     server_stop: Option<tokio::sync::oneshot::Sender<()>>,
     ctx: Arc<SessionCtx>,
+    /// The session runtimes (none: sessions run on the current runtime).
+    workers: Workers,
 }
 
 impl std::fmt::Debug for Launched {
@@ -71,7 +74,7 @@ impl std::fmt::Debug for Launched {
 }
 
 /// Check the descriptor limit, start the embedded server when there is no target,
-/// build the client and fresh metrics starting now.
+/// start the session runtimes, build their clients and fresh metrics starting now.
 pub(crate) async fn launch(cfg: &RunConfig) -> anyhow::Result<Launched> {
     super::fdlimit::ensure(cfg.max_connections, cfg.target.is_none())?;
     let (server, base, server_stop) = match &cfg.target {
@@ -81,7 +84,15 @@ pub(crate) async fn launch(cfg: &RunConfig) -> anyhow::Result<Launched> {
             (Some(srv), base, Some(stop))
         }
     };
-    let client = match client(cfg, &base) {
+    let started = async {
+        let workers = Workers::start(workers::count(cfg.threads)).await?;
+        let main = client(cfg, &base)?;
+        let own = (0..workers.len())
+            .map(|_| client(cfg, &base).map(|c| c.sharing(&main)))
+            .collect::<anyhow::Result<_>>()?;
+        anyhow::Ok((workers, Clients::new(main, own)))
+    };
+    let (workers, clients) = match started.await {
         Ok(c) => c,
         Err(e) => {
             if let Some(stop) = server_stop {
@@ -91,13 +102,14 @@ pub(crate) async fn launch(cfg: &RunConfig) -> anyhow::Result<Launched> {
         }
     };
     let t0 = Instant::now();
-    let ctx = session_ctx(cfg, client, t0);
+    let ctx = session_ctx(cfg, clients, t0);
     Ok(Launched {
         server,
         base,
         t0,
         server_stop,
         ctx,
+        workers,
     })
 }
 
@@ -110,7 +122,10 @@ impl Launched {
         watch: &dyn Watch,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> (RunEnd, usize) {
-        let (phase, abandoned) = run_sessions(cfg, &self.ctx, watch, self.t0, shutdown).await;
+        let run = (&self.ctx, &self.workers);
+        let (phase, abandoned) = run_sessions(cfg, run, watch, self.t0, shutdown).await;
+        // After the drain: no session is left on the session runtimes.
+        self.workers.shutdown().await;
         (run_end(phase), abandoned)
     }
 
@@ -126,13 +141,21 @@ impl Launched {
 
     /// What the client saw of the transport (HTTP versions, error samples).
     pub(crate) fn observed(&self) -> &Observed {
-        self.ctx.client.observed()
+        self.ctx.clients.main().observed()
     }
 
-    /// Disconnect: close the connection pool and stop the embedded server (its counters
-    /// stay readable); returns the server.
+    /// The session tasks each session runtime started, once the run ended (None: the
+    /// sessions ran on the current runtime).
+    #[cfg(test)]
+    pub(crate) fn tasks_per_runtime(&self) -> Option<&[u64]> {
+        self.workers.tasks_per_runtime()
+    }
+
+    /// Disconnect: close the connection pools, stop the session runtimes (when the run did
+    /// not) and the embedded server (its counters stay readable); returns the server.
     pub(crate) fn stop(self) -> Option<ReferenceServer> {
         drop(self.ctx);
+        drop(self.workers);
         if let Some(stop) = self.server_stop {
             let _ = stop.send(());
         }
@@ -162,12 +185,12 @@ fn client(cfg: &RunConfig, base: &str) -> anyhow::Result<ChatClient> {
 }
 
 /// What every session of the run shares, with fresh metrics starting at `t0`.
-fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionCtx> {
+fn session_ctx(cfg: &RunConfig, clients: Clients, t0: Instant) -> Arc<SessionCtx> {
     let metrics = Metrics::new(t0.into_std(), cfg.flex, cfg.near_miss_fraction);
     metrics.service_target(cfg.service_level_target);
     metrics.profiles(cfg.profiles.iter().map(|p| p.name.to_string()).collect());
     Arc::new(SessionCtx {
-        client,
+        clients,
         metrics: Arc::new(metrics),
         script: cfg.script.clone(),
         profiles: cfg.profiles.clone(),
@@ -189,7 +212,7 @@ fn session_ctx(cfg: &RunConfig, client: ChatClient, t0: Instant) -> Arc<SessionC
 /// (bounded). Returns the phase the run ended in and the sessions abandoned by the drain.
 async fn run_sessions(
     cfg: &RunConfig,
-    ctx: &Arc<SessionCtx>,
+    run: (&Arc<SessionCtx>, &Workers),
     watch: &dyn Watch,
     t0: Instant,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -203,7 +226,7 @@ async fn run_sessions(
     });
     let progress = Progress::new(cfg.quiet, cfg.plan.duration(), cfg.live.progress_interval);
     let mut tasks = JoinSet::new();
-    drive(cfg, ctx, &tx, rx, &mut tasks, (&progress, watch), t0).await;
+    drive(cfg, run, &tx, rx, &mut tasks, (&progress, watch), t0).await;
     shutdown_task.abort();
 
     let phase = tx.phase();
@@ -237,7 +260,7 @@ fn run_end(phase: Phase) -> RunEnd {
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     cfg: &RunConfig,
-    ctx: &Arc<SessionCtx>,
+    (ctx, workers): (&Arc<SessionCtx>, &Workers),
     tx: &PhaseTx,
     rx: PhaseRx,
     tasks: &mut JoinSet<()>,
@@ -269,13 +292,13 @@ async fn drive(
             break;
         }
         match open.as_mut() {
-            Some(o) => o.spawn_due(ctx, now, &rx, tasks),
+            Some(o) => o.spawn_due((ctx, workers), now, &rx, tasks),
             None => {
                 // Look one tick ahead: a slot task is spawned early and sleeps until its planned
                 // instant, so the spawner's tick does not show up as scheduling lateness.
                 let target = cfg.plan.target_at(elapsed + SPAWN_TICK);
                 ctx.target_slots.store(target, Ordering::Relaxed);
-                spawn_missing(cfg, ctx, &slots, target, &rx, tasks, t0);
+                spawn_missing(cfg, (ctx, workers), &slots, target, &rx, tasks, t0);
             }
         }
         while tasks.try_join_next().is_some() {}
@@ -351,7 +374,7 @@ impl OpenSpawner {
     /// Start (or drop, at the cap) every arrival due by `now`.
     fn spawn_due(
         &mut self,
-        ctx: &Arc<SessionCtx>,
+        (ctx, workers): (&Arc<SessionCtx>, &Workers),
         now: Instant,
         rx: &PhaseRx,
         tasks: &mut JoinSet<()>,
@@ -372,7 +395,8 @@ impl OpenSpawner {
             ctx.metrics.arrival(now - at, !taken);
             if taken {
                 let (ctx, rx, active) = (ctx.clone(), rx.clone(), self.active.clone());
-                tasks.spawn(async move {
+                workers.spawn(tasks, None, async move {
+                    workers::note_task();
                     let started = Instant::now();
                     run_session(ctx.clone(), 0, at, rx).await;
                     ctx.metrics.open_session_ended(started.elapsed());
@@ -397,7 +421,7 @@ fn off_the_workers<T>(f: impl FnOnce() -> T) -> T {
 /// Start a task for every slot below `target` that is not running.
 fn spawn_missing(
     cfg: &RunConfig,
-    ctx: &Arc<SessionCtx>,
+    (ctx, workers): (&Arc<SessionCtx>, &Workers),
     slots: &Arc<Slots>,
     target: u64,
     rx: &PhaseRx,
@@ -434,7 +458,8 @@ fn spawn_missing(
         let rx = rx.clone();
         let restart = cfg.plan.restart;
         let pause = cfg.script.poll_interval;
-        tasks.spawn(slot_task(ctx, slots, slot, start_at, rx, restart, pause));
+        let task = slot_task(ctx, slots, slot, start_at, rx, restart, pause);
+        workers.spawn(tasks, Some(slot), task);
     }
 }
 
@@ -451,6 +476,7 @@ fn slot_task(
     pause: Duration,
 ) -> impl std::future::Future<Output = ()> {
     async move {
+        workers::note_task();
         let mut start_at = first_start;
         loop {
             // Wait here, not in the session, so an ending run starts no session.

@@ -54,6 +54,8 @@ pub struct Scenario {
     pub drain_timeout: Option<SpannedDuration>,
     /// Poll instants aligned to this grid (0 = none).
     pub pacing_grid: Option<SpannedDuration>,
+    /// Session threads (0 = one per core).
+    pub threads: Option<Spanned<u64>>,
     /// The service level counts chats an agent joined within this wait (default 20s).
     pub service_level_target: Option<SpannedDuration>,
     /// How long an idle pooled connection may be reused (keep it below the

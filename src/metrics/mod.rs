@@ -79,6 +79,12 @@ thread_local! {
     static THREAD_SLOT: Cell<usize> = Cell::new(NEXT_THREAD_SLOT.fetch_add(1, Relaxed));
 }
 
+/// Give this thread shard slot `slot`: a session runtime's thread takes its own index, so
+/// the runtimes of a run never share a shard (nor its lock).
+pub(crate) fn pin_thread_slot(slot: usize) {
+    let _ = THREAD_SLOT.try_with(|s| s.set(slot));
+}
+
 /// One shard: what it recorded since the last tick and the open timeline interval.
 #[derive(Debug)]
 struct Shard {

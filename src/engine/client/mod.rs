@@ -417,6 +417,15 @@ impl ChatClient {
         self
     }
 
+    /// This client's connection pool with the run-wide parts of `run`: its cap on requests
+    /// in flight, what it observed and its body budget (a session runtime's own client).
+    pub(crate) fn sharing(mut self, run: &ChatClient) -> Self {
+        self.slots = run.slots.clone();
+        self.observed = run.observed.clone();
+        self.budget = run.budget.clone();
+        self
+    }
+
     /// True when each session keeps a cookie jar.
     pub(crate) fn cookies(&self) -> bool {
         self.cookies

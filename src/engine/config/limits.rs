@@ -111,9 +111,13 @@ pub(super) struct Limits {
     pub(super) max_body_bytes: usize,
     pub(super) max_buffered_body_bytes: usize,
     pub(super) max_connections: usize,
+    pub(super) threads: usize,
 }
 
-/// `max_body_bytes`, `max_buffered_body_bytes` and `max_connections`, validated.
+/// The most session threads (`threads`): far beyond any core count.
+const MAX_THREADS: u64 = 1024;
+
+/// `max_body_bytes`, `max_buffered_body_bytes`, `max_connections` and `threads`, validated.
 pub(super) fn limits(args: &RunArgs, sc: &Scenario, src: &Src<'_>) -> Result<Limits, UsageError> {
     let max_body_bytes = flag_or(None, sc.max_body_bytes.as_ref(), 1 << 20);
     if max_body_bytes < 1024 {
@@ -147,11 +151,19 @@ pub(super) fn limits(args: &RunArgs, sc: &Scenario, src: &Src<'_>) -> Result<Lim
             "{at}: must be between 1 and 1000000; the default is 1024"
         )));
     }
+    let threads = flag_or(args.threads, sc.threads.as_ref(), 0);
+    if threads > MAX_THREADS {
+        let at = src.source(&args.threads, "--threads", sc.threads.as_ref(), "threads");
+        return Err(UsageError::new(format!(
+            "{at}: must be between 0 and {MAX_THREADS}, got {threads}; 0 (the default) runs the sessions on the main runtime"
+        )));
+    }
     let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     Ok(Limits {
         max_body_bytes: size(max_body_bytes),
         max_buffered_body_bytes: size(max_buffered_body_bytes),
         max_connections: size(max_connections),
+        threads: size(threads),
     })
 }
 

@@ -440,3 +440,36 @@ fn pacing_grid_defaults_to_none_and_is_capped_at_10ms() {
     let e = build(&flag, None).unwrap_err().to_string();
     assert!(e.starts_with("--pacing-grid: must be at most 10ms"), "{e}");
 }
+
+#[test]
+fn threads_default_to_auto_the_flag_wins_and_too_many_name_the_field() {
+    assert_eq!(build(&no_flags(), None).unwrap().threads, 0, "auto");
+    let cfg = build(&no_flags(), Some(&file("threads = 3\n"))).unwrap();
+    assert_eq!(cfg.threads, 3);
+    let flag = RunArgs {
+        threads: Some(1),
+        ..RunArgs::default()
+    };
+    let cfg = build(&flag, Some(&file("threads = 3\n"))).unwrap();
+    assert_eq!(cfg.threads, 1, "the flag wins");
+    let e = err(&no_flags(), "threads = 5000\n");
+    assert!(
+        e.starts_with("s.toml:1:11: threads: must be between 0 and 1024, got 5000"),
+        "{e}"
+    );
+    let flag = RunArgs {
+        threads: Some(2000),
+        ..RunArgs::default()
+    };
+    let e = build(&flag, None).unwrap_err().to_string();
+    assert!(
+        e.starts_with("--threads: must be between 0 and 1024"),
+        "{e}"
+    );
+    let e = ScenarioFile::parse("s.toml", "threads = -1\n".into()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("s.toml:1:11: threads: invalid value"),
+        "{e}"
+    );
+}

@@ -41,8 +41,8 @@ use tokio::time::Instant;
 /// Everything sessions share (one per run).
 #[derive(Debug)]
 pub(crate) struct SessionCtx {
-    /// Dialect client on the shared pool.
-    pub client: ChatClient,
+    /// Dialect clients, one per runtime (see [`SessionCtx::client`]).
+    pub clients: crate::engine::workers::Clients,
     /// Shared metrics.
     pub metrics: Arc<Metrics>,
     /// The customer's behaviour (without profiles).
@@ -77,6 +77,11 @@ pub(crate) struct SessionCtx {
 }
 
 impl SessionCtx {
+    /// The dialect client on the connection pool of the runtime this runs on.
+    pub(crate) fn client(&self) -> &ChatClient {
+        self.clients.current()
+    }
+
     /// Index of session `ordinal` in the whole plan (the row of the data files it reads).
     pub(crate) fn plan_index(&self, ordinal: u64) -> u64 {
         self.shard.map_or(ordinal, |s| s.plan_index(ordinal))
@@ -330,16 +335,16 @@ impl Shared {
         async move {
             let (url, body) = {
                 let id = self.id.lock();
-                ctx.client.build(&id, call)
+                ctx.client().build(&id, call)
             };
             // Armed once the request may leave (a slot is held), not while it waits for one.
-            let _slot = ctx.client.slot().await;
+            let _slot = ctx.client().slot().await;
             let guard = abandon::InFlight::new(ctx, self.counted_as, call.operation(), intended);
             let ticket = self.idle().begin(Instant::now());
             // Boxed: the in-flight request (the client's future, the body read) lives on the heap
             // only while it flies, so an idle session's task stays small (issue 15: the three
             // loops of a session each held one inline, 6 KB per session).
-            let send = Box::pin(ctx.client.send_in_slot(url, body, self.jar.as_deref()));
+            let send = Box::pin(ctx.client().send_in_slot(url, body, self.jar.as_deref()));
             let reply = send.await;
             guard.disarm();
             let ok = matches!(
@@ -438,7 +443,7 @@ fn new_shared(ctx: &SessionCtx) -> (Shared, SmallRng) {
             u16::try_from(profile).ok()
         },
         customer,
-        jar: ctx.client.cookies().then(Box::default),
+        jar: ctx.client().cookies().then(Box::default),
         ..Shared::default()
     };
     (sh, rng)

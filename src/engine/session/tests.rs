@@ -120,7 +120,7 @@ fn ctx(fake: Arc<Fake>, script: CustomerScript, flex_s: u64) -> Arc<SessionCtx> 
     let target = Target::new(Dialect::GmsV2, "http://fake", "s", "t", "").unwrap();
     let flex = Duration::from_secs(flex_s);
     Arc::new(SessionCtx {
-        client: ChatClient::with_responder(target, fake),
+        clients: ChatClient::with_responder(target, fake).into(),
         metrics: Arc::new(Metrics::new(std::time::Instant::now(), flex, 0.8)),
         script,
         profiles: Vec::new(),
