@@ -156,7 +156,7 @@ impl Prober {
 
     /// URL and body of a standard call, built by the engine's dialect builder.
     pub fn build(&self, id: &Identity, call: &Call<'_>) -> Built {
-        self.redactor.lock().learn(&id.secure_key);
+        self.redactor.lock().learn(id.secure_key());
         let (address, body) = match self.target.dialect {
             Dialect::GmsV2 => gms_v2::build(&self.target, id, call),
             Dialect::WebApi => webapi::build(&self.target, id, call),

@@ -257,10 +257,10 @@ async fn check_wrong_key(
     s: &mut Session<'_>,
     before: &Answered,
 ) -> Result<(), String> {
-    let wrong = Identity {
-        secure_key: format!("{}0", s.id.secure_key.chars().rev().collect::<String>()),
-        ..s.id.clone()
-    };
+    let wrong = s.id.with_secure_key(&format!(
+        "{}0",
+        s.id.secure_key().chars().rev().collect::<String>()
+    ));
     let a = p
         .call(
             &wrong,

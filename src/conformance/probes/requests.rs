@@ -33,25 +33,25 @@ pub(super) fn update_nickname(t: &Target, id: &Identity, nickname: &str) -> Buil
                 .gms_path()
                 .unwrap_or("updateNickname");
             let form = [
-                ("alias", id.alias.as_str()),
-                ("secureKey", id.secure_key.as_str()),
-                ("userId", id.user_id.as_str()),
+                ("alias", id.alias()),
+                ("secureKey", id.secure_key()),
+                ("userId", id.user_id()),
                 ("nickname", nickname),
             ];
             let body = serde_urlencoded::to_string(form).unwrap_or_default();
-            (t.url(&[&id.chat_id, op]), body)
+            (t.url(&[id.chat_id(), op]), body)
         }
         Dialect::WebApi => {
             let name = Operation::UpdateNickname.webapi_operation_name();
             let body: Value = json!({
                 "operationName": name,
-                "alias": id.alias,
-                "secureKey": id.secure_key,
-                "userId": id.user_id,
+                "alias": id.alias(),
+                "secureKey": id.secure_key(),
+                "userId": id.user_id(),
                 "tenantName": t.tenant,
                 "nickname": nickname,
             });
-            (t.url(&[&id.chat_id]), body.to_string())
+            (t.url(&[id.chat_id()]), body.to_string())
         }
     }
 }
@@ -62,12 +62,7 @@ mod tests {
 
     #[test]
     fn nickname_update_in_both_dialects() {
-        let id = Identity {
-            chat_id: "c1".into(),
-            user_id: "u".into(),
-            secure_key: "k".into(),
-            alias: "a".into(),
-        };
+        let id = Identity::new("c1", "u", "k", "a");
         let gms = Target::new(Dialect::GmsV2, "http://h", "svc", "T", "").unwrap();
         let (url, body) = update_nickname(&gms, &id, "New Name");
         assert_eq!(

@@ -42,12 +42,12 @@ pub(super) async fn run(p: &Prober, f: &mut Findings) {
         )
         .await;
     }
-    let unknown = Identity {
-        chat_id: UNKNOWN_CHAT_ID.into(),
-        user_id: "0000000000000000".into(),
-        secure_key: "not-a-secure-key".into(),
-        alias: "117".into(),
-    };
+    let unknown = Identity::new(
+        UNKNOWN_CHAT_ID,
+        "0000000000000000",
+        "not-a-secure-key",
+        "117",
+    );
     let a = p
         .call(
             &unknown,

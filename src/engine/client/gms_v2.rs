@@ -43,7 +43,7 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (super::Addre
         }
         other => {
             let op = other.operation().gms_path().unwrap_or("refresh");
-            t.address(&[&id.chat_id, op])
+            t.address(&[id.chat_id(), op])
         }
     };
     // The addressed calls (every poll): no list of pairs, no formatted number.
@@ -61,9 +61,9 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (super::Addre
         Call::RequestChat { .. } | Call::Disconnect => [("", ""); 2],
     };
     let head = [
-        ("alias", id.alias.as_str()),
-        ("secureKey", id.secure_key.as_str()),
-        ("userId", id.user_id.as_str()),
+        ("alias", id.alias()),
+        ("secureKey", id.secure_key()),
+        ("userId", id.user_id()),
     ];
     let pairs = head
         .into_iter()
@@ -152,12 +152,7 @@ mod tests {
     }
 
     fn id() -> Identity {
-        Identity {
-            chat_id: "c1".into(),
-            user_id: "u".into(),
-            secure_key: "k".into(),
-            alias: "a".into(),
-        }
+        Identity::new("c1", "u", "k", "a")
     }
 
     #[test]
@@ -257,10 +252,7 @@ mod tests {
 
     #[test]
     fn a_poll_body_is_encoded_into_a_buffer_of_its_exact_size() {
-        let id = Identity {
-            secure_key: "k/+é".into(),
-            ..id()
-        };
+        let id = id().with_secure_key("k/+é");
         for (position, draft) in [(0, ""), (9, "a b&c=d"), (u64::MAX, "ü~!*-._")] {
             let (_, body) = build(&target(), &id, &Call::Poll { position, draft });
             let expected = url::form_urlencoded::Serializer::new(String::new())

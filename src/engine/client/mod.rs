@@ -13,6 +13,7 @@ mod classify;
 pub(crate) mod cookies;
 pub(crate) mod gms_v2;
 pub(crate) mod http;
+mod identity;
 pub(crate) mod samples;
 #[cfg(test)]
 mod stale_tests;
@@ -22,8 +23,9 @@ pub(crate) mod webapi;
 
 pub(crate) use address::Address;
 pub(crate) use classify::{classify, classify_error, not_sent};
+pub(crate) use identity::Identity;
 
-use crate::metrics::{Outcome, TransportErrorKind, MAX_SERVER_STRING};
+use crate::metrics::{Outcome, TransportErrorKind};
 use crate::protocol::{Dialect, Envelope, Operation};
 use hyper::body::Bytes;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
@@ -100,65 +102,6 @@ impl Target {
             path.pop_if_empty().extend(segments);
         }
         url
-    }
-}
-
-/// The identity a session adopts from every successful answer.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Identity {
-    /// Chat id.
-    pub chat_id: String,
-    /// User id.
-    pub user_id: String,
-    /// Per-chat secret (never logged: `Debug` hides it).
-    pub secure_key: String,
-    /// Chat Server alias (may rotate).
-    pub alias: String,
-}
-
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity")
-            .field("chat_id", &self.chat_id)
-            .field("user_id", &self.user_id)
-            .field("secure_key", &"<hidden>")
-            .field("alias", &self.alias)
-            .finish()
-    }
-}
-
-impl Identity {
-    /// Adopt every identity field present in a statusCode 0 answer.
-    pub fn adopt(&mut self, env: &Envelope) {
-        fn take(slot: &mut String, v: &Option<String>) {
-            if let Some(v) = v {
-                if !v.is_empty() && slot != v {
-                    v.clone_into(slot);
-                }
-            }
-        }
-        take(&mut self.chat_id, &env.chat_id);
-        take(&mut self.user_id, &env.user_id);
-        take(&mut self.secure_key, &env.secure_key);
-        take(&mut self.alias, &env.alias);
-    }
-
-    /// True when every identity field `env` carries is short enough to store and to
-    /// address a chat with (at most [`MAX_SERVER_STRING`] bytes each): a server that
-    /// sends a 900 KB chatId must not grow memory or make requests unbuildable.
-    pub fn fits(env: &Envelope) -> bool {
-        [&env.chat_id, &env.user_id, &env.secure_key, &env.alias]
-            .into_iter()
-            .flatten()
-            .all(|v| v.len() <= MAX_SERVER_STRING)
-    }
-
-    /// True when a chat can be addressed (request_chat gave all four fields).
-    pub fn complete(&self) -> bool {
-        !self.chat_id.is_empty()
-            && !self.user_id.is_empty()
-            && !self.secure_key.is_empty()
-            && !self.alias.is_empty()
     }
 }
 
@@ -681,25 +624,6 @@ impl ChatClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identity_adopts_present_fields_and_hides_the_key() {
-        let mut id = Identity {
-            chat_id: "c".into(),
-            user_id: "u".into(),
-            secure_key: "s3cr3t".into(),
-            alias: "a1".into(),
-        };
-        let env = Envelope {
-            alias: Some("a2".into()),
-            secure_key: None,
-            ..Envelope::default()
-        };
-        id.adopt(&env);
-        assert_eq!(id.alias, "a2");
-        assert_eq!(id.secure_key, "s3cr3t");
-        assert!(!format!("{id:?}").contains("s3cr3t"));
-    }
 
     #[test]
     fn the_host_header_is_the_one_hyper_would_write() {

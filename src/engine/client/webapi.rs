@@ -28,7 +28,7 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (super::Addre
         Call::Poll { position, .. } => {
             let mut b = quartet(t, id);
             b["transcriptPosition"] = json!(position);
-            (t.address(&[&id.chat_id, "messages"]), b)
+            (t.address(&[id.chat_id(), "messages"]), b)
         }
         other => {
             let mut b = quartet(t, id);
@@ -40,7 +40,7 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (super::Addre
             if let Call::Send { text } = other {
                 b["text"] = json!(text);
             }
-            (t.address(&[&id.chat_id]), b)
+            (t.address(&[id.chat_id()]), b)
         }
     };
     (url, body.to_string())
@@ -48,9 +48,9 @@ pub(crate) fn build(t: &Target, id: &Identity, call: &Call<'_>) -> (super::Addre
 
 fn quartet(t: &Target, id: &Identity) -> Value {
     json!({
-        "alias": id.alias,
-        "secureKey": id.secure_key,
-        "userId": id.user_id,
+        "alias": id.alias(),
+        "secureKey": id.secure_key(),
+        "userId": id.user_id(),
         "tenantName": t.tenant,
     })
 }
@@ -65,12 +65,7 @@ mod tests {
     }
 
     fn id() -> Identity {
-        Identity {
-            chat_id: "c1".into(),
-            user_id: "u".into(),
-            secure_key: "k".into(),
-            alias: "a".into(),
-        }
+        Identity::new("c1", "u", "k", "a")
     }
 
     fn parse(s: &str) -> Value {

@@ -376,7 +376,7 @@ impl Shared {
 
     /// The chat id adopted so far.
     pub(crate) fn chat_id(&self) -> String {
-        self.id.lock().chat_id.clone()
+        self.id.lock().chat_id().to_string()
     }
 
     /// Adopt identity from a statusCode 0 answer. False (and the session ends with
