@@ -22,7 +22,7 @@
 //!
 //! With `threads = 0` (the default) or under a paused tokio clock (tests: other runtimes
 //! would not share the paused time) there are no session runtimes: every session runs on
-//! the current runtime, as before. Paused-ness is judged as `pacing::clock` does.
+//! the current runtime, as before. Paused-ness is `pacing::clock::tokio_clock_is_real`.
 //!
 //! Measured (2026-11-30, 2 cores, separate server `/tmp/gs/chatload.main`, 10k sessions @
 //! 1 s ± 200 ms, 20 s, load 0.2-1.9; README, Request-path cost): the cross-thread wakes are
@@ -91,22 +91,11 @@ impl Clients {
 /// How many session runtimes a run gets for `threads`: none for 0 (the main runtime) or
 /// when tokio's clock is paused.
 pub(crate) fn count(threads: usize) -> usize {
-    if paused_clock() {
+    if !super::pacing::clock::tokio_clock_is_real() {
         0
     } else {
         threads
     }
-}
-
-/// True when tokio's clock is paused: two reads of it bracket no real reading (the test
-/// of `pacing::clock::sleep_until`).
-fn paused_clock() -> bool {
-    let (before, real_now, after) = (
-        tokio::time::Instant::now(),
-        std::time::Instant::now(),
-        tokio::time::Instant::now(),
-    );
-    !(before.into_std() <= real_now && real_now <= after.into_std())
 }
 
 /// Note one session task started on this thread (the runner's task bodies call it).

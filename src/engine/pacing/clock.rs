@@ -106,12 +106,16 @@ fn align_from(at: Instant, grid: Duration, epoch: StdInstant) -> Instant {
     at + Duration::from_nanos(u64::try_from(up).unwrap_or(0))
 }
 
+/// True unless tokio's clock is paused (tests): then two reads of it are equal and a
+/// real reading between them would have to match it to the nanosecond.
+pub(crate) fn tokio_clock_is_real() -> bool {
+    let (before, real_now, after) = (Instant::now(), StdInstant::now(), Instant::now());
+    before.into_std() <= real_now && real_now <= after.into_std()
+}
+
 /// Sleep until `at` (a tokio instant) on the runtime's precise timer.
 pub(crate) async fn sleep_until(at: Instant) {
-    // tokio's clock is the real one unless paused (tests): then two reads of it are equal and
-    // a real reading between them would have to match it to the nanosecond.
-    let (before, real_now, after) = (Instant::now(), StdInstant::now(), Instant::now());
-    let real_clock = before.into_std() <= real_now && real_now <= after.into_std();
+    let real_clock = tokio_clock_is_real();
     #[cfg(target_os = "linux")]
     if real_clock {
         if let Some(timer) = timer::Timer::current() {
