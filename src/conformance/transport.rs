@@ -323,9 +323,6 @@ fn cut(text: &str) -> String {
     if text.len() <= MAX_EVIDENCE_BODY {
         return text.to_string();
     }
-    let mut end = MAX_EVIDENCE_BODY;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes in all)", &text[..end], text.len())
+    let kept = crate::util::prefix(text, MAX_EVIDENCE_BODY);
+    format!("{kept}... ({} bytes in all)", text.len())
 }

@@ -61,6 +61,15 @@ pub(crate) fn check_output_file(path: &Path) -> Result<(), BadOutputFile<'_>> {
     }
 }
 
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn prefix(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// `v` with at most `decimals` decimals and no trailing zeros (`1.50` -> `1.5`, `2.00` -> `2`).
 pub(crate) fn trim_decimals(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
@@ -74,6 +83,15 @@ pub(crate) fn trim_decimals(v: f64, decimals: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefix_ends_on_a_character_boundary() {
+        assert_eq!(prefix("abc", 5), "abc");
+        assert_eq!(prefix("abc", 2), "ab");
+        assert_eq!(prefix("aé", 2), "a", "é is two bytes");
+        assert_eq!(prefix("aé", 3), "aé");
+        assert_eq!(prefix("", 0), "");
+    }
 
     #[test]
     fn trim_decimals_drops_trailing_zeros_only() {

@@ -33,13 +33,8 @@ impl Identity {
     /// An identity of these four fields (each at most [`MAX_SERVER_STRING`] bytes;
     /// a longer one is cut at a character boundary).
     pub fn new(chat_id: &str, user_id: &str, secure_key: &str, alias: &str) -> Identity {
-        let fields = [chat_id, user_id, secure_key, alias].map(|f| {
-            let mut end = f.len().min(MAX_SERVER_STRING);
-            while !f.is_char_boundary(end) {
-                end -= 1;
-            }
-            &f[..end]
-        });
+        let fields = [chat_id, user_id, secure_key, alias]
+            .map(|f| crate::util::prefix(f, MAX_SERVER_STRING));
         let mut text = String::with_capacity(fields.iter().map(|f| f.len()).sum());
         let mut ends = [0u16; 3];
         for (i, f) in fields.iter().enumerate() {
